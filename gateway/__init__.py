@@ -1,0 +1,1 @@
+"""Support Gateway: an email help desk."""

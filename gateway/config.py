@@ -1,0 +1,360 @@
+"""config.toml → frozen, validated settings; GATEWAY_<SECTION>__<KEY> overlay; problems as one line each."""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gateway.errors import ConfigError
+
+ENV_PREFIX = "GATEWAY_"
+# Keys whose values are secrets: they may come from the environment only, and are never printed.
+SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password")}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite+aiosqlite:///var/gateway.db"
+    echo: bool = False
+
+
+class SmtpConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    hostname: str = "helpdesk.example.com"
+    addresses: tuple[str, ...] = ("ihelp@example.com",)
+    max_message_bytes: int = Field(25 * 1024 * 1024 + 512 * 1024, gt=1024)
+    max_recipients: int = Field(50, ge=1)
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @field_validator("addresses")
+    @classmethod
+    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("needs at least one help-desk address")
+        for address in value:
+            if address.count("@") != 1:
+                raise ValueError(f"{address!r} is not an email address")
+        return tuple(a.strip().lower() for a in value)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> "SmtpConfig":
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: set both for STARTTLS, or neither")
+        return self
+
+
+class OutboundConfig(Section):
+    mode: Literal["smtp", "maildir"] = "maildir"
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+    from_address: str = "ihelp@example.com"
+    maildir: str = "var/outgoing"
+    max_attempts: int = Field(8, ge=1)
+    backoff_seconds: float = Field(30.0, gt=0)
+    backoff_max_seconds: float = Field(3600.0, gt=0)
+    batch_size: int = Field(50, ge=1)
+    poll_seconds: float = Field(2.0, gt=0)
+
+
+class HelpdeskConfig(Section):
+    name: str = "Example Help Desk"
+    ticket_prefix: str = Field("HD", pattern=r"^[A-Za-z][A-Za-z0-9]{0,15}$")
+    message_id_domain: str | None = None  # default: the domain of the first help-desk address
+
+
+class LevelConfig(Section):
+    number: int = Field(ge=0)
+    name: str
+    recipients: tuple[str, ...] = ()
+    engineers: tuple[str, ...] = ()
+
+
+DEFAULT_LEVELS = (
+    LevelConfig(number=0, name="Regional liaisons", recipients=("liaisons@example.com",)),
+    LevelConfig(number=1, name="Help desk front end", recipients=("frontdesk@example.com",),
+                engineers=("alice@example.com",)),
+    LevelConfig(number=2, name="Operations director", recipients=("ops-director@example.com",),
+                engineers=("director@example.com",)),
+    LevelConfig(number=3, name="Servers, firewalls and system administrators",
+                recipients=("sysadmins@example.com",), engineers=("bob@example.com",)),
+    LevelConfig(number=4, name="Engineers", recipients=("engineering@example.com",),
+                engineers=("carol@example.com",)),
+)
+
+
+class RuleConfig(Section):
+    """One keyword/regex rule: when `pattern` matches `field`, it adds `weight` for `value`."""
+
+    name: str
+    value: str
+    pattern: str
+    field: Literal["subject", "body", "any"] = "any"
+    weight: float = 1.0
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        import re
+
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
+class ClassifyConfig(Section):
+    default: Literal["bug", "change", "misc"] = "misc"
+    threshold: float = 1.0
+    rules: tuple[RuleConfig, ...] | None = None  # None: the built-in rules of gateway.pipeline.rules
+
+    @field_validator("rules")
+    @classmethod
+    def _values(cls, rules: tuple[RuleConfig, ...] | None) -> tuple[RuleConfig, ...] | None:
+        for rule in rules or ():
+            if rule.value not in ("bug", "change", "misc"):
+                raise ValueError(f"rule {rule.name!r}: value must be bug, change or misc")
+        return rules
+
+
+class PriorityConfig(Section):
+    default: Literal["urgent", "high", "medium", "low"] = "medium"
+    urgent_level: int = 3
+    default_level: int = 1
+    threshold: float = 1.0
+    use_headers: bool = True  # Importance / X-Priority
+    rules: tuple[RuleConfig, ...] | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _values(cls, rules: tuple[RuleConfig, ...] | None) -> tuple[RuleConfig, ...] | None:
+        for rule in rules or ():
+            if rule.value not in ("urgent", "high", "medium", "low"):
+                raise ValueError(f"rule {rule.name!r}: value must be urgent, high, medium or low")
+        return rules
+
+
+class LoopGuardConfig(Section):
+    max_auto_replies_per_hour: int = Field(5, ge=0)
+    max_auto_replies_per_day: int = Field(20, ge=0)
+    admin_address: str = "postmaster@example.com"  # where operational alerts go (failing mailbox logins)
+
+
+class SecurityConfig(Section):
+    require_token: bool = True
+
+
+class DigestConfig(Section):
+    recipients: tuple[str, ...] = ("frontdesk@example.com",)
+    time: str = Field("07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class MailboxConfig(Section):
+    """One IMAP mailbox to poll (issue: IMAP poller)."""
+
+    name: str
+    host: str
+    port: int | None = Field(None, ge=1, le=65535)  # None: 993 for ssl, 143 otherwise
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str
+    password: str | None = None  # from the environment only: GATEWAY_MAILBOXES or password_env
+    password_env: str | None = None  # name of an environment variable holding the password
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    ca_file: str | None = None
+    idle: bool = True
+    poll_seconds: float = Field(60.0, gt=0)
+    timeout_seconds: float = Field(30.0, gt=0)
+    alert_after_minutes: float = Field(30.0, gt=0)
+    max_attempts: int = Field(5, ge=1)  # ingest failures of one mail before it is quarantined
+
+
+class BusinessConfig(Section):
+    """Business hours and holidays for SLA clocks (issue: engineers and SLAs)."""
+
+    timezone: str = "Europe/London"
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    start: str = Field("08:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field("17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    holidays: tuple[str, ...] = ()  # ISO dates
+    country: str | None = None  # e.g. "GB": adds that country's public holidays via `holidays`
+    high_cutoff: str = Field("15:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class TicketsConfig(Section):
+    reopen_days: int = Field(14, ge=0)
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(Section):
+    database: DatabaseConfig = DatabaseConfig()
+    smtp: SmtpConfig = SmtpConfig()
+    outbound: OutboundConfig = OutboundConfig()
+    helpdesk: HelpdeskConfig = HelpdeskConfig()
+    levels: tuple[LevelConfig, ...] = DEFAULT_LEVELS
+    classify: ClassifyConfig = ClassifyConfig()
+    priority: PriorityConfig = PriorityConfig()
+    loopguard: LoopGuardConfig = LoopGuardConfig()
+    security: SecurityConfig = SecurityConfig()
+    digest: DigestConfig = DigestConfig()
+    mailboxes: tuple[MailboxConfig, ...] = ()
+    business: BusinessConfig = BusinessConfig()
+    tickets: TicketsConfig = TicketsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    # Set by load(): where relative paths (sqlite file, maildir) are anchored.
+    base_dir: str = "."
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, levels: tuple[LevelConfig, ...]) -> tuple[LevelConfig, ...]:
+        numbers = [level.number for level in levels]
+        if not levels:
+            raise ValueError("needs at least one [[levels]] entry")
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"level numbers must be unique, got {numbers}")
+        return tuple(sorted(levels, key=lambda level: level.number))
+
+    @model_validator(mode="after")
+    def _routing_levels_exist(self) -> "Settings":
+        numbers = {level.number for level in self.levels}
+        for key in ("urgent_level", "default_level"):
+            if getattr(self.priority, key) not in numbers:
+                raise ValueError(f"priority.{key}: level {getattr(self.priority, key)} is not among [[levels]] {sorted(numbers)}")
+        return self
+
+    # Derived, read-only views that many steps need.
+    @property
+    def message_id_domain(self) -> str:
+        return self.helpdesk.message_id_domain or self.smtp.addresses[0].split("@", 1)[1]
+
+    @property
+    def engineers(self) -> frozenset[str]:
+        return frozenset(e.lower() for level in self.levels for e in level.engineers)
+
+    def level(self, number: int) -> LevelConfig:
+        for level in self.levels:
+            if level.number == number:
+                return level
+        raise ConfigError(f"levels: no level {number}; add a [[levels]] entry with number = {number}")
+
+    def resolve_path(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path anchored at the config file's folder."""
+        url = self.database.url
+        prefix = "sqlite+aiosqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve_path(url[len(prefix):]).resolve())
+        return url
+
+
+def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
+    """--config PATH, else $GATEWAY_CONFIG, else ./config.toml."""
+    return Path(explicit or environ.get("GATEWAY_CONFIG") or "config.toml")
+
+
+def parse_env_value(text: str) -> Any:
+    """A value that parses as TOML (number, boolean, array, inline table) is that; else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Apply GATEWAY_<SECTION>__<KEY>=value and GATEWAY_<TOPLEVEL>=value onto the parsed TOML."""
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == "GATEWAY_CONFIG" or name.startswith("GATEWAY_TEST_"):
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        if any(not part for part in path):
+            raise ConfigError(f"{name}: malformed variable name; use GATEWAY_<SECTION>__<KEY>")
+        target = merged
+        for part in path[:-1]:
+            node = target.get(part)
+            if not isinstance(node, dict):
+                node = {}
+            else:
+                node = dict(node)
+            target[part] = node
+            target = node
+        target[path[-1]] = parse_env_value(raw)
+    return merged
+
+
+def _secrets_from_file(data: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for section, key in SECRET_KEYS:
+        value = data.get(section)
+        entries = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get(key):
+                problems.append(
+                    f"{section}.{key}: secrets are not read from config.toml; remove it there and set "
+                    f"GATEWAY_{section.upper()}__{key.upper()} (or the entry's password_env) in the environment"
+                )
+    return problems
+
+
+def _format_error(error: Mapping[str, Any]) -> str:
+    loc = ".".join(str(part) for part in error["loc"]) or "config"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{loc}: unknown key; remove it or check its spelling against the shipped config.toml"
+    if error["type"] == "missing":
+        return f"{loc}: required; add it to config.toml"
+    env = "GATEWAY_" + "__".join(str(p).upper() for p in error["loc"] if not isinstance(p, int))
+    return f"{loc}: {message}; fix it in config.toml or {env}"
+
+
+def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
+    """Load and validate; return the settings (or None) and every problem as one line."""
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            return None, [f"{path}: not valid TOML ({exc}); fix the file"]
+        except OSError as exc:
+            return None, [f"{path}: cannot be read ({exc.strerror}); check the path and its permissions"]
+    else:
+        if path.name != "config.toml" or path.parent != Path("."):
+            return None, [f"{path}: no such config file; pass --config PATH or set GATEWAY_CONFIG"]
+        data = {}
+    found = _secrets_from_file(data)
+    try:
+        data = env_overlay(data, environ)
+    except ConfigError as exc:
+        return None, found + [str(exc)]
+    data["base_dir"] = str(path.resolve().parent)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        return None, found + [_format_error(e) for e in exc.errors()]
+    return (None if found else settings), found
+
+
+def load(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load settings or raise ConfigError listing every problem, one per line."""
+    settings, found = problems(path, os.environ if environ is None else environ)
+    if found or settings is None:
+        raise ConfigError("\n".join(found))
+    return settings

@@ -1,0 +1,37 @@
+"""The gateway's small exception hierarchy; every message names the thing and the fix."""
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+
+class ConfigError(GatewayError):
+    """The configuration is wrong; the message names the key and the fix."""
+
+
+class TempFail(GatewayError):
+    """Something outside us failed (database, disk, relay): the source must try again later."""
+
+
+class UsageError(GatewayError):
+    """A command was called wrongly."""
+
+
+class NotFound(GatewayError):
+    """A ticket, row or file the caller named does not exist."""
+
+
+class Quarantine(GatewayError):
+    """Raised by a step: keep the raw mail in quarantine with this reason, answer 'accepted'."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Discard(GatewayError):
+    """Raised by a step: the mail is accepted and deliberately not processed further."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,201 @@
+"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine and their helpers."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# BigInteger primary keys stay INTEGER on SQLite so they autoincrement there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Blob(Base):
+    """Raw bytes by SHA-256: every mail in, parsed or not, and every attachment."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    # The ticket number is the primary key: unique by construction (a sequence on PostgreSQL).
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(Text)
+    requester: Mapped[str] = mapped_column(String(320), index=True)
+    requester_name: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # SLA: due times are indexed so the sweep reads only what is near or past due.
+    first_response_due: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    resolution_due: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    paused_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    messages: Mapped[list["Message"]] = relationship(back_populates="ticket", order_by="Message.id")
+
+
+class Participant(Base):
+    """Someone who takes part in a ticket: the requester, Cc'd people, engineers who replied."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "address"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    # Inbound mail is unique by its dedupe key; outbound by its own Message-ID.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True, nullable=True)
+    in_reply_to: Mapped[str | None] = mapped_column(Text, nullable=True)
+    references: Mapped[list[str]] = mapped_column(default=list)
+    from_addr: Mapped[str] = mapped_column(String(320), default="")
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    to_addrs: Mapped[list[str]] = mapped_column(default=list)
+    cc_addrs: Mapped[list[str]] = mapped_column(default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    new_text: Mapped[str] = mapped_column(Text, default="")  # quoted history stripped, for display
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    source: Mapped[str] = mapped_column(String(64), default="")
+    thread_reason: Mapped[str] = mapped_column(String(200), default="")
+    auto_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    attachments: Mapped[list["Attachment"]] = relationship(order_by="Attachment.id")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    content_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Event(Base):
+    """The audit trail of a ticket: what happened, who did it, and why."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(320), default="gateway")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+
+class Outbox(Base):
+    """One mail to one recipient, written in the transaction that caused it, sent by the drainer."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_auto_recipient", "recipient", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True, index=True)
+    template: Mapped[str] = mapped_column(String(128))
+    recipient: Mapped[str] = mapped_column(String(320))
+    envelope_from: Mapped[str] = mapped_column(String(320))
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # counts against per-address caps
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class QuarantineEntry(Base):
+    """A mail we could not process, kept whole with its reason until `gateway quarantine retry`."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    raw_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="held")  # held | released
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    at: Mapped[datetime]
+
+
+class Counter(Base):
+    """Named counters for `gateway stats` that have no row of their own (duplicates, guarded mail)."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class JobRun(Base):
+    """A scheduled job done for one period (e.g. the digest for one day): unique, so done once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class MailboxState(Base):
+    """Where an IMAP poller stands in one mailbox, and how it is doing."""
+
+    __tablename__ = "mailbox_state"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
+    last_success_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    alert_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    lease_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
