@@ -22,6 +22,8 @@ class Section(BaseModel):
 class DatabaseConfig(Section):
     url: str = "sqlite+aiosqlite:///var/gateway.db"
     echo: bool = False
+    busy_timeout_ms: int = Field(5000, ge=0)  # SQLite: how long to wait for another writer's lock
+    pg_schema: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")  # PostgreSQL search_path
 
 
 class SmtpConfig(Section):
@@ -197,6 +199,10 @@ class TicketsConfig(Section):
     reopen_days: int = Field(14, ge=0)
 
 
+class PipelineConfig(Section):
+    steps: tuple[str, ...] | None = None  # None: gateway.pipeline.steps.DEFAULT_STEPS
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -215,6 +221,7 @@ class Settings(Section):
     mailboxes: tuple[MailboxConfig, ...] = ()
     business: BusinessConfig = BusinessConfig()
     tickets: TicketsConfig = TicketsConfig()
+    pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
     # Set by load(): where relative paths (sqlite file, maildir) are anchored.
     base_dir: str = "."
@@ -255,6 +262,13 @@ class Settings(Section):
     def resolve_path(self, path: str) -> Path:
         candidate = Path(path)
         return candidate if candidate.is_absolute() else Path(self.base_dir) / candidate
+
+    def open_database(self):
+        """The Database this configuration names."""
+        from gateway.store.db import Database
+
+        return Database(self.database_url, echo=self.database.echo, schema=self.database.pg_schema,
+                        busy_timeout_ms=self.database.busy_timeout_ms)
 
     @property
     def database_url(self) -> str:

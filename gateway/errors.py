@@ -35,3 +35,7 @@ class Discard(GatewayError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class Duplicate(Discard):
+    """Raised by the dedupe step: we already hold this exact mail."""

@@ -6,7 +6,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from gateway.store.db import Database
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from gateway.errors import TempFail
+from gateway.store.db import Database, describe
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -23,8 +26,15 @@ async def upgrade(db: Database) -> None:
     config = alembic_config(db.url)
 
     def run(connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Several instances may start at once: one migrates, the others wait and find nothing to do.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7251001)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with db.engine.begin() as connection:
-        await connection.run_sync(run)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run)
+    except (OperationalError, InterfaceError, OSError) as exc:
+        raise TempFail(f"database {describe(db.url)} unavailable for the schema upgrade: "
+                       f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}") from exc

@@ -1,0 +1,92 @@
+"""Reference SMTP ceilings on this machine, measured with Postfix's smtp-source in the same run:
+
+    python bench/smtp_reference.py [--mails 2000] [--sessions 20]
+
+- a do-nothing aiosmtpd listener (what one Python process can receive at all);
+- Postfix's C smtp-sink (what the machine and the load tool can do).
+Needs smtp-source and smtp-sink (Debian package postfix). Prints mails/s.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DO_NOTHING = """
+import asyncio, sys
+from aiosmtpd.smtp import SMTP
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Handler(), hostname="bench"), "127.0.0.1", int(sys.argv[1]))
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def smtp_source(port: int, mails: int, sessions: int, size: int = 2000) -> float:
+    """mails/s that smtp-source reaches against 127.0.0.1:port, a connection per mail."""
+    started = time.perf_counter()
+    subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(mails), "-l", str(size),
+                    "-f", "customer@example.org", "-t", "ihelp@example.com", f"127.0.0.1:{port}"],
+                   check=True, capture_output=True, timeout=600)
+    return mails / (time.perf_counter() - started)
+
+
+def measure_server(command: list[str], port: int, mails: int, sessions: int) -> float:
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        return smtp_source(port, mails, sessions)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def aiosmtpd_rate(mails: int, sessions: int) -> float:
+    port = free_port()
+    return measure_server([sys.executable, "-c", DO_NOTHING, str(port)], port, mails, sessions)
+
+
+def smtp_sink_rate(mails: int, sessions: int) -> float:
+    port = free_port()
+    return measure_server(["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"], port, mails, sessions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=2000)
+    parser.add_argument("--sessions", type=int, default=20)
+    args = parser.parse_args()
+    if not (shutil.which("smtp-source") and shutil.which("smtp-sink")):
+        sys.exit("smtp-source/smtp-sink not found: apt-get install postfix (see ../shared/TESTING.md)")
+    print(f"aiosmtpd do-nothing: {aiosmtpd_rate(args.mails, args.sessions):8.1f} mails/s")
+    print(f"postfix smtp-sink:   {smtp_sink_rate(args.mails, args.sessions):8.1f} mails/s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    main()

@@ -1,0 +1,75 @@
+"""serve(): one event loop running the SMTP listener, IMAP pollers, outbox sender and scheduler."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Mapping
+
+from gateway.clock import Clock, SystemClock
+from gateway.config import Settings
+from gateway.ingest import Ingestor
+from gateway.inbound.smtp import start_listener, stop_listener
+from gateway.notify.send import OutboxSender, transport_for
+from gateway.store.db import describe
+from gateway.store.migrate import upgrade
+
+log = logging.getLogger("gateway")
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.logging.level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiosmtpd logs every SMTP verb at INFO; keep the log about mail, not about the protocol.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock | None = None,
+                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`), then finish mail in flight and exit cleanly."""
+    setup_logging(settings)
+    clock = clock or SystemClock()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests run serve in a task)
+            pass
+    db = settings.open_database()
+    try:
+        await upgrade(db)
+        ingestor = Ingestor(settings=settings, db=db, clock=clock)
+        server, handler = await start_listener(ingest=ingestor.ingest, config=settings.smtp)
+    except BaseException:
+        await db.dispose()
+        raise
+    sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
+    tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
+    tasks += background_tasks(settings=settings, ingestor=ingestor, db=db, clock=clock, stop=stop,
+                              environ=environ)
+    address = ", ".join(f"{s.getsockname()[0]}:{s.getsockname()[1]}" for s in server.sockets)
+    log.info("serving: SMTP on %s, database %s, outbound %s", address, describe(settings.database_url),
+             settings.outbound.mode)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+        log.info("stopping: finishing mail in flight")
+    finally:
+        await stop_listener(server, handler)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await db.dispose()
+        log.info("stopped")
+
+
+def background_tasks(*, settings, ingestor, db, clock, stop, environ) -> list[asyncio.Task]:
+    """IMAP pollers and the scheduler, each only when its module is configured."""
+    tasks = []
+    if settings.mailboxes:
+        from gateway.inbound.imap import run_pollers
+
+        tasks.append(asyncio.create_task(run_pollers(settings=settings, ingestor=ingestor, db=db, clock=clock,
+                                                     stop=stop, environ=environ), name="imap"))
+    return tasks

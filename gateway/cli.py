@@ -1,0 +1,130 @@
+"""The `gateway` command: parse arguments, call one function, map errors to an exit code and one line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from gateway import config as config_module
+from gateway.errors import ConfigError, GatewayError, NotFound, TempFail, UsageError
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_CONFIG, EXIT_USAGE, EXIT_SOFTWARE, EXIT_TEMPFAIL = 0, 1, 2, 64, 70, 75
+
+EPILOG = """exit codes:
+  0   done (for `ingest`: the mail is stored, or kept in quarantine)
+  1   a ticket, quarantine entry or outbox row named does not exist
+  2   configuration problem (`gateway config check` lists them all)
+  64  usage error (bad arguments)
+  69  `ingest` only: the mail is larger than smtp.max_message_bytes and was refused
+  70  internal error (a bug: please report it)
+  75  temporary failure (database, disk or relay unavailable): nothing was lost, try again later
+
+Configuration: --config PATH, else $GATEWAY_CONFIG, else ./config.toml; any key can be
+overridden as GATEWAY_<SECTION>__<KEY>, e.g. GATEWAY_DATABASE__URL, GATEWAY_SMTP__PORT."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 64 (EX_USAGE) as sysexits(3) says."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"gateway: error: {message}\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="gateway", description="Support Gateway: an email help desk.", epilog=EPILOG,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="config file (default: $GATEWAY_CONFIG or ./config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    sub.add_parser("serve", help="run the SMTP listener, IMAP pollers, outbox sender and scheduler")
+    ingest = sub.add_parser("ingest", help="read one mail on stdin and store it (for an MTA's pipe)",
+                            epilog="exit 0 stored or quarantined, 75 try again later, 64 usage error")
+    ingest.add_argument("--sender", help="envelope sender (Postfix: ${sender}); empty for bounces")
+    ingest.add_argument("--recipient", action="append", default=[], help="envelope recipient (repeatable)")
+
+    tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(dest="action", required=True)
+    listing = tickets.add_parser("list", help="list tickets, newest first")
+    listing.add_argument("--status", help="only tickets with this status (open, pending, resolved)")
+    listing.add_argument("--json", action="store_true")
+    show = tickets.add_parser("show", help="one ticket with its messages and events")
+    show.add_argument("ref", help="HD-42 or 42")
+    show.add_argument("--json", action="store_true")
+
+    quarantine = sub.add_parser("quarantine", help="mail that could not be processed").add_subparsers(
+        dest="action", required=True)
+    q_list = quarantine.add_parser("list")
+    q_list.add_argument("--all", action="store_true", help="include released entries")
+    q_list.add_argument("--json", action="store_true")
+    q_show = quarantine.add_parser("show", help="the entry and its raw mail")
+    q_show.add_argument("id", type=int)
+    q_show.add_argument("--json", action="store_true")
+    q_retry = quarantine.add_parser("retry", help="run held mail through ingest again")
+    q_retry.add_argument("id", type=int, nargs="*", help="entry ids (default: every held entry)")
+
+    outbox = sub.add_parser("outbox", help="mail waiting to be sent").add_subparsers(dest="action", required=True)
+    o_list = outbox.add_parser("list")
+    o_list.add_argument("--status", choices=["pending", "sending", "sent", "failed"])
+    o_list.add_argument("--json", action="store_true")
+    o_retry = outbox.add_parser("retry", help="send failed rows again")
+    o_retry.add_argument("id", type=int, nargs="*", help="row ids (default: every failed row)")
+
+    stats = sub.add_parser("stats", help="counts of tickets, messages, duplicates, quarantine, outbox")
+    stats.add_argument("--json", action="store_true")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="bring the database to the newest schema")
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
+    cfg.add_parser("check", help="print every problem as one line; exit 2 when there are any")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    environ = dict(os.environ)
+    path = config_module.find_config_path(args.config, environ)
+    if args.command == "config":
+        settings, found = config_module.problems(path, environ)
+        for line in found:
+            print(line, file=sys.stderr)
+        if not found:
+            print(f"{path}: ok")
+        return EXIT_CONFIG if found else EXIT_OK
+    try:
+        settings = config_module.load(path, environ)
+        return asyncio.run(dispatch(args, settings, environ))
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"gateway: config: {line}", file=sys.stderr)
+        # A mail handed to us by an MTA must not bounce for our config: ask it to retry instead.
+        return EXIT_TEMPFAIL if args.command == "ingest" else EXIT_CONFIG
+    except TempFail as exc:
+        print(f"gateway: temporary failure: {exc}; nothing was lost, try again later", file=sys.stderr)
+        return EXIT_TEMPFAIL
+    except NotFound as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except UsageError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except GatewayError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return EXIT_TEMPFAIL if args.command == "ingest" else EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: still one line, and for a piped mail still "try again"
+        print(f"gateway: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
+        return EXIT_TEMPFAIL if args.command == "ingest" else EXIT_SOFTWARE
+
+
+async def dispatch(args: argparse.Namespace, settings, environ) -> int:
+    from gateway import commands
+
+    handler = getattr(commands, f"{args.command}_{getattr(args, 'action', '') or 'run'}".replace("-", "_"))
+    return await handler(args, settings, environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

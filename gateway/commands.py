@@ -1,0 +1,171 @@
+"""What each CLI command does, one async function per command; cli.py maps errors to exit codes."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Mapping
+
+from gateway.clock import SystemClock
+from gateway.config import Settings
+from gateway.ingest import Ingestor
+from gateway.store import repo
+from gateway.store.db import Database
+from gateway.store.migrate import upgrade
+
+Args = argparse.Namespace
+
+
+def open_db(settings: Settings) -> Database:
+    return settings.open_database()
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    widths = {c: min(max(len(c), *(len(str(r.get(c) or "")) for r in rows)), 60) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns)]
+    for row in rows:
+        lines.append("  ".join(str(row.get(c) if row.get(c) is not None else "")[:60].ljust(widths[c])
+                               for c in columns))
+    return "\n".join(lines)
+
+
+def emit(data, as_json: bool, render) -> None:
+    import json
+
+    print(json.dumps(data, indent=2, default=str) if as_json else render(data))
+
+
+async def serve_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
+    from gateway.app import serve
+
+    await serve(settings, environ=environ)
+    return 0
+
+
+async def ingest_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
+    from gateway.inbound.pipe import ingest_stdin
+
+    return await ingest_stdin(settings, sender=args.sender, recipients=args.recipient, stdin=sys.stdin.buffer)
+
+
+async def _with_session(settings: Settings, work):
+    db = open_db(settings)
+    try:
+        async with db.transaction() as session:
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+async def tickets_list(args: Args, settings: Settings, environ) -> int:
+    rows = await _with_session(settings, lambda s: repo.list_tickets(
+        s, prefix=settings.helpdesk.ticket_prefix, status=args.status))
+    emit(rows, args.json, lambda r: table(r, ["ref", "status", "priority", "category", "level", "requester",
+                                               "assignee", "subject"]))
+    return 0
+
+
+def render_ticket(t: dict) -> str:
+    head = [f"{t['ref']}  {t['subject']}",
+            f"  status {t['status']}  priority {t['priority']}  category {t['category']}  level {t['level']}"
+            f"  assignee {t['assignee'] or '-'}  requester {t['requester']}  created {t['created_at']}"]
+    for m in t["messages"]:
+        head += ["", f"--- {m['direction']} #{m['id']} {m['date']} from {m['from']} <{m['message_id']}>",
+                 f"    subject: {m['subject']}", f"    threaded: {m['thread_reason']}"]
+        if m["auto_reason"]:
+            head.append(f"    automatic: {m['auto_reason']}")
+        head += ["    " + line for line in (m["text"] or "").splitlines()[:40]]
+        head += [f"    [attachment] {a['filename']} ({a['content_type']}, {a['size']} bytes)" for a in m["attachments"]]
+    head += ["", "events:"] + [f"  {e['at']}  {e['kind']}  {e['actor']}  {e['data']}" for e in t["events"]]
+    return "\n".join(head)
+
+
+async def tickets_show(args: Args, settings: Settings, environ) -> int:
+    detail = await _with_session(settings, lambda s: repo.show_ticket(
+        s, ref=args.ref, prefix=settings.helpdesk.ticket_prefix))
+    emit(detail, args.json, render_ticket)
+    return 0
+
+
+async def quarantine_list(args: Args, settings: Settings, environ) -> int:
+    rows = await _with_session(settings, lambda s: repo.list_quarantine(s, status=None if args.all else "held"))
+    emit(rows, args.json, lambda r: table(r, ["id", "status", "at", "source", "reason"]))
+    return 0
+
+
+async def quarantine_show(args: Args, settings: Settings, environ) -> int:
+    from gateway.store.blobs import get_blob
+
+    async def work(session):
+        entry = await repo.get_quarantine(session, args.id)
+        return repo.quarantine_summary(entry), await get_blob(session, entry.raw_sha256)
+
+    summary, raw = await _with_session(settings, work)
+    if args.json:
+        emit({**summary, "raw": (raw or b"").decode("utf-8", "replace")}, True, str)
+    else:
+        print(table([summary], ["id", "status", "at", "source", "reason"]))
+        print()
+        sys.stdout.write((raw or b"").decode("utf-8", "replace"))
+    return 0
+
+
+async def quarantine_retry(args: Args, settings: Settings, environ) -> int:
+    from gateway.quarantine import retry
+
+    db = open_db(settings)
+    try:
+        ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
+        ids = args.id
+        if not ids:
+            async with db.transaction() as session:
+                ids = [row["id"] for row in await repo.list_quarantine(session)]
+        for entry_id in ids:
+            outcome = await retry(ingestor, entry_id)
+            print(f"{entry_id}: {outcome.status} {outcome.ticket_ref or ''} {outcome.reason}".rstrip())
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def outbox_list(args: Args, settings: Settings, environ) -> int:
+    from gateway.notify.send import list_rows
+
+    rows = await _with_session(settings, lambda s: list_rows(s, status=args.status))
+    data = [{"id": r.id, "status": r.status, "template": r.template, "recipient": r.recipient,
+             "attempts": r.attempts, "next_attempt_at": repo.iso(r.next_attempt_at), "message_id": r.message_id,
+             "ticket_id": r.ticket_id, "last_error": r.last_error} for r in rows]
+    emit(data, args.json, lambda r: table(r, ["id", "status", "template", "recipient", "attempts",
+                                               "next_attempt_at", "last_error"]))
+    return 0
+
+
+async def outbox_retry(args: Args, settings: Settings, environ) -> int:
+    from gateway.notify.send import retry
+
+    count = await _with_session(settings, lambda s: retry(s, ids=args.id or None, now=SystemClock().now()))
+    print(f"{count} row(s) queued to send again")
+    return 0
+
+
+async def stats_run(args: Args, settings: Settings, environ) -> int:
+    data = await _with_session(settings, repo.stats)
+    emit(data, args.json, lambda d: "\n".join(f"{k:24} {v}" for k, v in d.items()))
+    return 0
+
+
+async def db_upgrade(args: Args, settings: Settings, environ) -> int:
+    db = open_db(settings)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    print(f"database {repo_describe(settings)} is at the newest schema")
+    return 0
+
+
+def repo_describe(settings: Settings) -> str:
+    from gateway.store.db import describe
+
+    return describe(settings.database_url)

@@ -1,0 +1,1 @@
+"""Transports: bytes in, ingest(), then the source's own word for 'accepted' or 'try again'."""

@@ -1,0 +1,1 @@
+"""The ingest pipeline: small named steps over one explicit MailContext."""

@@ -1,0 +1,64 @@
+"""MailContext: everything the steps of one mail share, and nothing else."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from gateway.clock import Clock
+    from gateway.config import Settings
+    from gateway.mail.parse import ParsedMail
+    from gateway.notify.outbox import Notifier
+    from gateway.store.models import Message, Ticket
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One rule that fired: which rule, what it voted for, how strongly, and on what text."""
+
+    rule: str
+    value: str
+    weight: float
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "value": self.value, "weight": self.weight, "detail": self.detail}
+
+
+@dataclass
+class MailContext:
+    raw: bytes
+    sha256: str
+    source: str
+    envelope_from: str | None
+    recipients: tuple[str, ...]
+    mail: ParsedMail
+    session: AsyncSession
+    settings: Settings
+    clock: Clock
+    now: datetime
+    notifier: Notifier
+    dedupe_key: str = ""
+    # Set by loop_guard: why this mail must get no automatic answer (None: it may).
+    auto_reason: str | None = None
+    # Set by thread: the ticket (None until a new one is opened) and why it was chosen.
+    ticket: Ticket | None = None
+    new_ticket: bool = False
+    thread_reason: str = ""
+    token_matched: bool = False  # the mail was sent to this ticket's reply-token plus-address
+    # Set by classify / prioritise / route for new tickets.
+    category: str = ""
+    priority: str = ""
+    level: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    # Set by record.
+    message: Message | None = None
+    # Set by commands: True when the mail was an engineer's command mail that needs no forwarding.
+    handled: bool = False
+
+    @property
+    def sender(self) -> str:
+        return self.mail.from_addr

@@ -1,0 +1,80 @@
+"""Keyword/regex rules with weights, shared by classify and prioritise; built-in defaults live here."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+
+from gateway.config import RuleConfig
+from gateway.pipeline.context import Hit
+
+# Built-in classification rules; an operator replaces them with [[classify.rules]] in config.toml.
+CLASSIFY_RULES: tuple[RuleConfig, ...] = (
+    RuleConfig(name="error-words", value="bug", weight=2.0,
+               pattern=r"\b(error|exception|crash(es|ed)?|traceback|stack ?trace|fails?|failed|failing|broken|"
+                       r"does(n't| not) work|not working|stopped working|bug|wrong (result|total|value)s?|"
+                       r"incorrect|hangs?|freez(es|ing)|500 internal|timed? ?out)\b"),
+    RuleConfig(name="change-request", value="change", weight=2.0,
+               pattern=r"\b(could you|can you|please|would like to|we need|request(ing)?)\b.{0,60}\b"
+                       r"(add|change|new|extra|additional|modify|rename|remove|move|include)\b"),
+    RuleConfig(name="change-words", value="change", weight=1.5,
+               pattern=r"\b(feature request|enhancement|new (column|report|field|option|workflow|filter)|"
+                       r"change request|would be nice|instead of|suggestion)\b"),
+    RuleConfig(name="account-words", value="misc", weight=2.0,
+               pattern=r"\b(new (user|starter|employee|client|customer) account|create (an? )?account|"
+                       r"(reset|forgot(ten)?|change) (my |the )?password|locked out|access to|permissions?|"
+                       r"onboard(ing)?|leaver|new starter)\b"),
+    RuleConfig(name="question-words", value="misc", weight=1.0, field="subject",
+               pattern=r"(\?\s*$|^(how|what|where|when|who|is there|can i)\b)"),
+)
+
+# Emergencies (urgent) as the help desk defines them, then ordinary priority hints.
+PRIORITY_RULES: tuple[RuleConfig, ...] = (
+    RuleConfig(name="service-down", value="urgent", weight=3.0,
+               pattern=r"\b((server|service|site|website|system|database|network|vpn|email|mail|erp|crm)s? "
+                       r"(is |are )?(down|offline|unreachable|not responding)|outage|production (is )?down)\b"),
+    RuleConfig(name="many-users", value="urgent", weight=3.0,
+               pattern=r"\b((1\d|[2-9]\d|\d{3,})\+? (users|people|staff|employees|customers|colleagues)|"
+                       r"(ten|twelve|fifteen|twenty|fifty|hundred|all|everyone|nobody|no one)( of our| the)? "
+                       r"(users|people|staff|employees|customers)? ?(can(no|')t|are unable|affected|is affected))\b"),
+    RuleConfig(name="losing-money", value="urgent", weight=3.0,
+               pattern=r"\b(losing (money|revenue|sales|orders)|cannot (take|process) (payments|orders)|"
+                       r"payments? (are )?failing|checkout (is )?(down|broken))\b"),
+    RuleConfig(name="data-leak", value="urgent", weight=3.0,
+               pattern=r"\b(data (leak|breach)|leak(ing|ed)? (customer|personal|client) data|breach|"
+                       r"exposed (customer|personal|client) data|ransomware|compromised)\b"),
+    RuleConfig(name="urgent-words", value="high", weight=1.5,
+               pattern=r"\b(urgent|asap|as soon as possible|critical|emergency|immediately)\b"),
+    RuleConfig(name="low-words", value="low", weight=1.5,
+               pattern=r"\b(no rush|low priority|when you (have|get) (the )?time|whenever convenient|nice to have)\b"),
+)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+
+
+def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[Hit]:
+    """Every rule that matches, with the matched text as detail."""
+    hits = []
+    for rule in rules:
+        texts = {"subject": (subject,), "body": (body,), "any": (subject, body)}[rule.field]
+        for text in texts:
+            match = _compiled(rule.pattern).search(text)
+            if match:
+                hits.append(Hit(rule=rule.name, value=rule.value, weight=rule.weight,
+                                detail=match.group(0)[:80]))
+                break
+    return hits
+
+
+def decide(hits: list[Hit], *, threshold: float, default: str, order: tuple[str, ...]) -> str:
+    """The value with the highest total weight at or over `threshold`; ties go to the earlier in `order`."""
+    totals: dict[str, float] = defaultdict(float)
+    for hit in hits:
+        totals[hit.value] += hit.weight
+    best = sorted(totals.items(), key=lambda item: (-item[1], order.index(item[0]) if item[0] in order else 99))
+    if best and best[0][1] >= threshold:
+        return best[0][0]
+    return default

@@ -1,0 +1,24 @@
+"""The built-in steps, and the order a mail goes through them."""
+from gateway.pipeline.steps import (  # noqa: F401  (importing registers each step)
+    classify,
+    commands,
+    dedupe,
+    loop_guard,
+    notify,
+    prioritise,
+    record,
+    route,
+    thread,
+)
+
+DEFAULT_STEPS: tuple[str, ...] = (
+    "dedupe",      # first: a mail we already hold must change nothing and send nothing
+    "loop_guard",  # before anything can answer: decide whether this mail may get an automatic reply
+    "thread",      # token, then In-Reply-To/References, then [HD-n] from a participant; else a new ticket
+    "classify",    # new tickets only: bug / change / misc, with the rules that hit
+    "prioritise",  # new tickets only: emergencies are urgent; rules and Importance headers otherwise
+    "route",       # new tickets only: urgent to the servers level, the rest to the front end
+    "record",      # open the ticket if new; store message, attachments, participants and events
+    "commands",    # follow-ups: engineers act by reply (authorised only); others' commands stay text
+    "notify",      # last, so every row it writes sees the final state: ack, announce, forward
+)

@@ -1,0 +1,44 @@
+"""Step: decide whether this mail may get any automatic answer (it is stored either way)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from gateway.mail.loopguard import auto_reason
+from gateway.pipeline.context import MailContext
+from gateway.pipeline.registry import step
+from gateway.store.models import Outbox
+
+
+async def automatic_mail_sent(session, address: str, since) -> int:
+    """How many automatic mails went (or are queued) to `address` since `since`."""
+    return await session.scalar(
+        select(func.count()).select_from(Outbox).where(
+            Outbox.recipient == address, Outbox.automatic.is_(True), Outbox.created_at >= since)
+    ) or 0
+
+
+async def rate_limit_reason(ctx: MailContext, address: str) -> str | None:
+    """A reason when `address` already had its share of automatic mail; None otherwise."""
+    caps = ctx.settings.loopguard
+    for window, cap, label in ((timedelta(hours=1), caps.max_auto_replies_per_hour, "hour"),
+                               (timedelta(days=1), caps.max_auto_replies_per_day, "day")):
+        sent = await automatic_mail_sent(ctx.session, address, ctx.now - window)
+        if sent >= cap:
+            return f"rate limited: {sent} automatic mails to {address} in the last {label} (cap {cap})"
+    return None
+
+
+@step
+class LoopGuard:
+    name = "loop_guard"
+    description = "Mark auto-generated mail, bounces, lists, our own mail and over-answered senders."
+
+    async def run(self, ctx: MailContext) -> None:
+        reason = auto_reason(ctx.mail.message, envelope_from=ctx.envelope_from,
+                             own_addresses=ctx.settings.smtp.addresses,
+                             own_domain=ctx.settings.message_id_domain)
+        if reason is None and ctx.sender:
+            reason = await rate_limit_reason(ctx, ctx.sender)
+        ctx.auto_reason = reason

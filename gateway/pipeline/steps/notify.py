@@ -1,0 +1,57 @@
+"""Step: acknowledge new tickets, announce them to their level, pass customer replies on."""
+from __future__ import annotations
+
+from gateway.mail.loopguard import never_answer
+from gateway.pipeline.context import MailContext
+from gateway.pipeline.registry import step
+
+
+def message_view(ctx: MailContext) -> dict:
+    """What templates may show of the inbound mail."""
+    message = ctx.message
+    return {
+        "from_addr": message.from_addr, "from_name": message.from_name, "subject": message.subject,
+        "text": message.text, "new_text": message.new_text,
+        "attachments": [{"filename": a.filename, "size": a.size, "content_type": a.content_type}
+                        for a in ctx.mail.attachments],
+    }
+
+
+def staff_recipients(ctx: MailContext, addresses) -> list[str]:
+    """Staff addresses minus the sender (nobody needs their own mail back) and never-answer ones."""
+    own = ctx.settings.smtp.addresses
+    return [a for a in addresses if a.lower() != ctx.sender and never_answer(a, own) is None]
+
+
+@step
+class Notify:
+    name = "notify"
+    description = "Queue the acknowledgement, the level announcement and reply forwards in the outbox."
+
+    async def run(self, ctx: MailContext) -> None:
+        if ctx.handled or (ctx.auto_reason or "").startswith("own"):
+            return
+        ticket, settings = ctx.ticket, ctx.settings
+        level = settings.level(ticket.level)
+        context = {"level": level, "message": message_view(ctx),
+                   "reasons": [f"{h.rule} → {h.value} ({h.detail})" for h in ctx.hits]}
+        reply_to_mail = ctx.mail.message_id
+        references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
+        if ctx.new_ticket:
+            if ctx.auto_reason is None and never_answer(ctx.sender, settings.smtp.addresses) is None:
+                ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack", recipients=[ctx.sender],
+                                     context=context, automatic=True, in_reply_to=reply_to_mail,
+                                     references=references)
+            ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
+                                 recipients=staff_recipients(ctx, level.recipients), context=context,
+                                 automatic=False, in_reply_to=reply_to_mail, references=references)
+            return
+        if ctx.auto_reason is not None or ctx.sender in settings.engineers:
+            return
+        if ticket.assignee:
+            template, recipients = "assignee/customer_reply", [ticket.assignee]
+        else:
+            template, recipients = "level/customer_reply", list(level.recipients)
+        ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template,
+                             recipients=staff_recipients(ctx, recipients), context=context, automatic=False,
+                             in_reply_to=reply_to_mail, references=references)

@@ -1,0 +1,69 @@
+"""Step: open the ticket if new; store the message, its attachments, participants and events."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gateway.mail.reply_strip import new_text
+from gateway.mail.tokens import new_secret
+from gateway.pipeline.context import MailContext
+from gateway.pipeline.registry import step
+from gateway.store.blobs import put_blob
+from gateway.store.models import Attachment, Event, Message, Participant, Ticket
+
+
+async def add_participant(ctx: MailContext, ticket: Ticket, address: str, role: str) -> None:
+    if not address or address in ctx.settings.smtp.addresses:
+        return
+    exists = await ctx.session.scalar(select(Participant.id).where(
+        Participant.ticket_id == ticket.id, Participant.address == address))
+    if exists is None:
+        ctx.session.add(Participant(ticket_id=ticket.id, address=address, role=role))
+
+
+def open_ticket(ctx: MailContext) -> Ticket:
+    mail = ctx.mail
+    return Ticket(
+        subject=mail.subject or "(no subject)", requester=mail.from_addr, requester_name=mail.from_name,
+        category=ctx.category, priority=ctx.priority, level=ctx.level, status="open",
+        reply_token=new_secret(), created_at=ctx.now, updated_at=ctx.now, last_activity_at=ctx.now,
+    )
+
+
+@step
+class Record:
+    name = "record"
+    description = "Write the ticket, message, attachments, participants and audit events."
+
+    async def run(self, ctx: MailContext) -> None:
+        session, mail = ctx.session, ctx.mail
+        if ctx.new_ticket:
+            ctx.ticket = open_ticket(ctx)
+            session.add(ctx.ticket)
+            await session.flush()
+            session.add(Event(ticket_id=ctx.ticket.id, kind="created", actor=mail.from_addr or "unknown", at=ctx.now,
+                              data={"category": ctx.category, "priority": ctx.priority, "level": ctx.level,
+                                    "hits": [hit.as_dict() for hit in ctx.hits]}))
+        ticket = ctx.ticket
+        ticket.updated_at = ticket.last_activity_at = ctx.now
+        message = Message(
+            ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
+            in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),
+            from_addr=mail.from_addr, from_name=mail.from_name, to_addrs=list(mail.to), cc_addrs=list(mail.cc),
+            subject=mail.subject, text=mail.text, new_text=new_text(mail.text), html=mail.html,
+            raw_sha256=ctx.sha256, source=ctx.source, thread_reason=ctx.thread_reason,
+            auto_reason=ctx.auto_reason, created_at=ctx.now,
+        )
+        session.add(message)
+        await session.flush()
+        ctx.message = message
+        for part in mail.attachments:
+            await put_blob(session, part.data, part.sha256)
+            session.add(Attachment(message_id=message.id, filename=part.filename, content_type=part.content_type,
+                                   size=part.size, sha256=part.sha256, content_id=part.content_id,
+                                   inline=part.inline))
+        await add_participant(ctx, ticket, mail.from_addr, "requester" if ctx.new_ticket else "sender")
+        for address in mail.cc:
+            await add_participant(ctx, ticket, address, "cc")
+        session.add(Event(ticket_id=ticket.id, kind="message_in", actor=mail.from_addr or "unknown", at=ctx.now,
+                          data={"message": message.id, "message_id": mail.message_id, "source": ctx.source,
+                                "thread_reason": ctx.thread_reason, "auto_reason": ctx.auto_reason}))

@@ -1,0 +1,102 @@
+"""Read-side queries for the CLI: tickets, quarantine and stats, as plain dicts ready for JSON."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from gateway.errors import NotFound, UsageError
+from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Ticket
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def parse_ref(ref: str, prefix: str) -> int:
+    """'HD-42', 'hd-42', '42' -> 42."""
+    match = re.fullmatch(rf"(?:{re.escape(prefix)}-)?(\d+)", ref.strip(), re.IGNORECASE)
+    if not match:
+        raise UsageError(f"{ref!r} is not a ticket reference; use {prefix}-<number> or the number alone")
+    return int(match.group(1))
+
+
+def ticket_summary(ticket: Ticket, prefix: str) -> dict[str, Any]:
+    return {
+        "number": ticket.id, "ref": f"{prefix}-{ticket.id}", "subject": ticket.subject,
+        "requester": ticket.requester, "category": ticket.category, "priority": ticket.priority,
+        "level": ticket.level, "status": ticket.status, "assignee": ticket.assignee,
+        "created_at": iso(ticket.created_at), "updated_at": iso(ticket.updated_at),
+        "first_response_due": iso(ticket.first_response_due), "resolution_due": iso(ticket.resolution_due),
+    }
+
+
+async def list_tickets(session: AsyncSession, *, prefix: str, status: str | None = None,
+                       limit: int = 500) -> list[dict[str, Any]]:
+    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    if status:
+        query = query.where(Ticket.status == status)
+    return [ticket_summary(t, prefix) for t in (await session.scalars(query)).all()]
+
+
+async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[str, Any]:
+    number = parse_ref(ref, prefix)
+    ticket = await session.scalar(select(Ticket).where(Ticket.id == number)
+                                  .options(selectinload(Ticket.messages).selectinload(Message.attachments)))
+    if ticket is None:
+        raise NotFound(f"ticket {prefix}-{number} does not exist; `gateway tickets list` shows the ones that do")
+    events = (await session.scalars(select(Event).where(Event.ticket_id == number).order_by(Event.id))).all()
+    detail = ticket_summary(ticket, prefix)
+    detail["messages"] = [{
+        "id": m.id, "direction": m.direction, "from": m.from_addr, "to": m.to_addrs, "subject": m.subject,
+        "message_id": m.message_id, "date": iso(m.created_at), "thread_reason": m.thread_reason,
+        "auto_reason": m.auto_reason, "text": m.new_text or m.text, "source": m.source,
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
+                         "sha256": a.sha256, "inline": a.inline} for a in m.attachments],
+    } for m in ticket.messages]
+    detail["events"] = [{"kind": e.kind, "actor": e.actor, "at": iso(e.at), "data": e.data} for e in events]
+    return detail
+
+
+def quarantine_summary(entry: QuarantineEntry) -> dict[str, Any]:
+    return {"id": entry.id, "reason": entry.reason, "source": entry.source, "status": entry.status,
+            "sha256": entry.raw_sha256, "at": iso(entry.at), "ticket_id": entry.ticket_id}
+
+
+async def list_quarantine(session: AsyncSession, *, status: str | None = "held") -> list[dict[str, Any]]:
+    query = select(QuarantineEntry).order_by(QuarantineEntry.id)
+    if status:
+        query = query.where(QuarantineEntry.status == status)
+    return [quarantine_summary(e) for e in (await session.scalars(query)).all()]
+
+
+async def get_quarantine(session: AsyncSession, entry_id: int) -> QuarantineEntry:
+    entry = await session.get(QuarantineEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"quarantine entry {entry_id} does not exist; `gateway quarantine list` shows them")
+    return entry
+
+
+async def stats(session: AsyncSession) -> dict[str, int]:
+    """Counts for `gateway stats --json`."""
+    result: dict[str, int] = {
+        "tickets": await session.scalar(select(func.count()).select_from(Ticket)) or 0,
+        "messages_in": await session.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "in")) or 0,
+        "quarantined": await session.scalar(select(func.count()).select_from(QuarantineEntry).where(
+            QuarantineEntry.status == "held")) or 0,
+    }
+    for status in ("pending", "sending", "sent", "failed"):
+        result[f"outbox_{status}"] = await session.scalar(
+            select(func.count()).select_from(Outbox).where(Outbox.status == status)) or 0
+    counters = dict((await session.execute(select(Counter.name, Counter.value))).all())
+    for name in ("duplicates", "discarded", "loop_guarded"):
+        result[name] = counters.pop(name, 0)
+    result.update(sorted(counters.items()))
+    for status, count in (await session.execute(
+            select(Ticket.status, func.count()).group_by(Ticket.status))).all():
+        result[f"tickets_{status}"] = count
+    return result

@@ -1,0 +1,84 @@
+"""Run `serve()` in-process for a test: a real SMTP listener on a free port, outbound to a relay."""
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from gateway.app import serve
+from gateway.config import Settings
+from gateway.store.db import Database
+
+
+@dataclass
+class Running:
+    settings: Settings
+    stop: asyncio.Event
+    task: asyncio.Task
+
+    @property
+    def port(self) -> int:
+        return self.settings.smtp.port
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 30)
+
+    def database(self) -> Database:
+        return self.settings.open_database()
+
+
+async def start(settings: Settings, clock=None) -> Running:
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(settings, environ={}, clock=clock, stop=stop, ready=ready))
+    done, _ = await asyncio.wait({task, asyncio.create_task(ready.wait())}, timeout=20,
+                                 return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # serve() failed on start: raise its error here
+    return Running(settings=settings, stop=stop, task=task)
+
+
+def make_mail(*, sender="customer@example.org", to="ihelp@example.com", subject="Printer broken",
+              body="The printer on floor 2 does not work.", **headers) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail["Message-ID"] = make_msgid(domain="example.org")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return mail
+
+
+def smtp_send(port: int, mail: EmailMessage | bytes, *, sender: str | None = None,
+              recipients: list[str] | None = None) -> tuple[int, bytes]:
+    """Send with a real smtplib client; return the DATA reply (code, text)."""
+    raw = mail if isinstance(mail, bytes) else mail.as_bytes()
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo()
+        code, text = client.mail(sender if sender is not None else "customer@example.org")
+        assert code == 250, text
+        for rcpt in recipients or ["ihelp@example.com"]:
+            code, text = client.rcpt(rcpt)
+            if code != 250:
+                return code, text
+        return client.data(raw)
+
+
+async def asend(port: int, mail, **kwargs) -> tuple[int, bytes]:
+    return await asyncio.to_thread(smtp_send, port, mail, **kwargs)
+
+
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """Poll `predicate` (sync or async) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)

@@ -1,0 +1,90 @@
+"""`gateway ingest` as an MTA runs it: a real process, a mail on stdin, an exit code."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import free_port
+from tests.integration.serving import make_mail
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/gw.db"\n'
+                    f'[outbound]\nmaildir = "{tmp_path}/out"\n[smtp]\nmax_message_bytes = 50000\n')
+    return path
+
+
+def gateway(config, *args, stdin: bytes = b"", env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), *args],
+                          input=stdin, capture_output=True, timeout=60, env=env)
+
+
+def test_pipe_stores_a_mail_and_exits_0(config):
+    assert gateway(config, "db", "upgrade").returncode == 0
+    result = gateway(config, "ingest", "--sender", "customer@example.org", stdin=make_mail().as_bytes())
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(gateway(config, "tickets", "list", "--json").stdout)
+    assert [t["ref"] for t in listed] == ["HD-1"]
+    assert set(listed[0]) >= {"number", "ref", "subject", "requester", "category", "priority", "level",
+                              "status", "assignee", "created_at"}
+    shown = json.loads(gateway(config, "tickets", "show", "HD-1", "--json").stdout)
+    assert shown["messages"][0]["direction"] == "in" and shown["events"]
+    again = gateway(config, "ingest", stdin=make_mail().as_bytes())
+    assert again.returncode == 0
+    stats = json.loads(gateway(config, "stats", "--json").stdout)
+    assert stats["tickets"] == 2 and stats["outbox_pending"] == 4
+
+
+def test_unusable_mail_is_quarantined_and_exits_0(config):
+    gateway(config, "db", "upgrade")
+    garbage = b"\x00\x01\x02binary garbage with no header at all\xff\xfe"
+    result = gateway(config, "ingest", stdin=garbage)
+    assert result.returncode == 0, result.stderr
+    held = json.loads(gateway(config, "quarantine", "list", "--json").stdout)
+    assert len(held) == 1 and held[0]["reason"]
+    shown = gateway(config, "quarantine", "show", str(held[0]["id"]))
+    assert b"binary garbage" in shown.stdout
+
+
+def test_database_unavailable_exits_75_with_one_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"\n')
+    result = gateway(path, "ingest", stdin=make_mail().as_bytes())
+    assert result.returncode == 75
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "try again later" in lines[0] and "Traceback" not in result.stderr.decode()
+
+
+def test_bad_config_in_pipe_mode_exits_75_not_bounce(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[smtp]\nport = "not a number"\n')
+    result = gateway(path, "ingest", stdin=make_mail().as_bytes())
+    assert result.returncode == 75
+    assert b"smtp.port" in result.stderr
+
+
+def test_usage_error_exits_64(config):
+    result = gateway(config, "ingest", "--no-such-flag")
+    assert result.returncode == 64 and b"usage" in result.stderr
+
+
+def test_oversize_mail_exits_69(config):
+    gateway(config, "db", "upgrade")
+    result = gateway(config, "ingest", stdin=make_mail(body="x" * 80_000).as_bytes())
+    assert result.returncode == 69 and b"max_message_bytes" in result.stderr
+
+
+def test_config_check(tmp_path, config):
+    assert gateway(config, "config", "check").returncode == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[smtp]\nport = 99999\naddresses = []\n[outbound]\npassword = "hunter2"\n')
+    result = gateway(bad, "config", "check")
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert "smtp.port" in err and "smtp.addresses" in err and "outbound.password" in err
+    assert "hunter2" not in err + result.stdout.decode()

@@ -1,0 +1,64 @@
+"""`gateway serve` as a real process on the shipped config: first mail, .eml out, clean SIGTERM."""
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from tests.conftest import REPO, free_port
+from tests.integration.serving import make_mail, smtp_send
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"serve exited early: {proc.stderr.read().decode()[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("serve did not listen in time")
+
+
+def test_shipped_config_serves_and_stops_cleanly(tmp_path):
+    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "GATEWAY_SMTP__PORT": str(port), "GATEWAY_OUTBOUND__POLL_SECONDS": "0.1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_port(port, proc)
+        code, text = smtp_send(port, make_mail(subject="Mail server down", body="Nobody can send mail."))
+        assert code == 250 and b"HD-1" in text
+        outgoing = tmp_path / "var" / "outgoing" / "new"
+        deadline = time.time() + 10
+        while len(list(outgoing.glob("*.eml"))) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        files = sorted(outgoing.glob("*.eml"))
+        assert len(files) == 2
+        assert any(b"[HD-1] Mail server down" in f.read_bytes() for f in files)
+        assert (tmp_path / "var" / "gateway.db").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    assert b"stopped" in err
+
+
+def test_serve_reports_a_busy_port_in_one_line(tmp_path):
+    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "gateway.cli", "serve"], cwd=tmp_path, timeout=60,
+                                env={"PATH": "/usr/bin:/bin", "GATEWAY_SMTP__PORT": str(port)},
+                                capture_output=True)
+    assert result.returncode != 0
+    err = result.stderr.decode()
+    assert "Traceback" not in err and f"127.0.0.1:{port}" in err and "smtp.port" in err

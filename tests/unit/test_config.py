@@ -1,0 +1,64 @@
+"""Config: the shipped file, the environment overlay, and one clear line per problem."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load, parse_env_value, problems
+from gateway.errors import ConfigError
+
+SHIPPED = Path(__file__).resolve().parents[2] / "config.toml"
+
+
+def test_shipped_config_is_valid_and_mirrors_the_help_desk():
+    settings = load(SHIPPED, {})
+    assert settings.smtp.port == 2525 and settings.outbound.mode == "maildir"
+    assert [level.number for level in settings.levels] == [0, 1, 2, 3, 4]
+    assert settings.database_url.endswith("/var/gateway.db") and settings.database_url.count("///") == 1
+
+
+@pytest.mark.parametrize("text,value", [
+    ("2600", 2600), ("true", True), ("1.5", 1.5), ('["a@x", "b@y"]', ["a@x", "b@y"]),
+    ("{name = \"x\"}", {"name": "x"}), ("plain words", "plain words"),
+    ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"), ("", ""),
+])
+def test_env_values_parse_as_toml_else_string(text, value):
+    assert parse_env_value(text) == value
+
+
+def test_env_overrides_sections_and_top_level_arrays():
+    settings = load(SHIPPED, {
+        "GATEWAY_SMTP__PORT": "2600", "GATEWAY_OUTBOUND__MODE": "smtp", "GATEWAY_OUTBOUND__PASSWORD": "s3cret",
+        "GATEWAY_DATABASE__URL": "postgresql+asyncpg://gw@db/gw",
+        "GATEWAY_MAILBOXES": '[{name = "x", host = "imap.example.com", username = "u"}]',
+    })
+    assert settings.smtp.port == 2600 and settings.outbound.mode == "smtp"
+    assert settings.outbound.password == "s3cret"
+    assert settings.database_url == "postgresql+asyncpg://gw@db/gw"
+    assert settings.mailboxes[0].host == "imap.example.com"
+
+
+def test_every_problem_is_one_line_naming_key_and_fix(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[smtp]\nport = 70000\nbogus = 1\n[outbound]\nmode = "pigeon"\npassword = "hunter2"\n'
+                    '[priority]\nurgent_level = 9\n')
+    settings, found = problems(path, {"GATEWAY_DIGEST__TIME": "25:99"})
+    assert settings is None
+    text = "\n".join(found)
+    for key in ("smtp.port", "smtp.bogus", "outbound.mode", "outbound.password", "digest.time"):
+        assert key in text, key
+    assert "hunter2" not in text
+    assert all("\n" not in line and ";" in line for line in found)
+
+
+def test_missing_explicit_config_names_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match="--config PATH or set GATEWAY_CONFIG"):
+        load(tmp_path / "nope.toml", {})
+
+
+def test_invalid_toml_is_reported(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[smtp\nport = 1")
+    _, found = problems(path, {})
+    assert len(found) == 1 and "not valid TOML" in found[0]
