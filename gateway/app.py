@@ -11,6 +11,7 @@ from gateway.config import Settings
 from gateway.ingest import Ingestor
 from gateway.inbound.smtp import start_listener, stop_listener
 from gateway.notify.send import OutboxSender, transport_for
+from gateway.schedule.jobs import start_scheduler, stop_scheduler
 from gateway.store.db import describe
 from gateway.store.migrate import upgrade
 
@@ -46,6 +47,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         raise
     sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
     tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
+    scheduler = start_scheduler(settings=settings, db=db, clock=clock)
     tasks += background_tasks(settings=settings, ingestor=ingestor, db=db, clock=clock, stop=stop,
                               environ=environ)
     address = ", ".join(f"{s.getsockname()[0]}:{s.getsockname()[1]}" for s in server.sockets)
@@ -58,6 +60,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         log.info("stopping: finishing mail in flight")
     finally:
         await stop_listener(server, handler)
+        stop_scheduler(scheduler)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await db.dispose()

@@ -73,6 +73,12 @@ def build_parser() -> Parser:
     stats = sub.add_parser("stats", help="counts of tickets, messages, duplicates, quarantine, outbox")
     stats.add_argument("--json", action="store_true")
 
+    jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", required=True)
+    j_run = jobs.add_parser("run", help="run scheduled work now: drain the outbox, SLA sweep, daily digest")
+    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "all"])
+    j_run.add_argument("--as-of", help="act as if it were this ISO time (e.g. 2026-01-05T09:00:00+00:00)")
+    j_run.add_argument("--json", action="store_true")
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="bring the database to the newest schema")
 

@@ -169,3 +169,26 @@ def repo_describe(settings: Settings) -> str:
     from gateway.store.db import describe
 
     return describe(settings.database_url)
+
+
+async def jobs_run(args: Args, settings: Settings, environ) -> int:
+    from datetime import datetime, timezone
+
+    from gateway.clock import FixedClock
+    from gateway.errors import UsageError
+    from gateway.schedule.jobs import run_jobs
+
+    clock = SystemClock()
+    if args.as_of:
+        try:
+            at = datetime.fromisoformat(args.as_of)
+        except ValueError:
+            raise UsageError(f"--as-of {args.as_of!r}: not an ISO time; write e.g. 2026-01-05T09:00:00+00:00") from None
+        clock = FixedClock(at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+    db = open_db(settings)
+    try:
+        done = await run_jobs(args.job, settings=settings, db=db, clock=clock)
+    finally:
+        await db.dispose()
+    emit(done, args.json, lambda d: "\n".join(f"{name}: {value}" for name, value in d.items()))
+    return 0

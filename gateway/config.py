@@ -195,6 +195,30 @@ class BusinessConfig(Section):
     high_cutoff: str = Field("15:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class SlaTargetConfig(Section):
+    """One priority's promises, in business hours (urgent: wall-clock hours, around the clock)."""
+
+    first_response_hours: float = Field(gt=0)
+    resolution_hours: float = Field(gt=0)  # high ignores it: same day / next morning by the cut-off rule
+    stall_hours: float = Field(gt=0)  # no activity for this long nudges the assignee, once per stall
+
+
+class SlaConfig(Section):
+    """SLA targets per priority (issue: engineers and SLAs); warn_share of a target warns once."""
+
+    urgent: SlaTargetConfig = SlaTargetConfig(first_response_hours=1, resolution_hours=2, stall_hours=1)
+    high: SlaTargetConfig = SlaTargetConfig(first_response_hours=2, resolution_hours=8, stall_hours=4)
+    medium: SlaTargetConfig = SlaTargetConfig(first_response_hours=4, resolution_hours=24, stall_hours=8)
+    low: SlaTargetConfig = SlaTargetConfig(first_response_hours=8, resolution_hours=48, stall_hours=16)
+    warn_share: float = Field(0.75, gt=0, lt=1)
+    # high priority arriving after [business] high_cutoff (or out of hours): due at this local time
+    # on the next working day.
+    high_next_morning: str = Field("12:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    def target(self, priority: str) -> SlaTargetConfig:
+        return getattr(self, priority if priority in ("urgent", "high", "medium", "low") else "medium")
+
+
 class TicketsConfig(Section):
     reopen_days: int = Field(14, ge=0)
 
@@ -221,6 +245,7 @@ class Settings(Section):
     mailboxes: tuple[MailboxConfig, ...] = ()
     business: BusinessConfig = BusinessConfig()
     tickets: TicketsConfig = TicketsConfig()
+    sla: SlaConfig = SlaConfig()
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
     # Set by load(): where relative paths (sqlite file, maildir) are anchored.

@@ -60,6 +60,12 @@ class GatewayHandler:
         return f"250 2.0.0 OK {outcome.status}{detail}"
 
 
+class GatewaySMTP(SMTP):
+    # RFC 5321 says 1000 octets a line, but real mail (generated HTML, long headers) breaks it; refusing
+    # with 500 would bounce a customer's mail, so accept long lines and leave limits to max_message_bytes.
+    line_length_limit = 256 * 1024
+
+
 def tls_context(config: SmtpConfig) -> ssl.SSLContext | None:
     if not config.tls_cert:
         return None
@@ -75,7 +81,7 @@ async def start_listener(*, ingest: IngestFn, config: SmtpConfig) -> tuple[async
     loop = asyncio.get_running_loop()
 
     def factory() -> SMTP:
-        return SMTP(handler, hostname=config.hostname, data_size_limit=config.max_message_bytes,
+        return GatewaySMTP(handler, hostname=config.hostname, data_size_limit=config.max_message_bytes,
                     enable_SMTPUTF8=True, decode_data=False, tls_context=context, ident="Support Gateway")
 
     try:

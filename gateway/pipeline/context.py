@@ -49,6 +49,8 @@ class MailContext:
     new_ticket: bool = False
     thread_reason: str = ""
     token_matched: bool = False  # the mail was sent to this ticket's reply-token plus-address
+    # Set by reopen: a reply to a ticket resolved too long ago opens a new ticket linked to this one.
+    linked_ticket_id: int | None = None
     # Set by classify / prioritise / route for new tickets.
     category: str = ""
     priority: str = ""

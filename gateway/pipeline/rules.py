@@ -20,7 +20,8 @@ CLASSIFY_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="change-words", value="change", weight=1.5,
                pattern=r"\b(feature request|enhancement|new (column|report|field|option|workflow|filter)|"
                        r"change request|would be nice|instead of|suggestion)\b"),
-    RuleConfig(name="account-words", value="misc", weight=2.0,
+    # Account requests often read like change requests ("please create a new ..."): they outweigh them.
+    RuleConfig(name="account-words", value="misc", weight=3.0,
                pattern=r"\b(new (user|starter|employee|client|customer) account|create (an? )?account|"
                        r"(reset|forgot(ten)?|change) (my |the )?password|locked out|access to|permissions?|"
                        r"onboard(ing)?|leaver|new starter)\b"),

@@ -50,15 +50,23 @@ class Ticket(Base):
     assignee: Mapped[str | None] = mapped_column(String(320), nullable=True)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # indexed for the digest's "new since"
     updated_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]
     first_response_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)  # digest: "resolved since"
     # SLA: due times are indexed so the sweep reads only what is near or past due.
     first_response_due: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     resolution_due: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     paused_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # SLA sweep bookkeeping (gateway.schedule.sla): warn moments, which warnings/breaches fired
+    # (bit flags, set by conditional UPDATE so each fires once), when the sweep must next look at
+    # this ticket (NULL: never, e.g. pending or resolved), and the last stall we nudged about.
+    first_response_warn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolution_warn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    sla_fired: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_check_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    stall_nudged_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     messages: Mapped[list["Message"]] = relationship(back_populates="ticket", order_by="Message.id")
 

@@ -7,6 +7,7 @@ from gateway.pipeline.steps import (  # noqa: F401  (importing registers each st
     notify,
     prioritise,
     record,
+    reopen,
     route,
     thread,
 )
@@ -15,6 +16,7 @@ DEFAULT_STEPS: tuple[str, ...] = (
     "dedupe",      # first: a mail we already hold must change nothing and send nothing
     "loop_guard",  # before anything can answer: decide whether this mail may get an automatic reply
     "thread",      # token, then In-Reply-To/References, then [HD-n] from a participant; else a new ticket
+    "reopen",      # a customer's reply to a long-resolved ticket becomes a new ticket linking the old one
     "classify",    # new tickets only: bug / change / misc, with the rules that hit
     "prioritise",  # new tickets only: emergencies are urgent; rules and Importance headers otherwise
     "route",       # new tickets only: urgent to the servers level, the rest to the front end

@@ -1,15 +1,55 @@
 """Step: engineers act on a ticket by replying; anyone else's command lines stay plain text."""
 from __future__ import annotations
 
+from gateway.mail.commands import parse_commands
+from gateway.pipeline import actions
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
+from gateway.schedule import sla
+from gateway.schedule.businesstime import BusinessCalendar
+from gateway.store.models import Event
+
+
+def authorisation(ctx: MailContext) -> str | None:
+    """None when the sender may run commands on this ticket, else why not (for the refusal event)."""
+    if ctx.sender not in ctx.settings.engineers:
+        return f"{ctx.sender or 'the sender'} is not an engineer of any level"
+    envelope = (ctx.envelope_from or "").strip().strip("<>").lower()
+    if ctx.envelope_from is not None and envelope != ctx.sender:
+        # A From header is easy to forge; over SMTP the envelope sender must at least agree with it.
+        return f"envelope sender {envelope or '<>'} differs from From {ctx.sender}"
+    if ctx.settings.security.require_token and not ctx.token_matched:
+        return "not sent to the ticket's reply-token address (security.require_token is on)"
+    return None
 
 
 @step
 class Commands:
     name = "commands"
-    description = "Run authorised /commands at the top of a reply (engineer + reply token)."
+    description = "Run authorised /commands at the top of a reply (engineer + reply token); start SLA clocks."
 
     async def run(self, ctx: MailContext) -> None:
-        # Commands by reply arrive with the engineers issue; until then a reply is only a comment.
-        return None
+        cal = BusinessCalendar.from_config(ctx.settings.business)
+        ticket = ctx.ticket
+        if ctx.new_ticket:
+            sla.set_targets(ticket, start=ctx.now, settings=ctx.settings, cal=cal)
+            if ctx.linked_ticket_id is not None:
+                ticket.linked_ticket_id = ctx.linked_ticket_id
+                ctx.session.add(Event(ticket_id=ticket.id, kind="linked", at=ctx.now,
+                                      data={"ticket": ctx.linked_ticket_id, "why": "reply to a ticket resolved "
+                                            f"more than {ctx.settings.tickets.reopen_days} days ago"}))
+            return
+        if ctx.auto_reason is not None:
+            return  # out-of-office and other automatic mail neither acts nor reopens
+        parsed = parse_commands(ctx.message.new_text if ctx.message else ctx.mail.text)
+        refused = authorisation(ctx)
+        if refused is None:
+            await actions.run_commands(ctx, parsed, cal)
+            return
+        if parsed.commands or parsed.errors:
+            ctx.session.add(Event(ticket_id=ticket.id, kind="commands_refused", actor=ctx.sender or "unknown",
+                                  at=ctx.now, data={"reason": refused,
+                                                    "lines": [f"/{c.name} {c.arg}".strip() for c in parsed.commands]}))
+        if ctx.sender not in ctx.settings.engineers:
+            await actions.customer_follow_up(ctx, cal)
+        sla.schedule_check(ticket, settings=ctx.settings, cal=cal)

@@ -1,0 +1,304 @@
+"""IMAP poller: each configured mailbox feeds ingest() from its own task; mail moves out only after the commit."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from gateway.clock import Clock
+from gateway.config import MailboxConfig, Settings
+from gateway.errors import TempFail
+from gateway.inbound.imap_session import ImapSession, MailboxError, server_of
+from gateway.inbound.imap_state import StateStore
+from gateway.notify.render import Renderer
+from gateway.store.db import Database
+
+log = logging.getLogger(__name__)
+
+IDLE_REARM_MAX = 25 * 60  # RFC 2177: servers may drop an IDLE after 30 minutes; re-issue it well before
+STOP_GRACE = 5.0  # seconds run_pollers waits for pollers after `stop` before cancelling them
+IDLE_SETTLE = 1.0  # after a pass that took mail, the next IDLE lasts this long (see _serve)
+IDLE_SLICE = 1.0  # one idle_check() never blocks longer than this, so `stop` is seen within about a second
+
+
+def mailbox_password(mailbox: MailboxConfig, environ: Mapping[str, str]) -> str | None:
+    """The mailbox's password: `password` (from GATEWAY_MAILBOXES), else environ[password_env], else None."""
+    if mailbox.password:
+        return mailbox.password
+    if mailbox.password_env:
+        return environ.get(mailbox.password_env) or None
+    return None
+
+
+class Backoff:
+    """Exponential delays with ±20% jitter, so mailboxes that failed together do not retry together."""
+
+    def __init__(self, base: float, cap: float, rng: Callable[[], float] = random.random):
+        self.base, self.cap, self.rng = base, cap, rng
+        self.failures = 0
+
+    def next(self) -> float:
+        delay = min(self.cap, self.base * 2 ** self.failures)
+        self.failures += 1
+        return delay * (0.8 + 0.4 * self.rng())
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+@dataclass
+class Failing:
+    """One mail whose ingest failed: how often, and when (monotonic) it may be tried again."""
+
+    attempts: int = 0
+    due: float = 0.0
+    error: str = ""
+
+
+class MailboxPoller:
+    """One mailbox: connect, drain the folder, IDLE (or poll), reconnect with backoff; never raises."""
+
+    def __init__(self, *, mailbox: MailboxConfig, settings: Settings, ingestor, db: Database, clock: Clock,
+                 stop: asyncio.Event, password: str | None, renderer: Renderer | None = None,
+                 opener: Callable[[MailboxConfig, str | None], ImapSession] = ImapSession.open,
+                 reconnect: Backoff | None = None, retry_base: float = 1.0):
+        self.mailbox, self.ingestor, self.clock, self.stop = mailbox, ingestor, clock, stop
+        self.password, self.opener = password, opener
+        self.source = f"imap:{mailbox.name}"
+        self.state = StateStore(db=db, settings=settings, mailbox=mailbox, renderer=renderer or Renderer())
+        self.reconnect = reconnect or Backoff(1.0, 300.0)
+        self.retry_base = retry_base
+        self.failures: dict[int, Failing] = {}  # by UID; lost on restart, which only costs a few more tries
+        self.session: ImapSession | None = None
+        self.uidvalidity: int | None = None
+        self.last_uid = 0  # every mail still in the folder up to this UID is committed (MailboxState.last_uid)
+        self.committed_high = 0  # highest UID committed since this UIDVALIDITY was seen
+        self.worked = False  # the last pass committed or moved mail
+        # One thread per mailbox: a server that hangs ties up its own thread only, not the loop's pool.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"imap-{mailbox.name}"[:30])
+
+    async def _io(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
+
+    async def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                error = None
+                try:
+                    await self.connect()
+                    self.reconnect.reset()
+                    await self._serve()
+                except MailboxError as exc:
+                    error = (str(exc), exc.login)
+                except TempFail as exc:  # our database, not the mailbox: the mail waits on the server
+                    error = (f"mailbox {self.mailbox.name!r}: database trouble: {exc}", False)
+                except Exception as exc:  # a bug must not end polling for good: log it, back off, go on
+                    log.exception("mailbox %r: unexpected error", self.mailbox.name)
+                    error = (f"mailbox {self.mailbox.name!r}: internal error {type(exc).__name__}: {exc}", False)
+                await self._disconnect()
+                if error:
+                    await self._failed(error[0], login=error[1])
+        except asyncio.CancelledError:
+            # The worker thread may be stuck in a blocking call (bounded by timeout_seconds): do not wait
+            # for it; it closes the connection when that call returns.
+            session, self.session = self.session, None
+            if session is not None:
+                self.executor.submit(session.close)
+            raise
+        finally:
+            await self._safely(self.state.disconnected())
+            self.executor.shutdown(wait=False)
+
+    async def _failed(self, error: str, *, login: bool) -> None:
+        if self.stop.is_set():
+            return
+        delay = self.reconnect.next()
+        # One line per attempt; attempts are spaced by the backoff (at most 5 minutes apart).
+        log.warning("%s; retrying in %.0fs", error, delay)
+        await self._safely(self.state.failed(error=error, login=login, now=self.clock.now()))
+        await self._sleep(delay)
+
+    async def _safely(self, coro) -> None:
+        try:
+            await coro
+        except TempFail as exc:  # state is bookkeeping: losing one update must not stop the mail
+            log.warning("mailbox %r: cannot record its state: %s", self.mailbox.name, exc)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stop.wait(), timeout=max(0.0, seconds))
+        except asyncio.TimeoutError:
+            pass
+
+    async def connect(self) -> None:
+        """Log in, SELECT, load the position (reset on a new UIDVALIDITY), create the processed folder."""
+        mailbox = self.mailbox
+        if mailbox.processed_folder == mailbox.folder:
+            raise MailboxError(f"mailbox {mailbox.name!r}: processed_folder equals folder ({mailbox.folder!r}); "
+                               f"set processed_folder to another folder, e.g. \"Processed\"")
+        self.session = await self._io(self.opener, mailbox, self.password)
+        uidvalidity = await self._io(self.session.select)
+        if uidvalidity != self.uidvalidity:
+            self.failures.clear()
+            self.committed_high = 0
+        position = await self.state.connected(uidvalidity=uidvalidity, now=self.clock.now())
+        self.uidvalidity, self.last_uid = uidvalidity, position.last_uid
+        if await self._io(self.session.ensure_folder, mailbox.processed_folder):
+            log.info("mailbox %r: created folder %r", mailbox.name, mailbox.processed_folder)
+        log.info("mailbox %r: connected to %s as %s, folder %r (UIDVALIDITY %s, handled up to UID %s)",
+                 mailbox.name, server_of(mailbox), mailbox.username, mailbox.folder, uidvalidity, self.last_uid)
+
+    async def _disconnect(self) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            await self._io(session.close)  # never raises: logging out is a courtesy
+
+    async def _serve(self) -> None:
+        while not self.stop.is_set():
+            backlog = await self.drain()
+            await self._safely(self.state.checked(backlog=backlog, now=self.clock.now()))
+            if self.stop.is_set():
+                return
+            if await self._io(self.session.announced):
+                continue  # mail arrived during the pass: IDLE would not report it, so look again now
+            if self.mailbox.idle and self.session.can_idle:
+                # Dovecot can miss a mail delivered in the instant IDLE begins (seen in bench/imap.py): mail
+                # comes in bursts, so after a busy pass idle only briefly, and take one more look.
+                await self._idle(IDLE_SETTLE if self.worked else min(self.mailbox.poll_seconds, IDLE_REARM_MAX))
+            else:
+                await self._sleep(self._wake_in(self.mailbox.poll_seconds))
+
+    def _wake_in(self, limit: float) -> float:
+        """Seconds until the next pass: `limit`, or sooner when a failed mail is due for another try."""
+        now = time.monotonic()
+        dues = [f.due - now for f in self.failures.values()]
+        return max(0.0, min([limit, *dues]))
+
+    async def _idle(self, limit: float) -> None:
+        deadline = time.monotonic() + self._wake_in(limit)
+        await self._io(self.session.idle_start)
+        try:
+            while not self.stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                if await self._io(self.session.idle_wait, min(IDLE_SLICE, left)) != "quiet":
+                    return  # new mail, or something to look at: leave IDLE and run a pass
+        finally:
+            await self._io(self.session.idle_done)  # on a dead connection this raises, and we reconnect
+
+    async def drain(self) -> int:
+        """One pass over the folder: ingest what is due, move what is committed; returns mails left waiting."""
+        session = self.session
+        uids = await self._io(session.pending)
+        self.worked = False
+        leftover = [uid for uid in uids if uid <= self.last_uid]
+        if leftover:  # committed earlier, but the move was interrupted (crash, lost connection)
+            await self._io(session.move, leftover, self.mailbox.processed_folder)
+            self.worked = True
+        todo = [uid for uid in uids if uid > self.last_uid]
+        self.failures = {uid: f for uid, f in self.failures.items() if uid in set(todo)}
+        now = time.monotonic()
+        due = [uid for uid in todo if uid not in self.failures or self.failures[uid].due <= now]
+        done: set[int] = set()
+        for batch in await self._io(session.batches, due):
+            if self.stop.is_set():
+                break
+            raws = await self._io(session.fetch, batch)
+            committed = []
+            for uid in batch:
+                if self.stop.is_set():
+                    break
+                if uid not in raws or await self._handle(uid, raws[uid]):
+                    committed.append(uid)  # a UID that vanished (someone else removed it) counts as done
+                    done.add(uid)
+                    self.committed_high = max(self.committed_high, uid)
+                    self.worked = True
+            # Position first, then MOVE: a crash in between leaves committed mail that the next pass moves
+            # without ingesting it again. Once per batch (not per mail): each write is a commit of its own
+            # (~4 ms on SQLite), and mail committed but not yet recorded is only re-read as a duplicate.
+            await self._advance(todo, done)
+            await self._io(session.move, [uid for uid in committed if uid in raws],
+                           self.mailbox.processed_folder)
+        return len(todo) - len(done)
+
+    async def _advance(self, todo: list[int], done: set[int]) -> None:
+        """Move the watermark up to the highest committed UID below the first one still open; persist it."""
+        first_open = next((uid for uid in todo if uid not in done), None)
+        last = self.committed_high if first_open is None else min(self.committed_high, first_open - 1)
+        if last > self.last_uid:
+            self.last_uid = last
+            await self._safely(self.state.advance(uidvalidity=self.uidvalidity, last_uid=last))
+
+    async def _handle(self, uid: int, raw: bytes) -> bool:
+        """Ingest one mail; True once it is committed (stored, duplicate, quarantined...), False to retry."""
+        try:
+            outcome = await self.ingestor.ingest(raw, source=self.source)
+        except TempFail as exc:
+            return await self._ingest_failed(uid, raw, str(exc))
+        except Exception as exc:  # ingest quarantines its own bugs; anything else here is retried like TempFail
+            log.exception("mailbox %r: UID %s: ingest raised", self.mailbox.name, uid)
+            return await self._ingest_failed(uid, raw, f"{type(exc).__name__}: {exc}")
+        self.failures.pop(uid, None)
+        log.info("mailbox %r: UID %s %s %s", self.mailbox.name, uid, outcome.status,
+                 getattr(outcome, "ticket_ref", None) or getattr(outcome, "reason", ""))
+        return True
+
+    async def _ingest_failed(self, uid: int, raw: bytes, error: str) -> bool:
+        failing = self.failures.setdefault(uid, Failing())
+        failing.attempts += 1
+        failing.error = error
+        name, limit = self.mailbox.name, self.mailbox.max_attempts
+        if failing.attempts >= limit:
+            reason = f"IMAP mailbox {name!r} UID {uid}: ingest failed {failing.attempts} times; last error: {error}"
+            try:
+                await self.ingestor.quarantine(raw, reason=reason, source=self.source)
+            except Exception as exc:  # quarantine needs the database too: keep the mail and try later
+                log.warning("mailbox %r: UID %s: cannot quarantine (%s); keeping it in %r", name, uid, exc,
+                            self.mailbox.folder)
+            else:
+                log.warning("mailbox %r: UID %s quarantined after %d failed ingests: %s", name, uid,
+                            failing.attempts, error)
+                self.failures.pop(uid, None)
+                return True
+        delay = min(self.mailbox.poll_seconds, self.retry_base * 2 ** (failing.attempts - 1))
+        failing.due = time.monotonic() + delay * (0.8 + 0.4 * random.random())
+        log.warning("mailbox %r: UID %s not stored (attempt %d of %d), left unseen in %r, retry in %.0fs: %s",
+                    name, uid, failing.attempts, limit, self.mailbox.folder, delay, error)
+        return False
+
+
+async def run_pollers(*, settings: Settings, ingestor, db: Database, clock: Clock, stop: asyncio.Event,
+                      environ: Mapping[str, str]) -> None:
+    """One independent task per configured mailbox; returns when `stop` is set and every poller has let go."""
+    notifier = getattr(ingestor, "notifier", None)
+    renderer = getattr(notifier, "renderer", None) or Renderer()
+    pollers, names = [], set()
+    for mailbox in settings.mailboxes:
+        if mailbox.name in names:  # two pollers would share one MailboxState row
+            log.error("mailboxes: name %r is used twice; the second entry is ignored, give it its own name",
+                      mailbox.name)
+            continue
+        names.add(mailbox.name)
+        pollers.append(MailboxPoller(mailbox=mailbox, settings=settings, ingestor=ingestor, db=db, clock=clock,
+                                     stop=stop, password=mailbox_password(mailbox, environ), renderer=renderer))
+    tasks = [asyncio.create_task(p.run(), name=f"imap:{p.mailbox.name}") for p in pollers]
+    if not tasks:
+        return
+    try:
+        await stop.wait()
+        # Pollers notice `stop` within about IDLE_SLICE; one stuck in a blocking call is not waited for.
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE)
+        for task in late:
+            log.warning("%s: still busy %gs after stop; abandoning it", task.get_name(), STOP_GRACE)
+            task.cancel()
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Pure mail functions: parsing, reply stripping, loop detection, tokens and composing; no DB, no I/O."""

@@ -1,0 +1,121 @@
+"""Parse the /command lines at the top of a reply's new text; pure, no DB."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+PRIORITIES = ("urgent", "high", "medium", "low")
+CATEGORIES = ("bug", "change", "misc")
+
+# name -> (usage, argument rule). Rules: "none", "optional", "required", or a tuple of allowed words.
+USAGE: dict[str, str] = {
+    "resolve": "/resolve [resolution text]",
+    "reopen": "/reopen",
+    "escalate": "/escalate [LEVEL]  (default: the next level)",
+    "assign": "/assign ADDRESS|me",
+    "priority": "/priority urgent|high|medium|low",
+    "category": "/category bug|change|misc",
+    "pending": "/pending [text]  (waiting on the customer: the SLA clock pauses)",
+    "note": "/note text  (internal: never sent to the customer)",
+    "help": "/help",
+}
+
+# Artefacts of HTML-to-text conversion: non-breaking and zero-width spaces, and *bold* markers.
+_INVISIBLE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None,
+                            "\u200c": None, "\u200d": None})
+_COMMAND = re.compile(r"^/(?P<name>[A-Za-z][\w-]*)(?:\s+(?P<arg>.*))?$")
+_BOLD_BEFORE = re.compile(r"^\*+\s*(?=/)")
+_BOLD_AFTER_NAME = re.compile(r"^(/[A-Za-z][\w-]*)\*+")
+_ADDRESS = re.compile(r"^<?([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>?$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command line: its name, its argument ('' when none) and its 1-based line number."""
+
+    name: str
+    arg: str
+    line: int
+
+
+@dataclass
+class ParsedCommands:
+    commands: list[Command] = field(default_factory=list)
+    rest: str = ""  # the text after the commands: a normal reply
+    errors: list[str] = field(default_factory=list)
+
+
+def clean_line(line: str) -> str:
+    """A line without HTML-to-text artefacts: odd spaces, surrounding `*bold*` markers, trailing blanks."""
+    line = line.translate(_INVISIBLE).strip()
+    # Only a command loses its markers ("*/resolve* done*"); "*bold*" prose stays as written.
+    unbold = _BOLD_AFTER_NAME.sub(r"\1", _BOLD_BEFORE.sub("", line))
+    return unbold.rstrip("*").rstrip() if unbold.startswith("/") else line
+
+
+def _check(name: str, arg: str) -> tuple[str, str | None]:
+    """(normalised argument, error or None) for one command."""
+    if name in ("reopen", "help"):
+        return "", (None if not arg else f"takes no argument, got {arg!r}")
+    if name == "note" and not arg:
+        return arg, "needs the note's text"
+    if name == "escalate" and arg:
+        level = arg.lstrip("Ll")  # "/escalate L3" as well as "/escalate 3"
+        if not level.isdigit():
+            return arg, f"LEVEL must be a level number, got {arg!r}"
+        return str(int(level)), None
+    if name == "assign":
+        if arg.lower() == "me":
+            return "me", None
+        match = _ADDRESS.match(arg)
+        if not match:
+            return arg, f"needs an email address or 'me', got {arg!r}" if arg else "needs an email address or 'me'"
+        return match.group(1).lower(), None
+    if name in ("priority", "category"):
+        allowed = PRIORITIES if name == "priority" else CATEGORIES
+        word = arg.lower()
+        if word not in allowed:
+            return arg, f"must be one of {', '.join(allowed)}, got {arg!r}" if arg else f"needs one of {', '.join(allowed)}"
+        return word, None
+    return arg, None
+
+
+def parse_commands(text: str) -> ParsedCommands:
+    """Commands from the top of `text` (already stripped of quoted history), one per line.
+
+    parse_commands("/resolve Fixed\\nThanks!") ->
+        ParsedCommands(commands=[Command("resolve", "Fixed", 1)], rest="Thanks!", errors=[])
+    Leading blank lines are skipped; the first line that is not a command ends the commands, and
+    it and everything after it is `rest`. An unknown /word or a bad argument becomes an error
+    naming the line and the usage; it is not executed.
+    """
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    result = ParsedCommands()
+    index = 0
+    for index, raw in enumerate(lines):
+        line = clean_line(raw)
+        if not line:
+            continue
+        match = _COMMAND.match(line)
+        if not match:
+            break
+        number, name = index + 1, match.group("name").lower()
+        arg = " ".join((match.group("arg") or "").split())
+        if name not in USAGE:
+            known = ", ".join(f"/{n}" for n in USAGE)
+            result.errors.append(f"line {number}: unknown command /{name}; the commands are {known}")
+            continue
+        arg, problem = _check(name, arg)
+        if problem:
+            result.errors.append(f"line {number}: /{name} {problem}; usage: {USAGE[name]}")
+            continue
+        result.commands.append(Command(name=name, arg=arg, line=number))
+    else:
+        index = len(lines)
+    result.rest = "\n".join(lines[index:]).strip()
+    return result
+
+
+def help_text() -> str:
+    """Every command with its usage, one per line."""
+    return "\n".join(USAGE.values())

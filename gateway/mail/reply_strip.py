@@ -1,0 +1,107 @@
+"""Reply stripping: the part of a reply the sender just wrote, without quoted history or signature."""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from itertools import accumulate
+
+from mailparser_reply.parser import EmailMessage as _ReplyMessage
+
+# mail-parser-reply knows the "On … wrote:" and "From:/Sent:" header forms of many languages and
+# clients, but its patterns backtrack badly (20 kB of blank lines take a minute). So we only let it
+# look at short windows of lines that a cheap, linear pre-check picked out, and at most
+# _MAX_WINDOWS of them. Polish is left out: its From-block pattern takes a single "Data:" line.
+_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "sv", "da", "cs", "ja", "zh", "ko")
+_HEADER = _ReplyMessage(text="", languages=list(_LANGUAGES)).HEADER_REGEX
+_WINDOW_LINES = 4
+_MAX_LINE = 300  # a reply header line is short; longer lines are content
+_MAX_WINDOWS = 200
+
+# Words that end an "On <date>, <who> wrote:" line in the languages above.
+_WROTE_WORDS = ("wrote", "schrieb", "écrit", "escribió", "scritto", "schreef", "skrev", "napsal",
+                "写道", "작성", "年")
+# Separator lines some clients put above the quoted mail, in their several languages.
+_ORIGINAL_MESSAGE = re.compile(
+    r"-{2,} ?(?:original message|ursprüngliche nachricht|message d'origine|mensaje original"
+    r"|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse"
+    r"|původní zpráva) ?-{2,}", re.IGNORECASE)
+# A forward's marker: what follows it is the content the sender passes on, not history to drop.
+_FORWARD = re.compile(
+    r"(?:-{2,} ?(?:forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado"
+    r"|messaggio inoltrato|doorgestuurd bericht|vidarebefordrat meddelande) ?-{2,}"
+    r"|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)",
+    re.IGNORECASE)
+# Lines where the pre-check sends a window to the header patterns: a From-like field, a separator
+# or forward marker, or a "wrote"-like word.
+_CANDIDATE = re.compile(
+    r"^[ \t]*(?:[* ]*(?:from|von|de|van|da|från|fra|od|发件人|보낸\s?사람)\s?:|-{2,}|begin forw|anfang der|début du)"
+    r"|(?P<wrote>" + "|".join(_WROTE_WORDS) + ")", re.IGNORECASE | re.MULTILINE)
+_QUOTED_BLOCK = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
+_NEWLINES = re.compile(r"\n{3,}")
+_SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)  # RFC 3676 "-- "; many clients trim the space
+_TRAILING_SEPARATORS = re.compile(r"(?:\s|[_\-=*]{5,})+\Z")
+
+
+def new_text(text: str) -> str:
+    """The new part of a reply: quoted history, reply headers and the "-- " signature removed.
+
+    Text in which nothing is quoted comes back stripped; so does text that is all history (a bare
+    forward), because then the history is the content. Example:
+    new_text("Works now.\\n\\nOn Mon, 3 Jun 2024, Help <h@x.com> wrote:\\n> Try again") -> "Works now."
+    """
+    try:
+        return _new_text(text)
+    except Exception:  # stripping is a convenience; the full text is stored anyway
+        return text.strip() if isinstance(text, str) else ""
+
+
+def _new_text(text: str) -> str:
+    norm = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = norm.split("\n")
+    cut = _history_start(norm, lines)
+    head = "\n".join(lines[:cut])
+    # A quoted block becomes one blank line, so the paragraphs around it stay apart.
+    head = _NEWLINES.sub("\n\n", _QUOTED_BLOCK.sub("\n", head))
+    signature = None
+    for signature in _SIGNATURE.finditer(head):
+        pass
+    if signature is not None:
+        head = head[:signature.start()]
+    head = _TRAILING_SEPARATORS.sub("", head)
+    return head.strip() or text.strip()
+
+
+def _history_start(norm: str, lines: list[str]) -> int:
+    """Index of the first line of quoted history (a reply header), or len(lines) when there is none."""
+    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    windows = 0
+    seen: set[int] = set()
+    for match in _CANDIDATE.finditer(norm):
+        index = bisect_right(starts, match.start()) - 1
+        # A "wrote" word may end a header that began on the line before (Gmail wraps long ones).
+        for candidate in (index - 1, index) if match.lastgroup == "wrote" else (index,):
+            if candidate < 0 or candidate in seen:
+                continue
+            seen.add(candidate)
+            stripped = lines[candidate].strip()
+            if not stripped or stripped.startswith(">") or len(stripped) > _MAX_LINE:
+                continue
+            if _FORWARD.match(stripped):
+                return len(lines)  # everything from here on is forwarded content
+            if _ORIGINAL_MESSAGE.match(stripped):
+                return candidate
+            if windows >= _MAX_WINDOWS:
+                return len(lines)
+            windows += 1
+            if _HEADER.match(_window(lines, candidate)):
+                return candidate
+    return len(lines)
+
+
+def _window(lines: list[str], index: int) -> str:
+    window = []
+    for line in lines[index:index + _WINDOW_LINES]:
+        if len(line) > _MAX_LINE:
+            break
+        window.append(line.strip())
+    return "\n".join(window)

@@ -1,0 +1,1 @@
+"""Outbound mail: render templates, queue rows in the outbox, send them."""

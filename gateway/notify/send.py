@@ -1,0 +1,287 @@
+"""Drain the outbox: claim due rows, hand them to the relay or a maildir, retry with backoff."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Sequence
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.clock import Clock
+from gateway.config import OutboundConfig, Settings
+from gateway.errors import GatewayError
+from gateway.store.db import Database
+from gateway.store.models import Outbox
+
+log = logging.getLogger(__name__)
+
+# A claimed row is ours this long; a sender that dies leaves it to be claimed again afterwards.
+LEASE = timedelta(minutes=5)
+JITTER = 0.2  # ±20% on each backoff delay, so rows that failed together do not retry together
+
+
+class TransientSendError(GatewayError):
+    """The relay or disk failed in a way that may pass: try this row again later."""
+
+
+class PermanentSendError(GatewayError):
+    """The relay refused this mail for good (5xx): retrying would get the same answer."""
+
+
+def _smtp_error(code: int, text: bytes | str, what: str) -> GatewayError:
+    """A 5xx reply is permanent, anything else transient; the message carries the relay's words."""
+    message = f"relay refused {what}: {code} {_text(text)}".strip()
+    return PermanentSendError(message) if 500 <= code < 600 else TransientSendError(message)
+
+
+class SmtpTransport:
+    """Send one mail to one recipient through the configured relay (smtplib in a worker thread)."""
+
+    def __init__(self, config: OutboundConfig):
+        self.config = config
+
+    async def send(self, *, envelope_from: str, recipient: str, raw: bytes) -> None:
+        await asyncio.to_thread(self._send, envelope_from, recipient, raw)
+
+    def _send(self, envelope_from: str, recipient: str, raw: bytes) -> None:
+        c = self.config
+        where = f"relay {c.host}:{c.port}"
+        try:
+            client = smtplib.SMTP(c.host, c.port, timeout=c.timeout_seconds)
+        except OSError as exc:  # refused, unreachable, timeout
+            raise TransientSendError(f"{where} unreachable: {exc}") from None
+        try:
+            if c.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if c.username:
+                client.login(c.username, c.password or "")
+            client.sendmail(envelope_from, [recipient], raw)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = exc.recipients.get(recipient, next(iter(exc.recipients.values()), (451, b"")))
+            raise _smtp_error(code, text, f"recipient {recipient}") from None
+        except smtplib.SMTPDataError as exc:  # the content itself was refused (e.g. 554 spam)
+            raise _smtp_error(exc.smtp_code, exc.smtp_error, "the mail") from None
+        except smtplib.SMTPSenderRefused as exc:
+            # Transient even on 5xx: a refused sender is our configuration, the same for every row.
+            raise TransientSendError(f"{where} refused sender {envelope_from} ({exc.smtp_code} "
+                                     f"{_text(exc.smtp_error)}); check outbound.from_address") from None
+        except smtplib.SMTPAuthenticationError as exc:
+            # Transient: fixing GATEWAY_OUTBOUND__PASSWORD and restarting should still deliver the backlog.
+            raise TransientSendError(f"{where} refused login for {c.username!r} ({exc.smtp_code}); check "
+                                     f"outbound.username and GATEWAY_OUTBOUND__PASSWORD") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise TransientSendError(f"{where}: {exc}; set outbound.starttls/username to what it offers") from None
+        except (smtplib.SMTPException, OSError) as exc:  # HELO refused, TLS failure, disconnect, timeout
+            raise TransientSendError(f"{where} failed: {exc or type(exc).__name__}") from None
+        finally:
+            _quit(client)
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    # The mail is accepted once DATA got 250: a failing QUIT must not turn that into a resend.
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class MaildirTransport:
+    """Write each mail into a maildir's new/ (tmp/ first, fsynced, then renamed), for pickup or tests."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    async def send(self, *, envelope_from: str, recipient: str, raw: bytes) -> None:
+        await asyncio.to_thread(self._write, raw)
+
+    def _write(self, raw: bytes) -> None:
+        # Named by content: a row resent after a crash replaces its own file instead of adding a twin.
+        name = hashlib.sha256(raw).hexdigest()[:32] + ".eml"
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            tmp = self.path / "tmp" / f"{uuid.uuid4().hex}.eml"
+            with open(tmp, "xb") as handle:
+                handle.write(raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path / "new" / name)
+            directory = os.open(self.path / "new", os.O_RDONLY)
+            try:
+                os.fsync(directory)  # make the rename itself durable
+            finally:
+                os.close(directory)
+        except OSError as exc:
+            raise TransientSendError(f"maildir {self.path}: {exc.strerror or exc}; check space and "
+                                     f"permissions of outbound.maildir") from None
+
+
+def transport_for(settings: Settings) -> SmtpTransport | MaildirTransport:
+    """The transport outbound.mode names."""
+    if settings.outbound.mode == "smtp":
+        return SmtpTransport(settings.outbound)
+    return MaildirTransport(settings.resolve_path(settings.outbound.maildir))
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    recipient: str
+    envelope_from: str
+    raw: bytes
+    attempts: int
+    message_id: str
+
+
+def _due(now: datetime):
+    """Pending and due, or 'sending' under a lease that ran out (its sender died)."""
+    return or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
+               and_(Outbox.status == "sending", Outbox.lease_until < now))
+
+
+class OutboxSender:
+    """Claims due rows one at a time, sends each outside any transaction, records the result."""
+
+    def __init__(self, *, settings: Settings, db: Database, clock: Clock, transport,
+                 rng: random.Random | None = None):
+        self.config = settings.outbound
+        self.db = db
+        self.clock = clock
+        self.transport = transport
+        self.rng = rng or random.Random()
+        self._stop: asyncio.Event | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask a running sender to drain now rather than after poll_seconds (e.g. after an ingest)."""
+        self._wake.set()
+
+    async def drain_once(self, limit: int | None = None) -> DrainResult:
+        """Send up to `limit` (default outbound.batch_size) due rows; DrainResult(sent, retried, failed)."""
+        counts = {"sent": 0, "retried": 0, "failed": 0}
+        for _ in range(limit or self.config.batch_size):
+            if self._stop is not None and self._stop.is_set():
+                break
+            claimed = await self._claim()
+            if claimed is None:
+                break
+            counts[await self._deliver(claimed)] += 1
+        return DrainResult(**counts)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain, then wait poll_seconds (or a wake/stop); errors are logged, never fatal; exits on stop."""
+        self._stop = stop
+        while not stop.is_set():
+            self._wake.clear()  # before draining: a wake() during the drain means "look again"
+            busy = False
+            try:
+                result = await self.drain_once()
+                busy = result.sent + result.retried + result.failed >= self.config.batch_size
+            except Exception:  # the database may be down; the next round tries again
+                log.exception("outbox: drain failed; retrying in %.0f s", self.config.poll_seconds)
+            if busy:
+                continue  # a full batch: more rows are probably due, go on at once
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            try:
+                await asyncio.wait(waiters, timeout=self.config.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def _claim(self) -> _Claimed | None:
+        """Mark the next due row 'sending' under a lease, in its own short transaction."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            query = select(Outbox).where(_due(now)).order_by(Outbox.next_attempt_at, Outbox.id)
+            if self.db.dialect == "postgresql":
+                # Rows another sender has locked are skipped, not waited for.
+                candidates = [await session.scalar(query.limit(1).with_for_update(skip_locked=True))]
+            else:
+                candidates = list((await session.scalars(query.limit(5))).all())
+            for row in filter(None, candidates):
+                # Conditional: rowcount 1 means no other sender took the row since we read it.
+                taken = await session.execute(
+                    update(Outbox).where(Outbox.id == row.id, _due(now))
+                    .values(status="sending", lease_until=now + LEASE)
+                    .execution_options(synchronize_session=False))
+                if taken.rowcount == 1:
+                    return _Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from,
+                                    raw=row.raw, attempts=row.attempts, message_id=row.message_id)
+            return None
+
+    async def _deliver(self, row: _Claimed) -> str:
+        error: Exception | None = None
+        try:
+            await self.transport.send(envelope_from=row.envelope_from, recipient=row.recipient, raw=row.raw)
+        except (TransientSendError, PermanentSendError) as exc:
+            error = exc
+        except Exception as exc:  # a bug in a transport must not wedge the row: treat it as transient
+            log.exception("outbox %s: unexpected error sending to %s", row.id, row.recipient)
+            error = TransientSendError(f"unexpected {type(exc).__name__}: {exc}")
+        now = self.clock.now()
+        values: dict = {"lease_until": None}
+        if error is None:
+            outcome = "sent"
+            values.update(status="sent", sent_at=now, last_error=None)
+            log.info("outbox %s: sent %s to %s", row.id, row.message_id, row.recipient)
+        elif isinstance(error, PermanentSendError) or row.attempts + 1 >= self.config.max_attempts:
+            outcome = "failed"
+            values.update(status="failed", attempts=row.attempts + 1, last_error=str(error))
+            log.error("outbox %s: giving up on %s after %d attempt(s): %s", row.id, row.recipient,
+                      row.attempts + 1, error)
+        else:
+            outcome = "retried"
+            delay = self.backoff(row.attempts + 1)
+            values.update(status="pending", attempts=row.attempts + 1, last_error=str(error),
+                          next_attempt_at=now + delay)
+            log.warning("outbox %s: attempt %d to %s failed, next in %.0f s: %s", row.id, row.attempts + 1,
+                        row.recipient, delay.total_seconds(), error)
+        async with self.db.transaction() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values)
+                                  .execution_options(synchronize_session=False))
+        return outcome
+
+    def backoff(self, attempts: int) -> timedelta:
+        """min(backoff_seconds * 2**(attempts-1), backoff_max_seconds), then ±20% jitter."""
+        base = min(self.config.backoff_seconds * 2 ** (attempts - 1), self.config.backoff_max_seconds)
+        return timedelta(seconds=base * self.rng.uniform(1 - JITTER, 1 + JITTER))
+
+
+async def list_rows(session: AsyncSession, *, status: str | None = None, limit: int = 200) -> list[Outbox]:
+    """The newest `limit` outbox rows (optionally of one status), oldest first."""
+    query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
+    if status:
+        query = query.where(Outbox.status == status)
+    return list((await session.scalars(query)).all())[::-1]
+
+
+async def retry(session: AsyncSession, *, ids: Sequence[int] | None, now: datetime) -> int:
+    """Put failed rows (or the rows `ids` names, unless being sent) back to pending now; return how many."""
+    query = update(Outbox).values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
+    if ids:
+        query = query.where(Outbox.id.in_(list(ids)), Outbox.status != "sending")
+    else:
+        query = query.where(Outbox.status == "failed")
+    result = await session.execute(query.execution_options(synchronize_session=False))
+    return result.rowcount

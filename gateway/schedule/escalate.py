@@ -1,0 +1,51 @@
+"""Escalation: move a ticket up the ladder of levels, record it, and tell the new level."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.config import Settings
+from gateway.store.models import Event, Ticket
+
+
+def next_level(settings: Settings, current: int) -> int | None:
+    """The lowest level number above `current`, or None at the top of the ladder."""
+    higher = [level.number for level in settings.levels if level.number > current]
+    return min(higher) if higher else None
+
+
+def level_or_assignee(ticket: Ticket, settings: Settings) -> list[str]:
+    """Who is told about a ticket's clock: its assignee, else its level's recipients."""
+    return [ticket.assignee] if ticket.assignee else list(settings.level(ticket.level).recipients)
+
+
+async def escalate(session, *, ticket: Ticket, to_level: int | None, actor: str, now: datetime,
+                   settings: Settings, notifier, reason: str, note: str = "",
+                   send_after: datetime | None = None) -> int | None:
+    """Move `ticket` to `to_level` (None: the next level up) and announce it; returns the new level.
+
+    At the top of the ladder nothing moves: the event says so, the current level is told, None returned.
+    send_after: hold the announcement in the outbox until then (the sweep: business hours, unless urgent).
+    Raises ConfigError (via settings.level) when `to_level` is not a configured level.
+    """
+    old = ticket.level
+    target = next_level(settings, old) if to_level is None else settings.level(to_level).number
+    if target is None:
+        session.add(Event(ticket_id=ticket.id, kind="escalation_blocked", actor=actor, at=now,
+                          data={"level": old, "reason": reason, "why": "already at the top level"}))
+        recipients = settings.level(old).recipients
+        to_tell = settings.level(old)
+    else:
+        ticket.level, ticket.updated_at = target, now
+        # An escalated ticket belongs to the new level until someone there takes it.
+        ticket.assignee = None
+        session.add(Event(ticket_id=ticket.id, kind="escalated", actor=actor, at=now,
+                          data={"from": old, "to": target, "reason": reason}))
+        to_tell = settings.level(target)
+        recipients = to_tell.recipients
+    rows = notifier.enqueue(session, ticket=ticket, template="level/escalated", recipients=recipients,
+                            automatic=False, context={"level": to_tell, "from_level": settings.level(old),
+                                                      "reason": reason, "note": note, "actor": actor,
+                                                      "moved": target is not None})
+    for row in rows if send_after is not None else ():
+        row.next_attempt_at = max(row.next_attempt_at, send_after)
+    return target

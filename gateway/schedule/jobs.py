@@ -1,0 +1,92 @@
+"""APScheduler wiring for `gateway serve`, and `gateway jobs run` to do the same work once, now."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.notify.outbox import Notifier
+from gateway.notify.render import Renderer
+from gateway.schedule.digest import run_digest
+from gateway.schedule.sla import Sweeper
+from gateway.store.db import Database
+
+log = logging.getLogger(__name__)
+
+JOBS = ("outbox", "sla", "digest")
+SWEEP_SECONDS = 60
+# The digest job looks every minute: it fires at the first look after [digest] time on a working
+# day, and the unique JobRun (job, period) row makes every later look (any instance) a no-op.
+DIGEST_CHECK_SECONDS = 60
+
+
+async def run_jobs(which: str, *, settings: Settings, db: Database, clock: Clock, transport=None) -> dict[str, Any]:
+    """Run one job ("outbox", "sla", "digest") or "all" once, as of clock.now(); returns what each did.
+
+    run_jobs("sla", ...) -> {"sla": {"checked": 3, "warned": [1], "breached": [2], "stalled": []}}
+    """
+    names = JOBS if which == "all" else (which,)
+    done: dict[str, Any] = {}
+    for name in names:
+        if name == "sla":
+            sweep = await Sweeper(settings=settings, db=db, clock=clock,
+                                  notifier=Notifier(settings=settings, clock=clock, renderer=Renderer())).sweep()
+            done["sla"] = {"checked": sweep.checked, "warned": sweep.warned, "breached": sweep.breached,
+                           "stalled": sweep.stalled}
+        elif name == "digest":
+            done["digest"] = {"sent_for": await run_digest(db, settings=settings, clock=clock)}
+        elif name == "outbox":
+            from gateway.notify.send import OutboxSender, transport_for
+
+            sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport or transport_for(settings))
+            total = {"sent": 0, "retried": 0, "failed": 0}
+            while True:
+                result = await sender.drain_once()
+                for key in total:
+                    total[key] += getattr(result, key)
+                if result.sent + result.retried + result.failed < settings.outbound.batch_size:
+                    break
+            done["outbox"] = total
+        else:
+            raise ValueError(f"unknown job {name!r}; choose one of {', '.join(JOBS)} or all")
+    return done
+
+
+def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> AsyncIOScheduler:
+    """Start the SLA sweep and digest jobs on the running loop (the outbox has its own sender task)."""
+    notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
+    sweeper = Sweeper(settings=settings, db=db, clock=clock, notifier=notifier)
+
+    async def sla_job() -> None:
+        try:
+            result = await sweeper.sweep()
+            if result.warned or result.breached or result.stalled:
+                log.info("sla: %d warned, %d breached, %d stalled", len(result.warned), len(result.breached),
+                         len(result.stalled))
+        except Exception:  # the next run tries again; a failed sweep fired nothing (one transaction per batch)
+            log.exception("sla sweep failed")
+
+    async def digest_job() -> None:
+        try:
+            period = await run_digest(db, settings=settings, clock=clock)
+            if period:
+                log.info("digest for %s queued", period)
+        except Exception:
+            log.exception("digest failed")
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    # max_instances=1 + coalesce: a slow sweep is never run twice at once nor caught up in a burst.
+    scheduler.add_job(sla_job, "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1, coalesce=True)
+    scheduler.add_job(digest_job, "interval", seconds=DIGEST_CHECK_SECONDS, id="digest", max_instances=1,
+                      coalesce=True)
+    scheduler.start()
+    return scheduler
+
+
+def stop_scheduler(scheduler: AsyncIOScheduler | None) -> None:
+    """Stop without waiting for running jobs: each commits or rolls back its own transaction."""
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,319 @@
+"""Outbox rows from Notifier.enqueue, and the sender's claim / retry / backoff rules with a fake transport."""
+from __future__ import annotations
+
+import asyncio
+import email
+import random
+from datetime import timedelta
+from email import policy
+
+import pytest
+from sqlalchemy import select, update
+
+from gateway.clock import utc
+from gateway.notify.outbox import Notifier, unique_recipients
+from gateway.notify.render import Renderer
+from gateway.notify.send import (DrainResult, MaildirTransport, OutboxSender, PermanentSendError,
+                                 TransientSendError, list_rows, retry)
+from gateway.store.models import Message, Outbox, Ticket
+
+CONTEXT = {"message": {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": "Printer on fire",
+                       "text": "It smokes.", "new_text": "It smokes.", "attachments": []},
+           "reasons": ["keyword 'fire' → bug"]}
+
+
+async def add_ticket(db, clock, **fields) -> Ticket:
+    now = clock.now()
+    values = dict(subject="Printer on fire", requester="bob@customer.example", requester_name="Bob",
+                  category="bug", priority="high", level=1, reply_token="k3x9q2ab", created_at=now,
+                  updated_at=now, last_activity_at=now)
+    values.update(fields)
+    async with db.transaction() as session:
+        ticket = Ticket(**values)
+        session.add(ticket)
+        await session.flush()
+    return ticket
+
+
+async def enqueue(db, notifier, ticket, recipients, template="level/announce", automatic=False, **kwargs):
+    settings = notifier.settings
+    async with db.transaction() as session:
+        return notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
+                                context={**CONTEXT, "level": settings.level(ticket.level)}, automatic=automatic,
+                                **kwargs)
+
+
+async def rows(db) -> list[Outbox]:
+    async with db.transaction() as session:
+        return list((await session.scalars(select(Outbox).order_by(Outbox.id))).all())
+
+
+def parsed(raw: bytes):
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+class FakeTransport:
+    """Records sends; `fail` maps a recipient to the exception to raise for it."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, str, bytes]] = []
+        self.fail: dict[str, Exception] = {}
+
+    async def send(self, *, envelope_from, recipient, raw):
+        if recipient in self.fail:
+            raise self.fail[recipient]
+        self.sent.append((envelope_from, recipient, raw))
+
+
+@pytest.fixture
+def settings(settings_factory):
+    return settings_factory(outbound={"backoff_seconds": 30, "backoff_max_seconds": 600, "max_attempts": 3},
+                            helpdesk={"message_id_domain": "mail.example.com"})
+
+
+@pytest.fixture
+def notifier(settings, clock):
+    return Notifier(settings=settings, clock=clock, renderer=Renderer())
+
+
+@pytest.fixture
+def transport():
+    return FakeTransport()
+
+
+@pytest.fixture
+def sender(settings, db, clock, transport):
+    return OutboxSender(settings=settings, db=db, clock=clock, transport=transport, rng=random.Random(7))
+
+
+def test_unique_recipients_keeps_first_spelling_and_order():
+    assert unique_recipients(["B@x.example", " a@x.example", "b@X.example", "", "A@x.example"]) == \
+        ["B@x.example", "a@x.example"]
+
+
+async def test_enqueue_writes_one_row_and_one_message_per_recipient(db, notifier, clock):
+    ticket = await add_ticket(db, clock)
+    made = await enqueue(db, notifier, ticket, ["a@staff.example", "A@Staff.example", "b@staff.example"],
+                         in_reply_to="orig@customer.example", references=["older@customer.example"])
+    stored = await rows(db)
+    assert [r.id for r in made] == [r.id for r in stored]
+    assert [(r.recipient, r.status, r.attempts, r.automatic, r.template, r.envelope_from) for r in stored] == [
+        ("a@staff.example", "pending", 0, False, "level/announce", "ihelp@example.com"),
+        ("b@staff.example", "pending", 0, False, "level/announce", "ihelp@example.com"),
+    ]
+    assert len({r.message_id for r in stored}) == 2
+    for row in stored:
+        assert utc(row.next_attempt_at) == clock.now()
+        mail = parsed(row.raw)
+        assert mail["Message-ID"] == f"<{row.message_id}>" and row.message_id.endswith("@mail.example.com")
+        assert mail["To"] == row.recipient
+        assert mail["Subject"] == f"[HD-{ticket.id}] New high bug: Printer on fire"
+        assert mail["Reply-To"] == f"ihelp+t{ticket.id}.k3x9q2ab@example.com"
+        assert mail["Auto-Submitted"] == "auto-generated"
+        assert mail["In-Reply-To"] == "<orig@customer.example>"
+        assert mail["References"] == "<older@customer.example>"
+        assert mail.get_body(("html",)) is not None
+    async with db.transaction() as session:
+        messages = (await session.scalars(select(Message).order_by(Message.id))).all()
+    assert [(m.direction, m.message_id, m.to_addrs, m.source, m.thread_reason, m.ticket_id) for m in messages] == [
+        ("out", r.message_id, [r.recipient], "outbox:level/announce", "outbound", ticket.id) for r in stored]
+    assert messages[0].in_reply_to == "orig@customer.example"
+
+
+@pytest.mark.parametrize("template, automatic, expected", [
+    ("customer/ack", True, "auto-replied"),
+    ("customer/ack", False, "auto-generated"),
+    ("level/announce", True, "auto-generated"),
+])
+async def test_auto_submitted(db, notifier, clock, template, automatic, expected):
+    ticket = await add_ticket(db, clock)
+    [row] = await enqueue(db, notifier, ticket, ["bob@customer.example"], template=template, automatic=automatic)
+    assert parsed(row.raw)["Auto-Submitted"] == expected
+    assert row.automatic is automatic
+
+
+async def test_enqueue_skips_an_unusable_recipient(db, notifier, clock, caplog):
+    ticket = await add_ticket(db, clock)
+    made = await enqueue(db, notifier, ticket, ["bad address", "ok@staff.example"])
+    assert [r.recipient for r in made] == ["ok@staff.example"]
+    assert "bad address" in caplog.text
+
+
+async def test_enqueued_rows_roll_back_with_the_caller(db, notifier, clock):
+    ticket = await add_ticket(db, clock)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            notifier.enqueue(session, ticket=ticket, template="customer/ack", recipients=["x@customer.example"],
+                             context={}, automatic=True)
+            raise RuntimeError("the ingest failed later")
+    assert await rows(db) == []
+
+
+async def test_drain_sends_each_due_row_once(db, notifier, sender, transport, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example", "b@staff.example"])
+    assert await sender.drain_once() == DrainResult(sent=2)
+    assert await sender.drain_once() == DrainResult()
+    assert [t[1] for t in transport.sent] == ["a@staff.example", "b@staff.example"]
+    stored = await rows(db)
+    assert [(r.status, utc(r.sent_at), r.lease_until) for r in stored] == [("sent", clock.now(), None)] * 2
+    assert [t[2] for t in transport.sent] == [r.raw for r in stored]
+
+
+async def test_drain_respects_limit(db, notifier, sender, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, [f"u{i}@staff.example" for i in range(3)])
+    assert (await sender.drain_once(limit=2)).sent == 2
+    assert (await sender.drain_once(limit=2)).sent == 1
+
+
+async def test_transient_failures_back_off_then_fail(db, notifier, sender, transport, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example"])
+    transport.fail["a@staff.example"] = TransientSendError("relay down")
+    start = clock.now()
+    assert await sender.drain_once() == DrainResult(retried=1)
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "relay down")
+    assert start + timedelta(seconds=24) <= utc(row.next_attempt_at) <= start + timedelta(seconds=36)
+    assert await sender.drain_once() == DrainResult()  # not due yet
+    clock.at = utc(row.next_attempt_at)
+    assert await sender.drain_once() == DrainResult(retried=1)
+    [row] = await rows(db)
+    assert row.attempts == 2
+    assert clock.now() + timedelta(seconds=48) <= utc(row.next_attempt_at) <= clock.now() + timedelta(seconds=72)
+    clock.at = utc(row.next_attempt_at)
+    assert await sender.drain_once() == DrainResult(failed=1)  # max_attempts = 3
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "relay down")
+    assert transport.sent == []
+
+
+async def test_permanent_failure_is_final_at_once(db, notifier, sender, transport, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["gone@staff.example", "ok@staff.example"])
+    transport.fail["gone@staff.example"] = PermanentSendError("relay refused recipient: 550 no such user")
+    assert await sender.drain_once() == DrainResult(sent=1, failed=1)
+    gone, ok = await rows(db)
+    assert (gone.status, gone.attempts, gone.last_error) == ("failed", 1, "relay refused recipient: 550 no such user")
+    assert ok.status == "sent"
+
+
+async def test_a_transport_bug_is_retried_not_fatal(db, notifier, sender, transport, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example"])
+    transport.fail["a@staff.example"] = KeyError("oops")
+    assert await sender.drain_once() == DrainResult(retried=1)
+    [row] = await rows(db)
+    assert row.status == "pending" and "KeyError" in row.last_error
+
+
+async def test_expired_lease_is_claimed_again_live_lease_is_not(db, notifier, sender, transport, clock):
+    ticket = await add_ticket(db, clock)
+    dead, live = await enqueue(db, notifier, ticket, ["dead@staff.example", "live@staff.example"])
+    async with db.transaction() as session:
+        await session.execute(update(Outbox).where(Outbox.id == dead.id).values(
+            status="sending", lease_until=clock.now() - timedelta(seconds=1)))
+        await session.execute(update(Outbox).where(Outbox.id == live.id).values(
+            status="sending", lease_until=clock.now() + timedelta(minutes=4)))
+    assert await sender.drain_once() == DrainResult(sent=1)
+    assert [t[1] for t in transport.sent] == ["dead@staff.example"]
+    assert parsed(transport.sent[0][2])["Message-ID"] == f"<{dead.message_id}>"
+    clock.advance(minutes=5)
+    assert await sender.drain_once() == DrainResult(sent=1)
+    assert [t[1] for t in transport.sent] == ["dead@staff.example", "live@staff.example"]
+
+
+@pytest.mark.parametrize("attempts, base", [(1, 30), (2, 60), (3, 120), (5, 480), (6, 600), (20, 600)])
+def test_backoff_doubles_up_to_the_cap_with_jitter(sender, attempts, base):
+    delays = [sender.backoff(attempts).total_seconds() for _ in range(200)]
+    assert all(base * 0.8 <= d <= base * 1.2 for d in delays)
+    assert len(set(delays)) > 100  # jittered, so rows that failed together spread out
+
+
+async def test_run_finishes_the_row_in_flight_and_stops(db, notifier, settings, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example", "b@staff.example"])
+    stop = asyncio.Event()
+
+    class StopDuringSend(FakeTransport):
+        async def send(self, **kwargs):
+            stop.set()  # SIGTERM arrives while the first mail is on the wire
+            await asyncio.sleep(0.01)
+            await super().send(**kwargs)
+
+    transport = StopDuringSend()
+    sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport)
+    await asyncio.wait_for(sender.run(stop), 5)
+    first, second = await rows(db)
+    assert (first.status, second.status) == ("sent", "pending")
+    assert len(transport.sent) == 1
+
+
+async def test_run_survives_errors_and_wakes_on_request(db, notifier, settings, clock, caplog):
+    ticket = await add_ticket(db, clock)
+    transport = FakeTransport()
+    sender = OutboxSender(settings=settings.model_copy(update={"outbound": settings.outbound.model_copy(
+        update={"poll_seconds": 30})}), db=db, clock=clock, transport=transport)
+    calls = 0
+    real_drain = sender.drain_once
+
+    async def flaky_drain(limit=None):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database away")
+        return await real_drain(limit)
+
+    sender.drain_once = flaky_drain
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    await asyncio.sleep(0.05)
+    assert "database away" in caplog.text and not task.done()
+    await enqueue(db, notifier, ticket, ["a@staff.example"])
+    sender.wake()
+    for _ in range(100):
+        if transport.sent:
+            break
+        await asyncio.sleep(0.02)
+    assert [t[1] for t in transport.sent] == ["a@staff.example"]
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_retry_and_list_rows(db, notifier, sender, transport, clock):
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example", "b@staff.example", "c@staff.example"])
+    transport.fail["a@staff.example"] = PermanentSendError("550 a")
+    transport.fail["b@staff.example"] = PermanentSendError("550 b")
+    await sender.drain_once()
+    async with db.transaction() as session:
+        assert [r.recipient for r in await list_rows(session, status="failed")] == \
+            ["a@staff.example", "b@staff.example"]
+        assert [r.recipient for r in await list_rows(session, limit=2)] == ["b@staff.example", "c@staff.example"]
+        a, b, c = await list_rows(session)
+        assert await retry(session, ids=[a.id, c.id], now=clock.now()) == 2  # c was sent: the operator resends it
+    a, b, c = await rows(db)
+    assert [(r.status, r.attempts) for r in (a, b, c)] == [("pending", 0), ("failed", 1), ("pending", 0)]
+    async with db.transaction() as session:
+        assert await retry(session, ids=None, now=clock.now()) == 1
+    transport.fail.clear()
+    assert await sender.drain_once() == DrainResult(sent=3)
+
+
+async def test_maildir_transport_writes_once_per_mail(tmp_path):
+    maildir = MaildirTransport(tmp_path / "out")
+    raw = b"From: a@x.example\r\nTo: b@y.example\r\nSubject: hi\r\nMessage-ID: <1@x.example>\r\n\r\nbody\r\n"
+    await maildir.send(envelope_from="a@x.example", recipient="b@y.example", raw=raw)
+    await maildir.send(envelope_from="a@x.example", recipient="b@y.example", raw=raw)  # resent after a crash
+    files = list((tmp_path / "out" / "new").iterdir())
+    assert len(files) == 1 and files[0].suffix == ".eml"
+    assert files[0].read_bytes() == raw
+    assert list((tmp_path / "out" / "tmp").iterdir()) == []
+    assert (tmp_path / "out" / "cur").is_dir()
+
+
+async def test_maildir_transport_failure_is_transient(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(TransientSendError, match="outbound.maildir"):
+        await MaildirTransport(tmp_path / "file").send(envelope_from="a@x", recipient="b@y", raw=b"x")

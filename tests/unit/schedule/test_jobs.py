@@ -1,0 +1,65 @@
+"""run_jobs (behind `gateway jobs run`) and the APScheduler wiring used by `gateway serve`."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.clock import FixedClock
+from gateway.schedule.jobs import run_jobs, start_scheduler, stop_scheduler
+from tests.unit.schedule.helpers import ticket, utc
+
+
+class Capture:
+    """A transport that keeps what it is given."""
+
+    def __init__(self):
+        self.sent: list[str] = []
+
+    async def send(self, *, envelope_from: str, recipient: str, raw: bytes) -> None:
+        self.sent.append(recipient)
+
+
+async def test_run_all_as_of_a_time(settings_factory, db):
+    settings = settings_factory()
+    async with db.transaction() as session:
+        session.add(ticket(settings, utc("2026-01-05 09:00")))
+    transport = Capture()
+    done = await run_jobs("all", settings=settings, db=db, clock=FixedClock(utc("2026-01-05 13:30")),
+                          transport=transport)
+    assert done["sla"]["breached"] == [1] and done["digest"] == {"sent_for": "2026-01-05"}
+    # the outbox ran first, before the sweep and digest queued anything
+    assert done["outbox"] == {"sent": 0, "retried": 0, "failed": 0}
+    done = await run_jobs("outbox", settings=settings, db=db, clock=FixedClock(utc("2026-01-05 13:31")),
+                          transport=transport)
+    assert done["outbox"]["sent"] == 2 and sorted(transport.sent) == ["frontdesk@example.com", "ops-director@example.com"]
+
+
+async def test_unknown_job_is_refused(settings_factory, db):
+    with pytest.raises(ValueError, match="unknown job 'coffee'"):
+        await run_jobs("coffee", settings=settings_factory(), db=db, clock=FixedClock())
+
+
+async def test_scheduler_starts_and_stops(settings_factory, db):
+    scheduler = start_scheduler(settings=settings_factory(), db=db, clock=FixedClock())
+    assert {job.id for job in scheduler.get_jobs()} == {"sla", "digest"}
+    stop_scheduler(scheduler)
+    await asyncio.sleep(0.05)  # AsyncIOScheduler shuts down on its loop's next turn
+    assert not scheduler.running
+
+
+def test_cli_jobs_run_as_of(tmp_path, capsys):
+    import json
+
+    from gateway.cli import EXIT_USAGE, main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/g.db"\n'
+                      f'[outbound]\nmaildir = "{tmp_path}/out"\n')
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "jobs", "run", "digest", "--as-of", "2026-01-05T08:00:00+00:00",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"digest": {"sent_for": "2026-01-05"}}
+    assert main(["--config", str(config), "jobs", "run", "sla", "--as-of", "yesterday"]) == EXIT_USAGE
+    assert "--as-of 'yesterday': not an ISO time" in capsys.readouterr().err
