@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import statistics
 import sys
 import tempfile
@@ -124,6 +125,7 @@ async def latency(dovecot: Dovecot, kind: str, count: int, gap: float = 0.0) -> 
         stop.set()
         await task
         await db.dispose()
+        shutil.rmtree(work, ignore_errors=True)
     return samples
 
 
@@ -154,6 +156,7 @@ async def drain(dovecot: Dovecot, kind: str, count: int) -> tuple[float, float]:
         stop.set()
         await task
         await db.dispose()
+        shutil.rmtree(work, ignore_errors=True)
     return elapsed, seeded
 
 

@@ -41,11 +41,19 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
     try:
         await upgrade(db)
         ingestor = Ingestor(settings=settings, db=db, clock=clock)
-        server, handler = await start_listener(ingest=ingestor.ingest, config=settings.smtp)
+        sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
+
+        async def ingest_and_wake(raw: bytes, **kwargs):
+            # The sender sleeps poll_seconds between drains; a stored mail usually has rows to send now.
+            outcome = await ingestor.ingest(raw, **kwargs)
+            if outcome.status == "stored":
+                sender.wake()
+            return outcome
+
+        server, handler = await start_listener(ingest=ingest_and_wake, config=settings.smtp)
     except BaseException:
         await db.dispose()
         raise
-    sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
     tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
     scheduler = start_scheduler(settings=settings, db=db, clock=clock)
     tasks += background_tasks(settings=settings, ingestor=ingestor, db=db, clock=clock, stop=stop,

@@ -73,6 +73,12 @@ def build_parser() -> Parser:
     stats = sub.add_parser("stats", help="counts of tickets, messages, duplicates, quarantine, outbox")
     stats.add_argument("--json", action="store_true")
 
+    mailboxes = sub.add_parser("mailboxes", help="IMAP mailboxes").add_subparsers(dest="action", required=True)
+    m_status = mailboxes.add_parser("status", help="connected, last success, last error, backlog per mailbox")
+    m_status.add_argument("--json", action="store_true")
+    m_check = mailboxes.add_parser("check", help="log in to each mailbox and report; exit 2 on any failure")
+    m_check.add_argument("--json", action="store_true")
+
     jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", required=True)
     j_run = jobs.add_parser("run", help="run scheduled work now: drain the outbox, SLA sweep, daily digest")
     j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "all"])

@@ -192,3 +192,25 @@ async def jobs_run(args: Args, settings: Settings, environ) -> int:
         await db.dispose()
     emit(done, args.json, lambda d: "\n".join(f"{name}: {value}" for name, value in d.items()))
     return 0
+
+
+async def mailboxes_status(args: Args, settings: Settings, environ) -> int:
+    from gateway.inbound.mailbox_status import format_status, mailbox_status
+
+    db = open_db(settings)
+    try:
+        rows = await mailbox_status(settings=settings, db=db)
+    finally:
+        await db.dispose()
+    emit(rows, args.json, format_status)
+    return 0
+
+
+async def mailboxes_check(args: Args, settings: Settings, environ) -> int:
+    import asyncio
+
+    from gateway.inbound.mailbox_status import check_mailboxes, format_check
+
+    rows = await asyncio.to_thread(check_mailboxes, settings, environ)
+    emit(rows, args.json, format_check)
+    return 0 if all(row.get("ok") for row in rows) else 2

@@ -261,6 +261,14 @@ class Settings(Section):
             raise ValueError(f"level numbers must be unique, got {numbers}")
         return tuple(sorted(levels, key=lambda level: level.number))
 
+    @field_validator("mailboxes")
+    @classmethod
+    def _mailbox_names(cls, mailboxes: tuple[MailboxConfig, ...]) -> tuple[MailboxConfig, ...]:
+        names = [m.name for m in mailboxes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"mailbox names must be unique (their state is kept by name), got {names}")
+        return mailboxes
+
     @model_validator(mode="after")
     def _routing_levels_exist(self) -> "Settings":
         numbers = {level.number for level in self.levels}

@@ -278,13 +278,8 @@ async def run_pollers(*, settings: Settings, ingestor, db: Database, clock: Cloc
     """One independent task per configured mailbox; returns when `stop` is set and every poller has let go."""
     notifier = getattr(ingestor, "notifier", None)
     renderer = getattr(notifier, "renderer", None) or Renderer()
-    pollers, names = [], set()
-    for mailbox in settings.mailboxes:
-        if mailbox.name in names:  # two pollers would share one MailboxState row
-            log.error("mailboxes: name %r is used twice; the second entry is ignored, give it its own name",
-                      mailbox.name)
-            continue
-        names.add(mailbox.name)
+    pollers = []
+    for mailbox in settings.mailboxes:  # names are unique: config validation refuses duplicates
         pollers.append(MailboxPoller(mailbox=mailbox, settings=settings, ingestor=ingestor, db=db, clock=clock,
                                      stop=stop, password=mailbox_password(mailbox, environ), renderer=renderer))
     tasks = [asyncio.create_task(p.run(), name=f"imap:{p.mailbox.name}") for p in pollers]

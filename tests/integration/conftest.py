@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import hashlib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -95,9 +98,6 @@ class RecordingIngestor:
         self.quarantined: list[tuple[bytes, str]] = []
 
     async def ingest(self, raw: bytes, *, source: str, envelope_from=None, recipients=()):
-        import hashlib
-        from types import SimpleNamespace
-
         digest = hashlib.sha256(raw).hexdigest()
         status = "duplicate" if digest in self.stored else "stored"
         self.stored[digest] = raw
@@ -105,8 +105,6 @@ class RecordingIngestor:
         return SimpleNamespace(status=status, ticket_ref=None, reason="")
 
     async def quarantine(self, raw: bytes, *, reason: str, source: str):
-        from types import SimpleNamespace
-
         self.quarantined.append((raw, reason))
         return SimpleNamespace(status="quarantined", ticket_ref=None, reason=reason)
 
@@ -114,6 +112,4 @@ class RecordingIngestor:
         return len(self.stored)
 
     async def subjects(self) -> list[str]:
-        import email
-
         return sorted(str(email.message_from_bytes(raw)["Subject"]) for raw in self.stored.values())

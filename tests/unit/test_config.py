@@ -62,3 +62,9 @@ def test_invalid_toml_is_reported(tmp_path):
     path.write_text("[smtp\nport = 1")
     _, found = problems(path, {})
     assert len(found) == 1 and "not valid TOML" in found[0]
+
+
+def test_duplicate_mailbox_names_are_refused():
+    _, found = problems(SHIPPED, {"GATEWAY_MAILBOXES": '[{name = "a", host = "h", username = "u"}, '
+                                                       '{name = "a", host = "k", username = "v"}]'})
+    assert len(found) == 1 and found[0].startswith("mailboxes:") and "unique" in found[0]
