@@ -252,3 +252,30 @@ async def test_postgres_lost_mid_stream_answers_451_and_writes_nothing(settings_
         await running.shutdown()
         await proxy.cut()
         await drop()
+
+
+async def test_starttls_is_offered_with_a_certificate(settings_factory, relay, tmp_path):
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(key),
+                    "-out", str(cert), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    settings = settings_factory(smtp={"port": free_port(), "tls_cert": str(cert), "tls_key": str(key)},
+                                outbound={"mode": "smtp", "port": relay.port})
+    running = await start(settings)
+
+    def send_over_tls():
+        with smtplib.SMTP("127.0.0.1", running.port, timeout=30) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            client.starttls(context=ssl.create_default_context(cafile=str(cert)))
+            client.ehlo()
+            return client.sendmail("customer@example.org", ["ihelp@example.com"], make_mail().as_bytes())
+
+    try:
+        assert await asyncio.to_thread(send_over_tls) == {}
+        assert (await stats(running))["messages_in"] == 1
+    finally:
+        await running.shutdown()

@@ -1,0 +1,81 @@
+"""ingest() on SQLite and on PostgreSQL: tickets, threading, dedupe, quarantine and its retry."""
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from gateway.ingest import Ingestor
+from gateway.mail.parse import ParseLimits
+from gateway.quarantine import retry
+from gateway.store import repo
+from gateway.store.models import Blob, Outbox
+from tests.conftest import DATA
+from tests.integration.serving import make_mail
+
+
+def ingestor_for(settings_factory, db, clock, **kwargs) -> Ingestor:
+    return Ingestor(settings=settings_factory(), db=db, clock=clock, **kwargs)
+
+
+async def counts(db) -> dict:
+    async with db.transaction() as session:
+        return await repo.stats(session)
+
+
+async def test_ticket_reply_and_duplicate(any_db, settings_factory, clock):
+    ingestor = ingestor_for(settings_factory, any_db, clock)
+    first = make_mail(subject="Database server down", body="The ERP database server is down for everyone.")
+    outcome = await ingestor.ingest(first.as_bytes(), source="test", envelope_from="customer@example.org")
+    assert outcome.status == "stored" and outcome.new_ticket and outcome.ticket_ref == "HD-1"
+    async with any_db.transaction() as session:
+        ticket = (await repo.list_tickets(session, prefix="HD"))[0]
+        ack_id = await session.scalar(select(Outbox.message_id).where(Outbox.template == "customer/ack"))
+    assert ticket["priority"] == "urgent" and ticket["level"] == 3
+    reply = make_mail(subject="Re: Database server down", In_Reply_To=f"<{ack_id}>")
+    outcome = await ingestor.ingest(reply.as_bytes(), source="test")
+    assert outcome.status == "stored" and not outcome.new_ticket and outcome.ticket_id == 1
+    assert outcome.reason.startswith("references")
+    again = await ingestor.ingest(first.as_bytes(), source="test")
+    assert again.status == "duplicate"
+    data = await counts(any_db)
+    assert (data["tickets"], data["messages_in"], data["duplicates"]) == (1, 2, 1)
+
+
+async def test_concurrent_copies_of_one_mail_store_once(any_db, settings_factory, clock):
+    ingestor = ingestor_for(settings_factory, any_db, clock)
+    raw = make_mail(subject="Sent by three relays").as_bytes()
+    outcomes = await asyncio.gather(*(ingestor.ingest(raw, source="test") for _ in range(5)))
+    assert sorted(o.status for o in outcomes) == ["duplicate"] * 4 + ["stored"]
+    assert (await counts(any_db))["messages_in"] == 1
+
+
+async def test_nasty_mails_never_raise(any_db, settings_factory, clock):
+    ingestor = ingestor_for(settings_factory, any_db, clock)
+    files = sorted((DATA / "nasty").rglob("*.eml"))
+    for path in files:
+        outcome = await ingestor.ingest(path.read_bytes(), source="test")
+        assert outcome.status in ("stored", "quarantined", "duplicate"), path.name
+    data = await counts(any_db)
+    assert data["messages_in"] + data["quarantined"] + data["duplicates"] == len(files)
+    assert data["quarantined"] >= 2  # the unusable ones
+
+
+async def test_quarantine_keeps_raw_and_retry_releases(any_db, settings_factory, clock):
+    strict = ingestor_for(settings_factory, any_db, clock, limits=ParseLimits(max_parts=1))
+    mail = make_mail(subject="With an attachment")
+    mail.add_attachment(b"%PDF-1.4 data", maintype="application", subtype="pdf", filename="report.pdf")
+    raw = mail.as_bytes()
+    outcome = await strict.ingest(raw, source="test")
+    assert outcome.status == "quarantined" and "too many MIME parts" in outcome.reason
+    assert (await strict.ingest(raw, source="test")).status == "quarantined"
+    async with any_db.transaction() as session:
+        [held] = await repo.list_quarantine(session)
+        assert await session.scalar(select(Blob.data).where(Blob.sha256 == held["sha256"])) == raw
+    lenient = ingestor_for(settings_factory, any_db, clock)
+    released = await retry(lenient, held["id"])
+    assert released.status == "stored" and released.ticket_ref == "HD-1"
+    async with any_db.transaction() as session:
+        assert await repo.list_quarantine(session) == []
+        assert (await repo.list_quarantine(session, status="released"))[0]["ticket_id"] == 1
+        assert await session.scalar(select(func.count()).select_from(Blob)) == 2  # mail + attachment
