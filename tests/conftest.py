@@ -96,8 +96,8 @@ async def make_pg_database() -> tuple[Database, Callable]:
     return database, drop
 
 
-@pytest.fixture
-async def pg_db():
+async def migrated_pg():
+    """Yield a migrated Database in a throwaway schema, or skip when no server answers."""
     reason = _pg_available()
     if reason:
         pytest.skip(reason)
@@ -105,24 +105,25 @@ async def pg_db():
     await upgrade(database)
     yield database
     await drop()
+
+
+@pytest.fixture
+async def pg_db():
+    async for database in migrated_pg():
+        yield database
 
 
 @pytest.fixture(params=["sqlite", "pg"])
 async def any_db(request, tmp_path: Path):
     """The same test on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
-        await upgrade(database)
-        yield database
-        await database.dispose()
+    if request.param == "pg":
+        async for database in migrated_pg():
+            yield database
         return
-    reason = _pg_available()
-    if reason:
-        pytest.skip(reason)
-    database, drop = await make_pg_database()
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
     await upgrade(database)
     yield database
-    await drop()
+    await database.dispose()
 
 
 @dataclass
