@@ -1,6 +1,7 @@
 """Business-time arithmetic: working hours, weekends and holidays in the configured time zone."""
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,7 +52,11 @@ class BusinessCalendar:
 
     @classmethod
     def from_config(cls, config) -> BusinessCalendar:
-        """Build from a BusinessConfig ([business] in config.toml)."""
+        """Build from a BusinessConfig ([business] in config.toml); one calendar per config, built once."""
+        return _calendar_for(cls, config)
+
+    @classmethod
+    def _build(cls, config) -> BusinessCalendar:
         return cls(timezone_name=config.timezone, days=config.days, start=config.start, end=config.end,
                    holidays=config.holidays, country=config.country, high_cutoff=config.high_cutoff)
 
@@ -150,3 +155,9 @@ class BusinessCalendar:
                     total += overlap
             day += timedelta(days=1)
         return total
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar_for(cls, config) -> BusinessCalendar:
+    # Config sections are frozen (hashable); building a country's holiday table per mail was measurable.
+    return cls._build(config)
