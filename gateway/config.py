@@ -76,11 +76,20 @@ class HelpdeskConfig(Section):
     message_id_domain: str | None = None  # default: the domain of the first help-desk address
 
 
+class LevelHours(Section):
+    """A level's own working hours (e.g. a 24/7 on-call team); unset keys come from [business]."""
+
+    days: tuple[int, ...] | None = None  # Monday = 0
+    start: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class LevelConfig(Section):
     number: int = Field(ge=0)
     name: str
     recipients: tuple[str, ...] = ()
     engineers: tuple[str, ...] = ()
+    hours: LevelHours | None = None  # SLA clocks of tickets at this level run on these hours
 
 
 DEFAULT_LEVELS = (
@@ -291,6 +300,13 @@ class Settings(Section):
             if level.number == number:
                 return level
         raise ConfigError(f"levels: no level {number}; add a [[levels]] entry with number = {number}")
+
+    def business_for_level(self, number: int) -> BusinessConfig:
+        """[business] with the level's own working hours laid over it, when it has any."""
+        hours = self.level(number).hours if number in {lv.number for lv in self.levels} else None
+        if hours is None:
+            return self.business
+        return self.business.model_copy(update={k: v for k, v in hours.model_dump().items() if v is not None})
 
     def resolve_path(self, path: str) -> Path:
         candidate = Path(path)

@@ -13,7 +13,8 @@ from flufl.bounce import all_failures
 
 from gateway.mail.loopguard import auto_reasons, never_answer
 
-_ADDRESS = re.compile(r"[^\s<>\"'();,:\[\]]+@[^\s<>\"'();,:\[\]]+\.[A-Za-z0-9-]+")
+# Bounded repeats only: bounces can hold long unbroken runs (base64) that must not cost n².
+_ADDRESS = re.compile(r"[^\s<>\"'();,:\[\]@]{1,64}@(?:[\w-]{1,63}\.){1,8}[A-Za-z][\w-]{0,62}")
 _STATUS = re.compile(r"([245])\.\d{1,3}\.\d{1,3}")
 _BODY_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
 _BODY_SCAN_LIMIT = 256 * 1024

@@ -15,7 +15,7 @@ _LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "sv", "da", "cs", "ja", "zh", 
 _HEADER = _ReplyMessage(text="", languages=list(_LANGUAGES)).HEADER_REGEX
 _WINDOW_LINES = 4
 _MAX_LINE = 300  # a reply header line is short; longer lines are content
-_MAX_WINDOWS = 200
+_MAX_WINDOWS = 50
 
 # Words that end an "On <date>, <who> wrote:" line in the languages above.
 _WROTE_WORDS = ("wrote", "schrieb", "écrit", "escribió", "scritto", "schreef", "skrev", "napsal",
@@ -32,14 +32,14 @@ _FORWARD = re.compile(
     r"|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)",
     re.IGNORECASE)
 # Lines where the pre-check sends a window to the header patterns: a From-like field, a separator
-# or forward marker, or a "wrote"-like word.
+# or forward marker, or a "wrote"-like word. Only bounded repeats, so it stays linear.
 _CANDIDATE = re.compile(
-    r"^[ \t]*(?:[* ]*(?:from|von|de|van|da|från|fra|od|发件人|보낸\s?사람)\s?:|-{2,}|begin forw|anfang der|début du)"
+    r"^[ \t*]{0,8}(?:(?:from|von|de|van|da|från|fra|od|发件人|보낸\s?사람)\s?:|-{2,}|begin forw|anfang der|début du)"
     r"|(?P<wrote>" + "|".join(_WROTE_WORDS) + ")", re.IGNORECASE | re.MULTILINE)
 _QUOTED_BLOCK = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
 _NEWLINES = re.compile(r"\n{3,}")
 _SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)  # RFC 3676 "-- "; many clients trim the space
-_TRAILING_SEPARATORS = re.compile(r"(?:\s|[_\-=*]{5,})+\Z")
+_SEPARATOR = re.compile(r"[_\-=*]{5,}")
 
 
 def new_text(text: str) -> str:
@@ -67,8 +67,7 @@ def _new_text(text: str) -> str:
         pass
     if signature is not None:
         head = head[:signature.start()]
-    head = _TRAILING_SEPARATORS.sub("", head)
-    return head.strip() or text.strip()
+    return _drop_trailing_separators(head).strip() or text.strip()
 
 
 def _history_start(norm: str, lines: list[str]) -> int:
@@ -105,3 +104,13 @@ def _window(lines: list[str], index: int) -> str:
             break
         window.append(line.strip())
     return "\n".join(window)
+
+
+def _drop_trailing_separators(head: str) -> str:
+    """Drop the "_____" or "-----" lines left above a cut-off Outlook header (no regex: runs are long)."""
+    while True:
+        head = head.rstrip()
+        last_start = head.rfind("\n") + 1
+        if not _SEPARATOR.fullmatch(head[last_start:].strip()):
+            return head
+        head = head[:last_start]

@@ -138,7 +138,6 @@ class Sweeper:
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, notifier, batch_size: int = 500):
         self.settings, self.db, self.clock, self.notifier = settings, db, clock, notifier
-        self.cal = BusinessCalendar.from_config(settings.business)
         self.batch_size = batch_size
 
     async def sweep(self) -> SweepResult:
@@ -159,6 +158,10 @@ class Sweeper:
                     await self._one(session, ticket, now, result)
         return result
 
+    def cal(self, ticket: Ticket) -> BusinessCalendar:
+        """The hours of the level the ticket sits at ([business], or that level's own hours)."""
+        return BusinessCalendar.from_config(self.settings.business_for_level(ticket.level))
+
     async def _one(self, session, ticket: Ticket, now: datetime, result: SweepResult) -> None:
         result.checked += 1
         ref = f"{self.settings.helpdesk.ticket_prefix}-{ticket.id}"
@@ -175,12 +178,12 @@ class Sweeper:
                                   data={"target": name, "due": due.isoformat(), "share": self.settings.sla.warn_share}))
                 self._tell(session, ticket, "assignee/sla_warning", {"target": name, "due": due})
                 result.warned.append(ticket.id)
-        if now >= stall_at(ticket, settings=self.settings, cal=self.cal) and await _claim_stall(session, ticket, now):
+        if now >= stall_at(ticket, settings=self.settings, cal=self.cal(ticket)) and await _claim_stall(session, ticket, now):
             session.add(Event(ticket_id=ticket.id, kind="stalled", at=now,
                               data={"last_activity": utc(ticket.last_activity_at).isoformat()}))
             self._tell(session, ticket, "assignee/stalled", {"last_activity": utc(ticket.last_activity_at)})
             result.stalled.append(ticket.id)
-        schedule_check(ticket, settings=self.settings, cal=self.cal)
+        schedule_check(ticket, settings=self.settings, cal=self.cal(ticket))
         log.debug("sla: checked %s, next check %s", ref, ticket.sla_check_at)
 
     async def _breach(self, session, ticket: Ticket, target: str, due: datetime, now: datetime) -> None:
@@ -192,7 +195,7 @@ class Sweeper:
 
     def _send_after(self, ticket: Ticket, now: datetime) -> datetime:
         """Non-urgent notifications wait in the outbox until business hours begin; urgent ones go now."""
-        return now if ticket.priority in AROUND_THE_CLOCK else self.cal.next_business_start(now)
+        return now if ticket.priority in AROUND_THE_CLOCK else self.cal(ticket).next_business_start(now)
 
     def _tell(self, session, ticket: Ticket, template: str, extra: dict) -> None:
         recipients = level_or_assignee(ticket, self.settings)

@@ -29,8 +29,8 @@ class Commands:
     description = "Run authorised /commands at the top of a reply (engineer + reply token); start SLA clocks."
 
     async def run(self, ctx: MailContext) -> None:
-        cal = BusinessCalendar.from_config(ctx.settings.business)
         ticket = ctx.ticket
+        cal = BusinessCalendar.from_config(ctx.settings.business_for_level(ticket.level))
         if ctx.new_ticket:
             sla.set_targets(ticket, start=ctx.now, settings=ctx.settings, cal=cal)
             if ctx.linked_ticket_id is not None:
