@@ -73,7 +73,9 @@ class OutboundConfig(Section):
 class HelpdeskConfig(Section):
     name: str = "Example Help Desk"
     ticket_prefix: str = Field("HD", pattern=r"^[A-Za-z][A-Za-z0-9]{0,15}$")
-    message_id_domain: str | None = None  # default: the domain of the first help-desk address
+    # Default: smtp.hostname. A host name only the gateway uses: mail clients put their user's own
+    # domain in Message-IDs, and those must not look like our own outbound mail to the loop guard.
+    message_id_domain: str | None = None
 
 
 class LevelHours(Section):
@@ -289,7 +291,7 @@ class Settings(Section):
     # Derived, read-only views that many steps need.
     @property
     def message_id_domain(self) -> str:
-        return self.helpdesk.message_id_domain or self.smtp.addresses[0].split("@", 1)[1]
+        return self.helpdesk.message_id_domain or self.smtp.hostname
 
     @property
     def engineers(self) -> frozenset[str]:

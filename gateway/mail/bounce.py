@@ -1,7 +1,9 @@
 """Bounce understanding: which recipients failed, how badly, and which of our mails it was."""
 from __future__ import annotations
 
+import base64
 import logging
+import quopri
 import re
 from dataclasses import dataclass
 from email import policy
@@ -17,7 +19,8 @@ from gateway.mail.loopguard import auto_reasons, never_answer
 _ADDRESS = re.compile(r"[^\s<>\"'();,:\[\]@]{1,64}@(?:[\w-]{1,63}\.){1,8}[A-Za-z][\w-]{0,62}")
 _STATUS = re.compile(r"([245])\.\d{1,3}\.\d{1,3}")
 _BODY_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
-_BODY_SCAN_LIMIT = 256 * 1024
+_ENCODED = ("base64", "quoted-printable")
+_BODY_SCAN_LIMIT = 256 * 1024  # a bounce's quoted headers sit near the top; never scan megabytes
 # Where a plain-text bounce stops explaining and starts quoting the returned mail.
 _RETURNED_STARTS = re.compile(
     r"^[ \t]*(?:(?:received|return-path|message-id|from|to|subject|date|mime-version|content-type"
@@ -25,7 +28,7 @@ _RETURNED_STARTS = re.compile(
     r"|.{0,40}(?:original message|copy of (?:the|your) message|message follows|headers follow"
     r"|this line is a copy|unsent message))", re.IGNORECASE | re.MULTILINE)
 _PERMANENT_TEXT = re.compile(r"\b(?:5\.\d{1,3}\.\d{1,3}|5\d\d)\b")
-_DELAYED_TEXT = re.compile(r"\b(?:4\.\d{1,3}\.\d{1,3}|4\d\d)\b|delay", re.IGNORECASE)  # a bounce's quoted headers sit near the top; never scan megabytes
+_DELAYED_TEXT = re.compile(r"\b(?:4\.\d{1,3}\.\d{1,3}|4\d\d)\b|delay", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,25 @@ def _status_blocks(msg: Message) -> list[dict[str, str]]:
         if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
             continue
         payload = part.get_payload()
-        if isinstance(payload, list):  # the email package already split it into header blocks
+        encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+        if isinstance(payload, list) and encoding not in _ENCODED:  # already split into header blocks
             texts = ["".join(f"{k}: {v}\n" for k, v in block.raw_items()) for block in payload]
-        else:  # left as text (base64, odd line endings): split the blocks ourselves
-            raw = part.get_payload(decode=True) or b""
-            text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
-            texts = re.split(r"\n[ \t]*\n", text)
+        else:  # still encoded or left as text: decode and split the blocks ourselves
+            texts = re.split(r"\n[ \t]*\n", _delivery_status_text(payload, encoding))
         blocks.extend(_fields(text) for text in texts if text.strip())
     return blocks
+
+
+def _delivery_status_text(payload, encoding: str) -> str:
+    if isinstance(payload, list):  # the parser read encoded text as header blocks; undo that
+        payload = "".join("".join(f"{k}: {v}\n" for k, v in block.raw_items()) + "\n" + str(block.get_payload())
+                          for block in payload)
+    raw = str(payload).encode("ascii", "replace")
+    if encoding == "base64":
+        raw = base64.b64decode(raw)  # non-alphabet characters (line breaks) are skipped
+    elif encoding == "quoted-printable":
+        raw = quopri.decodestring(raw)
+    return raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _recipient(fields: dict[str, str]) -> str | None:

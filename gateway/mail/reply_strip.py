@@ -36,6 +36,11 @@ _FORWARD = re.compile(
 _CANDIDATE = re.compile(
     r"^[ \t*]{0,8}(?:(?:from|von|de|van|da|från|fra|od|发件人|보낸\s?사람)\s?:|-{2,}|begin forw|anfang der|début du)"
     r"|(?P<wrote>" + "|".join(_WROTE_WORDS) + ")", re.IGNORECASE | re.MULTILINE)
+# What the library's patterns miss: Gmail's Spanish ("… escribió:") and Dutch ("… schreef X <x>:")
+# headers. The sentence must start like a date line and end in ":", unlike "On Monday it wrote: no".
+_OWN_WROTE = re.compile(
+    r"(?:on|am|le|el|il|op|den|dne)\s.{0,300}?\b(?:wrote|schrieb|écrit|escribió|scritto|schreef|skrev|napsal)"
+    r"\b[^\n]{0,300}:[ \t]*$", re.IGNORECASE)
 _QUOTED_BLOCK = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
 _NEWLINES = re.compile(r"\n{3,}")
 _SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)  # RFC 3676 "-- "; many clients trim the space
@@ -62,11 +67,9 @@ def _new_text(text: str) -> str:
     head = "\n".join(lines[:cut])
     # A quoted block becomes one blank line, so the paragraphs around it stay apart.
     head = _NEWLINES.sub("\n\n", _QUOTED_BLOCK.sub("\n", head))
-    signature = None
-    for signature in _SIGNATURE.finditer(head):
-        pass
+    signature = max((match.start() for match in _SIGNATURE.finditer(head)), default=None)  # the last one
     if signature is not None:
-        head = head[:signature.start()]
+        head = head[:signature]
     return _drop_trailing_separators(head).strip() or text.strip()
 
 
@@ -92,7 +95,10 @@ def _history_start(norm: str, lines: list[str]) -> int:
             if windows >= _MAX_WINDOWS:
                 return len(lines)
             windows += 1
-            if _HEADER.match(_window(lines, candidate)):
+            window = _window(lines, candidate)
+            first_two = window.split("\n")[:2]
+            if (_HEADER.match(window) or _OWN_WROTE.match(first_two[0])
+                    or _OWN_WROTE.match(" ".join(first_two))):
                 return candidate
     return len(lines)
 

@@ -109,3 +109,15 @@ async def test_commands_from_a_customer_stay_text(gw, relay):
     row, kinds = await ticket_row(gw)
     assert row.status == "open" and "commands_refused" in kinds
     assert "/resolve" in body(to(relay, "frontdesk@example.com")[-1])  # passed on to the level as text
+
+
+async def test_an_engineer_on_the_help_desks_own_domain_can_act(gw, relay):
+    """Thunderbird puts its user's domain in Message-IDs: example.com mail must not look like our own."""
+    import email
+
+    ack, token_address = await open_ticket(gw, relay)
+    reply = email.message_from_bytes(engineer_reply(token_address, ack, "/priority high"), policy=policy.SMTP)
+    reply.replace_header("Message-ID", "<4f1e2d3c-alice@example.com>")
+    assert await asend(gw.port, reply.as_bytes(), sender=ALICE, recipients=[token_address]) == (250, ANY)
+    row, kinds = await ticket_row(gw)
+    assert row.priority == "high" and "command_priority" in kinds

@@ -60,7 +60,7 @@ async def test_new_mail_becomes_ticket_with_one_ack_and_one_announcement(gw, rel
     assert ack["In-Reply-To"] == mail["Message-ID"]
     assert mail["Message-ID"] in ack["References"]
     assert ack["Auto-Submitted"] == "auto-replied"
-    assert ack["Message-ID"].endswith("@example.com>")
+    assert ack["Message-ID"].endswith("@helpdesk.example.com>")
     assert ack["Reply-To"].startswith("ihelp+t1.") and ack["Reply-To"].endswith("@example.com")
     assert announcements[0]["Reply-To"] == ack["Reply-To"]
 
