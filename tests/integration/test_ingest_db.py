@@ -79,3 +79,23 @@ async def test_quarantine_keeps_raw_and_retry_releases(any_db, settings_factory,
         assert await repo.list_quarantine(session) == []
         assert (await repo.list_quarantine(session, status="released"))[0]["ticket_id"] == 1
         assert await session.scalar(select(func.count()).select_from(Blob)) == 2  # mail + attachment
+
+
+async def test_acknowledgements_are_capped_per_sender_per_hour_and_day(any_db, settings_factory, clock):
+    settings = settings_factory(loopguard={"max_auto_replies_per_hour": 3, "max_auto_replies_per_day": 4})
+    ingestor = Ingestor(settings=settings, db=any_db, clock=clock)
+
+    async def acks() -> int:
+        async with any_db.transaction() as session:
+            return await session.scalar(select(func.count()).select_from(Outbox).where(
+                Outbox.template == "customer/ack", Outbox.recipient == "customer@example.org"))
+
+    for n in range(5):
+        await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test")
+    assert await acks() == 3  # the hourly cap
+    clock.advance(hours=2)
+    for n in range(5, 8):
+        await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test")
+    assert await acks() == 4  # the daily cap
+    data = await counts(any_db)
+    assert data["tickets"] == 8 and data["loop_guarded"] == 4
