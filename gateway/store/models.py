@@ -159,6 +159,18 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class Suppression(Base):
+    """An address that bounced permanently: no automatic mail to it until `until` (bounces renew it)."""
+
+    __tablename__ = "suppressions"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    bounces: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[datetime]
+
+
 class QuarantineEntry(Base):
     """A mail we could not process, kept whole with its reason until `gateway quarantine retry`."""
 
