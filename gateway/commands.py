@@ -149,9 +149,20 @@ async def outbox_retry(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+def _stats_lines(data: dict) -> list[str]:
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:" + ("" if value else " none"))
+            lines.extend(f"  {kind:30} {count}" for kind, count in value.items())
+        else:
+            lines.append(f"{key:32} {value}")
+    return lines
+
+
 async def stats_run(args: Args, settings: Settings, environ) -> int:
     data = await _with_session(settings, repo.stats)
-    emit(data, args.json, lambda d: "\n".join(f"{k:24} {v}" for k, v in d.items()))
+    emit(data, args.json, lambda d: "\n".join(_stats_lines(d)))
     return 0
 
 

@@ -162,7 +162,10 @@ class PriorityConfig(Section):
 class LoopGuardConfig(Section):
     max_auto_replies_per_hour: int = Field(5, ge=0)
     max_auto_replies_per_day: int = Field(20, ge=0)
-    admin_address: str = "postmaster@example.com"  # where operational alerts go (failing mailbox logins)
+    # A permanent bounce stops automatic mail to the failed address for this many days (0: never stop).
+    suppress_days: int = Field(30, ge=0)
+    # Where operational alerts go (failing mailbox logins); not postmaster@, which we never write to.
+    admin_address: str = "helpdesk-admin@example.com"
 
 
 class SecurityConfig(Section):

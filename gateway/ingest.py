@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.clock import Clock
@@ -16,9 +16,10 @@ from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
 from gateway.pipeline.context import MailContext
-from gateway.store.blobs import insert_ignoring_conflicts, put_blob, sha256_hex
+from gateway.store.blobs import put_blob, sha256_hex
+from gateway.store.counters import bump, kind_of
 from gateway.store.db import Database
-from gateway.store.models import Counter, QuarantineEntry
+from gateway.store.models import QuarantineEntry
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,6 @@ class Outcome:
     ticket_id: int | None = None
     new_ticket: bool = False
     reason: str = ""  # thread reason, quarantine reason, or why it was a duplicate
-
-
-async def bump(session, name: str, by: int = 1) -> None:
-    """Add to a named counter, creating it at zero first."""
-    await session.execute(insert_ignoring_conflicts(session, Counter), [{"name": name, "value": 0}])
-    await session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + by))
 
 
 class Ingestor:
@@ -104,6 +99,7 @@ class Ingestor:
                 await current.run(ctx)
             if ctx.auto_reason:
                 await bump(session, "loop_guarded")
+                await bump(session, f"loop_guarded_by_kind:{kind_of(ctx.auto_reason)}")
         ticket_id = ctx.ticket.id if ctx.ticket else None
         return Outcome(status="stored", ticket_id=ticket_id, ticket_ref=self.ref(ticket_id) if ticket_id else None,
                        new_ticket=ctx.new_ticket, reason=ctx.thread_reason)
@@ -114,11 +110,15 @@ class Ingestor:
         async with self.db.transaction() as session:
             await put_blob(session, raw, digest)
             held = await session.scalar(select(QuarantineEntry).where(QuarantineEntry.raw_sha256 == digest))
+            # Counted per mail held, not per delivery attempt of bytes already held.
+            newly_held = held is None or held.status == "released"
             if held is None:
                 session.add(QuarantineEntry(raw_sha256=digest, reason=reason[:2000], source=source,
                                             status="held", at=self.clock.now()))
             elif held.status == "released":
                 held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
+            if newly_held:
+                await bump(session, f"quarantined_by_reason:{kind_of(reason)}")
         log.warning("quarantined %s mail %s: %s", source, digest[:12], reason)
         return Outcome(status="quarantined", reason=reason)
 

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.errors import ConfigError
 from gateway.mail.compose import build_message, mailbox, make_message_id, plus_address
+from gateway.mail.loopguard import never_answer
 from gateway.mail.tokens import token_for
 from gateway.notify.render import Renderer
-from gateway.store.models import Message, Outbox, Ticket
+from gateway.store.counters import bump, kind_of
+from gateway.store.models import Message, Outbox, Suppression, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +45,55 @@ class Notifier:
         """Our first help-desk address with the ticket's reply token, e.g. ihelp+t42.k3x9q2@example.com."""
         return plus_address(self.settings.smtp.addresses[0], token_for(ticket.id, ticket.reply_token))
 
-    def enqueue(self, session: AsyncSession, *, ticket: Ticket, template: str, recipients: Iterable[str],
-                context: Mapping[str, Any], automatic: bool, in_reply_to: str | None = None,
-                references: Sequence[str] = ()) -> list[Outbox]:
+    async def held_back(self, session: AsyncSession, address: str, *, automatic: bool, now: datetime) -> str | None:
+        """Why `address` must not get this mail (never-answer address; for automatic mail also a
+        permanent bounce or its hourly/daily cap, whatever the ticket); None when it may."""
+        reason = never_answer(address, self.settings.smtp.addresses)
+        if reason is not None or not automatic:
+            return reason
+        caps = self.settings.loopguard
+        key = address.lower()
+        # One read: the address's suppression (if any) and its automatic mail in the last day and hour,
+        # counted on the (recipient, created_at) index; rows queued earlier in this transaction count too.
+        suppressed = (select(Suppression.until).where(Suppression.address == key, Suppression.until > now)
+                      .scalar_subquery())
+        row = (await session.execute(
+            select(suppressed, func.count().filter(Outbox.created_at >= now - timedelta(hours=1)), func.count())
+            .where(Outbox.recipient.in_({address, key}), Outbox.automatic.is_(True),
+                   Outbox.created_at >= now - timedelta(days=1))
+        )).one()
+        if row[0] is not None:
+            return f"suppressed: {address} bounced permanently; no automatic mail until {row[0]:%Y-%m-%d}"
+        for sent, cap, label in ((row[1] or 0, caps.max_auto_replies_per_hour, "hour"),
+                                 (row[2] or 0, caps.max_auto_replies_per_day, "day")):
+            if sent >= cap:
+                return f"rate limited: {sent} automatic mails to {address} in the last {label} (cap {cap})"
+        return None
+
+    async def enqueue(self, session: AsyncSession, *, ticket: Ticket, template: str, recipients: Iterable[str],
+                      context: Mapping[str, Any], automatic: bool, in_reply_to: str | None = None,
+                      references: Sequence[str] = ()) -> list[Outbox]:
         """Add one pending Outbox row and one outbound Message row per recipient; return the Outbox rows.
 
-        Synchronous: it only adds to `session` (ticket must be flushed so ticket.id is set).
+        automatic: mail no person decided to send (acknowledgements, notices caused by a customer's
+        mail); it is held back from suppressed addresses and beyond the per-address caps.
+        Every mail is held back from never-answer addresses (noreply, mailer-daemon, our own).
         A recipient that is not a usable address is skipped with a warning, never fatal to the caller.
+        The ticket must be flushed so ticket.id is set.
         Raises ConfigError for a missing template or a value the template needs and did not get.
         """
         settings, now = self.settings, self.clock.now()
-        recipients = unique_recipients(recipients)
+        allowed = []
+        for address in unique_recipients(recipients):
+            reason = await self.held_back(session, address, automatic=automatic, now=now)
+            if reason is None:
+                allowed.append(address)
+                continue
+            level = logging.WARNING if reason.startswith("invalid") else logging.INFO
+            log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, template, address, reason)
+            await bump(session, "held_back")
+            await bump(session, f"held_back_by_reason:{kind_of(reason)}")
+        recipients = allowed
         if not recipients:
             return []
         reply_address = self.reply_address(ticket)

@@ -85,8 +85,8 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     if errors:
         session.add(Event(ticket_id=ticket.id, kind="commands_failed", actor=ctx.sender, at=ctx.now,
                           data={"errors": errors}))
-        ctx.notifier.enqueue(session, ticket=ticket, template="engineer/error", recipients=[ctx.sender],
-                             automatic=False, context={"errors": errors, "usage": help_text()}, **engineer)
+        await ctx.notifier.enqueue(session, ticket=ticket, template="engineer/error", recipients=[ctx.sender],
+                                   automatic=False, context={"errors": errors, "usage": help_text()}, **engineer)
         return
     names = {c.name for c in parsed.commands}
     changes = []
@@ -94,18 +94,19 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
         changes.append(await apply(ctx, c, cal))
         session.add(Event(ticket_id=ticket.id, kind=f"command_{c.name}", actor=ctx.sender, at=ctx.now,
                           data={"arg": c.arg, "line": c.line, "text": parsed.rest if c.name == "note" else ""}))
-    told = _tell_customer(ctx, parsed, names)
+    told = await _tell_customer(ctx, parsed, names)
     if told:
         changes.append(f"sent to {ticket.requester}: {told}")
     ticket.updated_at = ctx.now
     if parsed.commands:
-        ctx.notifier.enqueue(session, ticket=ticket, template="engineer/result", recipients=[ctx.sender],
-                             automatic=False, context={"changes": changes, "help": help_text() if "help" in names else ""},
-                             **engineer)
+        await ctx.notifier.enqueue(session, ticket=ticket, template="engineer/result", recipients=[ctx.sender],
+                                   automatic=False,
+                                   context={"changes": changes, "help": help_text() if "help" in names else ""},
+                                   **engineer)
     sla.schedule_check(ticket, settings=ctx.settings, cal=cal)
 
 
-def _tell_customer(ctx: MailContext, parsed: ParsedCommands, names: set[str]) -> str:
+async def _tell_customer(ctx: MailContext, parsed: ParsedCommands, names: set[str]) -> str:
     """Queue the one mail the customer gets for this reply, if any; returns its template name or ''."""
     ticket = ctx.ticket
     by_name = {c.name: c for c in parsed.commands}
@@ -121,8 +122,8 @@ def _tell_customer(ctx: MailContext, parsed: ParsedCommands, names: set[str]) ->
     if not template or (template == "customer/reply" and not text):
         return ""
     resolution = by_name["resolve"].arg if "resolve" in names else ""
-    ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template, recipients=[ticket.requester],
-                         automatic=False, context={"text": text, "resolution": resolution})
+    await ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template, recipients=[ticket.requester],
+                               automatic=False, context={"text": text, "resolution": resolution})
     if ticket.first_response_at is None:
         ticket.first_response_at = ctx.now
     ctx.session.add(Event(ticket_id=ticket.id, kind="customer_told", actor=ctx.sender, at=ctx.now,
@@ -142,5 +143,6 @@ async def customer_follow_up(ctx: MailContext, cal: BusinessCalendar) -> None:
         sla.set_targets(ticket, start=now, settings=ctx.settings, cal=cal, first_response=False)
         ctx.session.add(Event(ticket_id=ticket.id, kind="reopened", actor=ctx.sender, at=now,
                               data={"by": "customer reply"}))
-        ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/reopened", recipients=[ticket.requester],
-                             automatic=False, context={"text": ""})
+        # Caused by the customer's own mail, not by a person: automatic, so capped and suppressible.
+        await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/reopened",
+                                   recipients=[ticket.requester], automatic=True, context={"text": ""})

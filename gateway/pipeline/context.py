@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
     from gateway.clock import Clock
     from gateway.config import Settings
+    from gateway.mail.bounce import BounceReport
     from gateway.mail.parse import ParsedMail
     from gateway.notify.outbox import Notifier
     from gateway.store.models import Message, Ticket
@@ -44,6 +45,8 @@ class MailContext:
     dedupe_key: str = ""
     # Set by loop_guard: why this mail must get no automatic answer (None: it may).
     auto_reason: str | None = None
+    # Set by bounce: what a delivery report says (the ticket is set too when it names a mail of ours).
+    bounce: BounceReport | None = None
     # Set by thread: the ticket (None until a new one is opened) and why it was chosen.
     ticket: Ticket | None = None
     new_ticket: bool = False

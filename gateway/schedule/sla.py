@@ -176,12 +176,12 @@ class Sweeper:
             elif warn is not None and now >= warn and await _claim_bit(session, ticket, warn_bit):
                 session.add(Event(ticket_id=ticket.id, kind="sla_warning", at=now,
                                   data={"target": name, "due": due.isoformat(), "share": self.settings.sla.warn_share}))
-                self._tell(session, ticket, "assignee/sla_warning", {"target": name, "due": due})
+                await self._tell(session, ticket, "assignee/sla_warning", {"target": name, "due": due})
                 result.warned.append(ticket.id)
         if now >= stall_at(ticket, settings=self.settings, cal=self.cal(ticket)) and await _claim_stall(session, ticket, now):
             session.add(Event(ticket_id=ticket.id, kind="stalled", at=now,
                               data={"last_activity": utc(ticket.last_activity_at).isoformat()}))
-            self._tell(session, ticket, "assignee/stalled", {"last_activity": utc(ticket.last_activity_at)})
+            await self._tell(session, ticket, "assignee/stalled", {"last_activity": utc(ticket.last_activity_at)})
             result.stalled.append(ticket.id)
         schedule_check(ticket, settings=self.settings, cal=self.cal(ticket))
         log.debug("sla: checked %s, next check %s", ref, ticket.sla_check_at)
@@ -197,10 +197,11 @@ class Sweeper:
         """Non-urgent notifications wait in the outbox until business hours begin; urgent ones go now."""
         return now if ticket.priority in AROUND_THE_CLOCK else self.cal(ticket).next_business_start(now)
 
-    def _tell(self, session, ticket: Ticket, template: str, extra: dict) -> None:
+    async def _tell(self, session, ticket: Ticket, template: str, extra: dict) -> None:
         recipients = level_or_assignee(ticket, self.settings)
-        rows = self.notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
-                                     context={"level": self.settings.level(ticket.level), **extra}, automatic=False)
+        rows = await self.notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
+                                           context={"level": self.settings.level(ticket.level), **extra},
+                                           automatic=False)
         send_after = self._send_after(ticket, self.clock.now())
         for row in rows:
             row.next_attempt_at = max(row.next_attempt_at, send_after)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from gateway.errors import NotFound, UsageError
+from gateway.store.counters import GROUPS
 from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Ticket
 
 
@@ -54,6 +55,7 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
         "id": m.id, "direction": m.direction, "from": m.from_addr, "to": m.to_addrs, "subject": m.subject,
         "message_id": m.message_id, "date": iso(m.created_at), "thread_reason": m.thread_reason,
         "auto_reason": m.auto_reason, "text": m.new_text or m.text, "source": m.source,
+        "html": m.html,  # sanitised when recorded
         "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
                          "sha256": a.sha256, "inline": a.inline} for a in m.attachments],
     } for m in ticket.messages]
@@ -80,9 +82,9 @@ async def get_quarantine(session: AsyncSession, entry_id: int) -> QuarantineEntr
     return entry
 
 
-async def stats(session: AsyncSession) -> dict[str, int]:
-    """Counts for `gateway stats --json`."""
-    result: dict[str, int] = {
+async def stats(session: AsyncSession) -> dict[str, Any]:
+    """Counts for `gateway stats --json`: totals, then {kind: count} groups (see store.counters.GROUPS)."""
+    result: dict[str, Any] = {
         "tickets": await session.scalar(select(func.count()).select_from(Ticket)) or 0,
         "messages_in": await session.scalar(
             select(func.count()).select_from(Message).where(Message.direction == "in")) or 0,
@@ -92,11 +94,21 @@ async def stats(session: AsyncSession) -> dict[str, int]:
     for status in ("pending", "sending", "sent", "failed"):
         result[f"outbox_{status}"] = await session.scalar(
             select(func.count()).select_from(Outbox).where(Outbox.status == status)) or 0
-    counters = dict((await session.execute(select(Counter.name, Counter.value))).all())
-    for name in ("duplicates", "discarded", "loop_guarded"):
-        result[name] = counters.pop(name, 0)
-    result.update(sorted(counters.items()))
     for status, count in (await session.execute(
             select(Ticket.status, func.count()).group_by(Ticket.status))).all():
         result[f"tickets_{status}"] = count
+    counters = dict((await session.execute(select(Counter.name, Counter.value))).all())
+    for name in ("duplicates", "discarded", "loop_guarded", "held_back", "bounces_unmatched"):
+        result[name] = counters.pop(name, 0)
+    groups: dict[str, dict[str, int]] = {group: {} for group in GROUPS}
+    for name, value in sorted(counters.items()):
+        group, _, kind = name.partition(":")
+        if group in groups and kind:
+            groups[group][kind] = value
+        else:
+            result[name] = value
+    result["rate_limited"] = groups["held_back_by_reason"].get("rate limited", 0)
+    result["suppressed"] = groups["held_back_by_reason"].get("suppressed", 0)
+    result["bounces"] = sum(groups["bounces_by_kind"].values())
+    result.update(groups)
     return result

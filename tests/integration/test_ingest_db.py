@@ -98,4 +98,5 @@ async def test_acknowledgements_are_capped_per_sender_per_hour_and_day(any_db, s
         await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test")
     assert await acks() == 4  # the daily cap
     data = await counts(any_db)
-    assert data["tickets"] == 8 and data["loop_guarded"] == 4
+    assert (data["tickets"], data["loop_guarded"], data["rate_limited"]) == (8, 0, 4)
+    assert data["held_back_by_reason"] == {"rate limited": 4}

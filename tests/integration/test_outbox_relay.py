@@ -17,7 +17,7 @@ from gateway.notify.send import (DrainResult, MaildirTransport, OutboxSender, Sm
 from gateway.store.models import Outbox, Ticket
 
 MESSAGE = {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": "Printer on fire",
-           "text": "It smokes.", "new_text": "It smokes.", "attachments": []}
+           "text": "It smokes.", "new_text": "It smokes.", "html": None, "attachments": []}
 
 
 async def add_ticket(db, clock) -> Ticket:
@@ -37,11 +37,12 @@ async def new_ticket_mail(db, settings, clock, staff=("frontdesk@example.com", "
     notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
     context = {"level": settings.level(1), "message": MESSAGE, "reasons": ["keyword 'fire' → bug"]}
     async with db.transaction() as session:
-        ack = notifier.enqueue(session, ticket=ticket, template="customer/ack", recipients=["bob@customer.example"],
-                               context=context, automatic=True, in_reply_to="orig@customer.example",
-                               references=["orig@customer.example"])
-        announce = notifier.enqueue(session, ticket=ticket, template="level/announce", recipients=staff,
-                                    context=context, automatic=False, in_reply_to="orig@customer.example")
+        ack = await notifier.enqueue(session, ticket=ticket, template="customer/ack",
+                                     recipients=["bob@customer.example"],
+                                     context=context, automatic=True, in_reply_to="orig@customer.example",
+                                     references=["orig@customer.example"])
+        announce = await notifier.enqueue(session, ticket=ticket, template="level/announce", recipients=staff,
+                                          context=context, automatic=False, in_reply_to="orig@customer.example")
     return ack + announce
 
 
@@ -167,8 +168,8 @@ async def test_concurrent_senders_claim_each_row_once(any_db, settings_factory, 
     recipients = [f"u{i}@staff.example" for i in range(24)]
     context = {"level": settings.level(1), "message": MESSAGE, "reasons": []}
     async with any_db.transaction() as session:
-        notifier.enqueue(session, ticket=ticket, template="level/announce", recipients=recipients,
-                         context=context, automatic=False)
+        await notifier.enqueue(session, ticket=ticket, template="level/announce", recipients=recipients,
+                               context=context, automatic=False)
     sent: list[str] = []
 
     class SlowTransport:

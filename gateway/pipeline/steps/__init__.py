@@ -1,5 +1,6 @@
 """The built-in steps, and the order a mail goes through them."""
 from gateway.pipeline.steps import (  # noqa: F401  (importing registers each step)
+    bounce,
     classify,
     commands,
     dedupe,
@@ -15,6 +16,7 @@ from gateway.pipeline.steps import (  # noqa: F401  (importing registers each st
 DEFAULT_STEPS: tuple[str, ...] = (
     "dedupe",      # first: a mail we already hold must change nothing and send nothing
     "loop_guard",  # before anything can answer: decide whether this mail may get an automatic reply
+    "bounce",      # a delivery report joins the ticket of the mail it returns; suppress failed addresses
     "thread",      # token, then In-Reply-To/References, then [HD-n] from a participant; else a new ticket
     "reopen",      # a customer's reply to a long-resolved ticket becomes a new ticket linking the old one
     "classify",    # new tickets only: bug / change / misc, with the rules that hit

@@ -1,7 +1,8 @@
 """Step: acknowledge new tickets, announce them to their level, pass customer replies on."""
 from __future__ import annotations
 
-from gateway.mail.loopguard import never_answer
+from markupsafe import Markup
+
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
 
@@ -12,15 +13,16 @@ def message_view(ctx: MailContext) -> dict:
     return {
         "from_addr": message.from_addr, "from_name": message.from_name, "subject": message.subject,
         "text": message.text, "new_text": message.new_text,
+        # Sanitised when recorded (gateway.mail.sanitize); Markup so HTML templates show it as HTML.
+        "html": Markup(message.html) if message.html else None,
         "attachments": [{"filename": a.filename, "size": a.size, "content_type": a.content_type}
                         for a in ctx.mail.attachments],
     }
 
 
 def staff_recipients(ctx: MailContext, addresses) -> list[str]:
-    """Staff addresses minus the sender (nobody needs their own mail back) and never-answer ones."""
-    own = ctx.settings.smtp.addresses
-    return [a for a in addresses if a.lower() != ctx.sender and never_answer(a, own) is None]
+    """Staff addresses minus the sender: nobody needs their own mail back."""
+    return [a for a in addresses if a.lower() != ctx.sender]
 
 
 @step
@@ -38,13 +40,13 @@ class Notify:
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
         if ctx.new_ticket:
-            if ctx.auto_reason is None and never_answer(ctx.sender, settings.smtp.addresses) is None:
-                ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack", recipients=[ctx.sender],
-                                     context=context, automatic=True, in_reply_to=reply_to_mail,
-                                     references=references)
-            ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
-                                 recipients=staff_recipients(ctx, level.recipients), context=context,
-                                 automatic=False, in_reply_to=reply_to_mail, references=references)
+            if ctx.auto_reason is None:  # the notifier holds back never-answer, bounced and capped addresses
+                await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
+                                           recipients=[ctx.sender], context=context, automatic=True,
+                                           in_reply_to=reply_to_mail, references=references)
+            await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
+                                       recipients=staff_recipients(ctx, level.recipients), context=context,
+                                       automatic=False, in_reply_to=reply_to_mail, references=references)
             return
         if ctx.auto_reason is not None or ctx.sender in settings.engineers:
             return
@@ -52,6 +54,6 @@ class Notify:
             template, recipients = "assignee/customer_reply", [ticket.assignee]
         else:
             template, recipients = "level/customer_reply", list(level.recipients)
-        ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template,
-                             recipients=staff_recipients(ctx, recipients), context=context, automatic=False,
-                             in_reply_to=reply_to_mail, references=references)
+        await ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template,
+                                   recipients=staff_recipients(ctx, recipients), context=context, automatic=False,
+                                   in_reply_to=reply_to_mail, references=references)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from gateway.mail.loopguard import never_answer
 from gateway.mail.reply_strip import new_text
+from gateway.mail.sanitize import safe_html
 from gateway.mail.tokens import new_secret
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
@@ -12,7 +14,8 @@ from gateway.store.models import Attachment, Event, Message, Participant, Ticket
 
 
 async def add_participant(ctx: MailContext, ticket: Ticket, address: str, role: str) -> None:
-    if not address or address in ctx.settings.smtp.addresses:
+    # Our own addresses and machine ones (noreply@, mailer-daemon@, also when only Cc'd) take no part.
+    if not address or never_answer(address, ctx.settings.smtp.addresses) is not None:
         return
     exists = await ctx.session.scalar(select(Participant.id).where(
         Participant.ticket_id == ticket.id, Participant.address == address))
@@ -44,12 +47,15 @@ class Record:
                               data={"category": ctx.category, "priority": ctx.priority, "level": ctx.level,
                                     "hits": [hit.as_dict() for hit in ctx.hits]}))
         ticket = ctx.ticket
-        ticket.updated_at = ticket.last_activity_at = ctx.now
+        ticket.updated_at = ctx.now
+        if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running
+            ticket.last_activity_at = ctx.now
         message = Message(
             ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),
             from_addr=mail.from_addr, from_name=mail.from_name, to_addrs=list(mail.to), cc_addrs=list(mail.cc),
-            subject=mail.subject, text=mail.text, new_text=new_text(mail.text), html=mail.html,
+            subject=mail.subject, text=mail.text, new_text=new_text(mail.text),
+            html=safe_html(mail.html),  # the raw blob keeps the original; this copy is the one ever shown
             raw_sha256=ctx.sha256, source=ctx.source, thread_reason=ctx.thread_reason,
             auto_reason=ctx.auto_reason, created_at=ctx.now,
         )

@@ -36,6 +36,8 @@ class Thread:
     description = "Attach the mail to its ticket: reply token, then In-Reply-To/References, then [HD-n]."
 
     async def run(self, ctx: MailContext) -> None:
+        if ctx.ticket is not None:  # the bounce step already found it
+            return
         session = ctx.session
         token = ticket_by_token(ctx)
         if token:

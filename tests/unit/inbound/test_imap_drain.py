@@ -222,7 +222,7 @@ async def test_alert_is_queued_once_per_failure_streak(settings, db, clock):
     assert await fail() is False
     async with db.transaction() as session:
         [row] = (await session.scalars(select(Outbox))).all()
-    assert (row.ticket_id, row.automatic, row.recipient, row.status) == (None, False, "postmaster@example.com",
+    assert (row.ticket_id, row.automatic, row.recipient, row.status) == (None, False, "helpdesk-admin@example.com",
                                                                          "pending")
     text = row.raw.decode()
     assert 'Mailbox "support" has been failing for 31 minutes' in text

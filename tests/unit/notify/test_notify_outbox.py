@@ -18,7 +18,7 @@ from gateway.notify.send import (DrainResult, MaildirTransport, OutboxSender, Pe
 from gateway.store.models import Message, Outbox, Ticket
 
 CONTEXT = {"message": {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": "Printer on fire",
-                       "text": "It smokes.", "new_text": "It smokes.", "attachments": []},
+                       "text": "It smokes.", "new_text": "It smokes.", "html": None, "attachments": []},
            "reasons": ["keyword 'fire' → bug"]}
 
 
@@ -38,9 +38,9 @@ async def add_ticket(db, clock, **fields) -> Ticket:
 async def enqueue(db, notifier, ticket, recipients, template="level/announce", automatic=False, **kwargs):
     settings = notifier.settings
     async with db.transaction() as session:
-        return notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
-                                context={**CONTEXT, "level": settings.level(ticket.level)}, automatic=automatic,
-                                **kwargs)
+        return await notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
+                                      context={**CONTEXT, "level": settings.level(ticket.level)}, automatic=automatic,
+                                      **kwargs)
 
 
 async def rows(db) -> list[Outbox]:
@@ -143,8 +143,8 @@ async def test_enqueued_rows_roll_back_with_the_caller(db, notifier, clock):
     ticket = await add_ticket(db, clock)
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
-            notifier.enqueue(session, ticket=ticket, template="customer/ack", recipients=["x@customer.example"],
-                             context={}, automatic=True)
+            await notifier.enqueue(session, ticket=ticket, template="customer/ack", recipients=["x@customer.example"],
+                                   context={}, automatic=True)
             raise RuntimeError("the ingest failed later")
     assert await rows(db) == []
 

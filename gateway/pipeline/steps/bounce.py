@@ -1,0 +1,72 @@
+"""Step: a bounce joins the ticket whose mail bounced; a permanent one stops automatic mail to the address."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from gateway.mail.bounce import BounceReport, parse_bounce
+from gateway.mail.parse import normalise_message_id
+from gateway.pipeline.context import MailContext
+from gateway.pipeline.registry import step
+from gateway.store.counters import bump
+from gateway.store.models import Event, Message, Suppression, Ticket
+
+# Loop-guard reasons that say "this is a delivery report" even when we cannot read one out of it.
+_BOUNCE_KINDS = ("bounce", "null sender", "daemon sender", "bounce subject")
+_MAX_SUPPRESSED = 50  # per bounce: a report naming more is a mailing-list explosion, not our customers
+
+
+def bounce_kind(report: BounceReport) -> str:
+    return "permanent" if report.permanent else "delayed" if report.delayed else "other"
+
+
+@step
+class Bounce:
+    name = "bounce"
+    description = "Attach bounces to the ticket of the bounced mail; suppress permanently failing addresses."
+
+    async def run(self, ctx: MailContext) -> None:
+        if ctx.auto_reason is None:
+            return
+        report = parse_bounce(ctx.mail.message)
+        if report is None:
+            if ctx.auto_reason.split(":", 1)[0] in _BOUNCE_KINDS:
+                await bump(ctx.session, "bounces_by_kind:unreadable")
+            return
+        ctx.bounce = report
+        await bump(ctx.session, f"bounces_by_kind:{bounce_kind(report)}")
+        original = normalise_message_id(report.original_message_id)
+        ticket_id = original and await ctx.session.scalar(
+            select(Message.ticket_id).where(Message.message_id == original, Message.direction == "out").limit(1))
+        if not ticket_id:
+            # Not about a mail of ours (backscatter, or a report we cannot tie to one): kept, threaded as
+            # any mail, and nobody's address is suppressed on its word.
+            await bump(ctx.session, "bounces_unmatched")
+            return
+        ctx.ticket = await ctx.session.get(Ticket, ticket_id)
+        ctx.thread_reason = f"bounce of our mail <{original}>"
+        until = await self._suppress(ctx, report, ticket_id) if report.permanent else None
+        ctx.session.add(Event(ticket_id=ticket_id, kind="bounce", actor=ctx.sender or "mailer-daemon", at=ctx.now,
+                              data={"recipients": list(report.recipients), "permanent": report.permanent,
+                                    "delayed": report.delayed, "original_message_id": original,
+                                    "suppressed_until": until.isoformat() if until else None}))
+
+    @staticmethod
+    async def _suppress(ctx: MailContext, report: BounceReport, ticket_id: int):
+        days = ctx.settings.loopguard.suppress_days
+        if days == 0:
+            return None
+        until = ctx.now + timedelta(days=days)
+        insert = pg_insert if ctx.session.bind.dialect.name == "postgresql" else sqlite_insert
+        for address in report.recipients[:_MAX_SUPPRESSED]:
+            statement = insert(Suppression).values(address=address.lower(), until=until, ticket_id=ticket_id,
+                                                   reason=f"permanent bounce of <{report.original_message_id}>",
+                                                   bounces=1, at=ctx.now)
+            await ctx.session.execute(statement.on_conflict_do_update(
+                index_elements=[Suppression.address],
+                set_={"until": until, "ticket_id": ticket_id, "reason": statement.excluded.reason,
+                      "bounces": Suppression.bounces + 1, "at": ctx.now}))
+        return until
