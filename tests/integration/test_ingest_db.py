@@ -59,6 +59,8 @@ async def test_nasty_mails_never_raise(any_db, settings_factory, clock):
     data = await counts(any_db)
     assert data["messages_in"] + data["quarantined"] + data["duplicates"] == len(files)
     assert data["quarantined"] >= 2  # the unusable ones
+    assert sum(data["quarantined_by_reason"].values()) == data["quarantined"]
+    assert all(":" not in reason for reason in data["quarantined_by_reason"])  # kinds, not whole reasons
 
 
 async def test_quarantine_keeps_raw_and_retry_releases(any_db, settings_factory, clock):

@@ -104,19 +104,20 @@ async def test_the_requester_subject_tag_threads(gw, relay):
     assert len(await tickets(gw)) == 1
 
 
-@pytest.mark.parametrize("headers,sender", [
-    ({"Auto_Submitted": "auto-replied"}, "customer@example.org"),
-    ({"Precedence": "bulk"}, "customer@example.org"),
-    ({"List_Id": "<news.example.org>"}, "customer@example.org"),
-    ({}, ""),  # null envelope sender: a bounce
+@pytest.mark.parametrize("headers,sender,kind", [
+    ({"Auto_Submitted": "auto-replied"}, "customer@example.org", "auto-submitted"),
+    ({"Precedence": "bulk"}, "customer@example.org", "precedence"),
+    ({"List_Id": "<news.example.org>"}, "customer@example.org", "list"),
+    ({}, "", "null sender"),  # null envelope sender: a bounce
 ])
-async def test_automatic_mail_is_stored_but_never_answered(gw, relay, headers, sender):
+async def test_automatic_mail_is_stored_but_never_answered(gw, relay, headers, sender, kind):
     code, _ = await asend(gw.port, make_mail(subject="Out of office", **headers), sender=sender)
     assert code == 250
     await wait_for(lambda: len(relay.messages) >= 1)  # the level still hears of the ticket
     assert by_recipient(relay, "customer@example.org") == []
     data = await stats(gw)
     assert data["tickets"] == 1 and data["loop_guarded"] == 1
+    assert data["loop_guarded_by_kind"] == {kind: 1}
 
 
 async def test_a_real_bounce_is_stored_and_not_answered(gw, relay):
