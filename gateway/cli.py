@@ -73,6 +73,13 @@ def build_parser() -> Parser:
     stats = sub.add_parser("stats", help="counts of tickets, messages, duplicates, quarantine, outbox")
     stats.add_argument("--json", action="store_true")
 
+    suppressions = sub.add_parser("suppressions", help="addresses that bounced: no automatic mail to them").\
+        add_subparsers(dest="action", required=True)
+    s_list = suppressions.add_parser("list", help="addresses suppressed now")
+    s_list.add_argument("--json", action="store_true")
+    s_lift = suppressions.add_parser("lift", help="send automatic mail to an address again (its mailbox works)")
+    s_lift.add_argument("address")
+
     mailboxes = sub.add_parser("mailboxes", help="IMAP mailboxes").add_subparsers(dest="action", required=True)
     m_status = mailboxes.add_parser("status", help="connected, last success, last error, backlog per mailbox")
     m_status.add_argument("--json", action="store_true")

@@ -149,6 +149,18 @@ async def outbox_retry(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+async def suppressions_list(args: Args, settings: Settings, environ) -> int:
+    rows = await _with_session(settings, lambda s: repo.list_suppressions(s, now=SystemClock().now()))
+    emit(rows, args.json, lambda r: table(r, ["address", "until", "bounces", "ticket_id", "reason"]))
+    return 0
+
+
+async def suppressions_lift(args: Args, settings: Settings, environ) -> int:
+    await _with_session(settings, lambda s: repo.lift_suppression(s, args.address))
+    print(f"{args.address}: automatic mail will be sent again")
+    return 0
+
+
 def _stats_lines(data: dict) -> list[str]:
     lines = []
     for key, value in data.items():

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from gateway.errors import NotFound, UsageError
 from gateway.store.counters import GROUPS
-from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Ticket
+from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Suppression, Ticket
 
 
 def iso(value) -> str | None:
@@ -80,6 +80,19 @@ async def get_quarantine(session: AsyncSession, entry_id: int) -> QuarantineEntr
     if entry is None:
         raise NotFound(f"quarantine entry {entry_id} does not exist; `gateway quarantine list` shows them")
     return entry
+
+
+async def list_suppressions(session: AsyncSession, *, now) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(Suppression).where(Suppression.until > now).order_by(Suppression.address))
+    return [{"address": s.address, "until": iso(s.until), "bounces": s.bounces, "ticket_id": s.ticket_id,
+             "reason": s.reason, "at": iso(s.at)} for s in rows.all()]
+
+
+async def lift_suppression(session: AsyncSession, address: str) -> None:
+    held = await session.get(Suppression, address.strip().lower())
+    if held is None:
+        raise NotFound(f"{address} is not suppressed; `gateway suppressions list` shows who is")
+    await session.delete(held)
 
 
 async def stats(session: AsyncSession) -> dict[str, Any]:

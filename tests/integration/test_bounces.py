@@ -2,6 +2,10 @@
 as an event, never answered, and a permanent failure stops automatic mail to the address for a while."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import select
 
@@ -138,3 +142,41 @@ async def test_noreply_and_own_addresses_in_cc_are_never_written_to(any_db, sett
     async with any_db.transaction() as session:
         data = await repo.stats(session)
     assert data["held_back_by_reason"] == {"no-reply address": 2, "own address": 1, "daemon address": 1}
+
+
+def dsn_for(original_id: str, failed: str) -> bytes:
+    """A minimal RFC 3464 report, as Postfix writes it, returning our mail `original_id`."""
+    return (f"From: MAILER-DAEMON@mx.customer.example.org\r\nTo: ihelp@example.com\r\n"
+            f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{original_id}>\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+            f"--b\r\nContent-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n"
+            f"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.customer.example.org\r\n\r\n"
+            f"Final-Recipient: rfc822; {failed}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+            f"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{original_id}>\r\n"
+            f"Subject: [HD-1] We received your request\r\n\r\n--b--\r\n").encode()
+
+
+def test_operator_lists_and_lifts_suppressions(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/gw.db"\n'
+                      f'[outbound]\nmaildir = "{tmp_path}/out"\n')
+
+    def gateway(*args, stdin=b""):
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), *args],
+                              input=stdin, capture_output=True, timeout=60)
+
+    assert gateway("db", "upgrade").returncode == 0
+    assert gateway("ingest", stdin=make_mail(sender="gone@customer.example.org").as_bytes()).returncode == 0
+    shown = json.loads(gateway("tickets", "show", "HD-1", "--json").stdout)
+    [ack_id] = [m["message_id"] for m in shown["messages"] if m["to"] == ["gone@customer.example.org"]]
+    assert gateway("ingest", "--sender", "", stdin=dsn_for(ack_id, "gone@customer.example.org")).returncode == 0
+
+    listed = json.loads(gateway("suppressions", "list", "--json").stdout)
+    assert [(s["address"], s["ticket_id"], s["bounces"]) for s in listed] == [("gone@customer.example.org", 1, 1)]
+    events = json.loads(gateway("tickets", "show", "HD-1", "--json").stdout)["events"]
+    assert any(e["kind"] == "bounce" and e["data"]["permanent"] for e in events)
+    lifted = gateway("suppressions", "lift", "Gone@Customer.example.org")
+    assert lifted.returncode == 0, lifted.stderr
+    assert json.loads(gateway("suppressions", "list", "--json").stdout) == []
+    missing = gateway("suppressions", "lift", "nobody@example.org")
+    assert missing.returncode == 1 and b"is not suppressed" in missing.stderr
