@@ -1,17 +1,26 @@
-"""ingest(raw, source) -> Outcome: the one path every mail takes, and its one transaction."""
+"""ingest(raw, source) -> Outcome: the one path every mail takes.
+
+Mails that arrive together are stored together: `ingest()` queues the mail for the group commit,
+which runs every mail waiting at that moment through the pipeline in one transaction, each inside
+its own savepoint, and commits once. Each caller still gets its own Outcome only after that commit,
+so an acknowledgement (SMTP 250, pipe exit 0, IMAP move) still means "committed".
+"""
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.errors import Discard, Duplicate, Quarantine, TempFail
-from gateway.mail.parse import ParseLimits, parse
+from gateway.mail.parse import ParsedMail, ParseLimits, parse
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
@@ -22,6 +31,8 @@ from gateway.store.db import Database
 from gateway.store.models import QuarantineEntry
 
 log = logging.getLogger(__name__)
+
+MAX_GROUP = 64  # mails per group commit: enough to amortise a commit, small enough to keep latency flat
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,25 @@ class Outcome:
     reason: str = ""  # thread reason, quarantine reason, or why it was a duplicate
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One mail as a transport hands it over. source: "smtp", "pipe", "imap:<name>", "import", …;
+    envelope_from: SMTP MAIL FROM ("" for the null sender, None when unknown); recipients: RCPT TO."""
+
+    raw: bytes
+    source: str
+    envelope_from: str | None = None
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass
+class _Job:
+    incoming: Incoming
+    digest: str
+    mail: ParsedMail | None  # None: unusable, `problem` says why
+    problem: str = ""
+
+
 class Ingestor:
     """Holds what ingest needs; `ingest()` is safe to call concurrently from many transports."""
 
@@ -46,81 +76,156 @@ class Ingestor:
         self.limits = limits or ParseLimits()
         self.notifier = Notifier(settings=settings, clock=clock, renderer=renderer or Renderer())
         self.steps = registry.build(settings.pipeline.steps or _default_steps())
+        self._waiting: list[tuple[_Job, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
 
     def ref(self, ticket_id: int) -> str:
         return f"{self.settings.helpdesk.ticket_prefix}-{ticket_id}"
 
     async def ingest(self, raw: bytes, *, source: str, envelope_from: str | None = None,
                      recipients: Sequence[str] = ()) -> Outcome:
-        """Store `raw` and everything it causes in one transaction; raise TempFail to mean 'try again'.
+        """Store `raw` and everything it causes; raise TempFail to mean 'try again' (nothing was stored)."""
+        job = self._prepare(Incoming(raw, source, envelope_from, tuple(recipients)))
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, done))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await done
 
-        source: "smtp", "pipe", "imap:<mailbox name>", "import", "quarantine-retry".
-        envelope_from: SMTP MAIL FROM ("" for the null sender), None when unknown.
-        recipients: SMTP RCPT TO addresses (used for reply tokens in plus-addresses).
+    async def ingest_many(self, items: Sequence[Incoming]) -> list[Outcome]:
+        """Store several mails in one transaction, one savepoint each; outcomes in the same order.
+
+        A mail that fails on its own (duplicate, quarantine, a conflict) does not affect the others.
+        Raises TempFail when the database cannot take the batch: then none of it is stored.
         """
-        digest = sha256_hex(raw)
-        try:
-            mail = parse(raw, limits=self.limits)
-        except Quarantine as exc:
-            return await self.quarantine(raw, reason=exc.reason, source=source, digest=digest)
-        for attempt in range(3):
-            try:
-                return await self._run(raw, digest, mail, source, envelope_from, tuple(recipients))
-            except Duplicate as exc:
-                async with self.db.transaction() as session:
-                    await bump(session, "duplicates")
-                return Outcome(status="duplicate", reason=exc.reason)
-            except Discard as exc:
-                async with self.db.transaction() as session:
-                    await bump(session, "discarded")
-                return Outcome(status="discarded", reason=exc.reason)
-            except Quarantine as exc:
-                return await self.quarantine(raw, reason=exc.reason, source=source, digest=digest)
-            except IntegrityError:
-                # A concurrent ingest of the same mail won the unique key: the next round sees it as a duplicate.
-                if attempt == 2:
-                    raise TempFail("conflicting concurrent writes; try again") from None
-            except TempFail:
-                raise
-            except Exception as exc:  # a bug in a step must not lose the mail: keep it for `quarantine retry`
-                log.exception("ingest failed for %s mail %s", source, digest[:12])
-                return await self.quarantine(raw, reason=f"internal error: {type(exc).__name__}: {exc}",
-                                             source=source, digest=digest)
-        raise AssertionError("unreachable")
+        return await self._store([self._prepare(item) for item in items])
 
-    async def _run(self, raw, digest, mail, source, envelope_from, recipients) -> Outcome:
+    def _prepare(self, item: Incoming) -> _Job:
+        """Hash and parse outside the transaction: the writer's time is for writing."""
+        digest = sha256_hex(item.raw)
+        try:
+            return _Job(item, digest, parse(item.raw, limits=self.limits))
+        except Quarantine as exc:
+            return _Job(item, digest, None, exc.reason)
+
+    async def _flush(self) -> None:
+        """Store whatever is waiting, group by group, until nothing is; then end (the next mail starts anew)."""
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                try:
+                    outcomes = await self._store([job for job, _ in group])
+                except BaseException as exc:  # TempFail (or a bug): every caller of this group hears it
+                    for _, done in group:
+                        if not done.done():
+                            done.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for (_, done), outcome in zip(group, outcomes):
+                    if not done.done():  # a caller that gave up (client gone) still had its mail stored
+                        done.set_result(outcome)
+        finally:
+            self._flusher = None
+
+    async def _store(self, jobs: list[_Job], *, retry_alone: bool = True) -> list[Outcome | None]:
+        """Outcomes in order; None only with retry_alone=False, for a mail that lost a unique-key race."""
+        outcomes: list[Outcome | None] = [None] * len(jobs)
+        alone: list[int] = []  # lost a unique-key race to another writer: run again on its own
+        counts: collections.Counter[str] = collections.Counter()
         async with self.db.transaction() as session:
             now = self.clock.now()
-            ctx = MailContext(raw=raw, sha256=digest, source=source, envelope_from=envelope_from,
-                              recipients=recipients, mail=mail, session=session, settings=self.settings,
-                              clock=self.clock, now=now, notifier=self.notifier)
-            await put_blob(session, raw, digest)
-            for current in self.steps:
-                await current.run(ctx)
-            if ctx.auto_reason:
-                await bump(session, "loop_guarded")
-                await bump(session, f"loop_guarded_by_kind:{kind_of(ctx.auto_reason)}")
+            for index, job in enumerate(jobs):
+                reason = job.problem
+                if job.mail is not None:
+                    try:
+                        async with session.begin_nested():
+                            outcomes[index] = await self._run(session, job, now, counts)
+                    except Duplicate as exc:
+                        counts["duplicates"] += 1
+                        outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
+                    except Discard as exc:
+                        counts["discarded"] += 1
+                        outcomes[index] = Outcome(status="discarded", reason=exc.reason)
+                    except Quarantine as exc:
+                        reason = exc.reason
+                    except IntegrityError:
+                        alone.append(index)
+                    except TempFail:
+                        raise
+                    except Exception as exc:
+                        if _database_trouble(exc):
+                            raise  # the transaction maps it to TempFail: nothing of this group is stored
+                        # A bug in a step must not lose the mail: keep it for `quarantine retry`.
+                        log.exception("ingest failed for %s mail %s", job.incoming.source, job.digest[:12])
+                        reason = f"internal error: {type(exc).__name__}: {exc}"
+                if reason:
+                    try:
+                        async with session.begin_nested():
+                            outcomes[index] = await self._hold(session, job, reason, counts)
+                    except IntegrityError:
+                        alone.append(index)
+            for name, by in sorted(counts.items()):
+                await bump(session, name, by)
+        for index in alone if retry_alone else ():
+            outcomes[index] = await self._store_alone(jobs[index])
+        return outcomes
+
+    async def _store_alone(self, job: _Job) -> Outcome:
+        # The next round sees the other writer's committed row, so this mail becomes a duplicate.
+        for _ in range(3):
+            [outcome] = await self._store([job], retry_alone=False)
+            if outcome is not None:
+                return outcome
+        raise TempFail("conflicting concurrent writes; try again")
+
+    async def _run(self, session: AsyncSession, job: _Job, now, counts: collections.Counter) -> Outcome:
+        item = job.incoming
+        ctx = MailContext(raw=item.raw, sha256=job.digest, source=item.source, envelope_from=item.envelope_from,
+                          recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
+                          clock=self.clock, now=now, notifier=self.notifier)
+        await put_blob(session, item.raw, job.digest)
+        for current in self.steps:
+            await current.run(ctx)
+        await session.flush()  # inside the savepoint, so a constraint this mail breaks fails this mail only
+        if ctx.auto_reason:
+            counts["loop_guarded"] += 1
+            counts[f"loop_guarded_by_kind:{kind_of(ctx.auto_reason)}"] += 1
         ticket_id = ctx.ticket.id if ctx.ticket else None
         return Outcome(status="stored", ticket_id=ticket_id, ticket_ref=self.ref(ticket_id) if ticket_id else None,
                        new_ticket=ctx.new_ticket, reason=ctx.thread_reason)
 
     async def quarantine(self, raw: bytes, *, reason: str, source: str, digest: str | None = None) -> Outcome:
         """Keep `raw` whole with its reason; the same bytes quarantined twice are held once."""
-        digest = digest or sha256_hex(raw)
+        job = _Job(Incoming(raw, source), digest or sha256_hex(raw), None, reason)
+        counts: collections.Counter[str] = collections.Counter()
         async with self.db.transaction() as session:
-            await put_blob(session, raw, digest)
-            held = await session.scalar(select(QuarantineEntry).where(QuarantineEntry.raw_sha256 == digest))
-            # Counted per mail held, not per delivery attempt of bytes already held.
-            newly_held = held is None or held.status == "released"
-            if held is None:
-                session.add(QuarantineEntry(raw_sha256=digest, reason=reason[:2000], source=source,
-                                            status="held", at=self.clock.now()))
-            elif held.status == "released":
-                held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
-            if newly_held:
-                await bump(session, f"quarantined_by_reason:{kind_of(reason)}")
-        log.warning("quarantined %s mail %s: %s", source, digest[:12], reason)
+            outcome = await self._hold(session, job, reason, counts)
+            for name, by in counts.items():
+                await bump(session, name, by)
+        return outcome
+
+    async def _hold(self, session: AsyncSession, job: _Job, reason: str, counts: collections.Counter) -> Outcome:
+        await put_blob(session, job.incoming.raw, job.digest)
+        held = await session.scalar(select(QuarantineEntry).where(QuarantineEntry.raw_sha256 == job.digest))
+        newly_held = held is None or held.status == "released"  # not a second delivery of bytes held
+        if held is None:
+            session.add(QuarantineEntry(raw_sha256=job.digest, reason=reason[:2000], source=job.incoming.source,
+                                        status="held", at=self.clock.now()))
+        elif newly_held:
+            held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
+        await session.flush()  # inside the caller's savepoint: a conflict fails this mail only
+        if newly_held:
+            counts[f"quarantined_by_reason:{kind_of(reason)}"] += 1
+        log.warning("quarantined %s mail %s: %s", job.incoming.source, job.digest[:12], reason)
         return Outcome(status="quarantined", reason=reason)
+
+
+def _database_trouble(exc: Exception) -> bool:
+    """The database itself failed (locked, full, gone), as opposed to this one mail's data."""
+    if isinstance(exc, (OperationalError, InterfaceError, OSError)):  # OSError: the server is unreachable
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _default_steps() -> tuple[str, ...]:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # A claimed row is ours this long; a sender that dies leaves it to be claimed again afterwards.
 LEASE = timedelta(minutes=5)
+# Rows claimed, sent and recorded together: two transactions per chunk instead of two per row, and a
+# crash between a relay's 250 and our record resends at most this many (with their same Message-IDs).
+CHUNK = 10
 JITTER = 0.2  # ±20% on each backoff delay, so rows that failed together do not retry together
 
 
@@ -161,7 +164,7 @@ def _due(now: datetime):
 
 
 class OutboxSender:
-    """Claims due rows one at a time, sends each outside any transaction, records the result."""
+    """Claims due rows a chunk at a time, sends each outside any transaction, records the results."""
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, transport,
                  rng: random.Random | None = None):
@@ -180,13 +183,14 @@ class OutboxSender:
     async def drain_once(self, limit: int | None = None) -> DrainResult:
         """Send up to `limit` (default outbound.batch_size) due rows; DrainResult(sent, retried, failed)."""
         counts = {"sent": 0, "retried": 0, "failed": 0}
-        for _ in range(limit or self.config.batch_size):
-            if self._stop is not None and self._stop.is_set():
+        left = limit or self.config.batch_size
+        while left > 0 and not (self._stop is not None and self._stop.is_set()):
+            claimed = await self._claim(min(left, CHUNK))
+            if not claimed:
                 break
-            claimed = await self._claim()
-            if claimed is None:
-                break
-            counts[await self._deliver(claimed)] += 1
+            left -= len(claimed)
+            for outcome in await self._deliver(claimed):
+                counts[outcome] += 1
         return DrainResult(**counts)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -209,58 +213,79 @@ class OutboxSender:
                 for waiter in waiters:
                     waiter.cancel()
 
-    async def _claim(self) -> _Claimed | None:
-        """Mark the next due row 'sending' under a lease, in its own short transaction."""
+    async def _claim(self, limit: int) -> list[_Claimed]:
+        """Mark up to `limit` due rows 'sending' under a lease, in one short transaction."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            query = select(Outbox).where(_due(now)).order_by(Outbox.next_attempt_at, Outbox.id)
+            query = select(Outbox).where(_due(now)).order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
             if self.db.dialect == "postgresql":
                 # Rows another sender has locked are skipped, not waited for.
-                candidates = [await session.scalar(query.limit(1).with_for_update(skip_locked=True))]
-            else:
-                candidates = list((await session.scalars(query.limit(5))).all())
-            for row in filter(None, candidates):
-                # Conditional: rowcount 1 means no other sender took the row since we read it.
-                taken = await session.execute(
-                    update(Outbox).where(Outbox.id == row.id, _due(now))
-                    .values(status="sending", lease_until=now + LEASE)
-                    .execution_options(synchronize_session=False))
-                if taken.rowcount == 1:
-                    return _Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from,
-                                    raw=row.raw, attempts=row.attempts, message_id=row.message_id)
-            return None
+                query = query.with_for_update(skip_locked=True)
+            # SQLite: the transaction began IMMEDIATE, so no other writer can take these rows meanwhile.
+            rows = list((await session.scalars(query)).all())
+            if not rows:
+                return []
+            await session.execute(update(Outbox).where(Outbox.id.in_([row.id for row in rows]))
+                                  .values(status="sending", lease_until=now + LEASE)
+                                  .execution_options(synchronize_session=False))
+            return [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from, raw=row.raw,
+                             attempts=row.attempts, message_id=row.message_id) for row in rows]
 
-    async def _deliver(self, row: _Claimed) -> str:
-        error: Exception | None = None
+    async def _deliver(self, rows: list[_Claimed]) -> list[str]:
+        """Send each claimed row, then record every result in one transaction; outcomes in order.
+
+        Rows not yet tried when the sender is asked to stop, or when half their lease is spent (a
+        relay that times out on every mail), are handed back untried: past the lease another sender
+        could claim them too, and both would send.
+        """
+        claimed_at = self.clock.now()
+        results: list[tuple[_Claimed, dict, str]] = []
+        released: list[int] = []
+        for row in rows:
+            stopping = self._stop is not None and self._stop.is_set()
+            if stopping or released or self.clock.now() - claimed_at > LEASE / 2:
+                released.append(row.id)
+                continue
+            results.append((row, *self._result(row, await self._send(row))))
+        async with self.db.transaction() as session:
+            for row, values, _ in results:
+                await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values)
+                                      .execution_options(synchronize_session=False))
+            if released:
+                await session.execute(update(Outbox).where(Outbox.id.in_(released))
+                                      .values(status="pending", lease_until=None)
+                                      .execution_options(synchronize_session=False))
+        return [outcome for _, _, outcome in results]
+
+    async def _send(self, row: _Claimed) -> Exception | None:
         try:
             await self.transport.send(envelope_from=row.envelope_from, recipient=row.recipient, raw=row.raw)
         except (TransientSendError, PermanentSendError) as exc:
-            error = exc
+            return exc
         except Exception as exc:  # a bug in a transport must not wedge the row: treat it as transient
             log.exception("outbox %s: unexpected error sending to %s", row.id, row.recipient)
-            error = TransientSendError(f"unexpected {type(exc).__name__}: {exc}")
+            return TransientSendError(f"unexpected {type(exc).__name__}: {exc}")
+        return None
+
+    def _result(self, row: _Claimed, error: Exception | None) -> tuple[dict, str]:
+        """The column values to record for `row` after this attempt, and "sent", "retried" or "failed"."""
         now = self.clock.now()
         values: dict = {"lease_until": None}
         if error is None:
-            outcome = "sent"
             values.update(status="sent", sent_at=now, last_error=None)
             log.info("outbox %s: sent %s to %s", row.id, row.message_id, row.recipient)
-        elif isinstance(error, PermanentSendError) or row.attempts + 1 >= self.config.max_attempts:
-            outcome = "failed"
+            return values, "sent"
+        if isinstance(error, PermanentSendError) or row.attempts + 1 >= self.config.max_attempts:
             values.update(status="failed", attempts=row.attempts + 1, last_error=str(error))
             log.error("outbox %s: giving up on %s after %d attempt(s): %s", row.id, row.recipient,
                       row.attempts + 1, error)
-        else:
-            outcome = "retried"
-            delay = self.backoff(row.attempts + 1)
-            values.update(status="pending", attempts=row.attempts + 1, last_error=str(error),
-                          next_attempt_at=now + delay)
-            log.warning("outbox %s: attempt %d to %s failed, next in %.0f s: %s", row.id, row.attempts + 1,
-                        row.recipient, delay.total_seconds(), error)
-        async with self.db.transaction() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values)
-                                  .execution_options(synchronize_session=False))
-        return outcome
+            return values, "failed"
+        delay = self.backoff(row.attempts + 1)
+        values.update(status="pending", attempts=row.attempts + 1, last_error=str(error),
+                      next_attempt_at=now + delay)
+        log.warning("outbox %s: attempt %d to %s failed, next in %.0f s: %s", row.id, row.attempts + 1,
+                    row.recipient, delay.total_seconds(), error)
+        return values, "retried"
 
     def backoff(self, attempts: int) -> timedelta:
         """min(backoff_seconds * 2**(attempts-1), backoff_max_seconds), then ±20% jitter."""

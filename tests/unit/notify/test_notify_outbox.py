@@ -189,6 +189,28 @@ async def test_transient_failures_back_off_then_fail(db, notifier, sender, trans
     assert transport.sent == []
 
 
+async def test_rows_left_untried_when_half_the_lease_is_spent_go_back_untouched(db, notifier, transport, clock,
+                                                                              settings):
+    """A relay that takes minutes per mail: the tail of the chunk is handed back before its lease runs out."""
+    class Slow:
+        sent: list = []
+
+        async def send(self, *, envelope_from, recipient, raw):
+            clock.advance(minutes=3)
+            self.sent.append(recipient)
+
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example", "b@staff.example", "c@staff.example"])
+    slow = Slow()
+    sender = OutboxSender(settings=settings, db=db, clock=clock, transport=slow)
+    assert await sender.drain_once(limit=3) == DrainResult(sent=1)
+    first, *rest = await rows(db)
+    assert first.status == "sent" and slow.sent == ["a@staff.example"]
+    assert [(r.status, r.attempts, r.lease_until) for r in rest] == [("pending", 0, None)] * 2
+    assert await sender.drain_once() == DrainResult(sent=2)  # handed back, then claimed afresh with a new lease
+    assert slow.sent == ["a@staff.example", "b@staff.example", "c@staff.example"]  # each once
+
+
 async def test_permanent_failure_is_final_at_once(db, notifier, sender, transport, clock):
     ticket = await add_ticket(db, clock)
     await enqueue(db, notifier, ticket, ["gone@staff.example", "ok@staff.example"])
