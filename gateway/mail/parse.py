@@ -8,6 +8,7 @@ import io
 import mimetypes
 import re
 import unicodedata
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -19,6 +20,7 @@ from urllib.parse import unquote
 import inscriptis
 
 from gateway.errors import Quarantine
+from gateway.mail.bigparts import elide
 from gateway.mail.decode import (
     _POLICY,
     _addresses,
@@ -136,7 +138,16 @@ def _ctype(part: Message) -> str:
     return ctype if _CTYPE.fullmatch(ctype) and len(ctype) <= 255 else "application/octet-stream"
 
 
+# Bodies taken out before parsing (gateway.mail.bigparts), by the token left in their place.
+_ELIDED: ContextVar[dict[str, bytes]] = ContextVar("elided", default={})
+
+
 def _payload_bytes(part: Message) -> bytes:
+    elided = _ELIDED.get()
+    if elided and not part.is_multipart():
+        body = _guarded(part, lambda p: p.get_payload(), "")
+        if isinstance(body, str) and body.strip() in elided:
+            return elided[body.strip()]
     data = _guarded(part, lambda p: p.get_payload(decode=True), None)
     if isinstance(data, bytes):
         return data
@@ -357,6 +368,15 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
         raise Quarantine("empty mail: no bytes besides whitespace")
     raw = raw.lstrip(b"\r\n")  # stray blank lines before the headers would make them body
     _check_header_block(raw, limits)
+    small, elided = elide(raw)
+    reset = _ELIDED.set(elided)
+    try:
+        return _parse_elided(small, limits)
+    finally:
+        _ELIDED.reset(reset)
+
+
+def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
     try:
         msg = BytesParser(policy=_POLICY).parsebytes(raw)
     except RecursionError:

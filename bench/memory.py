@@ -1,0 +1,131 @@
+"""Peak memory of ingesting one mail with a large attachment, against the attachment's size.
+
+    python bench/memory.py [--mb 25] [--via smtp|direct]
+
+`direct`: a fresh process calls Ingestor.ingest() on the mail; `smtp` (the default): a fresh
+`gateway serve` receives it from a real SMTP client. Either way the figure is the process's peak
+RSS (ru_maxrss of the child) minus its RSS when idle and ready, divided by the attachment size.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+DIRECT = """
+import asyncio, resource, sys
+from gateway.clock import SystemClock
+from gateway.config import Settings
+from gateway.ingest import Ingestor
+from gateway.store.migrate import upgrade
+
+async def main(path, url):
+    settings = Settings.model_validate({"database": {"url": url}, "smtp": {"max_message_bytes": 200_000_000}})
+    db = settings.open_database()
+    await upgrade(db)
+    ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
+    await ingestor.ingest(b"From: a@example.org\\nSubject: warm-up\\n\\nhello\\n", source="bench")
+    idle = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() // 1024
+    raw = open(path, "rb").read()
+    outcome = await ingestor.ingest(raw, source="bench")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(idle, peak, outcome.status)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def big_mail(megabytes: int) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "customer@example.org", "ihelp@example.com", "Crash dump attached"
+    msg.set_content("The crash dump from this morning is attached.")
+    msg.add_attachment(os.urandom(megabytes * 1024 * 1024), maintype="application", subtype="octet-stream",
+                       filename="core.dump")
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))  # as on the wire: CRLF lines
+
+
+def measure_direct(path: Path, workdir: Path) -> tuple[int, int]:
+    result = subprocess.run([sys.executable, "-c", DIRECT, str(path), f"sqlite+aiosqlite:///{workdir}/gw.db"],
+                            capture_output=True, text=True, cwd=REPO, check=True, timeout=600)
+    idle, peak, status = result.stdout.split()
+    assert status == "stored", result.stdout
+    return int(idle), int(peak)
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _hwm_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = workdir / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{workdir}/gw.db"\n'
+                      f'[smtp]\nport = {port}\nmax_message_bytes = 200000000\n'
+                      f'[outbound]\nmode = "maildir"\nmaildir = "{workdir}/out"\n[logging]\nlevel = "WARNING"\n')
+    server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
+                              cwd=REPO, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("gateway serve did not start")
+                time.sleep(0.05)
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:  # warm-up: imports, first transaction
+            client.sendmail("a@example.org", ["ihelp@example.com"], b"Subject: warm-up\r\n\r\nhello\r\n")
+        time.sleep(1)
+        idle = _rss_kb(server.pid)
+        with smtplib.SMTP("127.0.0.1", port, timeout=300) as client:
+            client.sendmail("customer@example.org", ["ihelp@example.com"], raw)
+        time.sleep(1)  # the outbox sender renders and writes the acknowledgement meanwhile
+        return idle, _hwm_kb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=25)
+    parser.add_argument("--via", choices=["smtp", "direct"], default="smtp")
+    args = parser.parse_args(argv)
+    raw = big_mail(args.mb)
+    with tempfile.TemporaryDirectory(prefix="gwmemory") as tmp:
+        workdir = Path(tmp)
+        path = workdir / "big.eml"
+        path.write_bytes(raw)
+        idle, peak = measure_smtp(raw, workdir) if args.via == "smtp" else measure_direct(path, workdir)
+    grown_mb = (peak - idle) / 1024
+    ratio = grown_mb / args.mb
+    print(f"{args.mb} MB attachment ({len(raw) / 1e6:.1f} MB on the wire) via {args.via}: idle {idle / 1024:.0f} MB, "
+          f"peak {peak / 1024:.0f} MB, grew {grown_mb:.0f} MB = {ratio:.1f}x the attachment")
+    return {"attachment_mb": args.mb, "grown_mb": grown_mb, "ratio": ratio}
+
+
+if __name__ == "__main__":
+    main()
