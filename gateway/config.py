@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.errors import ConfigError
 
@@ -59,7 +59,7 @@ class OutboundConfig(Section):
     port: int = Field(25, ge=1, le=65535)
     starttls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: SecretStr | None = None  # SecretStr: no repr, log line or error message can show it
     timeout_seconds: float = Field(30.0, gt=0)
     from_address: str = "ihelp@example.com"
     maildir: str = "var/outgoing"

@@ -67,7 +67,7 @@ class SmtpTransport:
             if c.starttls:
                 client.starttls(context=ssl.create_default_context())
             if c.username:
-                client.login(c.username, c.password or "")
+                client.login(c.username, c.password.get_secret_value() if c.password else "")
             client.sendmail(envelope_from, [recipient], raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(recipient, next(iter(exc.recipients.values()), (451, b"")))

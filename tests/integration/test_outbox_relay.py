@@ -7,6 +7,7 @@ from datetime import timedelta
 from email import policy
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from gateway.clock import utc
@@ -139,7 +140,7 @@ async def test_row_left_sending_by_a_dead_sender_is_resent_once(db, smtp_setting
 
 
 async def test_wrong_login_is_transient_and_never_logs_the_password(smtp_settings, caplog):
-    config = smtp_settings.outbound.model_copy(update={"username": "gw", "password": "s3cret-pw"})
+    config = smtp_settings.outbound.model_copy(update={"username": "gw", "password": SecretStr("s3cret-pw")})
     with pytest.raises(TransientSendError) as caught:  # the capture relay offers no AUTH at all
         await SmtpTransport(config).send(envelope_from="ihelp@example.com", recipient="a@example.com", raw=b"x")
     assert "s3cret-pw" not in str(caught.value) and "s3cret-pw" not in caplog.text

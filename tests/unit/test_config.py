@@ -34,7 +34,8 @@ def test_env_overrides_sections_and_top_level_arrays():
         "GATEWAY_MAILBOXES": '[{name = "x", host = "imap.example.com", username = "u"}]',
     })
     assert settings.smtp.port == 2600 and settings.outbound.mode == "smtp"
-    assert settings.outbound.password == "s3cret"
+    assert settings.outbound.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.outbound)
     assert settings.database_url == "postgresql+asyncpg://gw@db/gw"
     assert settings.mailboxes[0].host == "imap.example.com"
 
