@@ -67,7 +67,7 @@ def _looks_like_bounce(msg: Message) -> bool:
     if kinds & {"daemon sender", "bounce subject", "bounce"}:
         return True
     # Vacation replies come from the null sender too (RFC 3834 asks for it): they are not bounces.
-    auto_replied = "auto-submitted: auto-replied" in reasons or kinds & {"auto-reply subject", "autoreply header"}
+    auto_replied = "auto-submitted: auto-replied" in reasons or kinds & {"auto-reply subject", "auto-reply body", "autoreply header"}
     return "null sender" in kinds and not auto_replied
 
 

@@ -50,6 +50,27 @@ _BOUNCE_SUBJECTS = (
     "mail system error", "nondeliverable mail", "non-delivery report", "delayed mail",
     "warning: could not send message", "unzustellbar", "non remis", "non recapitabile",
 )
+# How auto-replies with no header and a plain subject ("Re: your mail") begin their body, after an
+# optional greeting. Folded: lower case, no accents. Only a short body without a question counts,
+# so a customer who writes "I am out of the office and the VPN fails, can you help?" is answered.
+_AUTO_REPLY_OPENINGS = (
+    r"(?:i am|i['\u2019]m|i will be) (?:currently |now )?"
+    r"(?:out of (?:the )?office|away from (?:the )?office|on (?:annual )?leave)",
+    r"this is an? (?:automatic|automated|auto-generated) (?:reply|response|message)",
+    r"ich bin (?:derzeit |zurzeit |momentan |vom [^ ]+ bis [^ ]+ )?(?:nicht im buro|abwesend|im urlaub)",
+    r"dies ist eine automatische (?:antwort|nachricht)",
+    r"je suis (?:actuellement )?(?:absente?|en conges)", r"je serai absente?",
+    r"ceci est une reponse automatique", r"estoy (?:fuera de la oficina|de vacaciones)",
+    r"esta es una respuesta automatica", r"ik ben (?:momenteel |op dit moment )?(?:afwezig|niet op kantoor)",
+    r"dit is een automatisch (?:antwoord|bericht)", r"sono (?:attualmente )?fuori ufficio",
+    r"questa e una risposta automatica",
+)
+_AUTO_REPLY_BODY = re.compile(
+    r"^(?:(?:hello|hi|hallo|bonjour|hola|dear [^,\n]{0,40}|thank you for your (?:e-?mail|message)|"
+    r"vielen dank fur ihre (?:e-?mail|nachricht)|merci pour votre (?:e-?mail|message))[,.!]?\s*)*"
+    r"(" + "|".join(_AUTO_REPLY_OPENINGS) + r")")
+_AUTO_REPLY_BODY_MAX = 1500
+
 # Abuse feedback sent without a report part (Hotmail's JMRP); the phrase is followed by an address.
 _REPORT_SUBJECTS = ("complaint about message from",)
 
@@ -271,6 +292,26 @@ def _subject(msg, headers, envelope_from, own, own_domain) -> str | None:
     return None
 
 
+def _body_text(msg: Message) -> str:
+    """The first text/plain part, decoded, at most a few kilobytes; "" when there is none or it breaks."""
+    try:
+        for part in msg.walk():
+            if part.get_content_type() == "text/plain" and not part.is_multipart():
+                data = part.get_payload(decode=True) or b""
+                return data[:_AUTO_REPLY_BODY_MAX * 2].decode(part.get_content_charset() or "utf-8", "replace")
+    except Exception:  # an unknown charset or a broken part: no body heuristics for this mail
+        return ""
+    return ""
+
+
+def _body(msg, headers, envelope_from, own, own_domain) -> str | None:
+    text = _body_text(msg).strip()
+    if not text or len(text) > _AUTO_REPLY_BODY_MAX or "?" in text:
+        return None
+    match = _AUTO_REPLY_BODY.match(re.sub(r"\s+", " ", _fold(text)))
+    return f"auto-reply body: {match.group(1)}" if match else None
+
+
 # Order is the order of certainty; the first hit is the reason stored and counted.
 _CHECKS = (
     _own_outbound,       # our own mail coming back is the tightest loop: say so first
@@ -283,4 +324,5 @@ _CHECKS = (
     _list,               # list traffic and newsletters: answering them reaches everybody or nobody
     _autoreply_headers,  # vendor autoresponder headers (Exchange, various webmail)
     _subject,            # last resort for auto-replies that set no header at all
+    _body,               # ... or whose subject says nothing either ("Re: your mail")
 )

@@ -188,3 +188,30 @@ def test_never_raises_on_weird_headers(headers):
     msg = email.message_from_bytes(raw + b"\nbody\n", policy=policy.default)
     reason = reason_for(msg)
     assert reason is None or reason.split(":")[0] in KINDS
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("I am out of the office until Monday 12 May. For urgent matters contact ops@example.org.",
+     "auto-reply body: i am out of the office"),
+    ("Hello,\n\nI\u2019m currently out of office with limited access to e-mail.",
+     "auto-reply body: i\u2019m currently out of office"),
+    ("Thank you for your email. This is an automated response: we will get back to you within two days.",
+     "auto-reply body: this is an automated response"),
+    ("Sehr geehrte Damen und Herren,\nich bin vom 3. bis 14. nicht im Büro.", None),  # unknown greeting: no guess
+    ("Vielen Dank für Ihre Nachricht. Ich bin derzeit nicht im Büro.",
+     "auto-reply body: ich bin derzeit nicht im buro"),
+    ("Bonjour, je suis actuellement absente et reviendrai le 5 juin.", "auto-reply body: je suis actuellement absente"),
+    ("Ceci est une réponse automatique.", "auto-reply body: ceci est une reponse automatique"),
+    ("Dit is een automatisch antwoord. Ik ben afwezig tot maandag.",
+     "auto-reply body: dit is een automatisch antwoord"),
+    ("Estoy fuera de la oficina hasta el lunes.", "auto-reply body: estoy fuera de la oficina"),
+    ("Sono fuori ufficio fino a lunedì.", "auto-reply body: sono fuori ufficio"),
+    # People who mention being away while asking for help still get their acknowledgement.
+    ("I am out of the office and the VPN fails. Can you help?", None),
+    ("The out of office rule in Outlook no longer works for anyone.", None),
+    ("I am out of the office.\n" + "The log follows.\n" * 200, None),  # too long for an autoresponder
+])
+def test_body_heuristics_for_headerless_auto_replies(body, expected):
+    raw = f"From: erik@shop.example.com\nTo: ihelp@example.com\nSubject: Re: Invoice missing\n\n{body}\n"
+    msg = email.message_from_bytes(raw.encode(), policy=policy.default)
+    assert reason_for(msg, "erik@shop.example.com") == expected
