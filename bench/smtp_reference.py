@@ -76,6 +76,20 @@ def smtp_sink_rate(mails: int, sessions: int) -> float:
     return measure_server(["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"], port, mails, sessions)
 
 
+def gateway_rate(mails: int, sessions: int, url: str | None = None) -> float:
+    """Durable ingest through `gateway serve`'s listener (every 250 committed), fed the same way."""
+    import tempfile
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="gwsmtp") as workdir:
+        config = Path(workdir) / "config.toml"
+        config.write_text(f'[database]\nurl = "{url or f"sqlite+aiosqlite:///{workdir}/gw.db"}"\n'
+                          f'[smtp]\nport = {port}\n[outbound]\nmode = "maildir"\nmaildir = "{workdir}/out"\n'
+                          '[logging]\nlevel = "WARNING"\n')
+        command = [sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"]
+        return measure_server(command, port, mails, sessions)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=2000)
@@ -85,6 +99,7 @@ def main() -> None:
         sys.exit("smtp-source/smtp-sink not found: apt-get install postfix (see ../shared/TESTING.md)")
     print(f"aiosmtpd do-nothing: {aiosmtpd_rate(args.mails, args.sessions):8.1f} mails/s")
     print(f"postfix smtp-sink:   {smtp_sink_rate(args.mails, args.sessions):8.1f} mails/s")
+    print(f"gateway (SQLite):    {gateway_rate(args.mails, args.sessions):8.1f} mails/s")
 
 
 if __name__ == "__main__":
