@@ -185,7 +185,7 @@ class MailboxConfig(Section):
     port: int | None = Field(None, ge=1, le=65535)  # None: 993 for ssl, 143 otherwise
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str
-    password: str | None = None  # from the environment only: GATEWAY_MAILBOXES or password_env
+    password: SecretStr | None = None  # from the environment only: GATEWAY_MAILBOXES or password_env
     password_env: str | None = None  # name of an environment variable holding the password
     folder: str = "INBOX"
     processed_folder: str = "Processed"

@@ -29,7 +29,7 @@ IDLE_SLICE = 1.0  # one idle_check() never blocks longer than this, so `stop` is
 def mailbox_password(mailbox: MailboxConfig, environ: Mapping[str, str]) -> str | None:
     """The mailbox's password: `password` (from GATEWAY_MAILBOXES), else environ[password_env], else None."""
     if mailbox.password:
-        return mailbox.password
+        return mailbox.password.get_secret_value()
     if mailbox.password_env:
         return environ.get(mailbox.password_env) or None
     return None
