@@ -9,6 +9,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.errors import ConfigError
+from gateway.mail.parse import ParseLimits
 
 ENV_PREFIX = "GATEWAY_"
 # Keys whose values are secrets: they may come from the environment only, and are never printed.
@@ -168,6 +169,16 @@ class LoopGuardConfig(Section):
     admin_address: str = "helpdesk-admin@example.com"
 
 
+class LimitsConfig(Section):
+    """Beyond any of these a mail is not processed but kept whole in quarantine, with the limit as reason."""
+
+    max_header_count: int = Field(ParseLimits.max_header_count, ge=10)
+    max_header_bytes: int = Field(ParseLimits.max_header_bytes, ge=1024)  # the top-level header block
+    max_depth: int = Field(ParseLimits.max_depth, ge=1)  # MIME nesting
+    max_parts: int = Field(ParseLimits.max_parts, ge=1)
+    max_attachments: int = Field(ParseLimits.max_attachments, ge=0)
+
+
 class SecurityConfig(Section):
     require_token: bool = True
 
@@ -254,6 +265,7 @@ class Settings(Section):
     classify: ClassifyConfig = ClassifyConfig()
     priority: PriorityConfig = PriorityConfig()
     loopguard: LoopGuardConfig = LoopGuardConfig()
+    limits: LimitsConfig = LimitsConfig()
     security: SecurityConfig = SecurityConfig()
     digest: DigestConfig = DigestConfig()
     mailboxes: tuple[MailboxConfig, ...] = ()

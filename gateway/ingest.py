@@ -68,12 +68,11 @@ class _Job:
 class Ingestor:
     """Holds what ingest needs; `ingest()` is safe to call concurrently from many transports."""
 
-    def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None,
-                 limits: ParseLimits | None = None):
+    def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None):
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.limits = limits or ParseLimits()
+        self.limits = ParseLimits(**settings.limits.model_dump())
         self.notifier = Notifier(settings=settings, clock=clock, renderer=renderer or Renderer())
         self.steps = registry.build(settings.pipeline.steps or _default_steps())
         self._waiting: list[tuple[_Job, asyncio.Future]] = []

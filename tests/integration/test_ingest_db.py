@@ -6,7 +6,6 @@ import asyncio
 from sqlalchemy import func, select
 
 from gateway.ingest import Ingestor
-from gateway.mail.parse import ParseLimits
 from gateway.quarantine import retry
 from gateway.store import repo
 from gateway.store.models import Blob, Outbox
@@ -64,7 +63,7 @@ async def test_nasty_mails_never_raise(any_db, settings_factory, clock):
 
 
 async def test_quarantine_keeps_raw_and_retry_releases(any_db, settings_factory, clock):
-    strict = ingestor_for(settings_factory, any_db, clock, limits=ParseLimits(max_parts=1))
+    strict = Ingestor(settings=settings_factory(limits={"max_parts": 1}), db=any_db, clock=clock)
     mail = make_mail(subject="With an attachment")
     mail.add_attachment(b"%PDF-1.4 data", maintype="application", subtype="pdf", filename="report.pdf")
     raw = mail.as_bytes()

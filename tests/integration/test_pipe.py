@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -88,3 +89,18 @@ def test_config_check(tmp_path, config):
     err = result.stderr.decode()
     assert "smtp.port" in err and "smtp.addresses" in err and "outbound.password" in err
     assert "hunter2" not in err + result.stdout.decode()
+
+
+def test_limits_come_from_config_and_the_mail_is_kept_in_quarantine(config):
+    gateway(config, "db", "upgrade")
+    mail = make_mail(subject="Two files")
+    for name in ("a.txt", "b.txt"):
+        mail.add_attachment(b"data", maintype="text", subtype="plain", filename=name)
+    env = {**os.environ, "GATEWAY_LIMITS__MAX_ATTACHMENTS": "1"}
+    result = gateway(config, "ingest", stdin=mail.as_bytes(), env=env)
+    assert result.returncode == 0, result.stderr
+    [held] = json.loads(gateway(config, "quarantine", "list", "--json").stdout)
+    assert held["reason"] == "too many attachments: 2 > 1"
+    assert b"Two files" in gateway(config, "quarantine", "show", str(held["id"])).stdout
+    assert gateway(config, "quarantine", "retry", str(held["id"])).returncode == 0  # default limits now
+    assert [t["subject"] for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)] == ["Two files"]
