@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
@@ -27,7 +27,7 @@ from gateway.pipeline import registry
 from gateway.pipeline.context import MailContext
 from gateway.store.blobs import put_blob, sha256_hex
 from gateway.store.counters import bump, kind_of
-from gateway.store.db import Database
+from gateway.store.db import Database, is_transient, savepoint
 from gateway.store.models import QuarantineEntry
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class Ingestor:
                 reason = job.problem
                 if job.mail is not None:
                     try:
-                        async with session.begin_nested():
+                        async with savepoint(session):
                             outcomes[index] = await self._run(session, job, now, counts)
                     except Duplicate as exc:
                         counts["duplicates"] += 1
@@ -153,14 +153,14 @@ class Ingestor:
                     except TempFail:
                         raise
                     except Exception as exc:
-                        if _database_trouble(exc):
+                        if is_transient(exc):
                             raise  # the transaction maps it to TempFail: nothing of this group is stored
                         # A bug in a step must not lose the mail: keep it for `quarantine retry`.
                         log.exception("ingest failed for %s mail %s", job.incoming.source, job.digest[:12])
                         reason = f"internal error: {type(exc).__name__}: {exc}"
                 if reason:
                     try:
-                        async with session.begin_nested():
+                        async with savepoint(session):
                             outcomes[index] = await self._hold(session, job, reason, counts)
                     except IntegrityError:
                         alone.append(index)
@@ -218,13 +218,6 @@ class Ingestor:
             counts[f"quarantined_by_reason:{kind_of(reason)}"] += 1
         log.warning("quarantined %s mail %s: %s", job.incoming.source, job.digest[:12], reason)
         return Outcome(status="quarantined", reason=reason)
-
-
-def _database_trouble(exc: Exception) -> bool:
-    """The database itself failed (locked, full, gone), as opposed to this one mail's data."""
-    if isinstance(exc, (OperationalError, InterfaceError, OSError)):  # OSError: the server is unreachable
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _default_steps() -> tuple[str, ...]:

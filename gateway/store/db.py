@@ -86,14 +86,13 @@ class Database:
                 async with self.sessions() as session:
                     async with session.begin():
                         yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise TempFail(f"database {describe(self.url)} unavailable: {_first_line(exc)}") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise TempFail(f"database {describe(self.url)} connection lost: {_first_line(exc)}") from exc
+        except Exception as exc:
+            if _schema_missing(exc):
+                raise TempFail(f"database {describe(self.url)} lacks the gateway's tables or has an older schema "
+                               f"({_first_line(exc)}): run `gateway db upgrade`") from exc
+            if is_transient(exc):
+                raise TempFail(f"database {describe(self.url)} unavailable: {_first_line(exc)}") from exc
             raise
-        except (OSError, ConnectionError) as exc:
-            raise TempFail(f"database {describe(self.url)} unreachable: {exc}") from exc
 
     @contextlib.asynccontextmanager
     async def _serialised(self) -> AsyncIterator[None]:
@@ -105,6 +104,57 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# PostgreSQL SQLSTATE classes that say "the server cannot do this now", not "this data is wrong":
+# connection exception, transaction rollback (serialisation, deadlock), insufficient resources (disk
+# full, out of memory, too many connections), operator intervention (shutdown, cannot connect now).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database itself failed (locked, full, gone, restarting), as opposed to the data we sent it.
+
+    SQLite reports locked, busy, full and I/O errors as OperationalError; asyncpg's disk-full and
+    shutdown errors reach SQLAlchemy as plain DBAPIError, known only by their SQLSTATE.
+    """
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return state[:2] in _TRANSIENT_SQLSTATE_CLASSES
+
+
+@contextlib.asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """session.begin_nested() that lets the error which ended it through.
+
+    On a full disk or an I/O error SQLite rolls back the whole transaction by itself; SQLAlchemy's
+    ROLLBACK TO SAVEPOINT then fails with "no such savepoint" and that error would replace the cause.
+    """
+    nested = await session.begin_nested()
+    try:
+        yield
+    except BaseException as exc:
+        if nested.is_active:
+            try:
+                await nested.rollback()
+            except DBAPIError:
+                if is_transient(exc):
+                    raise exc from None
+                raise
+        raise
+    await nested.commit()
+
+
+def _schema_missing(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return state in ("42P01", "42703") or str(exc.orig).startswith(("no such table", "no such column"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -6,10 +6,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from gateway.errors import TempFail
-from gateway.store.db import Database, describe
+from gateway.store.db import Database, describe, is_transient
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -35,6 +33,8 @@ async def upgrade(db: Database) -> None:
     try:
         async with db.engine.begin() as connection:
             await connection.run_sync(run)
-    except (OperationalError, InterfaceError, OSError) as exc:
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
         raise TempFail(f"database {describe(db.url)} unavailable for the schema upgrade: "
                        f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}") from exc

@@ -104,3 +104,27 @@ def test_limits_come_from_config_and_the_mail_is_kept_in_quarantine(config):
     assert b"Two files" in gateway(config, "quarantine", "show", str(held["id"])).stdout
     assert gateway(config, "quarantine", "retry", str(held["id"])).returncode == 0  # default limits now
     assert [t["subject"] for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)] == ["Two files"]
+
+
+def test_a_database_without_the_schema_exits_75_and_says_to_upgrade(config):
+    result = gateway(config, "ingest", stdin=make_mail().as_bytes())
+    err = result.stderr.decode()
+    assert result.returncode == 75 and len(err.strip().splitlines()) == 1
+    assert "run `gateway db upgrade`" in err and "no such table" in err
+
+
+def test_a_locked_sqlite_database_exits_75_and_stores_the_mail_on_the_retry(config, tmp_path):
+    import sqlite3
+
+    gateway(config, "db", "upgrade")
+    env = {**os.environ, "GATEWAY_DATABASE__BUSY_TIMEOUT_MS": "200"}
+    blocker = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        locked = gateway(config, "ingest", stdin=make_mail().as_bytes(), env=env)
+        assert locked.returncode == 75 and "database is locked" in locked.stderr.decode()
+        blocker.execute("ROLLBACK")
+        assert blocker.execute("select count(*) from blobs").fetchone() == (0,)
+    finally:
+        blocker.close()
+    assert gateway(config, "ingest", stdin=make_mail().as_bytes(), env=env).returncode == 0
