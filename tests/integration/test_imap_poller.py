@@ -228,3 +228,28 @@ def test_check_reports_folders_capabilities_and_unseen_without_taking_mail(imap_
     assert "IDLE" in ok["capabilities"] and ok["idle"] and ok["move"]
     assert not failed["ok"] and "login refused: [AUTHENTICATIONFAILED]" in failed["error"]
     assert len(good.uids("INBOX")) == 2 and all(b"\\Seen" not in flags for _, flags in good.messages("INBOX"))
+
+
+async def test_a_locked_database_leaves_the_mail_unseen_in_the_inbox_until_it_can_be_stored(
+        imap_user, settings_factory, db, caplog, tmp_path):  # db: the migrated SQLite file
+    import sqlite3
+
+    settings = settings_factory(mailboxes=[imap_user.mailbox(poll_seconds=2, max_attempts=100)],
+                                database={"busy_timeout_ms": 100})
+    tickets = Tickets(settings, settings.open_database())
+    imap_user.append(*mails("Locked 1", "Locked 2", "Locked 3"))
+    blocker = sqlite3.connect(tmp_path / "gateway.db", isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")  # another writer holds SQLite's lock
+        async with Pollers(settings, tickets.ingestor, tickets.db):
+            await wait_for(lambda: "database is locked" in caplog.text, timeout=10)
+            await asyncio.sleep(1)  # a retry or two
+            inbox = imap_user.messages("INBOX")
+            assert len(inbox) == 3 and not any(b"\\Seen" in flags for _, flags in inbox)
+            blocker.execute("ROLLBACK")
+            await wait_for(lambda: not imap_user.uids("INBOX"), timeout=15)
+    finally:
+        blocker.close()
+    assert await tickets.subjects() == ["Locked 1", "Locked 2", "Locked 3"]
+    assert len(imap_user.messages("Processed")) == 3
+    await tickets.db.dispose()
