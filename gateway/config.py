@@ -312,6 +312,12 @@ class Settings(Section):
     def engineers(self) -> frozenset[str]:
         return frozenset(e.lower() for level in self.levels for e in level.engineers)
 
+    @property
+    def staff_lists(self) -> frozenset[str]:
+        """The addresses we announce to (level recipients, digest recipients): lists, not people."""
+        return frozenset(a.lower() for a in (*(r for level in self.levels for r in level.recipients),
+                                             *self.digest.recipients))
+
     def level(self, number: int) -> LevelConfig:
         for level in self.levels:
             if level.number == number:

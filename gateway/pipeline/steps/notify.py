@@ -39,6 +39,9 @@ class Notify:
                    "reasons": [f"{h.rule} → {h.value} ({h.detail})" for h in ctx.hits]}
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
+        # Mail from one of our own lists is most likely its auto-responder answering an announcement;
+        # announcing that to the other lists would ping-pong between them, so it is capped like an ack.
+        from_list = ctx.sender in settings.staff_lists
         if ctx.new_ticket:
             if ctx.auto_reason is None:  # the notifier holds back never-answer, bounced and capped addresses
                 await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
@@ -46,7 +49,7 @@ class Notify:
                                            in_reply_to=reply_to_mail, references=references)
             await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
                                        recipients=staff_recipients(ctx, level.recipients), context=context,
-                                       automatic=False, in_reply_to=reply_to_mail, references=references)
+                                       automatic=from_list, in_reply_to=reply_to_mail, references=references)
             return
         if ctx.auto_reason is not None or ctx.sender in settings.engineers:
             return
@@ -55,5 +58,5 @@ class Notify:
         else:
             template, recipients = "level/customer_reply", list(level.recipients)
         await ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template,
-                                   recipients=staff_recipients(ctx, recipients), context=context, automatic=False,
+                                   recipients=staff_recipients(ctx, recipients), context=context, automatic=from_list,
                                    in_reply_to=reply_to_mail, references=references)
