@@ -4,7 +4,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import random
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +26,35 @@ IDLE_REARM_MAX = 25 * 60  # RFC 2177: servers may drop an IDLE after 30 minutes;
 STOP_GRACE = 5.0  # seconds run_pollers waits for pollers after `stop` before cancelling them
 IDLE_SETTLE = 1.0  # after a pass that took mail, the next IDLE lasts this long (see _serve)
 IDLE_SLICE = 1.0  # one idle_check() never blocks longer than this, so `stop` is seen within about a second
+# Several instances may poll the same mailbox; one holds its lease. The holder renews it every
+# LEASE_RENEW seconds; one that dies lets it run out after LEASE_SECONDS, and a standby instance,
+# asking every STANDBY_SECONDS, takes over within LEASE_SECONDS + STANDBY_SECONDS (under 30 s).
+LEASE_SECONDS = 20.0
+LEASE_RENEW = 5.0
+STANDBY_SECONDS = 5.0
+
+
+def instance_name() -> str:
+    """Who holds a lease: host and process, readable in `gateway mailboxes status`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def gone(holder: str | None) -> bool:
+    """True when `holder` names a process of this host that no longer runs (it was killed, then we restarted)."""
+    host, _, pid = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
+
+
+class LeaseLost(Exception):
+    """Another instance holds this mailbox's lease now (ours ran out, e.g. while the database was away)."""
 
 
 def mailbox_password(mailbox: MailboxConfig, environ: Mapping[str, str]) -> str | None:
@@ -66,8 +97,10 @@ class MailboxPoller:
     def __init__(self, *, mailbox: MailboxConfig, settings: Settings, ingestor, db: Database, clock: Clock,
                  stop: asyncio.Event, password: str | None, renderer: Renderer | None = None,
                  opener: Callable[[MailboxConfig, str | None], ImapSession] = ImapSession.open,
-                 reconnect: Backoff | None = None, retry_base: float = 1.0):
+                 reconnect: Backoff | None = None, retry_base: float = 1.0, holder: str | None = None):
         self.mailbox, self.ingestor, self.clock, self.stop = mailbox, ingestor, clock, stop
+        self.holder = holder or instance_name()
+        self.renewed_at = 0.0  # monotonic time of the last lease renewal
         self.password, self.opener = password, opener
         self.source = f"imap:{mailbox.name}"
         self.state = StateStore(db=db, settings=settings, mailbox=mailbox, renderer=renderer or Renderer())
@@ -90,9 +123,13 @@ class MailboxPoller:
             while not self.stop.is_set():
                 error = None
                 try:
+                    if not await self._await_lease():
+                        break
                     await self.connect()
                     self.reconnect.reset()
                     await self._serve()
+                except LeaseLost as exc:
+                    log.warning("%s; standing by", exc)
                 except MailboxError as exc:
                     error = (str(exc), exc.login)
                 except TempFail as exc:  # our database, not the mailbox: the mail waits on the server
@@ -111,8 +148,34 @@ class MailboxPoller:
                 self.executor.submit(session.close)
             raise
         finally:
-            await self._safely(self.state.disconnected())
+            await self._safely(self.state.release(holder=self.holder))
             self.executor.shutdown(wait=False)
+
+    async def _await_lease(self) -> bool:
+        """Wait until this instance holds the mailbox's lease; False when told to stop first."""
+        waiting, dead = False, None
+        while not self.stop.is_set():
+            if await self.state.lease(holder=self.holder, now=self.clock.now(), seconds=LEASE_SECONDS, dead=dead):
+                self.renewed_at = time.monotonic()
+                if waiting or dead:
+                    log.info("mailbox %r: taking over from %s", self.mailbox.name, dead or "an instance that stopped")
+                return True
+            holder = await self.state.holder()
+            if gone(holder):
+                dead = holder
+                continue
+            if not waiting:
+                log.info("mailbox %r: polled by %s; standing by", self.mailbox.name, holder)
+                waiting = True
+            await self._sleep(STANDBY_SECONDS)
+        return False
+
+    async def _keep_lease(self) -> None:
+        if time.monotonic() - self.renewed_at < LEASE_RENEW:
+            return
+        if not await self.state.lease(holder=self.holder, now=self.clock.now(), seconds=LEASE_SECONDS):
+            raise LeaseLost(f"mailbox {self.mailbox.name!r}: another instance took the lease")
+        self.renewed_at = time.monotonic()
 
     async def _failed(self, error: str, *, login: bool) -> None:
         if self.stop.is_set():
@@ -160,6 +223,7 @@ class MailboxPoller:
 
     async def _serve(self) -> None:
         while not self.stop.is_set():
+            await self._keep_lease()
             backlog = await self.drain()
             await self._safely(self.state.checked(backlog=backlog, now=self.clock.now()))
             if self.stop.is_set():
@@ -187,6 +251,7 @@ class MailboxPoller:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
+                await self._keep_lease()
                 if await self._io(self.session.idle_wait, min(IDLE_SLICE, left)) != "quiet":
                     return  # new mail, or something to look at: leave IDLE and run a pass
         finally:
@@ -209,6 +274,7 @@ class MailboxPoller:
         for batch in await self._io(session.batches, due):
             if self.stop.is_set():
                 break
+            await self._keep_lease()
             raws = await self._io(session.fetch, batch)
             committed = []
             for uid in batch:
@@ -278,10 +344,11 @@ async def run_pollers(*, settings: Settings, ingestor, db: Database, clock: Cloc
     """One independent task per configured mailbox; returns when `stop` is set and every poller has let go."""
     notifier = getattr(ingestor, "notifier", None)
     renderer = getattr(notifier, "renderer", None) or Renderer()
-    pollers = []
+    pollers, holder = [], instance_name()
     for mailbox in settings.mailboxes:  # names are unique: config validation refuses duplicates
         pollers.append(MailboxPoller(mailbox=mailbox, settings=settings, ingestor=ingestor, db=db, clock=clock,
-                                     stop=stop, password=mailbox_password(mailbox, environ), renderer=renderer))
+                                     stop=stop, password=mailbox_password(mailbox, environ), renderer=renderer,
+                                     holder=holder))
     tasks = [asyncio.create_task(p.run(), name=f"imap:{p.mailbox.name}") for p in pollers]
     if not tasks:
         return

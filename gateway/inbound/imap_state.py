@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import utc
@@ -13,6 +13,7 @@ from gateway.config import MailboxConfig, Settings
 from gateway.inbound.imap_session import server_of
 from gateway.mail.compose import build_message, make_message_id
 from gateway.notify.render import Renderer
+from gateway.store.blobs import insert_ignoring_conflicts
 from gateway.store.db import Database
 from gateway.store.models import MailboxState, Outbox
 
@@ -104,10 +105,33 @@ class StateStore:
                   since.isoformat(timespec="seconds"), self.settings.loopguard.admin_address)
         return True
 
-    async def disconnected(self) -> None:
+    async def lease(self, *, holder: str, now: datetime, seconds: float, dead: str | None = None) -> bool:
+        """Take or extend this mailbox's lease for `holder`; False while another live instance holds it.
+
+        One conditional UPDATE decides, so of several instances asking at once exactly one gets it.
+        dead: a holder known to be gone (a process of this host that no longer runs): taken from at once.
+        """
         async with self.db.transaction() as session:
-            row = await _row(session, self.mailbox.name)
-            row.connected = False
+            await session.execute(insert_ignoring_conflicts(session, MailboxState).values(
+                name=self.mailbox.name, last_uid=0, connected=False, backlog=0))
+            taken = await session.execute(update(MailboxState).where(
+                MailboxState.name == self.mailbox.name,
+                or_(MailboxState.lease_holder.is_(None), MailboxState.lease_holder.in_({holder, dead or holder}),
+                    MailboxState.lease_until < now),
+            ).values(lease_holder=holder, lease_until=now + timedelta(seconds=seconds)))
+            return taken.rowcount == 1
+
+    async def holder(self) -> str | None:
+        async with self.db.transaction() as session:
+            row = await session.get(MailboxState, self.mailbox.name)
+            return row.lease_holder if row else None
+
+    async def release(self, *, holder: str) -> None:
+        """Give the lease up at a clean stop, so another instance need not wait for it to run out."""
+        async with self.db.transaction() as session:
+            await session.execute(update(MailboxState).where(
+                MailboxState.name == self.mailbox.name, MailboxState.lease_holder == holder,
+            ).values(lease_holder=None, lease_until=None, connected=False))
 
     def _alert(self, *, error: str, login: bool, since: datetime, now: datetime) -> Outbox:
         settings, mailbox = self.settings, self.mailbox

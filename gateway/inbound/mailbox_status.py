@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -24,11 +24,13 @@ async def mailbox_status(*, settings: Settings, db: Database) -> list[dict[str, 
 
     [{"name": "support", "server": "imap.example.com:993", "connected": True,
       "last_success_at": "2026-01-05T09:00:00+00:00", "last_error": None, "last_error_at": None,
-      "backlog": 0, "failing_since": None, "alert_sent_at": None, "last_uid": 1041, "uidvalidity": 1700000000}]
+      "backlog": 0, "failing_since": None, "alert_sent_at": None, "last_uid": 1041, "uidvalidity": 1700000000,
+      "polled_by": "gw1.example.com:4242"}]  (polled_by: the instance holding the mailbox's lease, if any)
     A mailbox the poller has never tried has connected False and every time None.
     """
     async with db.transaction() as session:
         rows = {row.name: row for row in (await session.scalars(select(MailboxState))).all()}
+    now = datetime.now(timezone.utc)
     result = []
     for mailbox in settings.mailboxes:
         row = rows.get(mailbox.name)
@@ -46,6 +48,7 @@ async def mailbox_status(*, settings: Settings, db: Database) -> list[dict[str, 
             "alert_sent_at": _iso(row.alert_sent_at) if row else None,
             "last_uid": row.last_uid if row else 0,
             "uidvalidity": row.uidvalidity if row else None,
+            "polled_by": row.lease_holder if row and row.lease_until and utc(row.lease_until) > now else None,
         })
     return result
 
@@ -104,6 +107,8 @@ def format_status(rows: list[dict[str, Any]]) -> str:
         lines.append(f"{row['name']}: {state}, {row['server']} as {row['username']}, folder {row['folder']}, "
                      f"backlog {row['backlog']}")
         lines.append(f"  last success: {row['last_success_at'] or 'never'}")
+        if row["polled_by"]:
+            lines.append(f"  polled by: {row['polled_by']}")
         if row["failing_since"]:
             lines.append(f"  failing since: {row['failing_since']}"
                          + (f" (alert sent {row['alert_sent_at']})" if row["alert_sent_at"] else ""))
