@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import delete
 
 from gateway.clock import Clock
 from gateway.config import Settings
@@ -12,7 +14,9 @@ from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.schedule.digest import run_digest
 from gateway.schedule.sla import Sweeper
+from gateway.store.blobs import insert_ignoring_conflicts
 from gateway.store.db import Database
+from gateway.store.models import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,22 @@ async def run_jobs(which: str, *, settings: Settings, db: Database, clock: Clock
     return done
 
 
+async def claim_tick(db: Database, job: str, now: datetime, seconds: int) -> bool:
+    """True for the one instance, of all sharing the database, that claims this tick of `job`.
+
+    A tick is `now` floored to `seconds`; instances whose schedulers started at different moments
+    still meet in the same tick. Claims older than a day are dropped as new ones are made.
+    """
+    epoch = int(now.timestamp()) // seconds * seconds
+    period = datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    async with db.transaction() as session:
+        claimed = await session.execute(insert_ignoring_conflicts(session, JobRun).values(job=job, period=period, at=now))
+        if claimed.rowcount != 1:
+            return False
+        await session.execute(delete(JobRun).where(JobRun.job == job, JobRun.at < now - timedelta(days=1)))
+        return True
+
+
 def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> AsyncIOScheduler:
     """Start the SLA sweep and digest jobs on the running loop (the outbox has its own sender task)."""
     notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
@@ -62,6 +82,8 @@ def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> AsyncI
 
     async def sla_job() -> None:
         try:
+            if not await claim_tick(db, "sla", clock.now(), SWEEP_SECONDS):
+                return  # another instance sweeps this minute
             result = await sweeper.sweep()
             if result.warned or result.breached or result.stalled:
                 log.info("sla: %d warned, %d breached, %d stalled", len(result.warned), len(result.breached),
@@ -79,9 +101,12 @@ def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> AsyncI
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     # max_instances=1 + coalesce: a slow sweep is never run twice at once nor caught up in a burst.
-    scheduler.add_job(sla_job, "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1, coalesce=True)
+    # The first run is at start: a digest or a breach missed while the gateway was down goes out now.
+    first = datetime.now(timezone.utc)
+    scheduler.add_job(sla_job, "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1, coalesce=True,
+                      next_run_time=first)
     scheduler.add_job(digest_job, "interval", seconds=DIGEST_CHECK_SECONDS, id="digest", max_instances=1,
-                      coalesce=True)
+                      coalesce=True, next_run_time=first)
     scheduler.start()
     return scheduler
 

@@ -21,7 +21,7 @@ class Capture:
 
 
 async def test_run_all_as_of_a_time(settings_factory, db):
-    settings = settings_factory()
+    settings = settings_factory(digest={"recipients": ["frontdesk@example.com"]})
     async with db.transaction() as session:
         session.add(ticket(settings, utc("2026-01-05 09:00")))
     transport = Capture()
@@ -63,3 +63,42 @@ def test_cli_jobs_run_as_of(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == {"digest": {"sent_for": "2026-01-05"}}
     assert main(["--config", str(config), "jobs", "run", "sla", "--as-of", "yesterday"]) == EXIT_USAGE
     assert "--as-of 'yesterday': not an ISO time" in capsys.readouterr().err
+
+
+async def test_a_tick_is_claimed_once_whoever_asks(any_db):
+    from gateway.schedule.jobs import claim_tick
+    from gateway.store.db import Database
+
+    other = Database(any_db.url, schema=any_db.schema)  # a second instance's own connections
+    try:
+        at = utc("2026-01-05 09:00").replace(second=10)
+        claims = await asyncio.gather(*(claim_tick(db, "sla", at, 60) for db in (any_db, other) for _ in range(3)))
+        assert sorted(claims) == [False] * 5 + [True]
+        later_same_minute = at.replace(second=50)
+        assert not await claim_tick(other, "sla", later_same_minute, 60)
+        assert await claim_tick(other, "sla", at.replace(minute=1), 60)
+        assert await claim_tick(any_db, "digest-check", at, 60)  # ticks are per job
+    finally:
+        await other.dispose()
+
+
+async def test_the_scheduler_sweeps_at_start_not_a_minute_later(settings_factory, db):
+    from sqlalchemy import select
+
+    from gateway.store.models import JobRun
+
+    scheduler = start_scheduler(settings=settings_factory(), db=db, clock=FixedClock())
+
+    async def claimed() -> list[str]:
+        async with db.transaction() as session:
+            return (await session.scalars(select(JobRun.job))).all()
+
+    try:
+        for _ in range(100):
+            if len(await claimed()) == 2:
+                break
+            await asyncio.sleep(0.05)
+        # 09:00 on a Monday: the 07:30 digest is due too, and goes out at start.
+        assert sorted(await claimed()) == ["digest", "sla"]
+    finally:
+        stop_scheduler(scheduler)
