@@ -69,6 +69,15 @@ class OutboundConfig(Section):
     backoff_max_seconds: float = Field(3600.0, gt=0)
     batch_size: int = Field(50, ge=1)
     poll_seconds: float = Field(2.0, gt=0)
+    # A sender owns the rows it claimed this long; rows of a sender that died go out again after it.
+    lease_seconds: float = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> "OutboundConfig":
+        if self.lease_seconds < 2 * self.timeout_seconds:
+            raise ValueError(f"lease_seconds ({self.lease_seconds:g}) must be at least twice timeout_seconds "
+                             f"({self.timeout_seconds:g}): a row still being sent must not be claimed again")
+        return self
 
 
 class HelpdeskConfig(Section):

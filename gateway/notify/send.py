@@ -25,8 +25,6 @@ from gateway.store.models import Outbox
 
 log = logging.getLogger(__name__)
 
-# A claimed row is ours this long; a sender that dies leaves it to be claimed again afterwards.
-LEASE = timedelta(minutes=5)
 # Rows claimed, sent and recorded together: two transactions per chunk instead of two per row, and a
 # crash between a relay's 250 and our record resends at most this many (with their same Message-IDs).
 CHUNK = 10
@@ -169,6 +167,8 @@ class OutboxSender:
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, transport,
                  rng: random.Random | None = None):
         self.config = settings.outbound
+        # A claimed row is ours this long; a sender that dies leaves it to be claimed again afterwards.
+        self.lease = timedelta(seconds=settings.outbound.lease_seconds)
         self.db = db
         self.clock = clock
         self.transport = transport
@@ -226,7 +226,7 @@ class OutboxSender:
             if not rows:
                 return []
             await session.execute(update(Outbox).where(Outbox.id.in_([row.id for row in rows]))
-                                  .values(status="sending", lease_until=now + LEASE)
+                                  .values(status="sending", lease_until=now + self.lease)
                                   .execution_options(synchronize_session=False))
             return [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from, raw=row.raw,
                              attempts=row.attempts, message_id=row.message_id) for row in rows]
@@ -243,7 +243,7 @@ class OutboxSender:
         released: list[int] = []
         for row in rows:
             stopping = self._stop is not None and self._stop.is_set()
-            if stopping or released or self.clock.now() - claimed_at > LEASE / 2:
+            if stopping or released or self.clock.now() - claimed_at > self.lease / 2:
                 released.append(row.id)
                 continue
             results.append((row, *self._result(row, await self._send(row))))

@@ -69,3 +69,13 @@ def test_duplicate_mailbox_names_are_refused():
     _, found = problems(SHIPPED, {"GATEWAY_MAILBOXES": '[{name = "a", host = "h", username = "u"}, '
                                                        '{name = "a", host = "k", username = "v"}]'})
     assert len(found) == 1 and found[0].startswith("mailboxes:") and "unique" in found[0]
+
+
+def test_outbox_lease_must_outlast_a_send():
+    from pydantic import ValidationError
+
+    from gateway.config import OutboundConfig
+
+    assert OutboundConfig(lease_seconds=5, timeout_seconds=2).lease_seconds == 5
+    with pytest.raises(ValidationError, match="lease_seconds \\(10\\) must be at least twice timeout_seconds \\(30\\)"):
+        OutboundConfig(lease_seconds=10)
