@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 
-from gateway import config as config_module
+from gateway.config_path import find_config_path
 from gateway.errors import ConfigError, GatewayError, NotFound, TempFail, UsageError
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_CONFIG, EXIT_USAGE, EXIT_SOFTWARE, EXIT_TEMPFAIL = 0, 1, 2, 64, 70, 75
@@ -103,7 +102,16 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     environ = dict(os.environ)
-    path = config_module.find_config_path(args.config, environ)
+    path = find_config_path(args.config, environ)
+    if args.command == "ingest":
+        handed = hand_off_to_serve(args, path, environ)
+        if handed is not None:
+            return handed
+    # Imported only now: pydantic with every model, and asyncio, are most of a short process's time.
+    import asyncio
+
+    from gateway import config as config_module
+
     if args.command == "config":
         settings, found = config_module.problems(path, environ)
         for line in found:
@@ -136,6 +144,33 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, and for a piped mail still "try again"
         print(f"gateway: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
         return EXIT_TEMPFAIL if args.command == "ingest" else EXIT_SOFTWARE
+
+
+def hand_off_to_serve(args: argparse.Namespace, path, environ) -> int | None:
+    """`ingest` through a running serve, before anything heavy is imported; None: store it here.
+
+    The mail read from stdin stays on `args.mail` for the ordinary path.
+    """
+    from gateway.inbound import handoff
+
+    to = handoff.listener(path, environ)
+    if to is None:
+        return None
+    try:
+        args.mail = handoff.read_mail(sys.stdin.buffer, to.max_bytes)
+    except OSError as exc:
+        print(f"gateway: temporary failure: cannot read the mail from standard input: {exc}", file=sys.stderr)
+        return EXIT_TEMPFAIL
+    if args.mail is None:
+        print(f"gateway: mail larger than smtp.max_message_bytes ({to.max_bytes} bytes); "
+              f"the sender should send a smaller mail", file=sys.stderr)
+        return handoff.EX_UNAVAILABLE
+    handed = handoff.hand_off(args.mail, to=to, sender=args.sender, recipients=args.recipient)
+    if handed is None:
+        return None
+    if handed.line:
+        print(handed.line, file=sys.stderr)
+    return handed.code
 
 
 async def dispatch(args: argparse.Namespace, settings, environ) -> int:

@@ -46,7 +46,8 @@ async def serve_run(args: Args, settings: Settings, environ: Mapping[str, str]) 
 async def ingest_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
     from gateway.inbound.pipe import ingest_stdin
 
-    return await ingest_stdin(settings, sender=args.sender, recipients=args.recipient, stdin=sys.stdin.buffer)
+    return await ingest_stdin(settings, sender=args.sender, recipients=args.recipient, stdin=sys.stdin.buffer,
+                              raw=getattr(args, "mail", None))
 
 
 async def _with_session(settings: Settings, work):

@@ -8,6 +8,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
 
@@ -359,11 +360,6 @@ class Settings(Section):
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.resolve_path(url[len(prefix):]).resolve())
         return url
-
-
-def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
-    """--config PATH, else $GATEWAY_CONFIG, else ./config.toml."""
-    return Path(explicit or environ.get("GATEWAY_CONFIG") or "config.toml")
 
 
 def parse_env_value(text: str) -> Any:

@@ -16,7 +16,8 @@ from tests.integration.serving import make_mail
 def config(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/gw.db"\n'
-                    f'[outbound]\nmaildir = "{tmp_path}/out"\n[smtp]\nmax_message_bytes = 50000\n')
+                    f'[outbound]\nmaildir = "{tmp_path}/out"\n[smtp]\nmax_message_bytes = 50000\n'
+                    f'port = {free_port()}\n')  # no serve there: these tests store in the ingest process
     return path
 
 
@@ -54,7 +55,8 @@ def test_unusable_mail_is_quarantined_and_exits_0(config):
 
 def test_database_unavailable_exits_75_with_one_line(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"\n')
+    path.write_text(f'[database]\nurl = "postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"\n'
+                    f'[smtp]\nport = {free_port()}\n')
     result = gateway(path, "ingest", stdin=make_mail().as_bytes())
     assert result.returncode == 75
     lines = result.stderr.decode().strip().splitlines()

@@ -1,0 +1,122 @@
+"""`gateway ingest`, one process per mail as an MTA's pipe runs it: mails/s.
+
+    python bench/pipe.py [--mails 200] [--concurrency 1 4] [--alone-mails 20]
+
+Three figures on SQLite, each a fresh database: the pipe handing each mail to a running
+`gateway serve` (sequentially, then N at once as Postfix's maxproc allows), and the pipe storing the
+mail itself because no serve runs (the old path, and what happens while serve is down). For
+reference, the bare cost of starting the interpreter is printed too. Roundup's mail gateway manages
+about 5 mails/s in its one-process-per-mail mode.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GATEWAY = [sys.executable, "-m", "gateway.cli"]
+if (Path(sys.executable).parent / "gateway").exists():
+    GATEWAY = [str(Path(sys.executable).parent / "gateway")]  # the console script, as an MTA would run it
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mail(n: int) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = f"customer{n}@example.org", "ihelp@example.com"
+    msg["Subject"], msg["Message-ID"] = f"Pipe bench {n}: printer offline", make_msgid(domain="example.org")
+    msg.set_content(f"The printer in room {n} is offline again.\n" * 5)
+    return msg.as_bytes()
+
+
+def workdir() -> tuple[Path, int]:
+    path = Path(tempfile.mkdtemp(prefix="gw-pipe-"))
+    port = free_port()
+    (path / "config.toml").write_text(f'[database]\nurl = "sqlite+aiosqlite:///{path}/gw.db"\n'
+                                      f'[outbound]\nmaildir = "{path}/out"\n[smtp]\nport = {port}\n')
+    subprocess.run([*GATEWAY, "--config", str(path / "config.toml"), "db", "upgrade"], check=True,
+                   capture_output=True)
+    return path, port
+
+
+def run_pipes(path: Path, mails: int, concurrency: int) -> float:
+    def one(n: int) -> None:
+        result = subprocess.run([*GATEWAY, "--config", str(path / "config.toml"), "ingest",
+                                 "--sender", f"customer{n}@example.org"], input=mail(n), capture_output=True)
+        if result.returncode != 0:
+            raise SystemExit(f"ingest exited {result.returncode}: {result.stderr.decode()}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(mails)))
+    return mails / (time.perf_counter() - started)
+
+
+def with_serve(mails: int, concurrency: int) -> float:
+    path, port = workdir()
+    serve = subprocess.Popen([*GATEWAY, "--config", str(path / "config.toml"), "serve"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise SystemExit("serve did not start")
+                time.sleep(0.05)
+        return run_pipes(path, mails, concurrency)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(30)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def alone(mails: int) -> float:
+    path, _ = workdir()
+    try:
+        return run_pipes(path, mails, 1)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def interpreter_rate(runs: int = 20) -> float:
+    started = time.perf_counter()
+    for _ in range(runs):
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return runs / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mails", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--alone-mails", type=int, default=20)
+    args = parser.parse_args()
+    os.chdir(REPO)
+    print(f"{'what':<52} {'mails/s':>8}")
+    print(f"{'python -c pass (interpreter start only)':<52} {interpreter_rate():>8.1f}")
+    for concurrency in args.concurrency:
+        label = f"gateway ingest -> running serve, {concurrency} at a time"
+        print(f"{label:<52} {with_serve(args.mails, concurrency):>8.1f}")
+    print(f"{'gateway ingest, no serve: stores itself':<52} {alone(args.alone_mails):>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

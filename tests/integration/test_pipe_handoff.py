@@ -1,0 +1,73 @@
+"""`gateway ingest` beside a running serve: the mail goes through serve's listener (same exit codes);
+without a serve, or for a recipient serve does not list, the process stores it itself as before."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from gateway.config import load
+from gateway.store.models import Message
+from tests.conftest import free_port
+from tests.integration.serving import make_mail, start
+
+
+def write_config(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/gw.db"\nbusy_timeout_ms = 200\n'
+                    f'[outbound]\nmaildir = "{tmp_path}/out"\n[smtp]\nport = {free_port()}\n'
+                    f'[digest]\nrecipients = []\n')
+    return path
+
+
+async def pipe(config, raw: bytes, *args: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest", *args],
+        input=raw, capture_output=True, timeout=60)
+
+
+async def stored(settings) -> list[tuple[str, str, str]]:
+    db = settings.open_database()
+    try:
+        async with db.transaction() as session:
+            rows = (await session.execute(select(Message.subject, Message.source, Message.text)
+                                          .where(Message.direction == "in").order_by(Message.id))).all()
+    finally:
+        await db.dispose()
+    return [tuple(row) for row in rows]
+
+
+async def test_ingest_hands_the_mail_to_a_running_serve(tmp_path):
+    config = write_config(tmp_path)
+    settings = load(config, {})
+    running = await start(settings)
+    try:
+        # As Postfix's pipe gives it: LF line ends, and a line that starts with a dot.
+        mail = make_mail(subject="Handed over", body="Line one\n.hidden dot line\nLast line\n")
+        result = await pipe(config, mail.as_bytes(), "--sender", "customer@example.org")
+        assert result.returncode == 0, result.stderr
+        foreign = make_mail(subject="For an alias serve does not list")
+        result = await pipe(config, foreign.as_bytes(), "--recipient", "helpdesk-alias@example.com")
+        assert result.returncode == 0, result.stderr
+        rows = await stored(settings)
+        assert [(subject, source) for subject, source, _ in rows] == [
+            ("Handed over", "smtp"), ("For an alias serve does not list", "pipe")]
+        assert rows[0][2].splitlines() == ["Line one", ".hidden dot line", "Last line"]
+
+        blocker = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)
+        try:
+            blocker.execute("BEGIN EXCLUSIVE")
+            locked = await pipe(config, make_mail(subject="While locked").as_bytes())
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        err = locked.stderr.decode()
+        assert locked.returncode == 75 and "serve answered 451" in err and len(err.splitlines()) == 1
+    finally:
+        await running.shutdown()
+    alone = await pipe(config, make_mail(subject="No serve running").as_bytes())
+    assert alone.returncode == 0, alone.stderr
+    assert [(subject, source) for subject, source, _ in await stored(settings)][-1] == ("No serve running", "pipe")
