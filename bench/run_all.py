@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import latency, memory, smtp_reference  # noqa: E402
+from bench import latency, memory, pipe, smtp_reference  # noqa: E402
 from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
 
 ROUNDUP_MBOX, ROUNDUP_PIPE, DJANGO_HELPDESK_DIR = 50.0, 5.0, 45.0  # mails/s, quoted in the issue
@@ -85,6 +85,14 @@ def memory_section(table: Table) -> None:
         table.add(f"memory: one 25 MB attachment, {via} (goal <= ~3x)", result["ratio"], "x its size")
 
 
+def pipe_section(table: Table, mails: int) -> None:
+    for concurrency in (1, 4):
+        table.add(f"pipe: gateway ingest via running serve, {concurrency} at a time (goal >= 5x)",
+                  pipe.with_serve(mails, concurrency), "mails/s", ROUNDUP_PIPE, "Roundup pipe mode, quoted")
+    table.add("pipe: gateway ingest with no serve (stores itself)", pipe.alone(max(5, mails // 10)), "mails/s",
+              ROUNDUP_PIPE, "Roundup pipe mode, quoted")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -99,6 +107,7 @@ def main() -> None:
     smtp_section(table, 500 if args.quick else 2000, pg_url)
     latency_section(table, 3 if args.quick else 10)
     memory_section(table)
+    pipe_section(table, 50 if args.quick else 200)
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 
