@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import latency, memory, pipe, smtp_reference  # noqa: E402
+from bench import faults, latency, memory, pipe, smtp_reference  # noqa: E402
 from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
 
 ROUNDUP_MBOX, ROUNDUP_PIPE, DJANGO_HELPDESK_DIR = 50.0, 5.0, 45.0  # mails/s, quoted in the issue
@@ -93,6 +93,14 @@ def pipe_section(table: Table, mails: int) -> None:
               ROUNDUP_PIPE, "Roundup pipe mode, quoted")
 
 
+def faults_section(table: Table, mails: int, outage: float) -> None:
+    for result in quietly(faults.main, ["--mails", str(mails), "--outage-seconds", str(outage)]):
+        table.note(f"faults: {result.scenario}",
+                   f"{result.acknowledged} acked, {result.stored} stored, {result.lost} lost, "
+                   f"{result.stored_twice} stored twice",
+                   f"{result.notifications} notifications: {result.sent} sent, {result.sent_twice} sent twice")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -108,6 +116,7 @@ def main() -> None:
     latency_section(table, 3 if args.quick else 10)
     memory_section(table)
     pipe_section(table, 50 if args.quick else 200)
+    faults_section(table, 300, 5 if args.quick else 30)
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 

@@ -1,0 +1,22 @@
+"""Faults with real processes: kill -9 of `gateway serve` during 300 SMTP mails from 10 clients, and
+the relay gone for a while mid-stream. What the clients saw answered 250 is stored, once; every
+notification reaches the relay; a resend only for the rows in flight at the kill, same Message-ID."""
+from __future__ import annotations
+
+from tests.integration import crashkit
+
+
+def test_kill_9_mid_stream_loses_nothing_answered_250_and_stores_nothing_twice(tmp_path):
+    result = crashkit.kill_9(mails=300, clients=10, kill_at=0.4, home=tmp_path)
+    assert result.acknowledged == 300
+    assert result.lost == 0 and result.stored_twice == 0 and result.stored == 300
+    # Each new ticket: an acknowledgement and an announcement.
+    assert result.notifications == 600 and result.sent == result.notifications
+    assert result.sent_twice <= crashkit.CHUNK
+
+
+def test_relay_down_mid_stream_then_back_delivers_everything_once(tmp_path):
+    result = crashkit.relay_outage(mails=300, clients=10, outage_seconds=3, home=tmp_path)
+    assert result.acknowledged == result.stored == 300 and result.lost == 0 and result.stored_twice == 0
+    assert result.notifications == 600 and result.sent == 600 and result.sent_twice == 0
+    assert "notifications waiting when it came back" in result.notes[0]
