@@ -43,6 +43,14 @@ def build_parser() -> Parser:
     ingest.add_argument("--sender", help="envelope sender (Postfix: ${sender}); empty for bounces")
     ingest.add_argument("--recipient", action="append", default=[], help="envelope recipient (repeatable)")
 
+    history = sub.add_parser("import", help="import old mail (mbox or Maildir) as history: stored, threaded, "
+                             "nothing sent").add_subparsers(dest="action", required=True)
+    for kind, what in (("mbox", "an mbox file"), ("maildir", "a Maildir folder")):
+        archive = history.add_parser(kind, help=f"import {what}; run again to resume after an interrupt")
+        archive.add_argument("path", help=what)
+        archive.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                             help="show a progress bar (default: when stderr is a terminal)")
+
     tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(dest="action", required=True)
     listing = tickets.add_parser("list", help="list tickets, newest first")
     listing.add_argument("--status", help="only tickets with this status (open, pending, resolved)")

@@ -130,6 +130,31 @@ async def quarantine_retry(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+async def import_mbox(args: Args, settings: Settings, environ) -> int:
+    return await _import_history("mbox", args, settings)
+
+
+async def import_maildir(args: Args, settings: Settings, environ) -> int:
+    return await _import_history("maildir", args, settings)
+
+
+async def _import_history(kind: str, args: Args, settings: Settings) -> int:
+    from pathlib import Path
+
+    from gateway.inbound.history import OPENERS, import_mail
+
+    source = OPENERS[kind](Path(args.path))
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    db = open_db(settings)
+    try:
+        await upgrade(db)
+        await import_mail(source, ingestor=Ingestor(settings=settings, db=db, clock=SystemClock()),
+                          progress=progress)
+    finally:
+        await db.dispose()
+    return 0
+
+
 async def outbox_list(args: Args, settings: Settings, environ) -> int:
     from gateway.notify.send import list_rows
 

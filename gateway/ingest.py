@@ -11,6 +11,7 @@ import asyncio
 import collections
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Literal, Sequence
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from gateway.mail.parse import ParsedMail, ParseLimits, parse
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
-from gateway.pipeline.context import MailContext
+from gateway.pipeline.context import HISTORY_SOURCE, MailContext
 from gateway.store.blobs import put_blob, sha256_hex
 from gateway.store.counters import bump, kind_of
 from gateway.store.db import Database, is_transient, savepoint
@@ -180,6 +181,8 @@ class Ingestor:
 
     async def _run(self, session: AsyncSession, job: _Job, now, counts: collections.Counter) -> Outcome:
         item = job.incoming
+        if item.source == HISTORY_SOURCE:
+            now = history_time(job.mail, now)
         ctx = MailContext(raw=item.raw, sha256=job.digest, source=item.source, envelope_from=item.envelope_from,
                           recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
                           clock=self.clock, now=now, notifier=self.notifier)
@@ -218,6 +221,17 @@ class Ingestor:
             counts[f"quarantined_by_reason:{kind_of(reason)}"] += 1
         log.warning("quarantined %s mail %s: %s", job.incoming.source, job.digest[:12], reason)
         return Outcome(status="quarantined", reason=reason)
+
+
+def history_time(mail: ParsedMail, now: datetime) -> datetime:
+    """When imported history happened: its Date header, unless missing, in the future or before 1990."""
+    date = mail.date
+    if date is None or date.tzinfo is None or not _EARLIEST <= date <= now:
+        return now
+    return date
+
+
+_EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 
 
 def _default_steps() -> tuple[str, ...]:

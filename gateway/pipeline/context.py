@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from gateway.store.models import Message, Ticket
 
 
+HISTORY_SOURCE = "import"
+
+
 @dataclass(frozen=True)
 class Hit:
     """One rule that fired: which rule, what it voted for, how strongly, and on what text."""
@@ -67,3 +70,8 @@ class MailContext:
     @property
     def sender(self) -> str:
         return self.mail.from_addr
+
+    @property
+    def history(self) -> bool:
+        """Imported history (`gateway import`): stored and threaded, but nothing is sent, run or reopened."""
+        return self.source == HISTORY_SOURCE

@@ -48,7 +48,8 @@ class Bounce:
             return
         ctx.ticket = await ctx.session.get(Ticket, ticket_id)
         ctx.thread_reason = f"bounce of our mail <{original}>"
-        until = await self._suppress(ctx, report, ticket_id) if report.permanent else None
+        # An old bounce in imported history says nothing about the address today.
+        until = await self._suppress(ctx, report, ticket_id) if report.permanent and not ctx.history else None
         ctx.session.add(Event(ticket_id=ticket_id, kind="bounce", actor=ctx.sender or "mailer-daemon", at=ctx.now,
                               data={"recipients": list(report.recipients), "permanent": report.permanent,
                                     "delayed": report.delayed, "original_message_id": original,

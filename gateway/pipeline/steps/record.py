@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from gateway.clock import utc
 from gateway.mail.loopguard import never_answer
 from gateway.mail.reply_strip import new_text
 from gateway.mail.sanitize import safe_html
@@ -25,9 +26,12 @@ async def add_participant(ctx: MailContext, ticket: Ticket, address: str, role: 
 
 def open_ticket(ctx: MailContext) -> Ticket:
     mail = ctx.mail
+    # Imported history is closed business: resolved as of its last mail, so a customer writing again
+    # within reopen_days reopens it, and no SLA clock, digest section or stall nudge counts it as open.
     return Ticket(
         subject=mail.subject or "(no subject)", requester=mail.from_addr, requester_name=mail.from_name,
-        category=ctx.category, priority=ctx.priority, level=ctx.level, status="open",
+        category=ctx.category, priority=ctx.priority, level=ctx.level,
+        status="resolved" if ctx.history else "open", resolved_at=ctx.now if ctx.history else None,
         reply_token=new_secret(), created_at=ctx.now, updated_at=ctx.now, last_activity_at=ctx.now,
     )
 
@@ -47,9 +51,11 @@ class Record:
                               data={"category": ctx.category, "priority": ctx.priority, "level": ctx.level,
                                     "hits": [hit.as_dict() for hit in ctx.hits]}))
         ticket = ctx.ticket
-        ticket.updated_at = ctx.now
+        ticket.updated_at = max(utc(ticket.updated_at), ctx.now) if ctx.history else ctx.now
         if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running
-            ticket.last_activity_at = ctx.now
+            ticket.last_activity_at = max(utc(ticket.last_activity_at), ctx.now) if ctx.history else ctx.now
+        if ctx.history and ticket.status == "resolved" and ticket.resolved_at is not None:
+            ticket.resolved_at = max(utc(ticket.resolved_at), ctx.now)
         message = Message(
             ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),

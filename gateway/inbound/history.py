@@ -1,0 +1,115 @@
+"""`gateway import mbox|maildir PATH`: a help desk's old mail through the normal pipeline, sending nothing.
+
+Mail is read one message at a time (Python's mailbox module keeps only an index of where each one
+starts), stored in batches of BATCH, each batch one transaction, oldest first so that replies find the
+tickets they answer. An interrupted import is resumed by running it again: what was stored before is
+found by the ordinary dedupe and skipped. Imported mail is `source = "import"`; see
+MailContext.history for what that changes (no mail out, no commands, tickets resolved as of their
+last mail, no SLA clocks).
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import mailbox
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from tqdm import tqdm
+
+from gateway.errors import UsageError
+from gateway.ingest import Incoming, Ingestor
+from gateway.pipeline.context import HISTORY_SOURCE
+
+BATCH = 200
+
+
+@dataclass
+class ImportResult:
+    read: int = 0
+    counts: collections.Counter = field(default_factory=collections.Counter)  # by outcome status
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def line(self) -> str:
+        rate = self.read / self.seconds if self.seconds else 0.0
+        parts = ", ".join(f"{self.counts[s]} {s}" for s in ("stored", "duplicate", "quarantined", "discarded"))
+        return f"read {self.read}: {parts} in {self.seconds:.1f} s ({rate:.0f} mails/s)"
+
+
+@dataclass(frozen=True)
+class Source:
+    """An opened archive: how many mails, and the raw bytes of each, oldest first."""
+
+    total: int
+    mails: Callable[[], Iterator[bytes]]
+
+
+def open_mbox(path: Path) -> Source:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such mbox file; give the path of an mbox (one file of mails)")
+    box = mailbox.mbox(path, create=False)
+    try:
+        keys = box.keys()  # one pass over the file, keeping only where each mail starts
+    except (OSError, mailbox.Error) as exc:
+        raise UsageError(f"{path}: cannot be read as an mbox ({exc})") from exc
+    # An mbox is in the order mail was delivered: oldest first already.
+    return Source(len(keys), lambda: (box.get_bytes(key) for key in keys))
+
+
+def open_maildir(path: Path) -> Source:
+    if not (path / "cur").is_dir() and not (path / "new").is_dir():
+        raise UsageError(f"{path}: not a Maildir (it has no cur/ or new/ folder)")
+    box = mailbox.Maildir(path, factory=None, create=False)
+    # Maildir file names begin with the delivery time; sort on it so replies come after what they answer.
+    keys = sorted(box.keys(), key=_delivered)
+    return Source(len(keys), lambda: (box.get_bytes(key) for key in keys))
+
+
+def _delivered(key: str) -> tuple[int, int, str]:
+    """Sort key from a Maildir name: "1700000000.M123456P42Q7.host" -> (seconds, microseconds, name)."""
+    match = _MAILDIR_NAME.match(key)
+    if match is None:
+        return (2**63, 0, key)  # not a name a delivery agent made: after the rest, by name
+    return (int(match.group(1)), int(match.group(2) or 0), key)
+
+
+_MAILDIR_NAME = re.compile(r"^(\d+)\.(?:[^.]*?M(\d+))?")
+
+
+OPENERS = {"mbox": open_mbox, "maildir": open_maildir}
+
+
+async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
+                      report: Callable[[str], None] = print) -> ImportResult:
+    """Store every mail of `source` through the pipeline as history; counts by outcome."""
+    result, started = ImportResult(), time.monotonic()
+    bar = tqdm(total=source.total, unit="mail", disable=not progress, smoothing=0.05)
+    try:
+        for batch in _batches(source.mails(), BATCH):
+            outcomes = await ingestor.ingest_many([Incoming(raw, HISTORY_SOURCE) for raw in batch])
+            result.read += len(batch)
+            result.counts.update(outcome.status for outcome in outcomes)
+            bar.update(len(batch))
+    except asyncio.CancelledError:  # Ctrl-C: the batch in flight was rolled back, every earlier one is kept
+        result.interrupted = True
+        raise
+    finally:
+        bar.close()
+        result.seconds = time.monotonic() - started
+        report(result.line() + ("; interrupted: run the same command again to go on" if result.interrupted else ""))
+    return result
+
+
+def _batches(mails: Iterator[bytes], size: int) -> Iterator[Sequence[bytes]]:
+    batch: list[bytes] = []
+    for raw in mails:
+        batch.append(raw)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
