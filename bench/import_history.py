@@ -63,10 +63,9 @@ def archive(path: Path, mails: int, seed: int = 7) -> None:
     box.unlock()
 
 
-def run_import(home: Path, box: Path, url: str, schema: str | None) -> tuple[float, float, str]:
+def run_import(home: Path, box: Path, url: str) -> tuple[float, float, str]:
     config = home / "config.toml"
-    schema_line = f'pg_schema = "{schema}"\n' if schema else ""
-    config.write_text(f'[database]\nurl = "{url}"\n{schema_line}[outbound]\nmaildir = "{home}/out"\n')
+    config.write_text(f'[database]\nurl = "{url}"\n[outbound]\nmaildir = "{home}/out"\n')
     command = [sys.executable, "-m", "gateway.cli", "--config", str(config)]
     subprocess.run([*command, "db", "upgrade"], check=True, capture_output=True)
     out, err = home / "import.out", home / "import.err"
@@ -80,33 +79,43 @@ def run_import(home: Path, box: Path, url: str, schema: str | None) -> tuple[flo
     return seconds, usage.ru_maxrss / 1024, out.read_text().strip()
 
 
-def main() -> None:
+def measure(mails: int, backends: list[str], pg_url: str) -> list[tuple[str, int, float, float, str]]:
+    """(backend, mails, seconds, peak MB, summary) for each backend, each in a fresh database."""
+    home = Path(tempfile.mkdtemp(prefix="gw-import-"))
+    box = home / "archive.mbox"
+    archive(box, mails)
+    results = []
+    try:
+        for backend in backends:
+            if backend == "sqlite":
+                url = f"sqlite+aiosqlite:///{home}/gw-{mails}.db"
+            else:
+                url = asyncio.run(fresh_pg_database(pg_url, f"gw_import_{mails}"))
+                if url is None:
+                    continue
+            seconds, peak, summary = run_import(home, box, url)
+            results.append((backend, mails, seconds, peak, summary))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> list[tuple[str, int, float, float, str]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mails", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(f"{'backend':<11} {'mails':>7} {'seconds':>8} {'mails/s':>8} {'vs Roundup':>10} {'peak MB':>8}  summary")
+    results = []
     for mails in sorted(args.mails):
-        home = Path(tempfile.mkdtemp(prefix="gw-import-"))
-        box = home / "archive.mbox"
-        archive(box, mails)
-        try:
-            for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-                if backend == "sqlite":
-                    url, schema = f"sqlite+aiosqlite:///{home}/gw-{mails}.db", None
-                else:
-                    url = asyncio.run(fresh_pg_database(args.pg_url, f"gw_import_{mails}"))
-                    if url is None:
-                        print(f"{backend:<11} skipped: no PostgreSQL at {args.pg_url}")
-                        continue
-                    schema = None
-                seconds, peak, summary = run_import(home, box, url, schema)
-                rate = mails / seconds
-                print(f"{backend:<11} {mails:>7} {seconds:>8.1f} {rate:>8.1f} {rate / ROUNDUP_MBOX:>9.2f}x "
-                      f"{peak:>8.0f}  {summary}", flush=True)
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
+        for backend, _, seconds, peak, summary in measure(mails, backends, args.pg_url):
+            rate = mails / seconds
+            print(f"{backend:<11} {mails:>7} {seconds:>8.1f} {rate:>8.1f} {rate / ROUNDUP_MBOX:>9.2f}x "
+                  f"{peak:>8.0f}  {summary}", flush=True)
+            results.append((backend, mails, seconds, peak, summary))
+    return results
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import faults, latency, memory, pipe, smtp_reference  # noqa: E402
+from bench import faults, import_history, latency, memory, pipe, smtp_reference  # noqa: E402
 from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
 
 ROUNDUP_MBOX, ROUNDUP_PIPE, DJANGO_HELPDESK_DIR = 50.0, 5.0, 45.0  # mails/s, quoted in the issue
@@ -93,6 +93,17 @@ def pipe_section(table: Table, mails: int) -> None:
               ROUNDUP_PIPE, "Roundup pipe mode, quoted")
 
 
+def import_section(table: Table, sizes: list[int], pg_url: str | None) -> None:
+    results = quietly(import_history.main, ["--mails", *map(str, sizes), "--backend",
+                                            "both" if pg_url else "sqlite", "--pg-url", pg_url or DEFAULT_PG])
+    for backend, mails, seconds, peak, _ in results:
+        rate = mails / seconds
+        table.add(f"import mbox, {backend}, {mails} mails (goal >= 20x)", rate, "mails/s", ROUNDUP_MBOX,
+                  "Roundup mbox, quoted")
+        table.note(f"import mbox, {backend}, {mails} mails: peak memory", f"{peak:,.0f} MB",
+                   f"{DJANGO_HELPDESK_DIR:.0f} mails/s django-helpdesk, quoted", f"{rate / DJANGO_HELPDESK_DIR:.2f}")
+
+
 def faults_section(table: Table, mails: int, outage: float) -> None:
     for result in quietly(faults.main, ["--mails", str(mails), "--outage-seconds", str(outage)]):
         table.note(f"faults: {result.scenario}",
@@ -117,6 +128,7 @@ def main() -> None:
     memory_section(table)
     pipe_section(table, 50 if args.quick else 200)
     faults_section(table, 300, 5 if args.quick else 30)
+    import_section(table, [500, 2000] if args.quick else [2000, 10000], pg_url)
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 
