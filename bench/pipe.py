@@ -14,7 +14,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,15 +24,13 @@ from email.utils import make_msgid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.smtp_reference import free_port, wait_port  # noqa: E402
+
 GATEWAY = [sys.executable, "-m", "gateway.cli"]
 if (Path(sys.executable).parent / "gateway").exists():
     GATEWAY = [str(Path(sys.executable).parent / "gateway")]  # the console script, as an MTA would run it
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def mail(n: int) -> bytes:
@@ -72,15 +69,7 @@ def with_serve(mails: int, concurrency: int) -> float:
     serve = subprocess.Popen([*GATEWAY, "--config", str(path / "config.toml"), "serve"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("serve did not start")
-                time.sleep(0.05)
+        wait_port(port, 30)
         return run_pipes(path, mails, concurrency)
     finally:
         serve.send_signal(signal.SIGTERM)

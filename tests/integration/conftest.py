@@ -69,6 +69,12 @@ class ImapUser:
     def messages(self, folder: str = "INBOX"):
         return self.server.messages(self.name, folder)
 
+    def mailbox_toml(self, *, poll_seconds: float) -> str:
+        """A [[mailboxes]] entry for config.toml; the password comes from $SUPPORT_IMAP_PASSWORD."""
+        return (f'[[mailboxes]]\nname = "support"\nhost = "{self.server.host}"\nport = {self.server.port}\n'
+                f'security = "none"\nusername = "{self.name}"\npassword_env = "SUPPORT_IMAP_PASSWORD"\n'
+                f'poll_seconds = {poll_seconds}\n')
+
     def mailbox(self, name: str = "support", **overrides: Any) -> dict[str, Any]:
         """A [[mailboxes]] entry for this account over plain IMAP on loopback."""
         entry = {"name": name, "host": self.server.host, "port": self.server.port, "security": "none",

@@ -24,16 +24,13 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Callable
 
 from aiosmtpd.controller import Controller
 
+from tests.conftest import free_port
+
 CHUNK = 10  # gateway.notify.send.CHUNK: a crash between the relay's 250 and our record resends at most these
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Relay:
@@ -220,9 +217,11 @@ def _wait(predicate, timeout: float, what: str, serve: Serve) -> None:
         time.sleep(0.01)
 
 
-def kill_9(*, mails: int = 300, clients: int = 10, kill_at: float = 0.4, home: Path | None = None) -> Result:
-    """kill -9 of serve once `kill_at` of the mails are acknowledged; restart it at once."""
-    home = home or Path(tempfile.mkdtemp(prefix="gw-kill9-"))
+def _scenario(name: str, *, mails: int, clients: int, at: float, home: Path | None,
+              fault: Callable[[Serve, Relay, Clients], str]) -> Result:
+    """Serve and clients running; once `at` of the mails are acknowledged, `fault` breaks and repairs
+    something (returning a note); then wait for every mail and notification, and count."""
+    home = home or Path(tempfile.mkdtemp(prefix="gw-faults-"))
     relay = Relay()
     relay.start()
     serve = Serve(home, relay.port)
@@ -230,43 +229,40 @@ def kill_9(*, mails: int = 300, clients: int = 10, kill_at: float = 0.4, home: P
     try:
         serve.start()
         senders = Clients(serve.port, mails, clients).start()
-        _wait(lambda: senders.count() >= mails * kill_at, 120, "mails acknowledged before the kill", serve)
-        serve.kill()
-        at_kill = senders.count()
-        serve.start()
+        _wait(lambda: senders.count() >= mails * at, 120, "mails acknowledged before the fault", serve)
+        note = fault(serve, relay, senders)
         senders.join(180)
         _drained(serve, 60)
-        result = _tally("kill -9 of serve mid-stream", serve, relay, senders, started)
-        result.notes.append(f"killed after {at_kill} of {mails} acknowledged")
+        result = _tally(name, serve, relay, senders, started)
+        result.notes.append(note)
         return result
     finally:
         serve.stop()
         relay.stop()
+
+
+def kill_9(*, mails: int = 300, clients: int = 10, kill_at: float = 0.4, home: Path | None = None) -> Result:
+    """kill -9 of serve once `kill_at` of the mails are acknowledged; restart it at once."""
+    def fault(serve: Serve, relay: Relay, senders: Clients) -> str:
+        serve.kill()
+        at_kill = senders.count()
+        serve.start()
+        return f"killed after {at_kill} of {mails} acknowledged"
+
+    return _scenario("kill -9 of serve mid-stream", mails=mails, clients=clients, at=kill_at, home=home, fault=fault)
 
 
 def relay_outage(*, mails: int = 300, clients: int = 10, outage_seconds: float = 5.0,
                  home: Path | None = None) -> Result:
     """The relay goes away for `outage_seconds` once a third of the mails are in, then comes back."""
-    home = home or Path(tempfile.mkdtemp(prefix="gw-outage-"))
-    relay = Relay()
-    relay.start()
-    serve = Serve(home, relay.port)
-    started = time.monotonic()
-    try:
-        serve.start()
-        senders = Clients(serve.port, mails, clients).start()
-        _wait(lambda: senders.count() >= mails / 3, 120, "a third of the mails acknowledged", serve)
+    def fault(serve: Serve, relay: Relay, senders: Clients) -> str:
         relay.stop()
         down_at = senders.count()
         time.sleep(outage_seconds)
         waiting = serve.query("SELECT count(*) FROM outbox WHERE status != 'sent'")
         relay.start()
-        senders.join(180)
-        _drained(serve, 60)
-        result = _tally(f"relay down {outage_seconds:g} s mid-stream", serve, relay, senders, started)
-        result.notes.append(f"relay stopped after {down_at} acknowledged; {waiting[0][0] if waiting else '?'} "
-                            f"notifications waiting when it came back")
-        return result
-    finally:
-        serve.stop()
-        relay.stop()
+        return (f"relay stopped after {down_at} acknowledged; {waiting[0][0] if waiting else '?'} "
+                f"notifications waiting when it came back")
+
+    return _scenario(f"relay down {outage_seconds:g} s mid-stream", mails=mails, clients=clients, at=1 / 3,
+                     home=home, fault=fault)

@@ -54,15 +54,7 @@ port = {free_port()}
 mode = "maildir"
 maildir = "outgoing"
 
-[[mailboxes]]
-name = "support"
-host = "{imap_user.server.host}"
-port = {imap_user.server.port}
-security = "none"
-username = "{imap_user.name}"
-password_env = "SUPPORT_IMAP_PASSWORD"
-poll_seconds = 30
-""")
+{imap_user.mailbox_toml(poll_seconds=30)}""")
     env = {"PATH": "/usr/bin:/bin", "SUPPORT_IMAP_PASSWORD": imap_user.password}
     db_path = tmp_path / "gateway.db"
     inbound = "SELECT count(*) FROM messages WHERE direction = 'in'"

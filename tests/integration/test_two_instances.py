@@ -50,15 +50,7 @@ time = "00:00"
 [business]
 days = [0, 1, 2, 3, 4, 5, 6]
 
-[[mailboxes]]
-name = "support"
-host = "{imap_user.server.host}"
-port = {imap_user.server.port}
-security = "none"
-username = "{imap_user.name}"
-password_env = "SUPPORT_IMAP_PASSWORD"
-poll_seconds = 2
-"""
+{imap_user.mailbox_toml(poll_seconds=2)}"""
 
 
 class Instance:
