@@ -6,8 +6,11 @@ Each scenario runs `gateway serve` (SQLite) as its own process with a capture re
 and `--clients` SMTP client threads sending `--mails` mails between them, each trying a mail again
 until it is answered 250 (as MTAs do). Printed per run: mails acknowledged (250), stored, lost
 (acknowledged but not stored), stored twice, notifications queued, sent (reached the relay),
-sent twice (relay deliveries beyond the first of one Message-ID), and refused (attempts answered
-other than 250 or cut off, then retried).
+sent twice (relay deliveries beyond the first of one Message-ID), in flight (outbox rows the killed
+sender had claimed and not recorded: the only ones allowed to go out twice) and refused (attempts
+answered other than 250 or cut off, then retried). The notes say how many notifications went out
+only after a failed attempt, and any relay delivery that was no outbox row's or a resend of a row
+not in flight (both should be 0).
 """
 from __future__ import annotations
 
@@ -38,11 +41,14 @@ def main(argv: list[str] | None = None) -> list[crashkit.Result]:
     print(f"{'scenario':<{width}}  " + "  ".join(f"{name.replace('_', ' '):>13}" for name in crashkit.Result.ROW)
           + "  seconds")
     for result in results:
-        print(f"{result.scenario:<{width}}  " + "  ".join(f"{getattr(result, name):>13}" for name in crashkit.Result.ROW)
+        cells = ("-" if getattr(result, name) is None else getattr(result, name) for name in crashkit.Result.ROW)
+        print(f"{result.scenario:<{width}}  " + "  ".join(f"{cell:>13}" for cell in cells)
               + f"  {result.seconds:>7.1f}")
     for result in results:
         for note in result.notes:
             print(f"  {result.scenario}: {note}")
+        print(f"  {result.scenario}: {result.retried} sent after a failed attempt; {result.not_ours} deliveries "
+              f"not from the outbox, {result.resent_outside_flight} resent though not in flight")
     return results
 
 

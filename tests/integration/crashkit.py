@@ -30,8 +30,6 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import free_port
 
-CHUNK = 10  # gateway.notify.send.CHUNK: a crash between the relay's 250 and our record resends at most these
-
 
 class Relay:
     """The outbound relay: keeps each mail's Message-ID; stop() and start() make an outage."""
@@ -181,24 +179,44 @@ class Result:
     notifications: int  # outbox rows queued
     sent: int  # of those, reaching the relay at least once
     sent_twice: int  # relay deliveries beyond the first of a Message-ID
+    # Outbox rows the killed sender had claimed and not recorded: the only ones that may go out twice.
+    in_flight: int | None = None  # None: nothing was killed
+    resent_outside_flight: int = 0  # Message-IDs the relay got more than once that were not in flight
+    not_ours: int = 0  # relay deliveries whose Message-ID is no outbox row's (a resend under a new ID)
+    retried: int = 0  # outbox rows sent only after a failed attempt (backoff happened)
     refused: int = 0  # attempts the clients saw answered other than 250 (then tried again)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
-    ROW = ("acknowledged", "stored", "lost", "stored_twice", "notifications", "sent", "sent_twice", "refused")
+    ROW = ("acknowledged", "stored", "lost", "stored_twice", "notifications", "sent", "sent_twice", "in_flight",
+           "refused")
 
 
-def _tally(scenario: str, serve: Serve, relay: Relay, clients: Clients, started: float) -> Result:
+@dataclass(frozen=True)
+class Fault:
+    """What a fault did: a line for the report, and the outbox rows in flight when it killed serve."""
+
+    note: str
+    in_flight: frozenset[str] | None = None
+
+
+def _tally(scenario: str, serve: Serve, relay: Relay, clients: Clients, fault: Fault, started: float) -> Result:
     stored_ids = [row[0] for row in serve.query("SELECT message_id FROM messages WHERE direction = 'in'")]
     outbox_ids = {row[0].strip("<>") for row in serve.query("SELECT message_id FROM outbox")}
+    retried = serve.query("SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts > 0")
     with relay.lock:
         at_relay = collections.Counter(mid.strip("<>") for mid in relay.ids)
     acked = set(clients.acked)
+    resent = {mid for mid, n in at_relay.items() if n > 1}
     return Result(
         scenario=scenario, acknowledged=len(acked), stored=len(set(stored_ids)), lost=len(acked - set(stored_ids)),
         stored_twice=len(stored_ids) - len(set(stored_ids)), notifications=len(outbox_ids),
         sent=len(outbox_ids & set(at_relay)), sent_twice=sum(n - 1 for n in at_relay.values()),
-        refused=clients.refused, seconds=time.monotonic() - started)
+        in_flight=None if fault.in_flight is None else len(fault.in_flight),
+        resent_outside_flight=len(resent - (fault.in_flight or frozenset())),
+        not_ours=sum(n for mid, n in at_relay.items() if mid not in outbox_ids),
+        retried=retried[0][0] if retried else 0, refused=clients.refused, seconds=time.monotonic() - started,
+        notes=[fault.note])
 
 
 def _drained(serve: Serve, timeout: float) -> None:
@@ -218,9 +236,9 @@ def _wait(predicate, timeout: float, what: str, serve: Serve) -> None:
 
 
 def _scenario(name: str, *, mails: int, clients: int, at: float, home: Path | None,
-              fault: Callable[[Serve, Relay, Clients], str]) -> Result:
+              fault: Callable[[Serve, Relay, Clients], Fault]) -> Result:
     """Serve and clients running; once `at` of the mails are acknowledged, `fault` breaks and repairs
-    something (returning a note); then wait for every mail and notification, and count."""
+    something; then wait for every mail and notification, and count."""
     home = home or Path(tempfile.mkdtemp(prefix="gw-faults-"))
     relay = Relay()
     relay.start()
@@ -230,12 +248,10 @@ def _scenario(name: str, *, mails: int, clients: int, at: float, home: Path | No
         serve.start()
         senders = Clients(serve.port, mails, clients).start()
         _wait(lambda: senders.count() >= mails * at, 120, "mails acknowledged before the fault", serve)
-        note = fault(serve, relay, senders)
+        done = fault(serve, relay, senders)
         senders.join(180)
         _drained(serve, 60)
-        result = _tally(name, serve, relay, senders, started)
-        result.notes.append(note)
-        return result
+        return _tally(name, serve, relay, senders, done, started)
     finally:
         serve.stop()
         relay.stop()
@@ -243,11 +259,15 @@ def _scenario(name: str, *, mails: int, clients: int, at: float, home: Path | No
 
 def kill_9(*, mails: int = 300, clients: int = 10, kill_at: float = 0.4, home: Path | None = None) -> Result:
     """kill -9 of serve once `kill_at` of the mails are acknowledged; restart it at once."""
-    def fault(serve: Serve, relay: Relay, senders: Clients) -> str:
+    def fault(serve: Serve, relay: Relay, senders: Clients) -> Fault:
         serve.kill()
         at_kill = senders.count()
+        # Read before the restart: 'sending' now means claimed by the dead sender and not recorded.
+        in_flight = frozenset(row[0].strip("<>") for row in
+                              serve.query("SELECT message_id FROM outbox WHERE status = 'sending'"))
         serve.start()
-        return f"killed after {at_kill} of {mails} acknowledged"
+        return Fault(f"killed after {at_kill} of {mails} acknowledged, {len(in_flight)} outbox rows in flight",
+                     in_flight)
 
     return _scenario("kill -9 of serve mid-stream", mails=mails, clients=clients, at=kill_at, home=home, fault=fault)
 
@@ -255,14 +275,14 @@ def kill_9(*, mails: int = 300, clients: int = 10, kill_at: float = 0.4, home: P
 def relay_outage(*, mails: int = 300, clients: int = 10, outage_seconds: float = 5.0,
                  home: Path | None = None) -> Result:
     """The relay goes away for `outage_seconds` once a third of the mails are in, then comes back."""
-    def fault(serve: Serve, relay: Relay, senders: Clients) -> str:
+    def fault(serve: Serve, relay: Relay, senders: Clients) -> Fault:
         relay.stop()
         down_at = senders.count()
         time.sleep(outage_seconds)
         waiting = serve.query("SELECT count(*) FROM outbox WHERE status != 'sent'")
         relay.start()
-        return (f"relay stopped after {down_at} acknowledged; {waiting[0][0] if waiting else '?'} "
-                f"notifications waiting when it came back")
+        return Fault(f"relay stopped after {down_at} acknowledged; {waiting[0][0] if waiting else '?'} "
+                     f"notifications waiting when it came back")
 
     return _scenario(f"relay down {outage_seconds:g} s mid-stream", mails=mails, clients=clients, at=1 / 3,
                      home=home, fault=fault)
