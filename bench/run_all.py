@@ -109,7 +109,8 @@ def faults_section(table: Table, mails: int, outage: float) -> None:
         table.note(f"faults: {result.scenario}",
                    f"{result.acknowledged} acked, {result.stored} stored, {result.lost} lost, "
                    f"{result.stored_twice} stored twice",
-                   f"{result.notifications} notifications: {result.sent} sent, {result.sent_twice} sent twice")
+                   f"{result.notifications} notifications: {result.sent} sent, {result.sent_twice} sent twice"
+                   + (f" ({result.in_flight} in flight at the kill)" if result.in_flight is not None else ""))
 
 
 def main() -> None:
