@@ -161,6 +161,9 @@ def hand_off_to_serve(args: argparse.Namespace, path, environ) -> int | None:
     """
     from gateway.inbound import handoff
 
+    if args.sender is None:
+        # Over SMTP an unknown sender cannot be said: MAIL FROM:<> would make the mail a bounce.
+        return None
     to = handoff.listener(path, environ)
     if to is None:
         return None

@@ -59,7 +59,7 @@ class Handed:
     line: str = ""  # for stderr, when not 0
 
 
-def hand_off(raw: bytes, *, to: Listener, sender: str | None, recipients: Sequence[str]) -> Handed | None:
+def hand_off(raw: bytes, *, to: Listener, sender: str, recipients: Sequence[str]) -> Handed | None:
     """Give `raw` to serve; the exit code to end with, or None when this process must store it itself."""
     try:
         client = smtplib.SMTP(to.host, to.port, timeout=TIMEOUT)
@@ -68,7 +68,7 @@ def hand_off(raw: bytes, *, to: Listener, sender: str | None, recipients: Sequen
     try:
         # On the wire lines end in CRLF; an MTA's pipe gives LF. Sent as LF, a mail would reach
         # serve as one long line, and dots at the start of its lines would stay doubled.
-        client.sendmail(sender or "", list(recipients) or [to.address], _EOL.sub(b"\r\n", raw))
+        client.sendmail(sender, list(recipients) or [to.address], _EOL.sub(b"\r\n", raw))
         return Handed(0)
     except smtplib.SMTPRecipientsRefused:
         return None  # an address the MTA routes to us but serve does not list: store it as before
