@@ -81,9 +81,9 @@ def hand_off(raw: bytes, *, to: Listener, sender: str, recipients: Sequence[str]
             return Handed(EX_TEMPFAIL, f"gateway: temporary failure: serve answered {exc.smtp_code} {text}; "
                                        f"nothing was lost, try again later")
         return None
-    except (OSError, smtplib.SMTPException):
-        # Lost in the middle: serve may have stored it or not. Storing it here too is safe, as
-        # the same mail twice is stored once.
+    except (OSError, smtplib.SMTPException, UnicodeError):
+        # Lost in the middle (or an address plain SMTP cannot carry): serve may have stored it or
+        # not. Storing it here too is safe, as the same mail twice is stored once.
         return None
     finally:
         try:

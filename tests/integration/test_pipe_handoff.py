@@ -56,9 +56,12 @@ async def test_ingest_hands_the_mail_to_a_running_serve(tmp_path):
         # No --sender: SMTP could only say MAIL FROM:<>, which would make it a bounce; stored here instead.
         result = await pipe(config, make_mail(subject="Sender unknown").as_bytes())
         assert result.returncode == 0, result.stderr
+        result = await pipe(config, make_mail(subject="Umlaut sender").as_bytes(), "--sender", "jöns@example.org")
+        assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
         rows = await stored(settings)
         assert [(subject, source) for subject, source, _ in rows] == [
-            ("Handed over", "smtp"), ("For an alias serve does not list", "pipe"), ("Sender unknown", "pipe")]
+            ("Handed over", "smtp"), ("For an alias serve does not list", "pipe"), ("Sender unknown", "pipe"),
+            ("Umlaut sender", "pipe")]
         assert rows[0][2].splitlines() == ["Line one", ".hidden dot line", "Last line"]
 
         blocker = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)
