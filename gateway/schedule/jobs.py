@@ -68,7 +68,8 @@ async def claim_tick(db: Database, job: str, now: datetime, seconds: int) -> boo
     epoch = int(now.timestamp()) // seconds * seconds
     period = datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
     async with db.transaction() as session:
-        claimed = await session.execute(insert_ignoring_conflicts(session, JobRun).values(job=job, period=period, at=now))
+        claimed = await session.execute(
+            insert_ignoring_conflicts(session, JobRun).values(job=job, period=period, at=now))
         if claimed.rowcount != 1:
             return False
         await session.execute(delete(JobRun).where(JobRun.job == job, JobRun.at < now - timedelta(days=1)))

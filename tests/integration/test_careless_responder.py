@@ -48,7 +48,8 @@ class CarelessResponder:
                            "look at it then.\n\nKind regards\n")
         try:
             with smtplib.SMTP("127.0.0.1", self.gateway_port, timeout=10) as client:
-                client.sendmail(rcpt, ["ihelp@example.com"], answer.as_bytes(policy=answer.policy.clone(linesep="\r\n")))
+                raw = answer.as_bytes(policy=answer.policy.clone(linesep="\r\n"))
+                client.sendmail(rcpt, ["ihelp@example.com"], raw)
             with self.lock:
                 self.answered += 1
         except (OSError, smtplib.SMTPException):

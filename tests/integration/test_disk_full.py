@@ -100,7 +100,8 @@ def test_pipe_on_a_full_disk_exits_75_with_one_line(tmp_path):
 
     with small_disk("2m") as disk:
         config = tmp_path / "config.toml"
-        config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{disk}/gw.db"\n[outbound]\nmaildir = "{tmp_path}/out"\n'
+        config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{disk}/gw.db"\n'
+                          f'[outbound]\nmaildir = "{tmp_path}/out"\n'
                           f'[smtp]\nport = {free_port()}\n')
         gateway = [sys.executable, "-m", "gateway.cli", "--config", str(config)]
 
