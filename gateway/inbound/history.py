@@ -9,7 +9,6 @@ last mail, no SLA clocks).
 """
 from __future__ import annotations
 
-import asyncio
 import collections
 import mailbox
 import re
@@ -94,7 +93,7 @@ async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
             result.read += len(batch)
             result.counts.update(outcome.status for outcome in outcomes)
             bar.update(len(batch))
-    except asyncio.CancelledError:  # Ctrl-C: the batch in flight was rolled back, every earlier one is kept
+    except BaseException:  # Ctrl-C or the database gone: the batch in flight rolled back, earlier ones kept
         result.interrupted = True
         raise
     finally:
