@@ -75,7 +75,9 @@ class Ingestor:
         self.clock = clock
         self.limits = ParseLimits(**settings.limits.model_dump())
         self.notifier = Notifier(settings=settings, clock=clock, renderer=renderer or Renderer())
-        self.steps = registry.build(settings.pipeline.steps or _default_steps())
+        names = settings.pipeline.steps or _default_steps()
+        self.steps = registry.build(names)
+        self.history_steps = registry.build(tuple(name for name in names if name not in HISTORY_SKIPS))
         self._waiting: list[tuple[_Job, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
 
@@ -187,7 +189,7 @@ class Ingestor:
                           recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
                           clock=self.clock, now=now, notifier=self.notifier)
         await put_blob(session, item.raw, job.digest)
-        for current in self.steps:
+        for current in self.history_steps if ctx.history else self.steps:
             await current.run(ctx)
         await session.flush()  # inside the savepoint, so a constraint this mail breaks fails this mail only
         if ctx.auto_reason:
@@ -221,6 +223,11 @@ class Ingestor:
             counts[f"quarantined_by_reason:{kind_of(reason)}"] += 1
         log.warning("quarantined %s mail %s: %s", job.incoming.source, job.digest[:12], reason)
         return Outcome(status="quarantined", reason=reason)
+
+
+# Imported history is stored and threaded, never acted on: a late reply stays on its thread (reopen),
+# an old "/resolve" is no order and old tickets get no SLA clock (commands), nothing is sent (notify).
+HISTORY_SKIPS = frozenset({"reopen", "commands", "notify"})
 
 
 def history_time(mail: ParsedMail, now: datetime) -> datetime:

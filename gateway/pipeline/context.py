@@ -73,5 +73,5 @@ class MailContext:
 
     @property
     def history(self) -> bool:
-        """Imported history (`gateway import`): stored and threaded, but nothing is sent, run or reopened."""
+        """Imported history (`gateway import`): stored and threaded, never acted on (see ingest.HISTORY_SKIPS)."""
         return self.source == HISTORY_SOURCE

@@ -30,8 +30,6 @@ class Commands:
 
     async def run(self, ctx: MailContext) -> None:
         ticket = ctx.ticket
-        if ctx.history:
-            return  # an old "/resolve" in imported mail is history, not an order; old tickets get no SLA clock
         cal = BusinessCalendar.from_config(ctx.settings.business_for_level(ticket.level))
         if ctx.new_ticket:
             sla.set_targets(ticket, start=ctx.now, settings=ctx.settings, cal=cal)

@@ -31,8 +31,8 @@ class Notify:
     description = "Queue the acknowledgement, the level announcement and reply forwards in the outbox."
 
     async def run(self, ctx: MailContext) -> None:
-        if ctx.handled or ctx.history or (ctx.auto_reason or "").startswith("own"):
-            return  # imported history is never answered or announced
+        if ctx.handled or (ctx.auto_reason or "").startswith("own"):
+            return
         ticket, settings = ctx.ticket, ctx.settings
         level = settings.level(ticket.level)
         context = {"level": level, "message": message_view(ctx),

@@ -17,8 +17,6 @@ class Reopen:
         ticket = ctx.ticket
         if ctx.new_ticket or ticket is None or ticket.status != "resolved" or ticket.resolved_at is None:
             return
-        if ctx.history:
-            return  # in imported history a reply stays on its thread, however late it came
         if ctx.sender in ctx.settings.engineers or ctx.auto_reason is not None:
             return
         days = ctx.settings.tickets.reopen_days
