@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,12 @@ from gateway.clock import SystemClock  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 from gateway.ingest import Ingestor  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
+from tests.conftest import free_port, wait_listening  # noqa: E402
+
+
+def _tail(server: subprocess.Popen) -> str:
+    """The end of a serve process's stderr once it has exited (reading a live one would block)."""
+    return server.stderr.read().decode()[-2000:] if server.poll() is not None else ""
 
 DEFAULT_PG = os.environ.get("GATEWAY_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SUBJECTS = ["Invoice report crashes with error 500", "Please add a cost centre column to the export",
@@ -44,12 +49,6 @@ def mail(n: int) -> bytes:
     msg["Message-ID"] = make_msgid(domain="bench.example.org")
     msg.set_content("Hello,\n\n" + "This is a realistic paragraph of text about the problem. " * 12 + "\n\nRegards\n")
     return msg.as_bytes()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def fresh_pg_database(url: str, name: str) -> str | None:
@@ -110,15 +109,7 @@ def bench_smtp(url: str, workdir: Path, count: int, clients: int) -> tuple[float
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
                               cwd=workdir, stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"gateway serve did not start: {server.stderr.read().decode()[-2000:]}")
-                time.sleep(0.05)
+        wait_listening(port, server, context=lambda: _tail(server))
         mails = [mail(n) for n in range(count)]
         failures = []
         lock = threading.Lock()

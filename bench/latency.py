@@ -15,7 +15,6 @@ import asyncio
 import os
 import shutil
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,13 +31,8 @@ from aiosmtpd.controller import Controller
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.ingest import DEFAULT_PG, _tail, fresh_pg_database  # noqa: E402
+from tests.conftest import free_port, wait_listening  # noqa: E402
 
 
 class Relay:
@@ -96,15 +90,8 @@ def start_gateway(workdir: Path, url: str, port: int, relay_port: int) -> subpro
                       '[logging]\nlevel = "WARNING"\n')
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
                               cwd=workdir, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError(f"gateway serve did not start: {server.stderr.read().decode()[-2000:]}")
-            time.sleep(0.05)
+    wait_listening(port, server, context=lambda: _tail(server))
+    return server
 
 
 def run_rate(port: int, relay: Relay, rate: int, seconds: float) -> dict:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +19,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import free_port, wait_listening  # noqa: E402
 
 DIRECT = """
 import asyncio, resource, sys
@@ -77,9 +78,7 @@ def _hwm_kb(pid: int) -> int:
 
 
 def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = workdir / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{workdir}/gw.db"\n'
                       f'[smtp]\nport = {port}\nmax_message_bytes = 200000000\n'
@@ -87,15 +86,7 @@ def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
                               cwd=REPO, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("gateway serve did not start")
-                time.sleep(0.05)
+        wait_listening(port, server)
         with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:  # warm-up: imports, first transaction
             client.sendmail("a@example.org", ["ihelp@example.com"], b"Subject: warm-up\r\n\r\nhello\r\n")
         time.sleep(1)

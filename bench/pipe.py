@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.smtp_reference import free_port, wait_port  # noqa: E402
+from tests.conftest import free_port, wait_listening  # noqa: E402
 
 GATEWAY = [sys.executable, "-m", "gateway.cli"]
 if (Path(sys.executable).parent / "gateway").exists():
@@ -69,7 +69,7 @@ def with_serve(mails: int, concurrency: int) -> float:
     serve = subprocess.Popen([*GATEWAY, "--config", str(path / "config.toml"), "serve"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_port(port, 30)
+        wait_listening(port, serve)
         return run_pipes(path, mails, concurrency)
     finally:
         serve.send_signal(signal.SIGTERM)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.conftest import free_port, wait_listening  # noqa: E402
 
 DO_NOTHING = """
 import asyncio, sys
@@ -30,23 +33,6 @@ asyncio.run(main())
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def smtp_source(port: int, mails: int, sessions: int, size: int = 2000) -> float:
     """mails/s that smtp-source reaches against 127.0.0.1:port, a connection per mail."""
     started = time.perf_counter()
@@ -59,7 +45,7 @@ def smtp_source(port: int, mails: int, sessions: int, size: int = 2000) -> float
 def measure_server(command: list[str], port: int, mails: int, sessions: int) -> float:
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_port(port)
+        wait_listening(port, timeout=20)
         return smtp_source(port, mails, sessions)
     finally:
         server.terminate()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_listening(port: int, proc: subprocess.Popen | None = None, timeout: float = 30,
+                   context: Callable[[], str] = lambda: "") -> None:
+    """Until something accepts on 127.0.0.1:port. RuntimeError, with context(), when `proc` exits
+    first or `timeout` seconds pass (benchmarks and process tests use this to start `gateway serve`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"exited ({proc.returncode}) before listening on {port}: {context()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listens on {port} after {timeout:g} s: {context()}") from None
+            time.sleep(0.02)
 
 
 @pytest.fixture

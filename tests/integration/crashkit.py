@@ -12,7 +12,6 @@ import collections
 import email
 import signal
 import smtplib
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from typing import Callable
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_listening
 
 
 class Relay:
@@ -89,17 +88,7 @@ recipients = []
     def start(self) -> None:
         self.proc = subprocess.Popen(self._command("serve"), cwd=self.home, stdout=subprocess.DEVNULL,
                                      stderr=open(self.home / "serve.log", "ab"))
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {self.log()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"serve did not listen within 30 s: {self.log()}")
-                time.sleep(0.02)
+        wait_listening(self.port, self.proc, 30, self.log)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

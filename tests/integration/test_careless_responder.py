@@ -9,7 +9,7 @@ import smtplib
 import threading
 import time
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import make_msgid
 
 import pytest
 from aiosmtpd.controller import Controller

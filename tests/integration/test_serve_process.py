@@ -8,21 +8,8 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, wait_listening
 from tests.integration.serving import make_mail, smtp_send
-
-
-def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"serve exited early: {proc.stderr.read().decode()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("serve did not listen in time")
 
 
 def test_shipped_config_serves_and_stops_cleanly(tmp_path):
@@ -34,7 +21,7 @@ def test_shipped_config_serves_and_stops_cleanly(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_port(port, proc)
+        wait_listening(port, proc, context=lambda: proc.stderr.read().decode()[-3000:] if proc.poll() is not None else "")
         code, text = smtp_send(port, make_mail(subject="Mail server down", body="Nobody can send mail."))
         assert code == 250 and b"HD-1" in text
         outgoing = tmp_path / "var" / "outgoing" / "new"
