@@ -183,13 +183,13 @@ class Ingestor:
 
     async def _run(self, session: AsyncSession, job: _Job, now, counts: collections.Counter) -> Outcome:
         item = job.incoming
-        if item.source == HISTORY_SOURCE:
-            now = history_time(job.mail, now)
+        history = item.source == HISTORY_SOURCE
         ctx = MailContext(raw=item.raw, sha256=job.digest, source=item.source, envelope_from=item.envelope_from,
                           recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
-                          clock=self.clock, now=now, notifier=self.notifier)
+                          clock=self.clock, now=history_time(job.mail, now) if history else now,
+                          notifier=self.notifier)
         await put_blob(session, item.raw, job.digest)
-        for current in self.history_steps if ctx.history else self.steps:
+        for current in self.history_steps if history else self.steps:
             await current.run(ctx)
         await session.flush()  # inside the savepoint, so a constraint this mail breaks fails this mail only
         if ctx.auto_reason:
