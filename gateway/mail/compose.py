@@ -9,9 +9,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Mapping, Sequence
 
+from gateway.mail.header_registry import CachedHeaderRegistry
+
 # policy.SMTP: CRLF line ends, and every header value is checked for CR/LF before it is stored.
 # cte_type 7bit: bodies go out quoted-printable/base64, so no relay needs 8BITMIME or SMTPUTF8.
-POLICY = policy.SMTP.clone(cte_type="7bit")
+POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=CachedHeaderRegistry())
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field-name: printable ASCII except ':'
 _MSG_ID = re.compile(r"^[!-;=?-~]+@[!-;=?-~]+$")  # printable ASCII without '<', '>' or spaces
 

@@ -7,9 +7,10 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from email import policy, utils
-from email.headerregistry import HeaderRegistry
 from email.message import Message
 from email.policy import EmailPolicy
+
+from gateway.mail.header_registry import CachedHeaderRegistry
 
 # --- text decoding: every charset works or degrades, nothing raises --------------------------------
 
@@ -76,7 +77,7 @@ def _decode_words(value: str) -> str:
 
 # --- headers ---------------------------------------------------------------------------------------
 
-_UNSTRUCTURED = HeaderRegistry(use_default_map=False)  # every header read as plain text
+_UNSTRUCTURED = CachedHeaderRegistry(use_default_map=False)  # every header read as plain text
 
 
 # Used while parsing too (the parser itself reads Content-Type), and by every module that reads
@@ -98,7 +99,8 @@ class _TolerantPolicy(EmailPolicy):
             return value
 
 
-_POLICY = _TolerantPolicy()
+_POLICY = _TolerantPolicy(header_factory=CachedHeaderRegistry())
+_DEFAULT = policy.default.clone(header_factory=_POLICY.header_factory)  # the stock reading, for defects
 
 
 def _raw_values(msg: Message, name: str) -> list[str]:
@@ -158,7 +160,7 @@ def _header_defects(msg: Message) -> list[str]:
     names = []
     for name, raw in msg.raw_items():
         try:
-            names.extend(type(d).__name__ for d in policy.default.header_fetch_parse(name, str(raw)).defects)
+            names.extend(type(d).__name__ for d in _DEFAULT.header_fetch_parse(name, str(raw)).defects)
         except Exception:  # the email package itself crashed on it; we read it through the fallbacks
             names.append("InvalidHeaderDefect")
     return names
