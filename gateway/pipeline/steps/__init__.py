@@ -22,7 +22,7 @@ DEFAULT_STEPS: tuple[str, ...] = (
     "classify",    # new tickets only: bug / change / misc, with the rules that hit
     "prioritise",  # new tickets only: emergencies are urgent; rules and Importance headers otherwise
     "route",       # new tickets only: urgent to the servers level, the rest to the front end
-    "record",      # open the ticket if new; store message, attachments, participants and events
+    "record",      # open the ticket (SLA clocks set) if new; store message, attachments, participants, events
     "commands",    # follow-ups: engineers act by reply (authorised only); others' commands stay text
     "notify",      # last, so every row it writes sees the final state: ack, announce, forward
 )

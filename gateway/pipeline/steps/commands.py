@@ -26,13 +26,11 @@ def authorisation(ctx: MailContext) -> str | None:
 @step
 class Commands:
     name = "commands"
-    description = "Run authorised /commands at the top of a reply (engineer + reply token); start SLA clocks."
+    description = "Run authorised /commands at the top of a reply (engineer + reply token); link reopened tickets."
 
     async def run(self, ctx: MailContext) -> None:
         ticket = ctx.ticket
-        cal = BusinessCalendar.from_config(ctx.settings.business_for_level(ticket.level))
-        if ctx.new_ticket:
-            sla.set_targets(ticket, start=ctx.now, settings=ctx.settings, cal=cal)
+        if ctx.new_ticket:  # its SLA clocks were set when it was recorded
             if ctx.linked_ticket_id is not None:
                 ticket.linked_ticket_id = ctx.linked_ticket_id
                 ctx.session.add(Event(ticket_id=ticket.id, kind="linked", at=ctx.now,
@@ -41,6 +39,7 @@ class Commands:
             return
         if ctx.auto_reason is not None:
             return  # out-of-office and other automatic mail neither acts nor reopens
+        cal = BusinessCalendar.from_config(ctx.settings.business_for_level(ticket.level))
         parsed = parse_commands(ctx.message.new_text if ctx.message else ctx.mail.text)
         refused = authorisation(ctx)
         if refused is None:

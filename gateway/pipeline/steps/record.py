@@ -10,6 +10,8 @@ from gateway.mail.sanitize import safe_html
 from gateway.mail.tokens import new_secret
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
+from gateway.schedule import sla
+from gateway.schedule.businesstime import BusinessCalendar
 from gateway.store.blobs import put_blob
 from gateway.store.models import Attachment, Event, Message, Participant, Ticket
 
@@ -24,22 +26,35 @@ async def add_participant(ctx: MailContext, ticket: Ticket, address: str, role: 
         ctx.session.add(Participant(ticket_id=ticket.id, address=address, role=role))
 
 
+def first_participants(ctx: MailContext, ticket: Ticket) -> None:
+    """A new ticket has nobody yet: its sender and Cc'd people, each once, without asking the database."""
+    roles = {ctx.mail.from_addr: "requester"}
+    for address in ctx.mail.cc:
+        roles.setdefault(address, "cc")
+    ctx.session.add_all(Participant(ticket_id=ticket.id, address=address, role=role) for address, role in roles.items()
+                        if address and never_answer(address, ctx.settings.smtp.addresses) is None)
+
+
 def open_ticket(ctx: MailContext) -> Ticket:
     mail = ctx.mail
     # Imported history is closed business: resolved as of its last mail, so a customer writing again
     # within reopen_days reopens it, and no SLA clock, digest section or stall nudge counts it as open.
-    return Ticket(
+    ticket = Ticket(
         subject=mail.subject or "(no subject)", requester=mail.from_addr, requester_name=mail.from_name,
         category=ctx.category, priority=ctx.priority, level=ctx.level,
         status="resolved" if ctx.history else "open", resolved_at=ctx.now if ctx.history else None,
         reply_token=new_secret(), created_at=ctx.now, updated_at=ctx.now, last_activity_at=ctx.now,
     )
+    if not ctx.history:  # the clocks go in with the ticket's first INSERT rather than an UPDATE after it
+        cal = BusinessCalendar.from_config(ctx.settings.business_for_level(ticket.level))
+        sla.set_targets(ticket, start=ctx.now, settings=ctx.settings, cal=cal)
+    return ticket
 
 
 @step
 class Record:
     name = "record"
-    description = "Write the ticket, message, attachments, participants and audit events."
+    description = "Write the ticket (with its SLA clocks), message, attachments, participants and audit events."
 
     async def run(self, ctx: MailContext) -> None:
         session, mail = ctx.session, ctx.mail
@@ -73,9 +88,12 @@ class Record:
             session.add(Attachment(message_id=message.id, filename=part.filename, content_type=part.content_type,
                                    size=part.size, sha256=part.sha256, content_id=part.content_id,
                                    inline=part.inline))
-        await add_participant(ctx, ticket, mail.from_addr, "requester" if ctx.new_ticket else "sender")
-        for address in mail.cc:
-            await add_participant(ctx, ticket, address, "cc")
+        if ctx.new_ticket:
+            first_participants(ctx, ticket)
+        else:
+            await add_participant(ctx, ticket, mail.from_addr, "sender")
+            for address in mail.cc:
+                await add_participant(ctx, ticket, address, "cc")
         session.add(Event(ticket_id=ticket.id, kind="message_in", actor=mail.from_addr or "unknown", at=ctx.now,
                           data={"message": message.id, "message_id": mail.message_id, "source": ctx.source,
                                 "thread_reason": ctx.thread_reason, "auto_reason": ctx.auto_reason}))
