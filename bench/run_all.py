@@ -64,6 +64,9 @@ def smtp_section(table: Table, mails: int, pg_url: str | None) -> None:
     aiosmtpd = smtp_reference.aiosmtpd_rate(mails, 20)
     sink = smtp_reference.smtp_sink_rate(mails, 20)
     table.add("SMTP: do-nothing aiosmtpd (smtp-source -s 20)", aiosmtpd, "mails/s", sink, "Postfix smtp-sink")
+    spool = smtp_reference.spool_only_rate(mails, 20)
+    table.add("SMTP: aiosmtpd committing raw bytes only (not our design)", spool, "mails/s", aiosmtpd,
+              "do-nothing aiosmtpd")
     ours = smtp_reference.gateway_rate(mails, 20)
     table.add("SMTP: gateway serve, SQLite, durable (goal >= 0.5)", ours, "mails/s", aiosmtpd, "do-nothing aiosmtpd")
     if pg_url:

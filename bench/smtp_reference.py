@@ -3,7 +3,10 @@
     python bench/smtp_reference.py [--mails 2000] [--sessions 20]
 
 - a do-nothing aiosmtpd listener (what one Python process can receive at all);
-- Postfix's C smtp-sink (what the machine and the load tool can do).
+- Postfix's C smtp-sink (what the machine and the load tool can do);
+- aiosmtpd that group-commits only each mail's raw bytes to SQLite before its 250: the ceiling of a
+  "spool first, run the pipeline after" design, which our invariant (every change committed before
+  the 250) rules out today; printed so that trade-off can be judged on numbers.
 Needs smtp-source and smtp-sink (Debian package postfix). Prints mails/s.
 """
 from __future__ import annotations
@@ -24,6 +27,41 @@ import asyncio, sys
 from aiosmtpd.smtp import SMTP
 class Handler:
     async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Handler(), hostname="bench"), "127.0.0.1", int(sys.argv[1]))
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+SPOOL_ONLY = """
+import asyncio, hashlib, sqlite3, sys
+from aiosmtpd.smtp import SMTP
+db = sqlite3.connect(sys.argv[2], check_same_thread=False, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=FULL")
+db.execute("CREATE TABLE IF NOT EXISTS spool (sha256 TEXT PRIMARY KEY, raw BLOB)")
+waiting, flusher = [], None
+def write(rows):
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany("INSERT OR IGNORE INTO spool VALUES (?, ?)", rows)
+    db.execute("COMMIT")
+async def flush():
+    global waiting, flusher
+    while waiting:
+        group, waiting = waiting, []
+        await asyncio.to_thread(write, [row for row, _ in group])
+        for _, done in group:
+            done.set_result(None)
+    flusher = None
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        global flusher
+        done = asyncio.get_running_loop().create_future()
+        waiting.append(((hashlib.sha256(envelope.content).hexdigest(), envelope.content), done))
+        if flusher is None:
+            flusher = asyncio.create_task(flush())
+        await done
         return "250 OK"
 async def main():
     loop = asyncio.get_running_loop()
@@ -57,6 +95,15 @@ def aiosmtpd_rate(mails: int, sessions: int) -> float:
     return measure_server([sys.executable, "-c", DO_NOTHING, str(port)], port, mails, sessions)
 
 
+def spool_only_rate(mails: int, sessions: int) -> float:
+    import tempfile
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="gwspool") as workdir:
+        command = [sys.executable, "-c", SPOOL_ONLY, str(port), f"{workdir}/spool.db"]
+        return measure_server(command, port, mails, sessions)
+
+
 def smtp_sink_rate(mails: int, sessions: int) -> float:
     port = free_port()
     return measure_server(["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"], port, mails, sessions)
@@ -85,6 +132,7 @@ def main() -> None:
         sys.exit("smtp-source/smtp-sink not found: apt-get install postfix (see ../shared/TESTING.md)")
     print(f"aiosmtpd do-nothing: {aiosmtpd_rate(args.mails, args.sessions):8.1f} mails/s")
     print(f"postfix smtp-sink:   {smtp_sink_rate(args.mails, args.sessions):8.1f} mails/s")
+    print(f"aiosmtpd, raw bytes group-committed only: {spool_only_rate(args.mails, args.sessions):8.1f} mails/s")
     print(f"gateway (SQLite):    {gateway_rate(args.mails, args.sessions):8.1f} mails/s")
 
 
