@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from gateway.ingest import Ingestor
 from gateway.quarantine import retry
 from gateway.store import repo
-from gateway.store.models import Blob, Outbox
+from gateway.store.models import Blob, Outbox, Participant, Ticket
 from tests.conftest import DATA
 from tests.integration.serving import make_mail
 
@@ -39,6 +39,19 @@ async def test_ticket_reply_and_duplicate(any_db, settings_factory, clock):
     assert again.status == "duplicate"
     data = await counts(any_db)
     assert (data["tickets"], data["messages_in"], data["duplicates"]) == (1, 2, 1)
+
+
+async def test_a_new_ticket_goes_in_with_its_people_once_and_its_sla_clocks(any_db, settings_factory, clock):
+    ingestor = ingestor_for(settings_factory, any_db, clock)
+    mail = make_mail(subject="Printer jams", Cc="Customer@Example.org, colleague@example.org, colleague@example.org, "
+                                               "noreply@vendor.example")
+    outcome = await ingestor.ingest(mail.as_bytes(), source="test")
+    async with any_db.transaction() as session:
+        people = {(p.address, p.role) for p in (await session.scalars(select(Participant))).all()}
+        ticket = await session.get(Ticket, outcome.ticket_id)
+    assert people == {("customer@example.org", "requester"), ("colleague@example.org", "cc")}
+    assert ticket.first_response_due is not None and ticket.resolution_due is not None
+    assert ticket.sla_check_at is not None and ticket.sla_fired == 0
 
 
 async def test_concurrent_copies_of_one_mail_store_once(any_db, settings_factory, clock):
