@@ -342,6 +342,7 @@ def _attachment(part: Message, index: int, cids: set[str]) -> AttachmentPart:
 
 _LINE = re.compile(rb"([^\r\n]*)(\r\n|\n|\r|$)")
 _FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")  # the parser's own test for a header line
+_INK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # any byte that bytes.strip() would keep
 
 
 def _check_header_block(raw: bytes, limits: ParseLimits) -> None:
@@ -364,7 +365,7 @@ def _check_header_block(raw: bytes, limits: ParseLimits) -> None:
 
 def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
     raw = bytes(raw)
-    if not raw.strip():
+    if not _INK.search(raw):  # not raw.strip(): that copies the whole mail, attachments and all
         raise Quarantine("empty mail: no bytes besides whitespace")
     raw = raw.lstrip(b"\r\n")  # stray blank lines before the headers would make them body
     _check_header_block(raw, limits)
