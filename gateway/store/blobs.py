@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import struct
+from typing import AsyncIterator
 
-from sqlalchemy import select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import Blob
+
+# A value handed to the driver whole is copied on its way: SQLite copies the bound value and then
+# builds its row from it, asyncpg encodes it into message buffers, so storing a 36 MB mail took two to
+# three times its size again for a moment. From this size on the bytes go in pieces of PIECE.
+PIECEWISE_FROM = 1 << 20
+PIECE = 1 << 20
 
 
 def sha256_hex(data: bytes) -> str:
@@ -25,10 +35,90 @@ def insert_ignoring_conflicts(session: AsyncSession, model):
 async def put_blob(session: AsyncSession, data: bytes, digest: str | None = None) -> str:
     """Store `data` once; return its SHA-256 hex digest."""
     digest = digest or sha256_hex(data)
-    await session.execute(insert_ignoring_conflicts(session, Blob),
-                          [{"sha256": digest, "size": len(data), "data": data}])
+    dialect = session.bind.dialect.name
+    if len(data) >= PIECEWISE_FROM and dialect == "sqlite":
+        await _put_sqlite_piecewise(session, data, digest)
+    elif len(data) >= PIECEWISE_FROM and dialect == "postgresql":
+        await _put_pg_piecewise(session, data, digest)
+    else:
+        await session.execute(insert_ignoring_conflicts(session, Blob),
+                              [{"sha256": digest, "size": len(data), "data": data}])
     return digest
 
 
 async def get_blob(session: AsyncSession, digest: str) -> bytes | None:
     return await session.scalar(select(Blob.data).where(Blob.sha256 == digest))
+
+
+def _pieces(data: bytes):
+    view = memoryview(data)
+    return (view[start:start + PIECE] for start in range(0, len(view), PIECE))
+
+
+async def _driver(session: AsyncSession):
+    """The driver's own connection under this session's transaction (aiosqlite or asyncpg)."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
+# --- SQLite: a row of zeros (SQLite writes those page by page), then the bytes through a blob handle --
+
+
+async def _put_sqlite_piecewise(session: AsyncSession, data: bytes, digest: str) -> None:
+    insert = sqlite_insert(Blob).values(sha256=digest, size=len(data), data=func.zeroblob(len(data)))
+    rowid = await session.scalar(insert.on_conflict_do_nothing().returning(literal_column("rowid")))
+    if rowid is None:
+        return  # stored before: same digest, same bytes
+    driver = await _driver(session)
+    try:
+        # The sqlite3 connection belongs to aiosqlite's worker thread, so the writing has to run there;
+        # aiosqlite has no public call for that (SQLAlchemy's adapter reaches in the same way).
+        await driver._execute(_write_sqlite_blob, driver._conn, rowid, data)
+    except sqlite3.Error as exc:  # e.g. a full disk: the same error SQLAlchemy would have raised
+        raise DBAPIError.instance("blob write into blobs.data", None, exc, sqlite3.Error) from exc
+
+
+def _write_sqlite_blob(conn: sqlite3.Connection, rowid: int, data: bytes) -> None:
+    with conn.blobopen("blobs", "data", rowid) as blob:
+        for piece in _pieces(data):
+            blob.write(piece)
+
+
+# --- PostgreSQL: COPY … FROM STDIN (FORMAT binary), one row streamed in pieces --------------------
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)  # signature, flags, no extension
+_COPY_TRAILER = struct.pack("!h", -1)
+
+
+async def _put_pg_piecewise(session: AsyncSession, data: bytes, digest: str) -> None:
+    import asyncpg  # here, so that SQLite deployments never load it
+
+    if await session.scalar(select(Blob.size).where(Blob.sha256 == digest)) is not None:
+        return  # stored before: same digest, same bytes
+    # COPY has no ON CONFLICT: a writer storing the same bytes at the same moment makes it fail with a
+    # unique violation, and then the savepoint takes our half back and theirs stands.
+    nested = await session.begin_nested()
+    driver = await _driver(session)  # after begin_nested: asking for the connection emits the SAVEPOINT
+    try:
+        await driver.copy_to_table(Blob.__tablename__, source=_copy_rows(data, digest),
+                                   columns=["sha256", "size", "data"], format="binary")
+    except asyncpg.UniqueViolationError:
+        await nested.rollback()
+        return
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # As SQLAlchemy would raise it: gateway.store.db.is_transient reads the SQLSTATE (disk full, …).
+        error = DBAPIError.instance("COPY blobs FROM STDIN", None, exc, Exception)
+        try:
+            await nested.rollback()
+        except Exception:  # the connection is gone: the caller's transaction fails with the cause anyway
+            pass
+        raise error from exc
+    await nested.commit()
+
+
+async def _copy_rows(data: bytes, digest: str) -> AsyncIterator[bytes | memoryview]:
+    key = digest.encode("ascii")
+    yield (_COPY_HEADER + struct.pack("!hi", 3, len(key)) + key + struct.pack("!iqi", 8, len(data), len(data)))
+    for piece in _pieces(data):
+        yield piece
+    yield _COPY_TRAILER
