@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import ssl
 from typing import Awaitable, Callable
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 
 from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
@@ -60,10 +61,72 @@ class GatewayHandler:
         return f"250 2.0.0 OK {outcome.status}{detail}"
 
 
+TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
+TOO_MUCH = "552 Error: Too much mail data"
+
+
+async def read_data(reader: asyncio.StreamReader, *, size_limit: int | None, line_limit: int) -> tuple[bytes, str]:
+    """The DATA section up to the lone dot: (mail with dots unstuffed, "") or (b"", refusal to answer).
+
+    A refused mail is still read to its end, as RFC 5321 4.2.5 wants, but none of it is kept.
+    """
+    body = io.BytesIO()  # one buffer that grows in place; getvalue() hands it over without a copy
+    size, refusal, line_start = 0, "", True
+    while True:
+        try:
+            line = await reader.readuntil(b"\r\n")
+        except asyncio.LimitOverrunError as exc:  # longer than the reader may buffer: take what it has
+            line = await reader.read(exc.consumed)
+            refusal = refusal or TOO_LONG
+        if line_start and line == b".\r\n":
+            break
+        size += len(line)
+        if len(line) > line_limit:
+            refusal = refusal or TOO_LONG
+        if size_limit and size > size_limit:
+            refusal = refusal or TOO_MUCH
+        if refusal:
+            body.truncate(0)  # keep nothing of a refused mail while the rest of it arrives
+        elif line_start and line.startswith(b"."):
+            body.write(memoryview(line)[1:])
+        else:
+            body.write(line)
+        line_start = line.endswith(b"\r\n")
+    return (b"", refusal) if refusal else (body.getvalue(), "")
+
+
 class GatewaySMTP(SMTP):
     # RFC 5321 says 1000 octets a line, but real mail (generated HTML, long headers) breaks it; refusing
     # with 500 would bounce a customer's mail, so accept long lines and leave limits to max_message_bytes.
     line_length_limit = 256 * 1024
+
+    async def smtp_DATA(self, arg: str) -> None:
+        # aiosmtpd keeps each line as its own bytearray and joins them at the end: about three times the
+        # mail at once, most of it object overhead. Same replies here, with the mail in one buffer.
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            content, refusal = await read_data(self._reader, size_limit=self.data_size_limit,
+                                               line_limit=self.line_length_limit)
+        except asyncio.CancelledError:  # the client went away in the middle
+            self._writer.close()
+            raise
+        if refusal:
+            self._set_post_data_state()
+            await self.push(refusal)
+            return
+        self.envelope.content = self.envelope.original_content = content
+        del content  # the envelope holds the only reference, so the reset below frees the mail
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
 
 
 def tls_context(config: SmtpConfig) -> ssl.SSLContext | None:
