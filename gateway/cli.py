@@ -1,120 +1,63 @@
 """The `gateway` command: parse arguments, call one function, map errors to an exit code and one line."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from gateway.config_path import find_config_path
+from gateway.config_path import config_file, find_config_path
 from gateway.errors import ConfigError, GatewayError, NotFound, TempFail, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_CONFIG, EXIT_USAGE, EXIT_SOFTWARE, EXIT_TEMPFAIL = 0, 1, 2, 64, 70, 75
 
-EPILOG = """exit codes:
-  0   done (for `ingest`: the mail is stored, or kept in quarantine)
-  1   a ticket, quarantine entry or outbox row named does not exist
-  2   configuration problem (`gateway config check` lists them all)
-  64  usage error (bad arguments)
-  69  `ingest` only: the mail is larger than smtp.max_message_bytes and was refused
-  70  internal error (a bug: please report it)
-  75  temporary failure (database, disk or relay unavailable): nothing was lost, try again later
 
-Configuration: --config PATH, else $GATEWAY_CONFIG, else ./config.toml; any key can be
-overridden as GATEWAY_<SECTION>__<KEY>, e.g. GATEWAY_DATABASE__URL, GATEWAY_SMTP__PORT."""
+def run() -> None:
+    """The `gateway` program (console script, `python -m gateway.cli`): main() on this command line."""
+    sys.exit(main(end_process=True))
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors exit 64 (EX_USAGE) as sysexits(3) says."""
-
-    def error(self, message: str):
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"gateway: error: {message}\n")
-
-
-def build_parser() -> Parser:
-    parser = Parser(prog="gateway", description="Support Gateway: an email help desk.", epilog=EPILOG,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="config file (default: $GATEWAY_CONFIG or ./config.toml)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-    sub.add_parser("serve", help="run the SMTP listener, IMAP pollers, outbox sender and scheduler")
-    ingest = sub.add_parser("ingest", help="read one mail on stdin and store it (for an MTA's pipe)",
-                            epilog="exit 0 stored or quarantined, 75 try again later, 64 usage error")
-    ingest.add_argument("--sender", help="envelope sender (Postfix: ${sender}); empty for bounces")
-    ingest.add_argument("--recipient", action="append", default=[], help="envelope recipient (repeatable)")
-
-    history = sub.add_parser("import", help="import old mail (mbox or Maildir) as history: stored, threaded, "
-                             "nothing sent").add_subparsers(dest="action", required=True)
-    for kind, what in (("mbox", "an mbox file"), ("maildir", "a Maildir folder")):
-        archive = history.add_parser(kind, help=f"import {what}; run again to resume after an interrupt")
-        archive.add_argument("path", help=what)
-        archive.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                             help="show a progress bar (default: when stderr is a terminal)")
-
-    tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(dest="action", required=True)
-    listing = tickets.add_parser("list", help="list tickets, newest first")
-    listing.add_argument("--status", help="only tickets with this status (open, pending, resolved)")
-    listing.add_argument("--json", action="store_true")
-    show = tickets.add_parser("show", help="one ticket with its messages and events")
-    show.add_argument("ref", help="HD-42 or 42")
-    show.add_argument("--json", action="store_true")
-
-    quarantine = sub.add_parser("quarantine", help="mail that could not be processed").add_subparsers(
-        dest="action", required=True)
-    q_list = quarantine.add_parser("list")
-    q_list.add_argument("--all", action="store_true", help="include released entries")
-    q_list.add_argument("--json", action="store_true")
-    q_show = quarantine.add_parser("show", help="the entry and its raw mail")
-    q_show.add_argument("id", type=int)
-    q_show.add_argument("--json", action="store_true")
-    q_retry = quarantine.add_parser("retry", help="run held mail through ingest again")
-    q_retry.add_argument("id", type=int, nargs="*", help="entry ids (default: every held entry)")
-
-    outbox = sub.add_parser("outbox", help="mail waiting to be sent").add_subparsers(dest="action", required=True)
-    o_list = outbox.add_parser("list")
-    o_list.add_argument("--status", choices=["pending", "sending", "sent", "failed"])
-    o_list.add_argument("--json", action="store_true")
-    o_retry = outbox.add_parser("retry", help="send failed rows again")
-    o_retry.add_argument("id", type=int, nargs="*", help="row ids (default: every failed row)")
-
-    stats = sub.add_parser("stats", help="counts of tickets, messages, duplicates, quarantine, outbox")
-    stats.add_argument("--json", action="store_true")
-
-    suppressions = sub.add_parser("suppressions", help="addresses that bounced: no automatic mail to them").\
-        add_subparsers(dest="action", required=True)
-    s_list = suppressions.add_parser("list", help="addresses suppressed now")
-    s_list.add_argument("--json", action="store_true")
-    s_lift = suppressions.add_parser("lift", help="send automatic mail to an address again (its mailbox works)")
-    s_lift.add_argument("address")
-
-    mailboxes = sub.add_parser("mailboxes", help="IMAP mailboxes").add_subparsers(dest="action", required=True)
-    m_status = mailboxes.add_parser("status", help="connected, last success, last error, backlog per mailbox")
-    m_status.add_argument("--json", action="store_true")
-    m_check = mailboxes.add_parser("check", help="log in to each mailbox and report; exit 2 on any failure")
-    m_check.add_argument("--json", action="store_true")
-
-    jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", required=True)
-    j_run = jobs.add_parser("run", help="run scheduled work now: drain the outbox, SLA sweep, daily digest")
-    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "all"])
-    j_run.add_argument("--as-of", help="act as if it were this ISO time (e.g. 2026-01-05T09:00:00+00:00)")
-    j_run.add_argument("--json", action="store_true")
-
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
-    db.add_parser("upgrade", help="bring the database to the newest schema")
-
-    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
-    cfg.add_parser("check", help="print every problem as one line; exit 2 when there are any")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, end_process: bool = False) -> int:
+    """The exit code for `argv` (default: this process's). With end_process, a mail handed to serve
+    ends the process there and then: nothing is left to clean up, and the interpreter's teardown
+    would cost a pipe process milliseconds per mail."""
+    argv = sys.argv[1:] if argv is None else argv
     environ = dict(os.environ)
-    path = find_config_path(args.config, environ)
+    # An MTA runs `ingest` once per mail: hand it to serve before argparse, pydantic, the ORM or asyncio.
+    plain = plain_ingest(argv)
+    handed = None if plain is None else guarded_hand_off(*plain, environ)
+    if isinstance(handed, int):
+        if end_process:
+            _end(handed)
+        return handed
+    from gateway.cli_parser import build_parser
+
+    args = build_parser().parse_args(argv)
     if args.command == "ingest":
-        handed = hand_off_to_serve(args, path, environ)
-        if handed is not None:
-            return handed
+        if plain is None:  # a spelling of the command line that only argparse reads (--send=, ...)
+            handed = guarded_hand_off(args.config, args.sender, args.recipient, environ)
+            if isinstance(handed, int):
+                return handed
+        args.mail = handed  # the mail when already read from stdin
+    return run_command(args, environ)
+
+
+def guarded_hand_off(config: str | None, sender: str | None, recipients: list[str], environ) -> int | bytes | None:
+    """hand_off_to_serve(), with a bug in it ending as 75: the mail may be read already, so the MTA must keep it."""
+    try:
+        return hand_off_to_serve(config, sender, recipients, environ)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        print(f"gateway: internal error: {type(exc).__name__}: {exc}; please report it", file=sys.stderr)
+        return EXIT_TEMPFAIL
+
+
+def run_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    """Load the configuration, run the command, map what it raised to an exit code and one line."""
+    path = find_config_path(args.config, environ)
     # Imported only now: pydantic with every model, and asyncio, are most of a short process's time.
     import asyncio
 
@@ -154,34 +97,79 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_TEMPFAIL if args.command == "ingest" else EXIT_SOFTWARE
 
 
-def hand_off_to_serve(args: argparse.Namespace, path, environ) -> int | None:
-    """`ingest` through a running serve, before anything heavy is imported; None: store it here.
+def plain_ingest(argv: list[str]) -> tuple[str | None, str | None, list[str]] | None:
+    """(config, sender, recipients) from `[--config C] ingest [--sender S] [--recipient R]...`.
 
-    The mail read from stdin stays on `args.mail` for the ordinary path.
+    The command line an MTA's pipe writes, read without argparse (its import and parser cost a pipe
+    process time). `--opt=value` is read too. None for anything else, also for a value that starts
+    with "-": argparse reads those, and for `ingest` hands the mail to serve all the same.
+    """
+    config, sender, recipients = None, None, []
+    at, command = 0, None
+    while at < len(argv):
+        if command is None and argv[at] == "ingest":
+            command, at = "ingest", at + 1
+            continue
+        name, value, at = _option(argv, at)
+        if command is None and name == "--config":
+            config = value
+        elif command == "ingest" and name == "--sender":
+            sender = value
+        elif command == "ingest" and name == "--recipient":
+            recipients.append(value)
+        else:
+            return None
+    return (config, sender, recipients) if command else None
+
+
+def _option(argv: list[str], at: int) -> tuple[str | None, str, int]:
+    """The option at argv[at], its value and where the next one starts; name None when not plain."""
+    name, equals, value = argv[at].partition("=")
+    if equals and name.startswith("--"):
+        return name, value, at + 1
+    if name.startswith("--") and at + 1 < len(argv) and not argv[at + 1].startswith("-"):
+        return name, argv[at + 1], at + 2
+    return None, "", at + 1
+
+
+def hand_off_to_serve(config: str | None, sender: str | None, recipients: list[str], environ) -> int | bytes | None:
+    """`ingest` through a running serve, before anything heavy is imported.
+
+    An int: the exit code, done. Bytes: the mail, read from stdin already, for this process to store
+    (serve is not running or refused it). None: not tried, stdin untouched.
     """
     from gateway.inbound import handoff
 
-    if args.sender is None:
+    if sender is None:
         # Over SMTP an unknown sender cannot be said: MAIL FROM:<> would make the mail a bounce.
         return None
-    to = handoff.listener(path, environ)
+    to = handoff.listener(config_file(config, environ), environ)
     if to is None:
         return None
     try:
-        args.mail = handoff.read_mail(sys.stdin.buffer, to.max_bytes)
+        mail = handoff.read_mail(sys.stdin.buffer, to.max_bytes)
     except OSError as exc:
         print(f"gateway: temporary failure: cannot read the mail from standard input: {exc}", file=sys.stderr)
         return EXIT_TEMPFAIL
-    if args.mail is None:
+    if mail is None:
         print(f"gateway: mail larger than smtp.max_message_bytes ({to.max_bytes} bytes); "
               f"the sender should send a smaller mail", file=sys.stderr)
         return handoff.EX_UNAVAILABLE
-    handed = handoff.hand_off(args.mail, to=to, sender=args.sender, recipients=args.recipient)
+    handed = handoff.hand_off(mail, to=to, sender=sender, recipients=recipients)
     if handed is None:
-        return None
+        return mail
     if handed.line:
         print(handed.line, file=sys.stderr)
     return handed.code
+
+
+def _end(code: int) -> None:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # nobody reads our output: the exit code is what counts
+        pass
+    os._exit(code)
 
 
 async def dispatch(args: argparse.Namespace, settings, environ) -> int:
@@ -192,4 +180,4 @@ async def dispatch(args: argparse.Namespace, settings, environ) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -3,48 +3,53 @@
 An MTA starts one process per mail. Loading the validated configuration, the ORM and the parser
 costs such a process most of a second; a running serve already has them, and its group commit
 stores the mail with everyone else's. So this module reads only what it needs from config.toml
-(no validation: anything odd sends the mail down the ordinary path) and imports nothing heavy.
-When no serve answers, or it refuses the recipients, the caller stores the mail itself as before.
-A 250 from serve means committed, exactly as for any SMTP client; a 4xx means try again.
+(no validation: anything odd sends the mail down the ordinary path) and imports nothing heavy:
+what it imports is paid on every mail. When no serve answers, or it refuses the sender or a
+recipient, the caller stores the mail itself as before. A 250 from serve means committed, exactly
+as for any SMTP client; a 4xx means try again.
 """
 from __future__ import annotations
 
-import re
-import smtplib
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Mapping, Sequence
+import collections
+import os
+from collections.abc import Mapping, Sequence
+
+from gateway.inbound.config_smtp import smtp_settings
+from gateway.inbound.handoff_smtp import Session, crlf, wire_body
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024 + 512 * 1024  # smtp.max_message_bytes' default
 TIMEOUT = 60.0
-_EOL = re.compile(rb"\r?\n")
 EX_UNAVAILABLE, EX_TEMPFAIL = 69, 75
+HELO_NAME = "localhost"  # a fixed name: looking ours up (smtplib's getfqdn) can stall on DNS
+
+# address: our first help-desk address, the recipient when the MTA named none.
+Listener = collections.namedtuple("Listener", "host port address max_bytes")
+# code: the exit code to give the MTA; line: for stderr, when not 0.
+Handed = collections.namedtuple("Handed", "code line", defaults=("",))
 
 
-@dataclass(frozen=True)
-class Listener:
-    host: str
-    port: int
-    address: str  # our first help-desk address: the recipient when the MTA named none
-    max_bytes: int
-
-
-def listener(config_path: Path, environ: Mapping[str, str]) -> Listener | None:
+def listener(config_path: str | os.PathLike, environ: Mapping[str, str]) -> Listener | None:
     """Where serve listens by config.toml and GATEWAY_SMTP__*; None when that is not plain to see."""
-    try:
-        smtp = tomllib.loads(config_path.read_text(encoding="utf-8")).get("smtp", {}) if config_path.exists() else {}
-        host = environ.get("GATEWAY_SMTP__HOST") or smtp.get("host", "127.0.0.1")
-        port = int(environ.get("GATEWAY_SMTP__PORT") or smtp.get("port", 2525))
-        max_bytes = int(environ.get("GATEWAY_SMTP__MAX_MESSAGE_BYTES") or smtp.get("max_message_bytes",
-                                                                                  DEFAULT_MAX_BYTES))
-        address = (smtp.get("addresses") or ["ihelp@example.com"])[0]
-    except (OSError, ValueError, TypeError, AttributeError, tomllib.TOMLDecodeError):
+    smtp = smtp_settings(os.fspath(config_path), environ)
+    if smtp is None:
         return None
-    if "GATEWAY_SMTP__ADDRESSES" in environ or not isinstance(host, str) or not 0 < port < 65536:
+    host, port = smtp.get("host", "127.0.0.1"), smtp.get("port", 2525)
+    max_bytes, addresses = smtp.get("max_message_bytes", DEFAULT_MAX_BYTES), smtp.get("addresses")
+    if not isinstance(host, str) or type(port) is not int or not 0 < port < 65536:
+        return None
+    if type(max_bytes) is not int or max_bytes <= 1024:  # gateway.config refuses such a limit
+        return None
+    if addresses is None:
+        addresses = ["ihelp@example.com"]
+    if not isinstance(addresses, list) or not addresses or not isinstance(addresses[0], str):
         return None
     # A listener on every interface is reached on loopback.
-    return Listener("127.0.0.1" if host in ("0.0.0.0", "::", "") else host, port, str(address), max_bytes)
+    return Listener("127.0.0.1" if host in ("0.0.0.0", "::", "") else host, port, addresses[0].strip().lower(),
+                    max_bytes)
 
 
 def read_mail(stream: BinaryIO, limit: int) -> bytes | None:
@@ -53,40 +58,73 @@ def read_mail(stream: BinaryIO, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
-@dataclass(frozen=True)
-class Handed:
-    code: int  # the exit code to give the MTA
-    line: str = ""  # for stderr, when not 0
-
-
 def hand_off(raw: bytes, *, to: Listener, sender: str, recipients: Sequence[str]) -> Handed | None:
     """Give `raw` to serve; the exit code to end with, or None when this process must store it itself."""
+    reverse_path = smtp_path(sender, null=True)
+    forward_paths = [smtp_path(address) for address in recipients or [to.address]]
+    if reverse_path is None or None in forward_paths:
+        return None  # an address plain SMTP cannot carry (non-ASCII, a space, a line break): store it here
     try:
-        client = smtplib.SMTP(to.host, to.port, timeout=TIMEOUT)
+        session = Session(to.host, to.port, timeout=TIMEOUT)
     except OSError:
         return None  # no serve running here
     try:
-        # On the wire lines end in CRLF; an MTA's pipe gives LF. Sent as LF, a mail would reach
-        # serve as one long line, and dots at the start of its lines would stay doubled.
-        client.sendmail(sender, list(recipients) or [to.address], _EOL.sub(b"\r\n", raw))
-        return Handed(0)
-    except smtplib.SMTPRecipientsRefused:
-        return None  # an address the MTA routes to us but serve does not list: store it as before
-    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        if exc.smtp_code == 552:
-            return Handed(EX_UNAVAILABLE, f"gateway: serve refused the mail as too large ({text}); "
-                                          f"the sender should send a smaller mail")
-        if 400 <= exc.smtp_code < 500:
-            return Handed(EX_TEMPFAIL, f"gateway: temporary failure: serve answered {exc.smtp_code} {text}; "
-                                       f"nothing was lost, try again later")
+        handed = _transaction(session, reverse_path, forward_paths, crlf(raw))
+    except OSError:
+        # Lost in the middle: serve may have stored it or not. Storing it here too is safe, as the
+        # same mail twice is stored once.
+        session.close()
         return None
-    except (OSError, smtplib.SMTPException, UnicodeError):
-        # Lost in the middle (or an address plain SMTP cannot carry): serve may have stored it or
-        # not. Storing it here too is safe, as the same mail twice is stored once.
+    session.quit()
+    return handed
+
+
+def _transaction(session: Session, reverse_path: str, forward_paths: list[str], message: bytes) -> Handed | None:
+    code, _ = session.reply()
+    if code != 220:
+        return None  # e.g. 421 while serve shuts down: store it here
+    code, text = session.command(f"EHLO {HELO_NAME}")
+    if code != 250:
         return None
-    finally:
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
+    # With SIZE, serve refuses a mail that is too large before we send it.
+    size = any(line.upper().startswith("SIZE") for line in text.split("\n")[1:])
+    code, text = session.command(f"MAIL FROM:{reverse_path}" + (f" SIZE={len(message)}" if size else ""))
+    if code != 250:
+        return _refused(code, text)
+    for path in forward_paths:
+        code, text = session.command(f"RCPT TO:{path}")
+        if code not in (250, 251):
+            # An address the MTA routes to us but serve does not list: store it here, with every
+            # recipient the MTA named, rather than through serve with only some of them.
+            return None
+    code, text = session.command("DATA")
+    if code != 354:
+        return _refused(code, text)
+    code, text = session.data(wire_body(message))
+    return Handed(0) if code == 250 else _refused(code, text)
+
+
+def _refused(code: int, text: str) -> Handed | None:
+    text = text.replace("\n", " ")
+    if code == 552:
+        return Handed(EX_UNAVAILABLE, f"gateway: serve refused the mail as too large ({text}); "
+                                      f"the sender should send a smaller mail")
+    if 400 <= code < 500:
+        return Handed(EX_TEMPFAIL, f"gateway: temporary failure: serve answered {code} {text}; "
+                                   f"nothing was lost, try again later")
+    return None  # any other refusal: store it here, where the whole pipeline decides
+
+
+def smtp_path(address: str, *, null: bool = False) -> str | None:
+    """`<address>` for MAIL FROM / RCPT TO; "<>" for an empty sender (a bounce) when `null`.
+
+    None for what plain SMTP cannot carry as it is: non-ASCII, spaces, control characters, or
+    anything else unusual, which the caller stores itself rather than guess at quoting.
+    """
+    if address.startswith("<") and address.endswith(">"):
+        address = address[1:-1]
+    if not address:
+        return "<>" if null else None
+    if not address.isascii() or not address.isprintable() or any(c in address for c in " <>"):
+        return None
+    return f"<{address}>"

@@ -10,6 +10,7 @@ import sys
 from sqlalchemy import select
 
 from gateway.config import load
+from gateway.store.blobs import get_blob
 from gateway.store.models import Message
 from tests.conftest import free_port
 from tests.integration.serving import make_mail, start
@@ -23,10 +24,26 @@ def write_config(tmp_path):
     return path
 
 
-async def pipe(config, raw: bytes, *args: str) -> subprocess.CompletedProcess:
+async def pipe(config, raw: bytes, *args: str, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest", *args],
+        subprocess.run, [sys.executable, *python, "-m", "gateway.cli", "--config", str(config), "ingest", *args],
         input=raw, capture_output=True, timeout=60)
+
+
+def imported(result: subprocess.CompletedProcess) -> set[str]:
+    """The modules a process run with -X importtime imported."""
+    return {line.split("|")[-1].strip() for line in result.stderr.decode().splitlines() if "|" in line}
+
+
+async def raw_of(settings, subject: str) -> tuple[str, bytes]:
+    db = settings.open_database()
+    try:
+        async with db.transaction() as session:
+            source, digest = (await session.execute(select(Message.source, Message.raw_sha256)
+                                                    .where(Message.subject == subject))).one()
+            return source, await get_blob(session, digest)
+    finally:
+        await db.dispose()
 
 
 async def stored(settings) -> list[tuple[str, str, str]]:
@@ -75,6 +92,37 @@ async def test_ingest_hands_the_mail_to_a_running_serve(tmp_path):
         assert locked.returncode == 75 and "serve answered 451" in err and len(err.splitlines()) == 1
     finally:
         await running.shutdown()
-    alone = await pipe(config, make_mail(subject="No serve running").as_bytes(), "--sender", "c@example.org")
+    alone = await pipe(config, make_mail(subject="No serve running").as_bytes(), "--sender", "c@example.org",
+                       python=("-X", "importtime"))
     assert alone.returncode == 0, alone.stderr
+    assert "alembic" not in {name.split(".")[0] for name in imported(alone)}  # migrations are serve's business
     assert [(subject, source) for subject, source, _ in await stored(settings)][-1] == ("No serve running", "pipe")
+
+
+# What `gateway ingest` may import before serve has the mail: each of these costs every mail milliseconds.
+HEAVY = ("argparse", "asyncio", "pydantic", "sqlalchemy", "smtplib", "email", "ssl", "tomllib", "socket",
+         "dataclasses", "pathlib", "gateway.config", "gateway.cli_parser")
+
+
+async def test_large_mail_and_dot_lines_reach_serve_intact_and_nothing_heavy_is_imported(tmp_path):
+    config = write_config(tmp_path)
+    settings = load(config, {})
+    running = await start(settings)
+    try:
+        # As an MTA's pipe gives it: LF line ends, lines that are or start with dots, long lines, > 256 KB.
+        head = make_mail(subject="Large, with dots").as_bytes().split(b"\n\n")[0].replace(
+            b"quoted-printable", b"8bit").replace(b"7bit", b"8bit")
+        body = b"\n".join([b".", b"..", b". leading dot", b"x" * 5000, "\u00e4".encode() * 30, b"last"] * 60)
+        mail = head + b"\n\n" + body + b"\n" + b"y" * 100_000 + b"\n.\n"
+        assert len(mail) > 256 * 1024 and b"\r\n" not in mail
+        result = await pipe(config, mail, "--sender", "customer@example.org")
+        assert result.returncode == 0, result.stderr
+        assert await raw_of(settings, "Large, with dots") == ("smtp", mail.replace(b"\n", b"\r\n"))
+
+        result = await pipe(config, make_mail(subject="Watched imports").as_bytes(), "--sender",
+                            "customer@example.org", python=("-X", "importtime"))
+        assert result.returncode == 0, result.stderr
+        assert {name for name in imported(result) if name.split(".")[0] in HEAVY or name in HEAVY} == set()
+        assert (await raw_of(settings, "Watched imports"))[0] == "smtp"
+    finally:
+        await running.shutdown()
