@@ -10,7 +10,6 @@ from gateway.config import Settings
 from gateway.ingest import Ingestor
 from gateway.store import repo
 from gateway.store.db import Database
-from gateway.store.migrate import upgrade
 
 Args = argparse.Namespace
 
@@ -142,6 +141,7 @@ async def _import_history(kind: str, args: Args, settings: Settings) -> int:
     from pathlib import Path
 
     from gateway.inbound.history import OPENERS, import_mail
+    from gateway.store.migrate import upgrade
 
     source = OPENERS[kind](Path(args.path))
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -205,6 +205,8 @@ async def stats_run(args: Args, settings: Settings, environ) -> int:
 
 
 async def db_upgrade(args: Args, settings: Settings, environ) -> int:
+    from gateway.store.migrate import upgrade  # alembic: only for the commands that migrate
+
     db = open_db(settings)
     try:
         await upgrade(db)
