@@ -22,18 +22,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import free_port, wait_listening  # noqa: E402
 
-DO_NOTHING = """
-import asyncio, sys
-from aiosmtpd.smtp import SMTP
-class Handler:
-    async def handle_DATA(self, server, session, envelope):
-        return "250 OK"
+# Each reference server: its Handler, then this, listening on the port given as its first argument.
+LISTEN = """
 async def main():
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(Handler(), hostname="bench"), "127.0.0.1", int(sys.argv[1]))
     await asyncio.Event().wait()
 asyncio.run(main())
 """
+
+DO_NOTHING = """
+import asyncio, sys
+from aiosmtpd.smtp import SMTP
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+""" + LISTEN
 
 SPOOL_ONLY = """
 import asyncio, hashlib, sqlite3, sys
@@ -63,12 +67,7 @@ class Handler:
             flusher = asyncio.create_task(flush())
         await done
         return "250 OK"
-async def main():
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(Handler(), hostname="bench"), "127.0.0.1", int(sys.argv[1]))
-    await asyncio.Event().wait()
-asyncio.run(main())
-"""
+""" + LISTEN
 
 
 def smtp_source(port: int, mails: int, sessions: int, size: int = 2000) -> float:
