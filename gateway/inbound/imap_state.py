@@ -13,8 +13,7 @@ from gateway.config import MailboxConfig, Settings
 from gateway.inbound.imap_session import server_of
 from gateway.mail.compose import build_message, make_message_id
 from gateway.notify.render import Renderer
-from gateway.store.blobs import insert_ignoring_conflicts
-from gateway.store.db import Database
+from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import MailboxState, Outbox
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,7 @@ from gateway.config import Settings
 from gateway.mail.compose import build_message, make_message_id
 from gateway.notify.render import Renderer
 from gateway.schedule.businesstime import BusinessCalendar, parse_hhmm
-from gateway.store.blobs import insert_ignoring_conflicts
-from gateway.store.db import Database
+from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import Event, JobRun, Outbox, Ticket
 
 JOB = "digest"

@@ -14,8 +14,7 @@ from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.schedule.digest import run_digest
 from gateway.schedule.sla import Sweeper
-from gateway.store.blobs import insert_ignoring_conflicts
-from gateway.store.db import Database
+from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import JobRun
 
 log = logging.getLogger(__name__)

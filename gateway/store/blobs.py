@@ -7,11 +7,10 @@ import struct
 from typing import AsyncIterator
 
 from sqlalchemy import func, literal_column, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.store.db import insert_ignoring_conflicts, savepoint
 from gateway.store.models import Blob
 
 # A value handed to the driver whole is copied on its way: SQLite copies the bound value and then
@@ -23,13 +22,6 @@ PIECE = 1 << 20
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def insert_ignoring_conflicts(session: AsyncSession, model):
-    """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
-    dialect = session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(model).on_conflict_do_nothing()
 
 
 async def put_blob(session: AsyncSession, data: bytes, digest: str | None = None) -> str:
@@ -65,8 +57,9 @@ async def _driver(session: AsyncSession):
 
 
 async def _put_sqlite_piecewise(session: AsyncSession, data: bytes, digest: str) -> None:
-    insert = sqlite_insert(Blob).values(sha256=digest, size=len(data), data=func.zeroblob(len(data)))
-    rowid = await session.scalar(insert.on_conflict_do_nothing().returning(literal_column("rowid")))
+    zeros = func.zeroblob(len(data))
+    insert = insert_ignoring_conflicts(session, Blob).values(sha256=digest, size=len(data), data=zeros)
+    rowid = await session.scalar(insert.returning(literal_column("rowid")))
     if rowid is None:
         return  # stored before: same digest, same bytes
     driver = await _driver(session)
@@ -97,23 +90,19 @@ async def _put_pg_piecewise(session: AsyncSession, data: bytes, digest: str) -> 
         return  # stored before: same digest, same bytes
     # COPY has no ON CONFLICT: a writer storing the same bytes at the same moment makes it fail with a
     # unique violation, and then the savepoint takes our half back and theirs stands.
-    nested = await session.begin_nested()
-    driver = await _driver(session)  # after begin_nested: asking for the connection emits the SAVEPOINT
     try:
-        await driver.copy_to_table(Blob.__tablename__, source=_copy_rows(data, digest),
-                                   columns=["sha256", "size", "data"], format="binary")
+        async with savepoint(session):
+            driver = await _driver(session)  # inside the savepoint: asking for the connection emits it
+            try:
+                await driver.copy_to_table(Blob.__tablename__, source=_copy_rows(data, digest),
+                                           columns=["sha256", "size", "data"], format="binary")
+            except asyncpg.UniqueViolationError:
+                raise
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # As SQLAlchemy would raise it: gateway.store.db.is_transient reads the SQLSTATE (disk full, …).
+                raise DBAPIError.instance("COPY blobs FROM STDIN", None, exc, Exception) from exc
     except asyncpg.UniqueViolationError:
-        await nested.rollback()
         return
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        # As SQLAlchemy would raise it: gateway.store.db.is_transient reads the SQLSTATE (disk full, …).
-        error = DBAPIError.instance("COPY blobs FROM STDIN", None, exc, Exception)
-        try:
-            await nested.rollback()
-        except Exception:  # the connection is gone: the caller's transaction fails with the cause anyway
-            pass
-        raise error from exc
-    await nested.commit()
 
 
 async def _copy_rows(data: bytes, digest: str) -> AsyncIterator[bytes | memoryview]:

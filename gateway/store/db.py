@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -148,6 +150,13 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
                 raise
         raise
     await nested.commit()
+
+
+def insert_ignoring_conflicts(session: AsyncSession, model):
+    """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
+    dialect = session.bind.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model).on_conflict_do_nothing()
 
 
 def _schema_missing(exc: BaseException) -> bool:
