@@ -68,7 +68,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         log.info("stopping: finishing mail in flight")
     finally:
         await stop_listener(server, handler)
-        stop_scheduler(scheduler)
+        await stop_scheduler(scheduler)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await db.dispose()

@@ -1,6 +1,8 @@
 """APScheduler wiring for `gateway serve`, and `gateway jobs run` to do the same work once, now."""
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -75,7 +77,7 @@ async def claim_tick(db: Database, job: str, now: datetime, seconds: int) -> boo
         return True
 
 
-def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> AsyncIOScheduler:
+def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> GatewayScheduler:
     """Start the SLA sweep and digest jobs on the running loop (the outbox has its own sender task)."""
     notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
     sweeper = Sweeper(settings=settings, db=db, clock=clock, notifier=notifier)
@@ -99,19 +101,47 @@ def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> AsyncI
         except Exception:
             log.exception("digest failed")
 
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler = GatewayScheduler(timezone="UTC")
     # max_instances=1 + coalesce: a slow sweep is never run twice at once nor caught up in a burst.
     # The first run is at start: a digest or a breach missed while the gateway was down goes out now.
     first = datetime.now(timezone.utc)
-    scheduler.add_job(sla_job, "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1, coalesce=True,
+    scheduler.add_job(scheduler.tracked(sla_job), "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1, coalesce=True,
                       next_run_time=first)
-    scheduler.add_job(digest_job, "interval", seconds=DIGEST_CHECK_SECONDS, id="digest", max_instances=1,
+    scheduler.add_job(scheduler.tracked(digest_job), "interval", seconds=DIGEST_CHECK_SECONDS, id="digest", max_instances=1,
                       coalesce=True, next_run_time=first)
     scheduler.start()
     return scheduler
 
 
-def stop_scheduler(scheduler: AsyncIOScheduler | None) -> None:
-    """Stop without waiting for running jobs: each commits or rolls back its own transaction."""
-    if scheduler is not None and scheduler.running:
+class GatewayScheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler that knows which of its jobs are running, so they can end before the database closes."""
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.running_jobs: set[asyncio.Task] = set()
+
+    def tracked(self, job):
+        @functools.wraps(job)
+        async def run() -> None:
+            task = asyncio.current_task()
+            self.running_jobs.add(task)
+            try:
+                await job()
+            finally:
+                self.running_jobs.discard(task)
+        return run
+
+
+async def stop_scheduler(scheduler: GatewayScheduler | None, *, grace: float = 10.0) -> None:
+    """Stop the timers, then give running jobs `grace` seconds before cancelling them (a cancelled job's
+    transaction rolls back and its next tick does the work). serve closes the database next, and a
+    job must not be left running on a closed engine."""
+    if scheduler is None:
+        return
+    if scheduler.running:
         scheduler.shutdown(wait=False)
+    if scheduler.running_jobs:
+        _, late = await asyncio.wait(set(scheduler.running_jobs), timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

@@ -43,7 +43,7 @@ async def test_unknown_job_is_refused(settings_factory, db):
 async def test_scheduler_starts_and_stops(settings_factory, db):
     scheduler = start_scheduler(settings=settings_factory(), db=db, clock=FixedClock())
     assert {job.id for job in scheduler.get_jobs()} == {"sla", "digest"}
-    stop_scheduler(scheduler)
+    await stop_scheduler(scheduler)
     await asyncio.sleep(0.05)  # AsyncIOScheduler shuts down on its loop's next turn
     assert not scheduler.running
 
@@ -101,4 +101,25 @@ async def test_the_scheduler_sweeps_at_start_not_a_minute_later(settings_factory
         # 09:00 on a Monday: the 07:30 digest is due too, and goes out at start.
         assert sorted(await claimed()) == ["digest", "sla"]
     finally:
-        stop_scheduler(scheduler)
+        await stop_scheduler(scheduler)
+
+
+async def test_stopping_waits_for_a_running_job_then_cancels_it(settings_factory, db, monkeypatch):
+    from gateway.schedule.sla import Sweeper
+
+    started, finished = asyncio.Event(), []
+
+    async def stuck_sweep(self):
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            finished.append("sweep")
+
+    monkeypatch.setattr(Sweeper, "sweep", stuck_sweep)
+    scheduler = start_scheduler(settings=settings_factory(), db=db, clock=FixedClock())
+    await asyncio.wait_for(started.wait(), 10)
+    assert len(scheduler.running_jobs) == 1
+    await stop_scheduler(scheduler, grace=0.2)
+    # Ended before stop returned, so serve can close the database next without a job still using it.
+    assert finished == ["sweep"] and not scheduler.running_jobs
