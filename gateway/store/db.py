@@ -9,10 +9,12 @@ from typing import AsyncIterator
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.errors import TempFail
+from gateway.store import sqlite_driver
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):
@@ -46,7 +48,9 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None,
         path = url.split("///", 1)[-1]
         if path and ":memory:" not in path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        parsed = make_url(url)
+        connect_args, connect_kwargs = parsed.get_dialect()().create_connect_args(parsed)
+        engine = create_async_engine(url, echo=echo, async_creator=sqlite_driver.creator(connect_args, connect_kwargs))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -57,8 +61,6 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None,
 
 def describe(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL is reported by whoever tries to use it

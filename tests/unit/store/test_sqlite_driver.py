@@ -1,0 +1,92 @@
+"""The SQLite driver makes one trip to aiosqlite's thread per statement and behaves as aiosqlite's own."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.store.db import Database
+from gateway.store.models import Counter, Ticket
+from gateway.store.sqlite_driver import OneTripConnection
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+def ticket(n: int) -> dict:
+    return dict(subject=f"s{n}", requester=f"c{n}@example.org", requester_name="", category="misc", priority="low",
+                level=1, status="open", reply_token=f"k{n}", created_at=NOW, updated_at=NOW, last_activity_at=NOW)
+
+
+@pytest.fixture
+def trips(monkeypatch) -> list:
+    """Every hand-off to aiosqlite's thread, by the function sent."""
+    seen: list = []
+    original = OneTripConnection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(OneTripConnection, "_execute", counted)
+    return seen
+
+
+async def test_the_engine_uses_it(db):
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.driver_connection, OneTripConnection)
+
+
+async def test_a_query_is_one_trip(db, trips):
+    async with db.transaction() as session:
+        await session.execute(text("SELECT 0"))  # the transaction's BEGIN IMMEDIATE goes with the first statement
+        trips.clear()
+        assert (await session.execute(text("SELECT 1, 'a' UNION ALL SELECT 2, 'b'"))).all() == [(1, "a"), (2, "b")]
+        assert len(trips) == 1
+        trips.clear()
+        result = await session.execute(insert(Ticket).values(**ticket(1)))
+        assert result.inserted_primary_key[0] >= 1
+        assert len(trips) == 1
+
+
+async def test_rows_counts_and_ids_are_those_of_sqlite(db):
+    async with db.transaction() as session:
+        first = (await session.execute(insert(Ticket).values(**ticket(1)))).inserted_primary_key[0]
+        await session.execute(insert(Ticket), [ticket(2), ticket(3), ticket(4)])  # executemany
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 4
+        changed = await session.execute(update(Ticket).where(Ticket.id > first).values(status="resolved"))
+        assert changed.rowcount == 3
+        returned = await session.execute(
+            update(Ticket).where(Ticket.status == "resolved").values(level=4).returning(Ticket.id))
+        assert sorted(returned.scalars()) == [first + 1, first + 2, first + 3]
+        assert await session.scalar(select(Ticket.id).where(Ticket.status == "none")) is None
+
+
+async def test_a_streamed_result_reads_in_pieces(db):
+    async with db.transaction() as session:
+        await session.execute(insert(Ticket), [ticket(n) for n in range(25)])
+    async with db.engine.connect() as conn:
+        result = await conn.stream(select(Ticket.subject).order_by(Ticket.id))
+        pieces = [[row.subject for row in part] async for part in result.partitions(10)]
+    assert [len(part) for part in pieces] == [10, 10, 5]
+    assert pieces[0][0] == "s0" and pieces[-1][-1] == "s24"
+
+
+async def test_errors_are_sqlalchemys_and_leave_the_connection_usable(db):
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await session.execute(insert(Counter).values(name="x", value=1))
+            await session.execute(insert(Counter).values(name="x", value=1))
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Counter)) == 0
+
+
+async def test_an_in_memory_database_works(tmp_path):
+    database = Database("sqlite+aiosqlite:///:memory:")
+    try:
+        async with database.transaction() as session:
+            assert await session.scalar(text("SELECT 40 + 2")) == 42
+    finally:
+        await database.dispose()
