@@ -39,6 +39,12 @@ class OneTripCursor:
         self.lastrowid: int | None = None
         self._rows: collections.deque = collections.deque()
 
+    def __await__(self):  # SQLAlchemy 2.0 awaits connection.cursor(); 2.1 enters it as a context
+        return self._ready().__await__()
+
+    async def _ready(self) -> "OneTripCursor":
+        return self
+
     async def __aenter__(self) -> "OneTripCursor":
         return self
 
@@ -80,6 +86,7 @@ def creator(connect_args: tuple, connect_kwargs: dict) -> Callable[[], Any]:
     """An `async_creator` for create_async_engine: the arguments are the dialect's own for sqlite3.connect."""
     async def connect() -> OneTripConnection:
         connection = OneTripConnection(partial(sqlite3.connect, *connect_args, **connect_kwargs), 64)
-        connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: a forgotten one must not hang exit
+        # As SQLAlchemy does for aiosqlite: a connection left open must not hold the process at exit.
+        getattr(connection, "_thread", connection).daemon = True  # before 0.22 the connection is the thread
         return await connection
     return connect
