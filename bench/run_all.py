@@ -73,6 +73,9 @@ def smtp_section(table: Table, mails: int, pg_url: str | None) -> None:
         ours_pg = smtp_reference.gateway_rate(mails, 20, pg_url)
         table.add("SMTP: gateway serve, PostgreSQL, durable (goal >= 0.5)", ours_pg, "mails/s", aiosmtpd,
                   "do-nothing aiosmtpd")
+        two = smtp_reference.gateway_rate(mails, 20, pg_url, instances=2)
+        table.add("SMTP: two gateway serves, one PostgreSQL, 10 sessions each", two, "mails/s", ours_pg,
+                  "one serve, PostgreSQL")
 
 
 def latency_section(table: Table, seconds: float) -> None:

@@ -12,6 +12,7 @@ Needs smtp-source and smtp-sink (Debian package postfix). Prints mails/s.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import shutil
 import subprocess
 import sys
@@ -108,19 +109,39 @@ def smtp_sink_rate(mails: int, sessions: int) -> float:
     return measure_server(["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1000"], port, mails, sessions)
 
 
-def gateway_rate(mails: int, sessions: int, url: str | None = None) -> float:
-    """Durable ingest through `gateway serve`'s listener (every 250 committed), fed the same way."""
+def gateway_rate(mails: int, sessions: int, url: str | None = None, instances: int = 1) -> float:
+    """Durable ingest through `gateway serve`'s listener (every 250 committed), fed the same way.
+
+    instances > 1: that many serve processes on one PostgreSQL `url`, each on its own port and fed
+    its share of the mails and sessions at the same time; the figure is their sum.
+    """
     import tempfile
 
-    port = free_port()
+    if instances > 1 and not url:
+        raise ValueError("several instances share a PostgreSQL database: pass its url")
     with tempfile.TemporaryDirectory(prefix="gwsmtp") as workdir:
-        config = Path(workdir) / "config.toml"
-        config.write_text(f'[database]\nurl = "{url or f"sqlite+aiosqlite:///{workdir}/gw.db"}"\n'
-                          f'[smtp]\nport = {port}\n[outbound]\nmode = "maildir"\nmaildir = "{workdir}/out"\n'
-                          '[logging]\nlevel = "WARNING"\n')
-        command = [sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"]
-        return measure_server(command, port, mails, sessions)
-
+        ports = [free_port() for _ in range(instances)]
+        servers = []
+        try:
+            for n, port in enumerate(ports):
+                config = Path(workdir) / f"config{n}.toml"
+                config.write_text(f'[database]\nurl = "{url or f"sqlite+aiosqlite:///{workdir}/gw.db"}"\n'
+                                  f'[smtp]\nport = {port}\n[outbound]\nmode = "maildir"\n'
+                                  f'maildir = "{workdir}/out{n}"\n[logging]\nlevel = "WARNING"\n')
+                command = [sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"]
+                servers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                wait_listening(port, timeout=20)  # one at a time: the first one brings the schema up to date
+            if instances == 1:
+                return smtp_source(ports[0], mails, sessions)
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(instances) as pool:
+                list(pool.map(lambda port: smtp_source(port, mails // instances, sessions // instances), ports))
+            return mails // instances * instances / (time.perf_counter() - started)
+        finally:
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(30)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
