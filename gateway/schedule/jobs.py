@@ -105,10 +105,10 @@ def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> Gatewa
     # max_instances=1 + coalesce: a slow sweep is never run twice at once nor caught up in a burst.
     # The first run is at start: a digest or a breach missed while the gateway was down goes out now.
     first = datetime.now(timezone.utc)
-    scheduler.add_job(scheduler.tracked(sla_job), "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1, coalesce=True,
-                      next_run_time=first)
-    scheduler.add_job(scheduler.tracked(digest_job), "interval", seconds=DIGEST_CHECK_SECONDS, id="digest", max_instances=1,
+    scheduler.add_job(scheduler.tracked(sla_job), "interval", seconds=SWEEP_SECONDS, id="sla", max_instances=1,
                       coalesce=True, next_run_time=first)
+    scheduler.add_job(scheduler.tracked(digest_job), "interval", seconds=DIGEST_CHECK_SECONDS, id="digest",
+                      max_instances=1, coalesce=True, next_run_time=first)
     scheduler.start()
     return scheduler
 

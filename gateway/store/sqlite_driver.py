@@ -3,8 +3,9 @@
 SQLAlchemy's aiosqlite adapter makes a cursor, executes, fetches and closes it, each a separate
 hand-off to aiosqlite's thread and back through the event loop: about 0.15 ms apiece here, which
 made the hand-offs, not SQLite, most of ingest's database time. This connection runs all four in
-one hand-off and gives SQLAlchemy the rows already fetched. Our statements return few rows (no
-server-side cursors are used), so fetching them all at once costs nothing in memory.
+one hand-off and gives SQLAlchemy the rows already fetched. Our statements return few rows and
+nothing of ours streams a large result, so fetching them all at once costs nothing in memory (a
+streamed result still works: it is read from the rows fetched).
 """
 from __future__ import annotations
 

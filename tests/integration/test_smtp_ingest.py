@@ -203,7 +203,7 @@ async def test_database_unavailable_answers_451_and_writes_nothing(settings_fact
     path = tmp_path / "gateway.db"
     blocker = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
     try:
-        # Off the loop: the gateway's own start-up jobs may hold the write lock for a moment and need the loop to let go.
+        # Off the loop: the gateway's start-up jobs may hold the write lock a moment and need the loop to let go.
         await asyncio.to_thread(blocker.execute, "BEGIN EXCLUSIVE")
         code, text = await asend(running.port, make_mail(subject="During the outage"))
         assert code == 451, text
