@@ -64,9 +64,7 @@ async def _put_sqlite_piecewise(session: AsyncSession, data: bytes, digest: str)
         return  # stored before: same digest, same bytes
     driver = await _driver(session)
     try:
-        # The sqlite3 connection belongs to aiosqlite's worker thread, so the writing has to run there;
-        # aiosqlite has no public call for that (SQLAlchemy's adapter reaches in the same way).
-        await driver._execute(_write_sqlite_blob, driver._conn, rowid, data)
+        await driver.on_thread(_write_sqlite_blob, rowid, data)  # the sqlite3 connection is that thread's
     except sqlite3.Error as exc:  # e.g. a full disk: the same error SQLAlchemy would have raised
         raise DBAPIError.instance("blob write into blobs.data", None, exc, sqlite3.Error) from exc
 

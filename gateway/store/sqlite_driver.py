@@ -17,9 +17,9 @@ from typing import Any, Callable
 import aiosqlite
 
 
-def _run(conn: aiosqlite.Connection, method: str, sql: str, parameters: Any) -> tuple:
+def _run(conn: sqlite3.Connection, method: str, sql: str, parameters: Any) -> tuple:
     """On aiosqlite's thread: run the statement and take everything SQLAlchemy will ask of it."""
-    cursor = conn._conn.cursor()  # private: aiosqlite has no public way to run a function on its thread
+    cursor = conn.cursor()
     try:
         getattr(cursor, method)(sql, parameters)
         rows = cursor.fetchall() if cursor.description else []
@@ -59,8 +59,8 @@ class OneTripCursor:
         return await self._trip("executemany", sql, parameters)
 
     async def _trip(self, method: str, sql: str, parameters: Any) -> "OneTripCursor":
-        self.description, self.rowcount, self.lastrowid, rows = await self._conn._execute(
-            _run, self._conn, method, sql, parameters)
+        self.description, self.rowcount, self.lastrowid, rows = await self._conn.on_thread(
+            _run, method, sql, parameters)
         self._rows = collections.deque(rows)
         return self
 
@@ -81,6 +81,13 @@ class OneTripCursor:
 class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    async def on_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(sqlite3 connection, *args) on aiosqlite's thread, which owns that connection.
+
+        The one place that reaches into aiosqlite's private _execute/_conn: it has no public call for this.
+        """
+        return await self._execute(lambda: fn(self._conn, *args))
 
 
 def creator(connect_args: tuple, connect_kwargs: dict) -> Callable[[], Any]:
