@@ -1,11 +1,13 @@
 """Build outgoing mail as bytes-ready EmailMessage objects; pure, no I/O, header injection impossible."""
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
+from email.utils import format_datetime
 from email.message import EmailMessage
 from typing import Mapping, Sequence
 
@@ -36,6 +38,7 @@ def plus_address(address: str, token: str) -> str:
     return f"{local.partition('+')[0]}+{token}@{domain}"
 
 
+@functools.lru_cache(maxsize=1024)  # the same few addresses recur: our own, the level lists, regulars
 def mailbox(address: str, name: str = "") -> Address:
     """An Address for `address` with display name `name`; ValueError naming the address if unusable."""
     try:
@@ -78,10 +81,12 @@ def build_message(*, from_name: str, from_address: str, to: str, subject: str, t
     "hi\\r\\nBcc: evil@x" stays inside the Subject header. ValueError names a bad address.
     """
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = mailbox(from_address, from_name)
-    msg["To"] = mailbox(to)
+    # Headers go in as text, which the header registry parses once per distinct value (our From, a
+    # level's list, this second's Date); an Address or datetime object would be parsed every time.
+    msg["From"] = str(mailbox(from_address, from_name))
+    msg["To"] = str(mailbox(to))
     msg["Subject"] = one_line(subject)
-    msg["Date"] = date
+    msg["Date"] = format_datetime(date)
     own_id = _bare_id(message_id)
     if own_id is None:
         raise ValueError(f"message_id {message_id!r} is not of the form local@domain")
@@ -93,7 +98,7 @@ def build_message(*, from_name: str, from_address: str, to: str, subject: str, t
     if chain:
         msg["References"] = _IdListHeader("References", chain)
     if reply_to:
-        msg["Reply-To"] = mailbox(reply_to)
+        msg["Reply-To"] = str(mailbox(reply_to))
     msg["Auto-Submitted"] = one_line(auto_submitted)
     msg["X-Loop"] = one_line(loop_address)
     # Exchange/Outlook: no out-of-office, delivery or read receipts in answer to our notifications.
@@ -104,6 +109,11 @@ def build_message(*, from_name: str, from_address: str, to: str, subject: str, t
         msg[name] = one_line(value)
     msg.set_content(text)  # also sets MIME-Version, Content-Type and a safe transfer encoding
     if html is not None:
+        # Our own boundary: the generator's would compile a new regex per mail to check it is unused.
+        boundary = f"==gw.{uuid.uuid4().hex}"
+        while boundary in text or boundary in html:  # only if someone quoted a boundary they guessed
+            boundary = f"==gw.{uuid.uuid4().hex}"
+        msg.make_alternative(boundary=boundary)
         msg.add_alternative(html, subtype="html")
         for part in msg.iter_parts():
             del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only
