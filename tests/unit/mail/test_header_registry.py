@@ -23,3 +23,34 @@ def test_mapping_a_name_anew_takes_effect():
 def test_parsing_and_composing_policies_use_it():
     assert isinstance(_POLICY.header_factory, CachedHeaderRegistry)
     assert isinstance(POLICY.header_factory, CachedHeaderRegistry)
+
+
+def test_a_value_is_parsed_once_and_shared():
+    registry = CachedHeaderRegistry()
+    first = registry("Content-Type", 'text/plain; charset="utf-8"')
+    assert registry("Content-Type", 'text/plain; charset="utf-8"') is first
+    assert first.content_type == "text/plain" and first.params["charset"] == "utf-8"
+    assert registry("content-type", 'text/plain; charset="utf-8"').name == "content-type"  # the name as given
+
+
+def test_long_values_and_objects_are_parsed_each_time():
+    registry = CachedHeaderRegistry()
+    long_subject = "x" * 2000
+    assert registry("Subject", long_subject) is not registry("Subject", long_subject)
+    assert registry("Subject", long_subject) == long_subject
+
+
+def test_mapping_a_name_anew_drops_what_was_parsed():
+    registry = CachedHeaderRegistry()
+    before = registry("X-Special", "a, b")
+    registry.map_to_type("x-special", UnstructuredHeader)
+    assert registry("X-Special", "a, b") is not before
+
+
+def test_a_header_folds_once_per_policy():
+    registry = CachedHeaderRegistry()
+    header = registry("Subject", "Ünïcode " * 20)
+    folded = header.fold(policy=POLICY)
+    assert header.fold(policy=POLICY) is folded
+    assert folded.startswith("Subject: =?utf-8?") and folded.endswith("\r\n")
+    assert header.fold(policy=_POLICY).endswith("\n") and not header.fold(policy=_POLICY).endswith("\r\n")

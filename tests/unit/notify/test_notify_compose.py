@@ -105,6 +105,19 @@ def test_html_alternative_and_non_ascii_stay_7bit():
     assert mail["From"].addresses[0].display_name == "Hélp Désk"
 
 
+def test_each_alternative_mail_has_a_boundary_of_its_own_that_its_text_does_not_contain():
+    first, second = (parse(compose(text="--==gw.\n", html="<p>--==gw.</p>")) for _ in range(2))
+    boundaries = {mail.get_boundary() for mail in (first, second)}
+    assert len(boundaries) == 2 and all(b.startswith("==gw.") for b in boundaries)
+    assert [p.get_content().rstrip() for p in first.iter_parts()] == ["--==gw.", "<p>--==gw.</p>"]
+
+
+@pytest.mark.parametrize("name", ['Help "Desk", Inc.', "O'Brien; Support", "Desk (1st line) <team>"])
+def test_display_names_with_specials_survive_the_text_round_trip(name):
+    sender = parse(compose(from_name=name))["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == (name, "ihelp@example.com")
+
+
 def test_extra_headers_are_added_and_checked():
     assert parse(compose(extra={"X-Gateway-Ticket": "HD-1\r\nBcc: x@y"}))["X-Gateway-Ticket"] == "HD-1 Bcc: x@y"
     with pytest.raises(ValueError, match="header field name"):
