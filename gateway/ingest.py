@@ -8,7 +8,6 @@ so an acknowledgement (SMTP 250, pipe exit 0, IMAP move) still means "committed"
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -134,7 +133,6 @@ class Ingestor:
         """Outcomes in order; None only with retry_alone=False, for a mail that lost a unique-key race."""
         outcomes: list[Outcome | None] = [None] * len(jobs)
         alone: list[int] = []  # lost a unique-key race to another writer: run again on its own
-        counts: collections.Counter[str] = collections.Counter()
         async with self.db.transaction() as session:
             now = self.clock.now()
             for index, job in enumerate(jobs):
@@ -142,12 +140,12 @@ class Ingestor:
                 if job.mail is not None:
                     try:
                         async with savepoint(session):
-                            outcomes[index] = await self._run(session, job, now, counts)
+                            outcomes[index] = await self._run(session, job, now)
                     except Duplicate as exc:
-                        counts["duplicates"] += 1
+                        bump(session, "duplicates")
                         outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
                     except Discard as exc:
-                        counts["discarded"] += 1
+                        bump(session, "discarded")
                         outcomes[index] = Outcome(status="discarded", reason=exc.reason)
                     except Quarantine as exc:
                         reason = exc.reason
@@ -164,11 +162,9 @@ class Ingestor:
                 if reason:
                     try:
                         async with savepoint(session):
-                            outcomes[index] = await self._hold(session, job, reason, counts)
+                            outcomes[index] = await self._hold(session, job, reason)
                     except IntegrityError:
                         alone.append(index)
-            for name, by in sorted(counts.items()):
-                await bump(session, name, by)
         for index in alone if retry_alone else ():
             outcomes[index] = await self._store_alone(jobs[index])
         return outcomes
@@ -181,7 +177,7 @@ class Ingestor:
                 return outcome
         raise TempFail("conflicting concurrent writes; try again")
 
-    async def _run(self, session: AsyncSession, job: _Job, now, counts: collections.Counter) -> Outcome:
+    async def _run(self, session: AsyncSession, job: _Job, now) -> Outcome:
         item = job.incoming
         history = item.source == HISTORY_SOURCE
         ctx = MailContext(raw=item.raw, sha256=job.digest, source=item.source, envelope_from=item.envelope_from,
@@ -193,8 +189,8 @@ class Ingestor:
             await current.run(ctx)
         await session.flush()  # inside the savepoint, so a constraint this mail breaks fails this mail only
         if ctx.auto_reason:
-            counts["loop_guarded"] += 1
-            counts[f"loop_guarded_by_kind:{kind_of(ctx.auto_reason)}"] += 1
+            bump(session, "loop_guarded")
+            bump(session, f"loop_guarded_by_kind:{kind_of(ctx.auto_reason)}")
         ticket_id = ctx.ticket.id if ctx.ticket else None
         return Outcome(status="stored", ticket_id=ticket_id, ticket_ref=self.ref(ticket_id) if ticket_id else None,
                        new_ticket=ctx.new_ticket, reason=ctx.thread_reason)
@@ -202,14 +198,11 @@ class Ingestor:
     async def quarantine(self, raw: bytes, *, reason: str, source: str, digest: str | None = None) -> Outcome:
         """Keep `raw` whole with its reason; the same bytes quarantined twice are held once."""
         job = _Job(Incoming(raw, source), digest or sha256_hex(raw), None, reason)
-        counts: collections.Counter[str] = collections.Counter()
         async with self.db.transaction() as session:
-            outcome = await self._hold(session, job, reason, counts)
-            for name, by in counts.items():
-                await bump(session, name, by)
+            outcome = await self._hold(session, job, reason)
         return outcome
 
-    async def _hold(self, session: AsyncSession, job: _Job, reason: str, counts: collections.Counter) -> Outcome:
+    async def _hold(self, session: AsyncSession, job: _Job, reason: str) -> Outcome:
         await put_blob(session, job.incoming.raw, job.digest)
         held = await session.scalar(select(QuarantineEntry).where(QuarantineEntry.raw_sha256 == job.digest))
         newly_held = held is None or held.status == "released"  # not a second delivery of bytes held
@@ -220,7 +213,7 @@ class Ingestor:
             held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
         await session.flush()  # inside the caller's savepoint: a conflict fails this mail only
         if newly_held:
-            counts[f"quarantined_by_reason:{kind_of(reason)}"] += 1
+            bump(session, f"quarantined_by_reason:{kind_of(reason)}")
         log.warning("quarantined %s mail %s: %s", job.incoming.source, job.digest[:12], reason)
         return Outcome(status="quarantined", reason=reason)
 

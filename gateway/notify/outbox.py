@@ -91,8 +91,8 @@ class Notifier:
                 continue
             level = logging.WARNING if reason.startswith("invalid") else logging.INFO
             log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, template, address, reason)
-            await bump(session, "held_back")
-            await bump(session, f"held_back_by_reason:{kind_of(reason)}")
+            bump(session, "held_back")
+            bump(session, f"held_back_by_reason:{kind_of(reason)}")
         recipients = allowed
         if not recipients:
             return []

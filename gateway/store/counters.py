@@ -1,6 +1,7 @@
 """Named counters for `gateway stats`: what happened to mail that leaves no row of its own."""
 from __future__ import annotations
 
+import collections
 import re
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,13 +13,30 @@ from gateway.store.models import Counter
 # Groups shown as {kind: count} by `gateway stats --json`; a counter "group:kind" belongs to one.
 GROUPS = ("loop_guarded_by_kind", "bounces_by_kind", "quarantined_by_reason", "held_back_by_reason")
 
+PENDING = "pending_counters"  # session.info key: what this transaction added, not yet written
 
-async def bump(session: AsyncSession, name: str, by: int = 1) -> None:
-    """Add `by` to counter `name`, creating it; one upsert, safe against concurrent bumps."""
+
+def bump(session: AsyncSession, name: str, by: int = 1) -> None:
+    """Add `by` to counter `name` as part of the session's transaction.
+
+    Nothing is written here: Database.transaction writes every counter the transaction bumped in
+    one statement just before it commits, and a savepoint that rolls back takes its bumps with it.
+    """
+    session.info.setdefault(PENDING, collections.Counter())[name[:128]] += by
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """One upsert for all of the transaction's bumps, safe against concurrent writers."""
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Counter).values(name=name[:128], value=by)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[Counter.name], set_={"value": Counter.value + statement.excluded.value}))
+    statement = insert(Counter.__table__)
+    # In name order, so that two instances bumping the same counters lock their rows in one order.
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[Counter.name],
+                                        set_={"value": Counter.value + statement.excluded.value}),
+        [{"name": name, "value": by} for name, by in sorted(pending.items())])
 
 
 def kind_of(reason: str) -> str:

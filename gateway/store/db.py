@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from pathlib import Path
 from typing import AsyncIterator
@@ -14,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.errors import TempFail
+from gateway.store import counters
 from gateway.store import sqlite_driver
 
 
@@ -90,6 +92,7 @@ class Database:
                 async with self.sessions() as session:
                     async with session.begin():
                         yield session
+                        await counters.write_pending(session)
         except Exception as exc:
             if _schema_missing(exc):
                 raise TempFail(f"database {describe(self.url)} lacks the gateway's tables or has an older schema "
@@ -140,9 +143,11 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     ROLLBACK TO SAVEPOINT then fails with "no such savepoint" and that error would replace the cause.
     """
     nested = await session.begin_nested()
+    counted = dict(session.info.get(counters.PENDING, {}))
     try:
         yield
     except BaseException as exc:
+        session.info[counters.PENDING] = collections.Counter(counted)  # what the savepoint undid is uncounted
         if nested.is_active:
             try:
                 await nested.rollback()

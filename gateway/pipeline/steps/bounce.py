@@ -34,17 +34,17 @@ class Bounce:
         report = parse_bounce(ctx.mail.message)
         if report is None:
             if ctx.auto_reason.split(":", 1)[0] in _BOUNCE_KINDS:
-                await bump(ctx.session, "bounces_by_kind:unreadable")
+                bump(ctx.session, "bounces_by_kind:unreadable")
             return
         ctx.bounce = report
-        await bump(ctx.session, f"bounces_by_kind:{bounce_kind(report)}")
+        bump(ctx.session, f"bounces_by_kind:{bounce_kind(report)}")
         original = normalise_message_id(report.original_message_id)
         ticket_id = original and await ctx.session.scalar(
             select(Message.ticket_id).where(Message.message_id == original, Message.direction == "out").limit(1))
         if not ticket_id:
             # Not about a mail of ours (backscatter, or a report we cannot tie to one): kept, threaded as
             # any mail, and nobody's address is suppressed on its word.
-            await bump(ctx.session, "bounces_unmatched")
+            bump(ctx.session, "bounces_unmatched")
             return
         ctx.ticket = await ctx.session.get(Ticket, ticket_id)
         ctx.thread_reason = f"bounce of our mail <{original}>"
