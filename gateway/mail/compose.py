@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
-from email.utils import format_datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Mapping, Sequence
 
 from gateway.mail.header_registry import CachedHeaderRegistry
