@@ -25,6 +25,15 @@ def bump(session: AsyncSession, name: str, by: int = 1) -> None:
     session.info.setdefault(PENDING, collections.Counter())[name[:128]] += by
 
 
+def pending(session: AsyncSession) -> dict[str, int]:
+    """A copy of what the transaction has bumped so far, for `restore` when a savepoint rolls back."""
+    return dict(session.info.get(PENDING, {}))
+
+
+def restore(session: AsyncSession, saved: dict[str, int]) -> None:
+    session.info[PENDING] = collections.Counter(saved)
+
+
 async def write_pending(session: AsyncSession) -> None:
     """One upsert for all of the transaction's bumps, safe against concurrent writers."""
     pending = session.info.pop(PENDING, None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 from pathlib import Path
 from typing import AsyncIterator
@@ -143,11 +142,11 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     ROLLBACK TO SAVEPOINT then fails with "no such savepoint" and that error would replace the cause.
     """
     nested = await session.begin_nested()
-    counted = dict(session.info.get(counters.PENDING, {}))
+    counted = counters.pending(session)
     try:
         yield
     except BaseException as exc:
-        session.info[counters.PENDING] = collections.Counter(counted)  # what the savepoint undid is uncounted
+        counters.restore(session, counted)  # what the savepoint undid is uncounted
         if nested.is_active:
             try:
                 await nested.rollback()
