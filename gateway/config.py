@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
+import tomli
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
@@ -365,8 +365,8 @@ class Settings(Section):
 def parse_env_value(text: str) -> Any:
     """A value that parses as TOML (number, boolean, array, inline table) is that; else a string."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        return tomli.loads(f"v = {text}")["v"]
+    except tomli.TOMLDecodeError:
         return text
 
 
@@ -421,8 +421,8 @@ def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, l
     """Load and validate; return the settings (or None) and every problem as one line."""
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomli.loads(path.read_text(encoding="utf-8"))
+        except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
             return None, [f"{path}: not valid TOML ({exc}); fix the file"]
         except OSError as exc:
             return None, [f"{path}: cannot be read ({exc.strerror}); check the path and its permissions"]

@@ -1,4 +1,4 @@
-"""config_smtp: the [smtp] table as tomllib reads it, with the environment overlay gateway.config applies."""
+"""config_smtp: the [smtp] table as tomli reads it, with the environment overlay gateway.config applies."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,10 +35,10 @@ def test_an_overlay_it_does_not_follow_gives_none(tmp_path, environ):
 def test_files_it_cannot_use(tmp_path):
     (tmp_path / "bad.toml").write_text("[smtp\n")
     (tmp_path / "binary.toml").write_bytes(b"\xff\xfe[smtp]\n")
-    (tmp_path / "tomllib.toml").write_text('[smtp]\nport = 0x9DE\n')
+    (tmp_path / "hex.toml").write_text('[smtp]\nport = 0x9DE\n')
     assert smtp_settings(str(tmp_path / "bad.toml"), {}) is None
     assert smtp_settings(str(tmp_path / "binary.toml"), {}) is None
     assert smtp_settings(str(tmp_path / "missing.toml"), {}) is None
     assert smtp_settings(str(tmp_path), {}) is None  # a folder
-    assert smtp_settings(str(tmp_path / "tomllib.toml"), {}) == {"port": 2526}
+    assert smtp_settings(str(tmp_path / "hex.toml"), {}) == {"port": 2526}
 
