@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from gateway.inbound.config_smtp import smtp_settings
-from gateway.inbound.handoff_smtp import Session, crlf, wire_body
+from gateway.inbound.handoff_smtp import HANDOFF_HELO, Session, crlf, wire_body
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024 + 512 * 1024  # smtp.max_message_bytes' default
 TIMEOUT = 60.0
 EX_UNAVAILABLE, EX_TEMPFAIL = 69, 75
-HELO_NAME = "localhost"  # a fixed name: looking ours up (smtplib's getfqdn) can stall on DNS
 
 # address: our first help-desk address, the recipient when the MTA named none.
 Listener = collections.namedtuple("Listener", "host port address max_bytes")
@@ -83,7 +82,7 @@ def _transaction(session: Session, reverse_path: str, forward_paths: list[str], 
     code, _ = session.reply()
     if code != 220:
         return None  # e.g. 421 while serve shuts down: store it here
-    code, text = session.command(f"EHLO {HELO_NAME}")
+    code, text = session.command(f"EHLO {HANDOFF_HELO}")
     if code != 250:
         return None
     # With SIZE, serve refuses a mail that is too large before we send it.

@@ -10,6 +10,9 @@ from __future__ import annotations
 import _socket
 
 MAX_REPLY = 64 * 1024  # a reply line longer than this is not our listener talking
+# The EHLO name of `gateway ingest` handing a mail to serve: a fixed name, as looking ours up (smtplib's
+# getfqdn) can stall on DNS. From loopback, serve records such mail with source "pipe", not "smtp".
+HANDOFF_HELO = "pipe.gateway.localhost"
 
 
 class Session:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import logging
 import ssl
 from typing import Awaitable, Callable
@@ -11,6 +12,7 @@ from aiosmtpd.smtp import MISSING, SMTP
 
 from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
+from gateway.inbound.handoff_smtp import HANDOFF_HELO
 from gateway.mail.tokens import split_plus
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ class GatewayHandler:
         self.in_flight += 1
         self.idle.clear()
         try:
-            outcome = await self.ingest(envelope.original_content or envelope.content, source="smtp",
+            outcome = await self.ingest(envelope.original_content or envelope.content, source=source_of(session),
                                         envelope_from=envelope.mail_from, recipients=tuple(envelope.rcpt_tos))
         except TempFail as exc:
             log.warning("SMTP mail from %s not stored, answered 451: %s", envelope.mail_from, exc)
@@ -59,6 +61,22 @@ class GatewayHandler:
                 self.idle.set()
         detail = f" {outcome.ticket_ref}" if outcome.ticket_ref else ""
         return f"250 2.0.0 OK {outcome.status}{detail}"
+
+
+def source_of(session) -> str:
+    """"pipe" for a mail `gateway ingest` handed over on this machine, else "smtp".
+
+    Only a label, for the operator: a local process could claim the hand-off's EHLO name, but it
+    could as well run `gateway ingest` itself. From any other host the name counts for nothing.
+    """
+    if (session.host_name or "").lower() != HANDOFF_HELO or not session.peer:
+        return "smtp"
+    try:
+        address = ipaddress.ip_address(session.peer[0].split("%")[0])
+    except ValueError:
+        return "smtp"
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack listener
+    return "pipe" if (mapped or address).is_loopback else "smtp"
 
 
 TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"

@@ -52,11 +52,11 @@ def make_mail(*, sender="customer@example.org", to="ihelp@example.com", subject=
 
 
 def smtp_send(port: int, mail: EmailMessage | bytes, *, sender: str | None = None,
-              recipients: list[str] | None = None) -> tuple[int, bytes]:
-    """Send with a real smtplib client; return the DATA reply (code, text)."""
+              recipients: list[str] | None = None, helo: str | None = None) -> tuple[int, bytes]:
+    """Send with a real smtplib client (EHLO `helo`, default this host's name); return the DATA reply (code, text)."""
     # As on the wire: smtplib sends bytes as they are, and aiosmtpd reads DATA by CRLF-ended lines.
     raw = mail if isinstance(mail, bytes) else mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+    with smtplib.SMTP("127.0.0.1", port, local_hostname=helo, timeout=30) as client:
         client.ehlo()
         code, text = client.mail(sender if sender is not None else "customer@example.org")
         assert code == 250, text

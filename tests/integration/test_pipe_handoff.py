@@ -77,8 +77,12 @@ async def test_ingest_hands_the_mail_to_a_running_serve(tmp_path):
         assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
         rows = await stored(settings)
         assert [(subject, source) for subject, source, _ in rows] == [
-            ("Handed over", "smtp"), ("For an alias serve does not list", "pipe"), ("Sender unknown", "pipe"),
+            ("Handed over", "pipe"), ("For an alias serve does not list", "pipe"), ("Sender unknown", "pipe"),
             ("Umlaut sender", "pipe")]
+        # Which went through serve: SMTP carries CRLF line ends; a pipe process storing itself keeps the LF.
+        assert b"\r\n" in (await raw_of(settings, "Handed over"))[1]
+        for subject in ("For an alias serve does not list", "Sender unknown", "Umlaut sender"):
+            assert b"\r\n" not in (await raw_of(settings, subject))[1], subject
         assert rows[0][2].splitlines() == ["Line one", ".hidden dot line", "Last line"]
 
         blocker = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)
@@ -119,12 +123,12 @@ async def test_large_mail_and_dot_lines_reach_serve_intact_and_nothing_heavy_is_
         assert len(mail) > 256 * 1024 and b"\r\n" not in mail
         result = await pipe(config, mail, "--sender", "customer@example.org")
         assert result.returncode == 0, result.stderr
-        assert await raw_of(settings, "Large, with dots") == ("smtp", mail.replace(b"\n", b"\r\n"))
+        assert await raw_of(settings, "Large, with dots") == ("pipe", mail.replace(b"\n", b"\r\n"))
 
         result = await pipe(config, make_mail(subject="Watched imports").as_bytes(), "--sender",
                             "customer@example.org", python=("-X", "importtime"))
         assert result.returncode == 0, result.stderr
         assert {name for name in imported(result) if name.split(".")[0] in HEAVY or name in HEAVY} == set()
-        assert (await raw_of(settings, "Watched imports"))[0] == "smtp"
+        assert (await raw_of(settings, "Watched imports"))[0] == "pipe"
     finally:
         await running.shutdown()

@@ -281,3 +281,18 @@ async def test_starttls_is_offered_with_a_certificate(settings_factory, relay, t
         assert (await stats(running))["messages_in"] == 1
     finally:
         await running.shutdown()
+
+
+async def test_mail_is_labelled_smtp_unless_it_is_the_pipe_handing_over(gw):
+    from gateway.inbound.handoff_smtp import HANDOFF_HELO
+
+    assert (await asend(gw.port, make_mail(subject="Any client"), helo="client.example.org"))[0] == 250
+    assert (await asend(gw.port, make_mail(subject="Handed over"), helo=HANDOFF_HELO))[0] == 250
+    db = gw.database()
+    try:
+        async with db.transaction() as session:
+            rows = (await session.execute(select(Message.subject, Message.source)
+                                          .where(Message.direction == "in").order_by(Message.id))).all()
+    finally:
+        await db.dispose()
+    assert [tuple(row) for row in rows] == [("Any client", "smtp"), ("Handed over", "pipe")]

@@ -6,6 +6,7 @@ import socket
 import pytest
 
 from gateway.inbound.handoff import EX_TEMPFAIL, EX_UNAVAILABLE, Handed, Listener, hand_off, listener, smtp_path
+from gateway.inbound.handoff_smtp import HANDOFF_HELO
 from tests.unit.inbound.smtp_script import HANG_UP, ScriptedSMTP
 
 MAIL = b"From: c@example.org\nSubject: hi\n\n.leading dot\n..two dots\n.\nlast line\n"
@@ -25,7 +26,7 @@ def to(server: ScriptedSMTP) -> Listener:
 def test_a_250_is_exit_0_and_the_mail_goes_as_smtp_carries_it(script):
     assert hand_off(MAIL, to=to(script), sender="c@example.org", recipients=[]) == Handed(0)
     crlf = MAIL.replace(b"\n", b"\r\n")
-    assert script.commands == ["EHLO localhost", f"MAIL FROM:<c@example.org> SIZE={len(crlf)}",
+    assert script.commands == [f"EHLO {HANDOFF_HELO}", f"MAIL FROM:<c@example.org> SIZE={len(crlf)}",
                                "RCPT TO:<ihelp@example.com>", "DATA", "QUIT"]
     # Lines end in CRLF; a dot that starts a line is doubled; CRLF.CRLF ends the mail.
     assert script.mails == [b"From: c@example.org\r\nSubject: hi\r\n\r\n..leading dot\r\n...two dots\r\n..\r\n"
