@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import faults, import_history, latency, memory, pipe, smtp_reference  # noqa: E402
+from bench import faults, import_history, latency, memory, outbox, pipe, smtp_reference  # noqa: E402
 from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
 
 ROUNDUP_MBOX, ROUNDUP_PIPE, DJANGO_HELPDESK_DIR = 50.0, 5.0, 45.0  # mails/s, quoted in the issue
@@ -111,6 +111,13 @@ def import_section(table: Table, sizes: list[int], pg_url: str | None) -> None:
         table.note(f"import mbox, {backend}, {mails} mails: peak memory of the process", f"{peak:,.0f} MB")
 
 
+def outbox_section(table: Table, rows: int, pg_url: str | None) -> None:
+    results = quietly(outbox.main, ["--rows", str(rows), "--backend", "both" if pg_url else "sqlite",
+                                    "--pg-url", pg_url or DEFAULT_PG])
+    for backend, rate in results:
+        table.add(f"outbox sender, {backend}, {rows} rows, null transport", rate, "rows/s")
+
+
 def faults_section(table: Table, mails: int, outage: float) -> None:
     for result in quietly(faults.main, ["--mails", str(mails), "--outage-seconds", str(outage)]):
         table.note(f"faults: {result.scenario}",
@@ -135,6 +142,7 @@ def main() -> None:
     latency_section(table, 3 if args.quick else 10)
     memory_section(table)
     pipe_section(table, 50 if args.quick else 200)
+    outbox_section(table, 500 if args.quick else 2000, pg_url)
     faults_section(table, 300, 5 if args.quick else 30)
     import_section(table, [500, 2000] if args.quick else [2000, 10000], pg_url)
     table.print()

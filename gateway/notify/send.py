@@ -248,9 +248,11 @@ class OutboxSender:
                 continue
             results.append((row, *self._result(row, await self._send(row))))
         async with self.db.transaction() as session:
-            for row, values, _ in results:
-                await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values)
-                                      .execution_options(synchronize_session=False))
+            if results:
+                # ORM bulk UPDATE by primary key: one executemany per run of rows with the same columns
+                # (sent, retried, failed), so sorted by outcome; not one statement per row.
+                ordered = sorted(results, key=lambda result: result[2])
+                await session.execute(update(Outbox), [{"id": row.id, **values} for row, values, _ in ordered])
             if released:
                 await session.execute(update(Outbox).where(Outbox.id.in_(released))
                                       .values(status="pending", lease_until=None)

@@ -221,6 +221,46 @@ async def test_permanent_failure_is_final_at_once(db, notifier, sender, transpor
     assert ok.status == "sent"
 
 
+async def test_a_chunk_of_mixed_results_is_recorded_row_by_row_in_one_statement_per_result(
+        any_db, settings, clock):
+    """sent, retried and failed rows of one chunk each get their own columns; the sender records
+    them with one UPDATE per kind of result, not one per row (each statement is a round trip)."""
+    from sqlalchemy import event
+
+    transport = FakeTransport()
+    notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
+    sender = OutboxSender(settings=settings, db=any_db, clock=clock, transport=transport, rng=random.Random(7))
+    ticket = await add_ticket(any_db, clock)
+    recipients = ["ok1@staff.example", "later@staff.example", "gone@staff.example", "ok2@staff.example"]
+    await enqueue(any_db, notifier, ticket, recipients)
+    transport.fail["later@staff.example"] = TransientSendError("relay busy")
+    transport.fail["gone@staff.example"] = PermanentSendError("550 no such user")
+    updates = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            updates.append(statement)
+
+    event.listen(any_db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await sender.drain_once() == DrainResult(sent=2, retried=1, failed=1)
+    finally:
+        event.remove(any_db.engine.sync_engine, "before_cursor_execute", count)
+    assert len(updates) == 1 + 3  # the claim, then one per kind of result
+    by_recipient = {row.recipient: row for row in await rows(any_db)}
+    for address in ("ok1@staff.example", "ok2@staff.example"):
+        row = by_recipient[address]
+        assert (row.status, row.attempts, row.last_error, utc(row.sent_at), row.lease_until) == (
+            "sent", 0, None, clock.now(), None)
+    later = by_recipient["later@staff.example"]
+    assert (later.status, later.attempts, later.last_error, later.sent_at, later.lease_until) == (
+        "pending", 1, "relay busy", None, None)
+    assert utc(later.next_attempt_at) > clock.now()
+    gone = by_recipient["gone@staff.example"]
+    assert (gone.status, gone.attempts, gone.last_error, gone.sent_at, gone.lease_until) == (
+        "failed", 1, "550 no such user", None, None)
+
+
 async def test_a_transport_bug_is_retried_not_fatal(db, notifier, sender, transport, clock):
     ticket = await add_ticket(db, clock)
     await enqueue(db, notifier, ticket, ["a@staff.example"])
