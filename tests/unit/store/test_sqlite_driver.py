@@ -1,6 +1,10 @@
-"""The SQLite driver makes one trip to aiosqlite's thread per statement and behaves as aiosqlite's own."""
+"""The SQLite driver: statements inside our transactions run on the loop's thread, what may wait for
+another process on aiosqlite's; results as aiosqlite's own."""
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -39,16 +43,76 @@ async def test_the_engine_uses_it(db):
         assert isinstance(raw.driver_connection, OneTripConnection)
 
 
-async def test_a_query_is_one_trip(db, trips):
+async def test_inside_a_transaction_statements_make_no_trip_and_begin_and_commit_do(db, trips):
     async with db.transaction() as session:
         await session.execute(text("SELECT 0"))  # the transaction's BEGIN IMMEDIATE goes with the first statement
+        assert len(trips) == 1
         trips.clear()
         assert (await session.execute(text("SELECT 1, 'a' UNION ALL SELECT 2, 'b'"))).all() == [(1, "a"), (2, "b")]
-        assert len(trips) == 1
-        trips.clear()
         result = await session.execute(insert(Ticket).values(**ticket(1)))
         assert result.inserted_primary_key[0] >= 1
-        assert len(trips) == 1
+        assert trips == []
+    assert len(trips) == 1  # the COMMIT
+
+
+async def test_only_what_may_wait_or_touch_the_disk_runs_off_the_loops_thread(db):
+    """BEGIN (it waits for the write lock) and COMMIT (fsync) on aiosqlite's thread; the rest here."""
+    async with db.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        traced: list[tuple[str, bool]] = []
+        loop_thread = threading.get_ident()
+        await raw.on_thread(lambda sqlite, *_: sqlite.set_trace_callback(
+            lambda sql: traced.append((sql.split()[0].upper(), threading.get_ident() == loop_thread))))
+    async with db.transaction() as session:
+        await session.execute(insert(Ticket).values(**ticket(1)))
+        await session.execute(select(Ticket.id))
+    assert traced == [("BEGIN", False), ("INSERT", True), ("SELECT", True), ("COMMIT", False)]
+
+
+async def test_a_statement_waits_for_a_call_still_running_on_the_thread(db):
+    """A task cancelled while its call runs on aiosqlite's thread leaves that call running: the next
+    statement queues behind it there instead of using the connection from two threads at once."""
+    import time
+
+    order: list[str] = []
+    async with db.transaction() as session:
+        await session.execute(select(Ticket.id))
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        await raw.on_thread(lambda sqlite: sqlite.set_trace_callback(lambda sql: order.append(sql.split()[0])))
+
+        def slow(sqlite):
+            time.sleep(0.3)
+            order.append("slow call done")
+
+        left = asyncio.create_task(raw.on_thread(slow))
+        await asyncio.sleep(0.05)
+        left.cancel()
+        assert not raw.free_here()
+        await session.execute(select(Ticket.id))
+        assert raw.free_here()
+    assert order[:2] == ["slow call done", "SELECT"]
+
+
+async def test_the_loop_runs_on_while_another_process_holds_the_write_lock(db, tmp_path):
+    other = sqlite3.connect(tmp_path / "gateway.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as another gateway process in the middle of its transaction
+    try:
+        async def write():
+            async with db.transaction() as session:
+                await session.execute(insert(Ticket).values(**ticket(1)))
+
+        writer = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not writer.done()  # waiting for the lock, off the loop's thread
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await asyncio.wait_for(writer, 10)
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
 async def test_rows_counts_and_ids_are_those_of_sqlite(db):
