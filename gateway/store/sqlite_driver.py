@@ -16,16 +16,22 @@ the loop never sits out a lock or a disk.
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import time
 from functools import partial
 from typing import Any, Callable
 
 import aiosqlite
 
+# A long transaction (an SLA sweep over thousands of tickets, a group of 64 mails) would otherwise keep
+# the loop to itself until its COMMIT: after this long without a pause, a statement lets others run first.
+TURN_SECONDS = 0.005
+
 
 def _run(conn: sqlite3.Connection, method: str, sql: str, parameters: Any) -> tuple:
-    """On aiosqlite's thread: run the statement and take everything SQLAlchemy will ask of it."""
+    """Run the statement and take everything SQLAlchemy will ask of it."""
     cursor = conn.cursor()
     try:
         getattr(cursor, method)(sql, parameters)
@@ -67,6 +73,7 @@ class OneTripCursor:
 
     async def _trip(self, method: str, sql: str, parameters: Any) -> "OneTripCursor":
         if self._conn.free_here():
+            await self._conn.take_turns()
             outcome = _run(self._conn.sqlite, method, sql, parameters)
         else:
             outcome = await self._conn.on_thread(_run, method, sql, parameters)
@@ -92,6 +99,7 @@ class OneTripConnection(aiosqlite.Connection):
     # Calls handed to aiosqlite's thread, and calls that thread has finished; each counter is written
     # by one thread only. A call whose awaiting task was cancelled still runs there to its end.
     _handed = _finished = 0
+    _paused_at = 0.0  # when a call of ours last let the loop run something else
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
@@ -106,7 +114,10 @@ class OneTripConnection(aiosqlite.Connection):
                 self._finished += 1
 
         self._handed += 1
-        return await super()._execute(counted)
+        try:
+            return await super()._execute(counted)
+        finally:
+            self._paused_at = time.perf_counter()
 
     async def on_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
         """fn(sqlite3 connection, *args) on aiosqlite's thread."""
@@ -120,6 +131,11 @@ class OneTripConnection(aiosqlite.Connection):
     def in_transaction(self) -> bool:
         connection = self._connection
         return connection is not None and connection.in_transaction
+
+    async def take_turns(self) -> None:
+        if time.perf_counter() - self._paused_at > TURN_SECONDS:
+            await asyncio.sleep(0)
+            self._paused_at = time.perf_counter()
 
     def free_here(self) -> bool:
         """In a transaction (ours begin IMMEDIATE: the write lock is held, SQLite waits for no one) and

@@ -93,6 +93,32 @@ async def test_a_statement_waits_for_a_call_still_running_on_the_thread(db):
     assert order[:2] == ["slow call done", "SELECT"]
 
 
+async def test_a_long_transaction_lets_the_loop_run_other_tasks(db):
+    """Statements on the loop's thread never suspend by themselves: a long transaction pauses now and then."""
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    try:
+        async with db.transaction() as session:
+            await session.execute(select(Ticket.id))  # BEGIN, on the thread
+            during = ticks
+            started = asyncio.get_running_loop().time()
+            for n in range(3000):
+                await session.execute(insert(Ticket).values(**ticket(n)))
+            spent = asyncio.get_running_loop().time() - started
+            during = ticks - during
+    finally:
+        running.cancel()
+    assert during >= spent / 0.005 / 4  # roughly one turn per TURN_SECONDS of statements
+
+
 async def test_the_loop_runs_on_while_another_process_holds_the_write_lock(db, tmp_path):
     other = sqlite3.connect(tmp_path / "gateway.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # as another gateway process in the middle of its transaction
