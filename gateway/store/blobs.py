@@ -59,10 +59,11 @@ async def _driver(session: AsyncSession):
 async def _put_sqlite_piecewise(session: AsyncSession, data: bytes, digest: str) -> None:
     zeros = func.zeroblob(len(data))
     insert = insert_ignoring_conflicts(session, Blob).values(sha256=digest, size=len(data), data=zeros)
-    rowid = await session.scalar(insert.returning(literal_column("rowid")))
+    driver = await _driver(session)
+    with driver.off_loop():  # writing megabytes of zeros would hold up the event loop (32 ms for 25 MB)
+        rowid = await session.scalar(insert.returning(literal_column("rowid")))
     if rowid is None:
         return  # stored before: same digest, same bytes
-    driver = await _driver(session)
     try:
         await driver.on_thread(_write_sqlite_blob, rowid, data)  # the sqlite3 connection is that thread's
     except sqlite3.Error as exc:  # e.g. a full disk: the same error SQLAlchemy would have raised

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import sqlite3
 import time
 from functools import partial
@@ -100,6 +101,7 @@ class OneTripConnection(aiosqlite.Connection):
     # by one thread only. A call whose awaiting task was cancelled still runs there to its end.
     _handed = _finished = 0
     _paused_at = 0.0  # when a call of ours last let the loop run something else
+    _off_loop = False
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
@@ -140,7 +142,16 @@ class OneTripConnection(aiosqlite.Connection):
     def free_here(self) -> bool:
         """In a transaction (ours begin IMMEDIATE: the write lock is held, SQLite waits for no one) and
         nothing of this connection's left running on aiosqlite's thread: a statement may run here."""
-        return self._handed == self._finished and self.in_transaction()
+        return self._handed == self._finished and not self._off_loop and self.in_transaction()
+
+    @contextlib.contextmanager
+    def off_loop(self):
+        """Statements meanwhile go to aiosqlite's thread: for the ones that move megabytes."""
+        self._off_loop = True
+        try:
+            yield
+        finally:
+            self._off_loop = False
 
     async def rollback(self) -> None:
         # The pool rolls back every connection it takes back; with no transaction open (the usual case

@@ -101,6 +101,24 @@ async def test_a_big_blob_is_never_handed_to_the_driver_whole(any_db):
     assert peak[0] < len(data) / 2
 
 
+async def test_a_big_blob_is_written_off_the_event_loops_thread(db):
+    """Megabytes of zeros, then of the mail, would hold up every SMTP session if written on the loop."""
+    import threading
+
+    loop_thread, traced = threading.get_ident(), []
+    async with db.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        await raw.on_thread(lambda sqlite: sqlite.set_trace_callback(
+            lambda sql: traced.append((sql.split()[0].upper(), threading.get_ident() == loop_thread))))
+    async with db.transaction() as session:
+        await session.execute(select(func.count()).select_from(Blob))
+        traced.clear()
+        await put_blob(session, os.urandom(blobs.PIECEWISE_FROM + 1))
+        await session.execute(select(func.count()).select_from(Blob))
+    assert ("INSERT", False) in traced and ("INSERT", True) not in traced
+    assert traced[-2] == ("SELECT", True)  # and the statements after it are back on the loop's thread
+
+
 async def test_a_failed_piecewise_write_rolls_back_with_the_transaction(db, monkeypatch):
     def broken(conn, rowid, data):
         raise sqlite3.OperationalError("database or disk is full")
