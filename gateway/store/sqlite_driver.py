@@ -106,7 +106,8 @@ class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
-    # The one place that reaches into aiosqlite's private _execute/_conn: it has no public call for these.
+    # The one place that reaches into aiosqlite's private _execute, _conn and _connection: it has no
+    # public call for these.
 
     async def _execute(self, fn, *args, **kwargs):
         def counted():
@@ -127,7 +128,7 @@ class OneTripConnection(aiosqlite.Connection):
 
     @property
     def sqlite(self) -> sqlite3.Connection:
-        """The sqlite3 connection, for a call on this thread (ValueError once closed)."""
+        """The sqlite3 connection, for a call on the loop's thread (ValueError once closed)."""
         return self._conn
 
     def in_transaction(self) -> bool:
