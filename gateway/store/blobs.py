@@ -65,7 +65,7 @@ async def _put_sqlite_piecewise(session: AsyncSession, data: bytes, digest: str)
     if rowid is None:
         return  # stored before: same digest, same bytes
     try:
-        await driver.on_thread(_write_sqlite_blob, rowid, data)  # the sqlite3 connection is that thread's
+        await driver.on_thread(_write_sqlite_blob, rowid, data)  # off the loop too: megabytes through a blob handle
     except sqlite3.Error as exc:  # e.g. a full disk: the same error SQLAlchemy would have raised
         raise DBAPIError.instance("blob write into blobs.data", None, exc, sqlite3.Error) from exc
 
