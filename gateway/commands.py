@@ -140,10 +140,10 @@ async def import_maildir(args: Args, settings: Settings, environ) -> int:
 async def _import_history(kind: str, args: Args, settings: Settings) -> int:
     from pathlib import Path
 
-    from gateway.inbound.history import OPENERS, import_mail
+    from gateway.inbound.history import import_mail, open_archive
     from gateway.store.migrate import upgrade
 
-    source = OPENERS[kind](Path(args.path))
+    source = await open_archive(kind, Path(args.path))
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     db = open_db(settings)
     try:

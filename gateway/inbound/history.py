@@ -9,9 +9,11 @@ last mail, no SLA clocks).
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import mailbox
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +82,34 @@ _MAILDIR_NAME = re.compile(r"^(\d+)\.(?:[^.]*?M(\d+))?")
 
 
 OPENERS = {"mbox": open_mbox, "maildir": open_maildir}
+
+
+async def open_archive(kind: str, path: Path) -> Source:
+    """OPENERS[kind](path) on a thread of its own, a daemon: indexing reads the whole archive (half a
+    second per 50 MB of mbox here), and on the loop's thread a Ctrl-C would wait for the end of it."""
+    loop = asyncio.get_running_loop()
+    opened: asyncio.Future = loop.create_future()
+
+    def settle(source: Source | None, error: BaseException | None) -> None:  # on the loop's thread
+        if opened.done():  # given up on (Ctrl-C)
+            return
+        if error is None:
+            opened.set_result(source)
+        else:
+            opened.set_exception(error)
+
+    def index() -> None:
+        try:
+            outcome: tuple = (OPENERS[kind](path), None)
+        except BaseException as exc:
+            outcome = (None, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop is closed: the import was interrupted, nobody waits for this
+            pass
+
+    threading.Thread(target=index, name=f"index {path.name}", daemon=True).start()
+    return await opened
 
 
 async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
