@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import threading
 import tracemalloc
 from email.message import EmailMessage
 
@@ -103,8 +104,6 @@ async def test_a_big_blob_is_never_handed_to_the_driver_whole(any_db):
 
 async def test_a_big_blob_is_written_off_the_event_loops_thread(db):
     """Megabytes of zeros, then of the mail, would hold up every SMTP session if written on the loop."""
-    import threading
-
     loop_thread, traced = threading.get_ident(), []
     async with db.engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection

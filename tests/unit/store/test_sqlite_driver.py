@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -72,8 +73,6 @@ async def test_only_what_may_wait_or_touch_the_disk_runs_off_the_loops_thread(db
 async def test_a_statement_waits_for_a_call_still_running_on_the_thread(db):
     """A task cancelled while its call runs on aiosqlite's thread leaves that call running: the next
     statement queues behind it there instead of using the connection from two threads at once."""
-    import time
-
     order: list[str] = []
     async with db.transaction() as session:
         await session.execute(select(Ticket.id))
