@@ -71,6 +71,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         await stop_scheduler(scheduler)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        ingestor.close()
         await db.dispose()
         log.info("stopped")
 

@@ -14,7 +14,7 @@ from gateway.mail.parse import ParseLimits
 
 ENV_PREFIX = "GATEWAY_"
 # Keys whose values are secrets: they may come from the environment only, and are never printed.
-SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password")}
+SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password"), ("security", "secret")}
 
 
 class Section(BaseModel):
@@ -173,6 +173,8 @@ class PriorityConfig(Section):
 class LoopGuardConfig(Section):
     max_auto_replies_per_hour: int = Field(5, ge=0)
     max_auto_replies_per_day: int = Field(20, ge=0)
+    # All automatic mail together, per hour: a flood of forged senders must not make us a spam cannon.
+    max_auto_mail_per_hour: int = Field(500, ge=0)
     # A permanent bounce stops automatic mail to the failed address for this many days (0: never stop).
     suppress_days: int = Field(30, ge=0)
     # Where operational alerts go (failing mailbox logins); not postmaster@, which we never write to.
@@ -191,6 +193,15 @@ class LimitsConfig(Section):
 
 class SecurityConfig(Section):
     require_token: bool = True
+    # Signs reply tokens; from the environment only. Unset: a key the database made for itself at upgrade.
+    secret: SecretStr | None = None
+    # authserv-ids (RFC 8601) of our own MTA: only its Authentication-Results headers are believed.
+    trusted_authserv_ids: tuple[str, ...] = ()
+
+    @field_validator("trusted_authserv_ids")
+    @classmethod
+    def _lower_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().lower() for v in value if v.strip())
 
 
 class DigestConfig(Section):

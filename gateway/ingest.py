@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal, Sequence
 
@@ -24,7 +25,7 @@ from gateway.mail.parse import ParsedMail, ParseLimits, parse
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
-from gateway.pipeline.context import HISTORY_SOURCE, MailContext
+from gateway.pipeline.context import HISTORY_SOURCE, MailContext, Preparation
 from gateway.store.blobs import put_blob, sha256_hex
 from gateway.store.counters import bump, kind_of
 from gateway.store.db import Database, is_transient, savepoint
@@ -63,6 +64,13 @@ class _Job:
     digest: str
     mail: ParsedMail | None  # None: unusable, `problem` says why
     problem: str = ""
+    prepared: dict = field(default_factory=dict)  # each step's prepare() result, by step name
+
+
+# Parsing and the steps' pure work run on worker threads, never on the event loop: a 25 MB mail takes
+# seconds of CPU, and every SMTP session shares the loop. Mail from LARGE bytes up has its own single
+# thread, so small mail never queues behind a big one and only one big mail is in memory at a time.
+LARGE = 1 << 20
 
 
 class Ingestor:
@@ -79,6 +87,13 @@ class Ingestor:
         self.history_steps = registry.build(tuple(name for name in names if name not in HISTORY_SKIPS))
         self._waiting: list[tuple[_Job, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
+        self._small = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prepare")
+        self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
+
+    def close(self) -> None:
+        """Let the worker threads go (they end once their current mail is prepared)."""
+        self._small.shutdown(wait=False, cancel_futures=True)
+        self._large.shutdown(wait=False, cancel_futures=True)
 
     def ref(self, ticket_id: int) -> str:
         return f"{self.settings.helpdesk.ticket_prefix}-{ticket_id}"
@@ -86,8 +101,10 @@ class Ingestor:
     async def ingest(self, raw: bytes, *, source: str, envelope_from: str | None = None,
                      recipients: Sequence[str] = ()) -> Outcome:
         """Store `raw` and everything it causes; raise TempFail to mean 'try again' (nothing was stored)."""
-        job = self._prepare(Incoming(raw, source, envelope_from, tuple(recipients)))
-        done = asyncio.get_running_loop().create_future()
+        item = Incoming(raw, source, envelope_from, tuple(recipients))
+        loop = asyncio.get_running_loop()
+        job = await loop.run_in_executor(self._large if len(raw) >= LARGE else self._small, self._prepare, item)
+        done = loop.create_future()
         self._waiting.append((job, done))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
@@ -99,15 +116,21 @@ class Ingestor:
         A mail that fails on its own (duplicate, quarantine, a conflict) does not affect the others.
         Raises TempFail when the database cannot take the batch: then none of it is stored.
         """
-        return await self._store([self._prepare(item) for item in items])
+        jobs = await asyncio.get_running_loop().run_in_executor(
+            self._small, lambda: [self._prepare(item) for item in items])
+        return await self._store(jobs)
 
     def _prepare(self, item: Incoming) -> _Job:
-        """Hash and parse outside the transaction: the writer's time is for writing."""
+        """Hash, parse and each step's pure work, on a worker thread: the writer's time is for writing."""
         digest = sha256_hex(item.raw)
         try:
-            return _Job(item, digest, parse(item.raw, limits=self.limits))
+            mail = parse(item.raw, limits=self.limits)
         except Quarantine as exc:
             return _Job(item, digest, None, exc.reason)
+        prep = Preparation(mail=mail, envelope_from=item.envelope_from, recipients=item.recipients,
+                           settings=self.settings)
+        registry.prepare_all(self.history_steps if item.source == HISTORY_SOURCE else self.steps, prep)
+        return _Job(item, digest, mail, prepared=prep.results)
 
     async def _flush(self) -> None:
         """Store whatever is waiting, group by group, until nothing is; then end (the next mail starts anew)."""
@@ -183,7 +206,7 @@ class Ingestor:
         ctx = MailContext(raw=item.raw, sha256=job.digest, source=item.source, envelope_from=item.envelope_from,
                           recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
                           clock=self.clock, now=history_time(job.mail, now) if history else now,
-                          notifier=self.notifier)
+                          notifier=self.notifier, prepared=dict(job.prepared))
         await put_blob(session, item.raw, job.digest)
         for current in self.history_steps if history else self.steps:
             await current.run(ctx)

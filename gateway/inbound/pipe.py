@@ -31,7 +31,10 @@ async def ingest_stdin(settings: Settings, *, sender: str | None, recipients: Se
     db = settings.open_database()
     try:
         ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
-        outcome = await ingestor.ingest(raw, source="pipe", envelope_from=sender, recipients=tuple(recipients))
+        try:
+            outcome = await ingestor.ingest(raw, source="pipe", envelope_from=sender, recipients=tuple(recipients))
+        finally:
+            ingestor.close()
     finally:
         await db.dispose()
     log.info("pipe mail %s %s", outcome.status, outcome.ticket_ref or outcome.reason)

@@ -82,6 +82,13 @@ class ParsedMail:
         except Exception:  # a header accessor must not be able to crash a pipeline step
             return None
 
+    def headers(self, name: str, limit: int = 50) -> list[str]:
+        """Every `name` header (at most `limit`), decoded and on one line each. Never raises."""
+        try:
+            return [_fold(_decode_header(name, raw)) for raw in _raw_values(self.message, name)[:limit]]
+        except Exception:
+            return []
+
 
 _ID = re.compile(r"<([^<>]*)>")
 _MAX_ID = 998  # RFC 5322 line limit; also the width of the message_id columns

@@ -13,8 +13,8 @@ from gateway.config import Settings
 from gateway.errors import ConfigError
 from gateway.mail.compose import build_message, mailbox, make_message_id, plus_address
 from gateway.mail.loopguard import never_answer
-from gateway.mail.tokens import token_for
 from gateway.notify.render import Renderer
+from gateway.notify.signer import Signer
 from gateway.store.counters import bump, kind_of
 from gateway.store.models import Message, Outbox, Suppression, Ticket
 
@@ -33,6 +33,30 @@ def unique_recipients(recipients: Iterable[str]) -> list[str]:
     return result
 
 
+ECHO_CHARS = 200  # of a sender's subject, in mail to a customer
+
+
+class CustomerTicket:
+    """The ticket as mail to a customer shows it: the first ECHO_CHARS of the subject, no display name.
+
+    Anyone can write to the help desk as anyone; what we echo back to that address must not carry a
+    stranger's chosen text (backscatter, phishing in our name), whatever an operator's template asks for.
+    """
+
+    requester_name = ""
+
+    def __init__(self, ticket: Ticket):
+        self._ticket = ticket  # the sandbox keeps templates away from underscored names
+
+    def __getattr__(self, name: str):
+        return getattr(self._ticket, name)
+
+    @property
+    def subject(self) -> str:
+        subject = self._ticket.subject
+        return subject if len(subject) <= ECHO_CHARS else subject[:ECHO_CHARS - 1].rstrip() + "…"
+
+
 class Notifier:
     """Turns (ticket, template, recipients) into one fully rendered outbox row per recipient."""
 
@@ -40,35 +64,52 @@ class Notifier:
         self.settings = settings
         self.clock = clock
         self.renderer = renderer
+        self.signer = Signer(settings)
+        self._cap_logged_at: datetime | None = None
 
-    def reply_address(self, ticket: Ticket) -> str:
-        """Our first help-desk address with the ticket's reply token, e.g. ihelp+t42.k3x9q2@example.com."""
-        return plus_address(self.settings.smtp.addresses[0], token_for(ticket.id, ticket.reply_token))
+    async def reply_address(self, session: AsyncSession, ticket: Ticket, recipient: str) -> str:
+        """Our first help-desk address with the token signed for this recipient, e.g. ihelp+t42.c.k3x9…@example.com."""
+        return plus_address(self.settings.smtp.addresses[0], await self.signer.token(session, ticket, recipient))
 
     async def held_back(self, session: AsyncSession, address: str, *, automatic: bool, now: datetime) -> str | None:
         """Why `address` must not get this mail (never-answer address; for automatic mail also a
-        permanent bounce or its hourly/daily cap, whatever the ticket); None when it may."""
+        permanent bounce, its hourly/daily cap whatever the ticket, or the global hourly cap); None when it may."""
         reason = never_answer(address, self.settings.smtp.addresses)
         if reason is not None or not automatic:
             return reason
         caps = self.settings.loopguard
         key = address.lower()
-        # One read: the address's suppression (if any) and its automatic mail in the last day and hour,
-        # counted on the (recipient, created_at) index; rows queued earlier in this transaction count too.
+        hour_ago = now - timedelta(hours=1)
+        # One read: the address's suppression (if any), all automatic mail of the last hour, and the
+        # address's automatic mail in the last day and hour (rows queued earlier in this transaction count).
         suppressed = (select(Suppression.until).where(Suppression.address == key, Suppression.until > now)
                       .scalar_subquery())
+        everyone = (select(func.count()).select_from(Outbox)
+                    .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
         row = (await session.execute(
-            select(suppressed, func.count().filter(Outbox.created_at >= now - timedelta(hours=1)), func.count())
+            select(suppressed, everyone, func.count().filter(Outbox.created_at >= hour_ago), func.count())
             .where(Outbox.recipient.in_({address, key}), Outbox.automatic.is_(True),
                    Outbox.created_at >= now - timedelta(days=1))
         )).one()
         if row[0] is not None:
             return f"suppressed: {address} bounced permanently; no automatic mail until {row[0]:%Y-%m-%d}"
-        for sent, cap, label in ((row[1] or 0, caps.max_auto_replies_per_hour, "hour"),
-                                 (row[2] or 0, caps.max_auto_replies_per_day, "day")):
+        if (row[1] or 0) >= caps.max_auto_mail_per_hour:
+            self._log_global_cap(row[1], now)
+            return f"global cap: {row[1]} automatic mails in the last hour (cap {caps.max_auto_mail_per_hour})"
+        for sent, cap, label in ((row[2] or 0, caps.max_auto_replies_per_hour, "hour"),
+                                 (row[3] or 0, caps.max_auto_replies_per_day, "day")):
             if sent >= cap:
                 return f"rate limited: {sent} automatic mails to {address} in the last {label} (cap {cap})"
         return None
+
+    def _log_global_cap(self, sent: int, now: datetime) -> None:
+        # Loud, but once per ten minutes: the cap biting means a flood, and the log must stay readable.
+        if self._cap_logged_at is None or now - self._cap_logged_at >= timedelta(minutes=10):
+            self._cap_logged_at = now
+            log.error("GLOBAL CAP REACHED: %d automatic mails in the last hour (loopguard.max_auto_mail_per_hour "
+                      "= %d); acknowledgements and notices are held back until the hour's count falls. A flood "
+                      "of mail, or a loop? Check `gateway stats` and the newest tickets.", sent,
+                      self.settings.loopguard.max_auto_mail_per_hour)
 
     async def enqueue(self, session: AsyncSession, *, ticket: Ticket, template: str, recipients: Iterable[str],
                       context: Mapping[str, Any], automatic: bool, in_reply_to: str | None = None,
@@ -76,9 +117,10 @@ class Notifier:
         """Add one pending Outbox row and one outbound Message row per recipient; return the Outbox rows.
 
         automatic: mail no person decided to send (acknowledgements, notices caused by a customer's
-        mail); it is held back from suppressed addresses and beyond the per-address caps.
+        mail); it is held back from suppressed addresses and beyond the per-address and global caps.
         Every mail is held back from never-answer addresses (noreply, mailer-daemon, our own).
         A recipient that is not a usable address is skipped with a warning, never fatal to the caller.
+        Each recipient gets its own Message-ID and its own signed reply token (see gateway.mail.tokens).
         The ticket must be flushed so ticket.id is set.
         Raises ConfigError for a missing template or a value the template needs and did not get.
         """
@@ -93,13 +135,9 @@ class Notifier:
             log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, template, address, reason)
             bump(session, "held_back")
             bump(session, f"held_back_by_reason:{kind_of(reason)}")
-        recipients = allowed
-        if not recipients:
+        if not allowed:
             return []
-        reply_address = self.reply_address(ticket)
         ref = f"{settings.helpdesk.ticket_prefix}-{ticket.id}"
-        rendered = self.renderer.render(template, {**context, "ticket": ticket, "ref": ref,
-                                                   "helpdesk": settings.helpdesk, "reply_address": reply_address})
         # RFC 3834: "auto-replied" only for automatic answers to the customer's own mail.
         auto = "auto-replied" if automatic and template.startswith("customer/") else "auto-generated"
         from_address = settings.outbound.from_address
@@ -107,8 +145,12 @@ class Notifier:
             mailbox(from_address)
         except ValueError as exc:
             raise ConfigError(f"outbound.from_address: {exc}; fix it in config.toml") from None
+        shown = CustomerTicket(ticket) if template.startswith("customer/") else ticket
         rows = []
-        for recipient in recipients:
+        for recipient in allowed:
+            reply_address = await self.reply_address(session, ticket, recipient)
+            rendered = self.renderer.render(template, {**context, "ticket": shown, "ref": ref,
+                                                       "helpdesk": settings.helpdesk, "reply_address": reply_address})
             message_id = make_message_id(settings.message_id_domain)
             try:
                 raw = build_message(
@@ -123,12 +165,13 @@ class Notifier:
             row = Outbox(ticket_id=ticket.id, template=template, recipient=recipient, envelope_from=from_address,
                          automatic=automatic, message_id=message_id, raw=raw, status="pending", attempts=0,
                          next_attempt_at=now, created_at=now)
-            # The Message row lets a reply to this mail thread by In-Reply-To/References.
+            # The Message row lets a reply to this mail thread by In-Reply-To/References, and says to whom
+            # this Message-ID went (threading by reference checks the replier against it).
             session.add_all([row, Message(
                 ticket_id=ticket.id, direction="out", message_id=message_id,
                 in_reply_to=(in_reply_to or "").strip("<> ") or None,
                 references=[r.strip("<> ") for r in references], from_addr=from_address,
-                from_name=settings.helpdesk.name, to_addrs=[recipient], subject=rendered.subject,
+                from_name=settings.helpdesk.name, to_addrs=[recipient.lower()], subject=rendered.subject,
                 text=rendered.text, html=rendered.html, source=f"outbox:{template}"[:64],
                 thread_reason="outbound", created_at=now,
             )])

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
     from gateway.clock import Clock
     from gateway.config import Settings
+    from gateway.mail.authenticity import Plausibility
     from gateway.mail.bounce import BounceReport
+    from gateway.mail.tokens import Token
     from gateway.mail.parse import ParsedMail
     from gateway.notify.outbox import Notifier
     from gateway.store.models import Message, Ticket
@@ -30,6 +32,30 @@ class Hit:
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "value": self.value, "weight": self.weight, "detail": self.detail}
+
+
+@dataclass
+class Preparation:
+    """What a step's pure `prepare()` sees, off the event loop, before the transaction; `results`
+    collects each step's answer by step name (MailContext.prepared)."""
+
+    mail: ParsedMail
+    envelope_from: str | None
+    recipients: tuple[str, ...]
+    settings: Settings
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A signed reply token that checked out: the address we issued it to, and in what role."""
+
+    token: Token
+    holder: str  # the address it was issued to ("" for a token of the old, unsigned form)
+
+    @property
+    def may_command(self) -> bool:
+        return bool(self.holder) and self.token.role != "c"
 
 
 @dataclass
@@ -54,9 +80,13 @@ class MailContext:
     ticket: Ticket | None = None
     new_ticket: bool = False
     thread_reason: str = ""
-    token_matched: bool = False  # the mail was sent to this ticket's reply-token plus-address
+    # Set by thread: the reply token the mail was sent to, when it checked out for this ticket.
+    grant: Grant | None = None
+    # Set by thread: whether the From is plausibly the real sender (gateway.mail.authenticity).
+    sender_check: Plausibility | None = None
     # Set by reopen: a reply to a ticket resolved too long ago opens a new ticket linked to this one.
     linked_ticket_id: int | None = None
+    link_why: str = ""
     # Set by classify / prioritise / route for new tickets.
     category: str = ""
     priority: str = ""
@@ -66,6 +96,13 @@ class MailContext:
     message: Message | None = None
     # Set by commands: True when the mail was an engineer's command mail that needs no forwarding.
     handled: bool = False
+    # Each step's prepare() result, computed off the event loop before the transaction (by step name).
+    prepared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def token_matched(self) -> bool:
+        """The mail came to a token that checked out for this ticket (any role)."""
+        return self.grant is not None
 
     @property
     def sender(self) -> str:

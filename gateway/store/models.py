@@ -141,6 +141,7 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_auto_recipient", "recipient", "created_at"),
+        Index("ix_outbox_automatic_created", "automatic", "created_at"),  # the global automatic-mail cap
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True, index=True)
@@ -190,6 +191,14 @@ class Counter(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ServerKey(Base):
+    """A secret the gateway made for itself (the reply-token signing key), shared by every instance."""
+
+    __tablename__ = "server_keys"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
 
 
 class JobRun(Base):

@@ -17,8 +17,10 @@ from tests.integration.dovecot import Dovecot, dovecot_version
 
 def make_mail(*, subject: str, body: str = "Something is broken.", sender: str = "customer@example.org",
               to: str = "ihelp@example.com") -> EmailMessage:
-    """A small customer mail with its own Message-ID."""
+    """A small customer mail with its own Message-ID, as delivered into a mailbox: the delivering MTA
+    wrote the envelope sender into Return-Path."""
     mail = EmailMessage()
+    mail["Return-Path"] = f"<{sender}>"
     mail["From"], mail["To"], mail["Subject"] = sender, to, subject
     mail["Message-ID"] = make_msgid(domain="example.org")
     mail.set_content(body)

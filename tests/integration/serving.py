@@ -56,15 +56,29 @@ def smtp_send(port: int, mail: EmailMessage | bytes, *, sender: str | None = Non
     """Send with a real smtplib client (EHLO `helo`, default this host's name); return the DATA reply (code, text)."""
     # As on the wire: smtplib sends bytes as they are, and aiosmtpd reads DATA by CRLF-ended lines.
     raw = mail if isinstance(mail, bytes) else mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
+    if sender is None:  # as a real client does: the envelope sender is the From address
+        sender = envelope_sender(raw)
     with smtplib.SMTP("127.0.0.1", port, local_hostname=helo, timeout=30) as client:
         client.ehlo()
-        code, text = client.mail(sender if sender is not None else "customer@example.org")
+        code, text = client.mail(sender)
         assert code == 250, text
         for rcpt in recipients or ["ihelp@example.com"]:
             code, text = client.rcpt(rcpt)
             if code != 250:
                 return code, text
         return client.data(raw)
+
+
+def envelope_sender(raw: bytes) -> str:
+    """The From address of `raw`, or customer@example.org when it has none that parses."""
+    from email import message_from_bytes, policy
+    from email.utils import parseaddr
+
+    try:
+        address = parseaddr(str(message_from_bytes(raw, policy=policy.compat32).get("From", "")))[1]
+    except Exception:
+        address = ""
+    return address if "@" in address and address.isascii() else "customer@example.org"
 
 
 async def asend(port: int, mail, **kwargs) -> tuple[int, bytes]:

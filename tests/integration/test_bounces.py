@@ -30,7 +30,7 @@ SAMPLES = [
 async def open_ticket(ingestor: Ingestor, db, sender: str, *, our_message_id: str | None = None) -> int:
     """A ticket from `sender`; optionally record one of our outbound mails on it under `our_message_id`."""
     outcome = await ingestor.ingest(make_mail(sender=sender, subject=f"Help for {sender}").as_bytes(),
-                                    source="test")
+                                    source="test", envelope_from=sender)
     if our_message_id:
         async with db.transaction() as session:
             ack = await session.scalar(select(Message).where(Message.ticket_id == outcome.ticket_id,
@@ -86,7 +86,8 @@ async def test_permanent_bounce_stops_automatic_mail_for_the_configured_days(any
     await ingestor.ingest((DATA / "auto" / "postfix-dsn.eml").read_bytes(), source="test", envelope_from="")
 
     clock.advance(days=1)
-    second = await ingestor.ingest(make_mail(sender=address, subject="Still broken").as_bytes(), source="test")
+    second = await ingestor.ingest(make_mail(sender=address, subject="Still broken").as_bytes(), source="test",
+                                   envelope_from=address)
     assert second.new_ticket
     assert len(await outbox_to(any_db, address, "customer/ack")) == 1  # no ack for the second ticket
     async with any_db.transaction() as session:
@@ -95,7 +96,7 @@ async def test_permanent_bounce_stops_automatic_mail_for_the_configured_days(any
 
     clock.advance(days=30)
     third = await ingestor.ingest(make_mail(sender=address, subject="Working mailbox again").as_bytes(),
-                                  source="test")
+                                  source="test", envelope_from=address)
     assert third.new_ticket
     assert len(await outbox_to(any_db, address, "customer/ack")) == 2  # suppression over: answered again
 
@@ -105,7 +106,8 @@ async def test_delayed_notice_is_recorded_and_not_acted_on(any_db, settings_fact
     address = "slow@customer.example.org"
     await open_ticket(ingestor, any_db, address, our_message_id="ack-21@helpdesk.example.com")
     await ingestor.ingest((DATA / "auto" / "delayed-dsn.eml").read_bytes(), source="test", envelope_from="")
-    await ingestor.ingest(make_mail(sender=address, subject="Another one").as_bytes(), source="test")
+    await ingestor.ingest(make_mail(sender=address, subject="Another one").as_bytes(), source="test",
+                          envelope_from=address)
     assert len(await outbox_to(any_db, address, "customer/ack")) == 2
     async with any_db.transaction() as session:
         assert await session.get(Suppression, address) is None
@@ -129,7 +131,7 @@ async def test_noreply_and_own_addresses_in_cc_are_never_written_to(any_db, sett
     ingestor = Ingestor(settings=settings, db=any_db, clock=clock)
     mail = make_mail(subject="Please help", Cc="noreply@vendor.example, ihelp+t9.x@example.com, "
                                               "MAILER-DAEMON@relay.example, colleague@example.org")
-    outcome = await ingestor.ingest(mail.as_bytes(), source="test")
+    outcome = await ingestor.ingest(mail.as_bytes(), source="test", envelope_from="customer@example.org")
     async with any_db.transaction() as session:
         participants = {p.address for p in (await session.scalars(select(Participant))).all()}
         ticket = await session.get(Ticket, outcome.ticket_id)
@@ -166,7 +168,8 @@ def test_operator_lists_and_lifts_suppressions(tmp_path):
                               input=stdin, capture_output=True, timeout=60)
 
     assert gateway("db", "upgrade").returncode == 0
-    assert gateway("ingest", stdin=make_mail(sender="gone@customer.example.org").as_bytes()).returncode == 0
+    assert gateway("ingest", "--sender", "gone@customer.example.org",
+                   stdin=make_mail(sender="gone@customer.example.org").as_bytes()).returncode == 0
     shown = json.loads(gateway("tickets", "show", "HD-1", "--json").stdout)
     [ack_id] = [m["message_id"] for m in shown["messages"] if m["to"] == ["gone@customer.example.org"]]
     assert gateway("ingest", "--sender", "", stdin=dsn_for(ack_id, "gone@customer.example.org")).returncode == 0

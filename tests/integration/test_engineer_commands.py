@@ -67,8 +67,15 @@ async def open_ticket(gw, relay):
     return ack, ack["Reply-To"].addresses[0].addr_spec
 
 
+async def announced_ticket(gw, relay):
+    """Open a ticket; the level's announcement and its Reply-To, whose token the level's engineers act with."""
+    await open_ticket(gw, relay)
+    [announce] = to(relay, "frontdesk@example.com")
+    return announce, announce["Reply-To"].addresses[0].addr_spec
+
+
 async def test_escalate_note_and_resolve_by_reply(gw, relay):
-    ack, token_address = await open_ticket(gw, relay)
+    ack, token_address = await announced_ticket(gw, relay)
 
     assert await asend(gw.port, engineer_reply(token_address, ack, "/escalate 3\n\nWe are looking at the print server."),
                 sender=ALICE, recipients=[token_address]) == (250, ANY)
@@ -115,7 +122,7 @@ async def test_an_engineer_on_the_help_desks_own_domain_can_act(gw, relay):
     """Thunderbird puts its user's domain in Message-IDs: example.com mail must not look like our own."""
     import email
 
-    ack, token_address = await open_ticket(gw, relay)
+    ack, token_address = await announced_ticket(gw, relay)
     reply = email.message_from_bytes(engineer_reply(token_address, ack, "/priority high"), policy=policy.SMTP)
     reply.replace_header("Message-ID", "<4f1e2d3c-alice@example.com>")
     assert await asend(gw.port, reply.as_bytes(), sender=ALICE, recipients=[token_address]) == (250, ANY)

@@ -112,8 +112,8 @@ def test_a_customer_writing_again_after_the_import_reopens_or_starts_a_linked_ti
                     body="It is back, sadly.")
     del late["Date"]
     late["Date"] = format_datetime(datetime.now(timezone.utc))
-    result = subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest"],
-                            input=late.as_bytes(), capture_output=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest",
+                             "--sender", "ann@example.org"], input=late.as_bytes(), capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     tickets = {t["ref"]: t for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)}
     assert tickets["HD-3"]["status"] == "open" and tickets["HD-1"]["status"] == "resolved"  # resolved in 2024

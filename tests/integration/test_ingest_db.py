@@ -105,11 +105,13 @@ async def test_acknowledgements_are_capped_per_sender_per_hour_and_day(any_db, s
                 Outbox.template == "customer/ack", Outbox.recipient == "customer@example.org"))
 
     for n in range(5):
-        await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test")
+        await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test",
+                              envelope_from="customer@example.org")
     assert await acks() == 3  # the hourly cap
     clock.advance(hours=2)
     for n in range(5, 8):
-        await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test")
+        await ingestor.ingest(make_mail(subject=f"Problem {n}").as_bytes(), source="test",
+                              envelope_from="customer@example.org")
     assert await acks() == 4  # the daily cap
     data = await counts(any_db)
     assert (data["tickets"], data["loop_guarded"], data["rate_limited"]) == (8, 0, 4)

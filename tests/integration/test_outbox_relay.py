@@ -18,7 +18,7 @@ from gateway.notify.send import (DrainResult, MaildirTransport, OutboxSender, Sm
 from gateway.store.models import Outbox, Ticket
 
 MESSAGE = {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": "Printer on fire",
-           "text": "It smokes.", "new_text": "It smokes.", "html": None, "attachments": []}
+           "text": "It smokes.", "new_text": "It smokes.", "more_text_lines": 0, "more_new_text_lines": 0, "html": None, "attachments": []}
 
 
 async def add_ticket(db, clock) -> Ticket:
@@ -83,8 +83,10 @@ async def test_three_rows_reach_the_relay_with_their_headers(db, smtp_settings, 
     assert [m["Auto-Submitted"] for m in mails] == ["auto-replied", "auto-generated", "auto-generated"]
     assert mails[0]["Subject"] == f"[HD-{ticket_id}] Printer on fire"
     assert mails[1]["Subject"] == f"[HD-{ticket_id}] New high bug: Printer on fire"
+    # One token each, signed for its recipient: the customer's, level 1's list's, an engineer's.
+    assert [m["Reply-To"].split(".")[1] for m in mails] == ["c", "l1", "e"]
     for mail in mails:
-        assert mail["Reply-To"] == f"ihelp+t{ticket_id}.k3x9q2ab@example.com"
+        assert mail["Reply-To"].startswith(f"ihelp+t{ticket_id}.")
         assert mail["X-Loop"] == "ihelp@example.com"
         assert mail["X-Auto-Response-Suppress"] == "All"
         assert mail["In-Reply-To"] == "<orig@customer.example>"

@@ -36,10 +36,12 @@ def test_pipe_stores_a_mail_and_exits_0(config):
                               "status", "assignee", "created_at"}
     shown = json.loads(gateway(config, "tickets", "show", "HD-1", "--json").stdout)
     assert shown["messages"][0]["direction"] == "in" and shown["events"]
+    # Without --sender the envelope is unknown: stored and announced, not acknowledged (backscatter guard).
     again = gateway(config, "ingest", stdin=make_mail().as_bytes())
     assert again.returncode == 0
     stats = json.loads(gateway(config, "stats", "--json").stdout)
-    assert stats["tickets"] == 2 and stats["outbox_pending"] == 4
+    assert stats["tickets"] == 2 and stats["outbox_pending"] == 3
+    assert stats["held_back_by_reason"] == {"sender not verified": 1}
 
 
 def test_unusable_mail_is_quarantined_and_exits_0(config):

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.mail.bounce import BounceReport, parse_bounce
 from gateway.mail.parse import normalise_message_id
-from gateway.pipeline.context import MailContext
-from gateway.pipeline.registry import step
+from gateway.pipeline.context import MailContext, Preparation
+from gateway.pipeline.registry import prepared, step
 from gateway.store.counters import bump
 from gateway.store.models import Event, Message, Suppression, Ticket
 
@@ -28,10 +28,13 @@ class Bounce:
     name = "bounce"
     description = "Attach bounces to the ticket of the bounced mail; suppress permanently failing addresses."
 
+    def prepare(self, prep: Preparation) -> BounceReport | None:
+        return parse_bounce(prep.mail.message)  # cheap for mail that does not look like a bounce
+
     async def run(self, ctx: MailContext) -> None:
         if ctx.auto_reason is None:
             return
-        report = parse_bounce(ctx.mail.message)
+        report = prepared(ctx, self)
         if report is None:
             if ctx.auto_reason.split(":", 1)[0] in _BOUNCE_KINDS:
                 bump(ctx.session, "bounces_by_kind:unreadable")

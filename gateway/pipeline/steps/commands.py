@@ -18,8 +18,13 @@ def authorisation(ctx: MailContext) -> str | None:
     if ctx.envelope_from is not None and envelope != ctx.sender:
         # A From header is easy to forge; over SMTP the envelope sender must at least agree with it.
         return f"envelope sender {envelope or '<>'} differs from From {ctx.sender}"
-    if ctx.settings.security.require_token and not ctx.token_matched:
+    if not ctx.settings.security.require_token:
+        return None
+    if ctx.grant is None:
         return "not sent to the ticket's reply-token address (security.require_token is on)"
+    if ctx.grant.holder != ctx.sender:
+        # A customer's token only threads; an engineer's works for that engineer; a level list's for its engineers.
+        return f"the reply token was not issued to {ctx.sender} as an engineer of this ticket"
     return None
 
 
@@ -34,8 +39,7 @@ class Commands:
             if ctx.linked_ticket_id is not None:
                 ticket.linked_ticket_id = ctx.linked_ticket_id
                 ctx.session.add(Event(ticket_id=ticket.id, kind="linked", at=ctx.now,
-                                      data={"ticket": ctx.linked_ticket_id, "why": "reply to a ticket resolved "
-                                            f"more than {ctx.settings.tickets.reopen_days} days ago"}))
+                                      data={"ticket": ctx.linked_ticket_id, "why": ctx.link_why}))
             return
         if ctx.auto_reason is not None:
             return  # out-of-office and other automatic mail neither acts nor reopens

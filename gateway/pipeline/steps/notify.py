@@ -3,18 +3,35 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from gateway.pipeline.context import MailContext
-from gateway.pipeline.registry import step
+from gateway.mail.reply_strip import new_text
+from gateway.pipeline.context import MailContext, Preparation
+from gateway.pipeline.registry import prepared, step
+from gateway.store.counters import bump
+from gateway.store.models import Event
+
+# Staff mail quotes at most this much of a customer's text (and shows HTML only up to it): a 25 MB
+# mail must not become two 25 MB announcements, larger than a relay takes. The ticket keeps it all.
+EXCERPT_CHARS = 20_000
 
 
-def message_view(ctx: MailContext) -> dict:
-    """What templates may show of the inbound mail."""
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> tuple[str, int]:
+    """(the first `limit` characters of `text`, cut at a line end where there is one; lines left out)."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text.rfind("\n", 0, limit)
+    head = text[:cut if cut > limit // 2 else limit]
+    return head.rstrip(), text.count("\n", len(head)) + 1
+
+
+def message_view(ctx: MailContext, shown: dict) -> dict:
+    """What staff templates may show of the inbound mail; text bounded, attachments only listed."""
     message = ctx.message
+    html = message.html if message.html and len(message.html) <= EXCERPT_CHARS else None
     return {
         "from_addr": message.from_addr, "from_name": message.from_name, "subject": message.subject,
-        "text": message.text, "new_text": message.new_text,
+        **shown,
         # Sanitised when recorded (gateway.mail.sanitize); Markup so HTML templates show it as HTML.
-        "html": Markup(message.html) if message.html else None,
+        "html": Markup(html) if html else None,
         "attachments": [{"filename": a.filename, "size": a.size, "content_type": a.content_type}
                         for a in ctx.mail.attachments],
     }
@@ -30,12 +47,22 @@ class Notify:
     name = "notify"
     description = "Queue the acknowledgement, the level announcement and reply forwards in the outbox."
 
+    def prepare(self, prep: Preparation) -> dict:
+        text = prep.mail.text
+        fresh = (prep.results.get("record") or {}).get("new_text")
+        fresh = new_text(text) if fresh is None else fresh
+        (text, more_text), (fresh, more_fresh) = excerpt(text), excerpt(fresh)
+        return {"text": text, "more_text_lines": more_text, "new_text": fresh, "more_new_text_lines": more_fresh}
+
     async def run(self, ctx: MailContext) -> None:
         if ctx.handled or (ctx.auto_reason or "").startswith("own"):
             return
         ticket, settings = ctx.ticket, ctx.settings
         level = settings.level(ticket.level)
-        context = {"level": level, "message": message_view(ctx),
+        prefix = settings.helpdesk.ticket_prefix
+        linked = ({"ref": f"{prefix}-{ctx.linked_ticket_id}", "why": ctx.link_why}
+                  if ctx.new_ticket and ctx.linked_ticket_id else None)
+        context = {"level": level, "message": message_view(ctx, prepared(ctx, self)), "linked": linked,
                    "reasons": [f"{h.rule} → {h.value} ({h.detail})" for h in ctx.hits]}
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
@@ -43,9 +70,11 @@ class Notify:
         # announcing that to the other lists would ping-pong between them, so it is capped like an ack.
         from_list = ctx.sender in settings.staff_lists
         if ctx.new_ticket:
-            if ctx.auto_reason is None:  # the notifier holds back never-answer, bounced and capped addresses
+            if ctx.auto_reason is None and self._may_acknowledge(ctx):
+                # Only the level's context: a customer's mail echoes nothing of the sender's text but
+                # the (shortened) subject. The notifier holds back never-answer, bounced, capped addresses.
                 await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
-                                           recipients=[ctx.sender], context=context, automatic=True,
+                                           recipients=[ctx.sender], context={"level": level}, automatic=True,
                                            in_reply_to=reply_to_mail, references=references)
             await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
                                        recipients=staff_recipients(ctx, level.recipients), context=context,
@@ -60,3 +89,16 @@ class Notify:
         await ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template,
                                    recipients=staff_recipients(ctx, recipients), context=context, automatic=from_list,
                                    in_reply_to=reply_to_mail, references=references)
+
+    @staticmethod
+    def _may_acknowledge(ctx: MailContext) -> bool:
+        """Backscatter guard: acknowledge only a From that plausibly sent the mail; else say why, once."""
+        check = ctx.sender_check
+        if check is not None and check.plausible:
+            return True
+        why = check.why if check is not None else "sender not checked (the thread step is not configured)"
+        ctx.session.add(Event(ticket_id=ctx.ticket.id, kind="ack_withheld", actor="gateway", at=ctx.now,
+                              data={"address": ctx.sender, "why": why}))
+        bump(ctx.session, "held_back")
+        bump(ctx.session, "held_back_by_reason:sender not verified")
+        return False

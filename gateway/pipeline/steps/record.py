@@ -8,8 +8,8 @@ from gateway.mail.loopguard import never_answer
 from gateway.mail.reply_strip import new_text
 from gateway.mail.sanitize import safe_html
 from gateway.mail.tokens import new_secret
-from gateway.pipeline.context import MailContext
-from gateway.pipeline.registry import step
+from gateway.pipeline.context import MailContext, Preparation
+from gateway.pipeline.registry import prepared, step
 from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
 from gateway.store.blobs import put_blob
@@ -56,8 +56,14 @@ class Record:
     name = "record"
     description = "Write the ticket (with its SLA clocks), message, attachments, participants and audit events."
 
+    def prepare(self, prep: Preparation) -> dict[str, str | None]:
+        # Reply stripping and HTML sanitising are CPU work proportional to the mail: done off the loop.
+        return {"new_text": new_text(prep.mail.text),
+                "html": safe_html(prep.mail.html)}  # the raw blob keeps the original; this copy is the one ever shown
+
     async def run(self, ctx: MailContext) -> None:
         session, mail = ctx.session, ctx.mail
+        done = prepared(ctx, self)
         if ctx.new_ticket:
             ctx.ticket = open_ticket(ctx)
             session.add(ctx.ticket)
@@ -75,9 +81,8 @@ class Record:
             ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),
             from_addr=mail.from_addr, from_name=mail.from_name, to_addrs=list(mail.to), cc_addrs=list(mail.cc),
-            subject=mail.subject, text=mail.text, new_text=new_text(mail.text),
-            html=safe_html(mail.html),  # the raw blob keeps the original; this copy is the one ever shown
-            raw_sha256=ctx.sha256, source=ctx.source, thread_reason=ctx.thread_reason,
+            subject=mail.subject, text=mail.text, new_text=done["new_text"], html=done["html"],
+            raw_sha256=ctx.sha256, source=ctx.source, thread_reason=ctx.thread_reason[:200],
             auto_reason=ctx.auto_reason, created_at=ctx.now,
         )
         session.add(message)

@@ -23,5 +23,6 @@ class Reopen:
         if ctx.now - utc(ticket.resolved_at) <= timedelta(days=days):
             return  # the commands step reopens it
         prefix = ctx.settings.helpdesk.ticket_prefix
-        ctx.linked_ticket_id, ctx.ticket, ctx.new_ticket, ctx.token_matched = ticket.id, None, True, False
+        ctx.linked_ticket_id, ctx.ticket, ctx.new_ticket, ctx.grant = ticket.id, None, True, None
+        ctx.link_why = f"reply to a ticket resolved more than {days} days ago"
         ctx.thread_reason = f"new ticket: {prefix}-{ticket.id} was resolved more than {days} days ago"

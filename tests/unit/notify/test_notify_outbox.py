@@ -15,10 +15,11 @@ from gateway.notify.outbox import Notifier, unique_recipients
 from gateway.notify.render import Renderer
 from gateway.notify.send import (DrainResult, MaildirTransport, OutboxSender, PermanentSendError,
                                  TransientSendError, list_rows, retry)
+from gateway.mail.tokens import issued_to, parse_token, split_plus
 from gateway.store.models import Message, Outbox, Ticket
 
 CONTEXT = {"message": {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": "Printer on fire",
-                       "text": "It smokes.", "new_text": "It smokes.", "html": None, "attachments": []},
+                       "text": "It smokes.", "new_text": "It smokes.", "more_text_lines": 0, "more_new_text_lines": 0, "html": None, "attachments": []},
            "reasons": ["keyword 'fire' → bug"]}
 
 
@@ -41,6 +42,11 @@ async def enqueue(db, notifier, ticket, recipients, template="level/announce", a
         return await notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
                                       context={**CONTEXT, "level": settings.level(ticket.level)}, automatic=automatic,
                                       **kwargs)
+
+
+async def server_key(db, notifier) -> bytes:
+    async with db.transaction() as session:
+        return await notifier.signer.key(session)
 
 
 async def rows(db) -> list[Outbox]:
@@ -108,7 +114,10 @@ async def test_enqueue_writes_one_row_and_one_message_per_recipient(db, notifier
         assert mail["Message-ID"] == f"<{row.message_id}>" and row.message_id.endswith("@mail.example.com")
         assert mail["To"] == row.recipient
         assert mail["Subject"] == f"[HD-{ticket.id}] New high bug: Printer on fire"
-        assert mail["Reply-To"] == f"ihelp+t{ticket.id}.k3x9q2ab@example.com"
+        local = mail["Reply-To"].addresses[0].addr_spec
+        token = parse_token(split_plus(local)[1])
+        assert local.startswith(f"ihelp+t{ticket.id}.c.") and token.role == "c"
+        assert issued_to(await server_key(db, notifier), token, ["x@y.example", row.recipient]) == row.recipient
         assert mail["Auto-Submitted"] == "auto-generated"
         assert mail["In-Reply-To"] == "<orig@customer.example>"
         assert mail["References"] == "<older@customer.example>"
@@ -118,6 +127,26 @@ async def test_enqueue_writes_one_row_and_one_message_per_recipient(db, notifier
     assert [(m.direction, m.message_id, m.to_addrs, m.source, m.thread_reason, m.ticket_id) for m in messages] == [
         ("out", r.message_id, [r.recipient], "outbox:level/announce", "outbound", ticket.id) for r in stored]
     assert messages[0].in_reply_to == "orig@customer.example"
+
+
+async def test_each_recipient_gets_a_token_signed_for_its_address_and_role(db, notifier, clock):
+    """The customer's token only threads; the level list's and the engineer's let engineers act."""
+    ticket = await add_ticket(db, clock, level=1)
+    people = ["bob@customer.example", "frontdesk@example.com", "alice@example.com"]
+    made = await enqueue(db, notifier, ticket, people)
+    tokens = [parse_token(split_plus(parsed(r.raw)["Reply-To"].addresses[0].addr_spec)[1]) for r in made]
+    assert [t.role for t in tokens] == ["c", "l1", "e"]
+    key = await server_key(db, notifier)
+    assert [issued_to(key, t, people) for t in tokens] == people
+    assert len({t.mac for t in tokens}) == 3
+
+
+async def test_a_secret_from_the_environment_signs_instead_of_the_database_key(db, settings_factory, clock):
+    settings = settings_factory(security={"secret": "from-the-environment"})
+    notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
+    assert await server_key(db, notifier) == b"from-the-environment"
+    assert await server_key(db, Notifier(settings=settings_factory(), clock=clock, renderer=Renderer())) != \
+        b"from-the-environment"
 
 
 @pytest.mark.parametrize("template, automatic, expected", [

@@ -21,7 +21,8 @@ def full_context(subject: str = "Printer on fire", **ticket_fields) -> dict:
     for key, value in ticket_fields.items():
         setattr(ticket, key, value)
     message = {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": subject,
-               "text": "It smokes.\n<b>really</b>", "new_text": "Still smoking.", "html": None,
+               "text": "It smokes.\n<b>really</b>", "new_text": "Still smoking.", "more_text_lines": 0,
+               "more_new_text_lines": 0, "html": None,
                "attachments": [{"filename": "photo.jpg", "size": 204800, "content_type": "image/jpeg"}]}
     return {"ticket": ticket, "ref": "HD-42", "helpdesk": settings.helpdesk, "level": settings.level(3),
             "reply_address": "ihelp+t42.k3x9q2ab@example.com", "message": message,

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from gateway.clock import FixedClock
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
-from gateway.pipeline.context import MailContext
+from gateway.mail.tokens import Token
+from gateway.pipeline.context import Grant, MailContext
 from gateway.pipeline.steps.commands import Commands
 from gateway.pipeline.steps.reopen import Reopen
 from gateway.store.models import Event, Message, Outbox, Ticket
@@ -21,8 +22,21 @@ ALICE, CUSTOMER = "alice@example.com", "customer@client.example"  # alice: an en
 NOW = utc("2026-01-05 10:00")
 
 
+def grant(tid: int, token: str | None, sender: str) -> Grant | None:
+    """The grant the thread step gives for a reply to `tid` through a token of this kind.
+
+    "level": level 1's list token, which the list's engineers (alice) may act with; "engineer": a token
+    issued to the sender; "customer": the requester's token (an acknowledgement), which only threads.
+    """
+    if token is None:
+        return None
+    role = {"level": "l1", "engineer": "e", "customer": "c"}[token]
+    holder = sender if (token == "level" and sender == ALICE) or token == "engineer" else ""
+    return Grant(Token(tid, role=role, mac="x" * 16), holder)
+
+
 async def reply(db, settings, tid: int, *, text: str, sender: str = ALICE, envelope: str | None = "same",
-                token: bool = True, status: str | None = None) -> tuple[Ticket, list[Event], list[Outbox]]:
+                token: str | None = "level", status: str | None = None) -> tuple[Ticket, list[Event], list[Outbox]]:
     """Run the commands step on one reply to ticket `tid`; return the ticket, new events and outbox rows."""
     clock = FixedClock(NOW)
     async with db.transaction() as session:
@@ -37,7 +51,7 @@ async def reply(db, settings, tid: int, *, text: str, sender: str = ALICE, envel
         ctx = MailContext(raw=b"", sha256="", source="smtp", envelope_from=sender if envelope == "same" else envelope,
                           recipients=(), mail=mail, session=session, settings=settings, clock=clock, now=NOW,
                           notifier=Notifier(settings=settings, clock=clock, renderer=Renderer()),
-                          ticket=row, token_matched=token, message=message)
+                          ticket=row, grant=grant(tid, token, sender), message=message)
         await Commands().run(ctx)
         handled = ctx.handled
     async with db.transaction() as session:
@@ -58,13 +72,16 @@ async def tid(settings_factory, db) -> int:
 
 
 @pytest.mark.parametrize("case, sender, envelope, token, require_token, executed", [
-    ("engineer with token", ALICE, "same", True, True, True),
-    ("engineer by IMAP (no envelope) with token", ALICE, None, True, True, True),
-    ("engineer without token", ALICE, "same", False, True, False),
-    ("engineer without token, tokens not required", ALICE, "same", False, False, True),
-    ("customer with token", CUSTOMER, "same", True, True, False),
-    ("forged From, other envelope sender", ALICE, "mallory@evil.example", True, True, False),
-    ("forged From, null envelope sender", ALICE, "", True, True, False),
+    ("engineer with the level list's token", ALICE, "same", "level", True, True),
+    ("engineer with a token issued to them", ALICE, "same", "engineer", True, True),
+    ("engineer by IMAP (no envelope) with token", ALICE, None, "level", True, True),
+    ("engineer without token", ALICE, "same", None, True, False),
+    ("engineer without token, tokens not required", ALICE, "same", None, False, True),
+    ("engineer with the customer's token (from the acknowledgement)", ALICE, "same", "customer", True, False),
+    ("customer with their own token", CUSTOMER, "same", "customer", True, False),
+    ("customer with a level list's token (a forwarded announcement)", CUSTOMER, "same", "level", True, False),
+    ("forged From, other envelope sender", ALICE, "mallory@evil.example", "level", True, False),
+    ("forged From, null envelope sender", ALICE, "", "level", True, False),
 ])
 async def test_authorisation_matrix(settings_factory, db, tid, case, sender, envelope, token, require_token, executed):
     settings = settings_factory(security={"require_token": require_token})
