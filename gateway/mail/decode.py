@@ -38,14 +38,35 @@ def _decode_bytes(data: bytes, charset: str | None = None) -> str:
     return data.decode("latin-1", errors="replace")
 
 
+# A regex holds the GIL for its whole run: over a 25 MB body that was a second in which no other
+# thread (the event loop's included) could run. Long texts go through it in pieces of this size.
+_PIECE = 1 << 20
+
+
+def _has_surrogates(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _unescape(text: str) -> str:
     """Bytes the parser kept surrogate-escaped (8-bit headers, unknown charsets) -> text by the chain."""
+    if len(text) > _PIECE and not _has_surrogates(text):  # one pass in C, without the regex
+        return text
     return _SURROGATES.sub(lambda m: _decode_bytes(m.group().encode("utf-8", "surrogateescape")), text)
 
 
 def _clean_text(text: str) -> str:
     """One newline style and no control characters (NUL breaks PostgreSQL text columns)."""
-    return _CONTROL.sub("", _unescape(text).replace("\r\n", "\n").replace("\r", "\n"))
+    text = _unescape(text).replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) <= _PIECE:
+        return _CONTROL.sub("", text)
+    # One character class: no match can span two pieces.
+    return "".join(_CONTROL.sub("", text[start:start + _PIECE]) for start in range(0, len(text), _PIECE))
 
 
 def _fold(text: str) -> str:

@@ -45,6 +45,7 @@ _QUOTED_BLOCK = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
 _NEWLINES = re.compile(r"\n{3,}")
 _SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)  # RFC 3676 "-- "; many clients trim the space
 _SEPARATOR = re.compile(r"[_\-=*]{5,}")
+SCAN_LIMIT = 256 * 1024  # characters of a reply searched for its quoted history
 
 
 def new_text(text: str) -> str:
@@ -55,7 +56,13 @@ def new_text(text: str) -> str:
     new_text("Works now.\\n\\nOn Mon, 3 Jun 2024, Help <h@x.com> wrote:\\n> Try again") -> "Works now."
     """
     try:
-        return _new_text(text)
+        if len(text) <= SCAN_LIMIT:
+            return _new_text(text)
+        # A reply's new part and the header of its history sit near the top; scanning a 25 MB log for
+        # them cost seconds of CPU that no other thread could use (the regex engine holds the GIL).
+        head = text[:SCAN_LIMIT]
+        new = _new_text(head)
+        return new if new != head.strip() else text.strip()
     except Exception:  # stripping is a convenience; the full text is stored anyway
         return text.strip() if isinstance(text, str) else ""
 

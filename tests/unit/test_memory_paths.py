@@ -238,3 +238,23 @@ async def test_data_is_gathered_in_about_its_own_size():
     assert refusal == "" and mail == raw
     # aiosmtpd's own reading kept a bytearray per line and joined them: about three times the mail.
     assert peak[0] < 1.5 * len(raw)
+
+
+async def test_reading_a_big_buffered_mail_gives_other_sessions_turns():
+    """readuntil() does not suspend while data is buffered: without pauses a fast 8 MB DATA held the loop."""
+    reader = reader_with(b"Subject: log\r\n\r\n" + (b"x" * 78 + b"\r\n") * (8 * MB // 80) + b".\r\n")
+    turns = 0
+
+    async def ticker() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = turns
+    mail, refusal = await read_data(reader, size_limit=None, line_limit=1000)
+    ticking.cancel()
+    assert refusal == "" and len(mail) > 8 * MB - 200
+    assert turns - before >= 7  # about one turn per megabyte read

@@ -326,3 +326,10 @@ def test_fuzz_mutated_samples(raw: bytes):
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
 def test_fuzz_mime_fragments(fragments: list[bytes]):
     parses_or_quarantines(b"From: a@b.example\r\n" + b"".join(fragments))
+
+
+def test_long_text_is_cleaned_piece_by_piece_as_it_would_be_whole():
+    from gateway.mail.decode import _CONTROL, _PIECE, _clean_text
+
+    text = ("line\x00 with\x07 control\r\n" + "é" * 50 + "\ud83d\r") * (3 * _PIECE // 80)
+    assert _clean_text(text) == _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -90,3 +90,14 @@ def test_never_raises_and_never_invents_text(text):
     result = new_text(text)
     assert isinstance(result, str)
     assert len(result) <= len(text)
+
+
+def test_a_long_reply_is_searched_for_its_history_only_near_the_top():
+    """A 25 MB log was scanned whole, seconds of CPU in the regex engine; now only SCAN_LIMIT of it."""
+    from gateway.mail.reply_strip import SCAN_LIMIT
+
+    log = "2026-12-06 export failed: connection reset\n" * (2 * SCAN_LIMIT // 40)
+    history = "\nOn Mon, 3 Jun 2024, Help <h@x.com> wrote:\n> Try again\n"
+    assert new_text("Here is the log.\n" + history + log) == "Here is the log."
+    whole = "Here is the log.\n" + log + history
+    assert new_text(whole) == whole.strip()  # history beyond the head is not looked for
