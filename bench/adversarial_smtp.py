@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import smtplib
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.memory import _hwm_kb, _rss_kb  # noqa: E402
-from tests.conftest import free_port, wait_listening  # noqa: E402
+from bench.memory import _hwm_kb, _rss_kb, start_serve  # noqa: E402
+from tests.conftest import wait_listening  # noqa: E402
 
 PATHOLOGICAL = (b"From: someone@client.example\r\nTo: ihelp@example.com\r\nSubject: hello\r\n\r\n"
                 + b"dear " * 23 + b"x\r\n")
@@ -55,13 +54,7 @@ def good_client(port: int, stop: threading.Event, times: list[float]) -> None:
 
 def run(seconds: float, megabytes: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="gwadv") as tmp:
-        workdir, port = Path(tmp), free_port()
-        config = workdir / "config.toml"
-        config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{workdir}/gw.db"\n'
-                          f'[smtp]\nport = {port}\nmax_message_bytes = 200000000\n'
-                          f'[outbound]\nmode = "maildir"\nmaildir = "{workdir}/out"\n[logging]\nlevel = "WARNING"\n')
-        server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
-                                  cwd=REPO, stderr=subprocess.DEVNULL)
+        server, port = start_serve(Path(tmp))
         try:
             wait_listening(port, server)
             send(port, b"Subject: warm-up\r\n\r\nhello\r\n", "warm@client.example")

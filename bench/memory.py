@@ -79,7 +79,8 @@ def _hwm_kb(pid: int) -> int:
     return 0
 
 
-def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
+def start_serve(workdir: Path) -> tuple[subprocess.Popen, int]:
+    """`gateway serve` on SQLite in `workdir`, large mail allowed, mail out to a maildir; (process, port)."""
     port = free_port()
     config = workdir / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{workdir}/gw.db"\n'
@@ -87,6 +88,11 @@ def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
                       f'[outbound]\nmode = "maildir"\nmaildir = "{workdir}/out"\n[logging]\nlevel = "WARNING"\n')
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
                               cwd=REPO, stderr=subprocess.DEVNULL)
+    return server, port
+
+
+def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
+    server, port = start_serve(workdir)
     try:
         wait_listening(port, server)
         with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:  # warm-up: imports, first transaction

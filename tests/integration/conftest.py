@@ -27,6 +27,19 @@ def make_mail(*, subject: str, body: str = "Something is broken.", sender: str =
     return mail
 
 
+@pytest.fixture
+async def gw(settings_factory, relay):
+    """`serve()` in this process on a free port, sending through the capture relay."""
+    from tests.conftest import free_port
+    from tests.integration.serving import start
+
+    settings = settings_factory(smtp={"port": free_port()},
+                                outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05})
+    running = await start(settings)
+    yield running
+    await running.shutdown()
+
+
 async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Poll `predicate` until it is truthy: an async function is awaited, a plain one (it may do IMAP) runs in a thread."""
     loop = asyncio.get_running_loop()

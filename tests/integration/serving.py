@@ -85,6 +85,15 @@ async def asend(port: int, mail, **kwargs) -> tuple[int, bytes]:
     return await asyncio.to_thread(smtp_send, port, mail, **kwargs)
 
 
+def to(relay, address: str) -> list:
+    """The mails the capture relay got for `address`, parsed."""
+    return [m for m in relay.parsed() if address in m["To"]]
+
+
+def body(mail) -> str:
+    return mail.get_body(("plain",)).get_content()
+
+
 async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Poll `predicate` (sync or async) until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + timeout

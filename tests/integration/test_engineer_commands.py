@@ -4,32 +4,13 @@ from __future__ import annotations
 from email import policy
 from unittest.mock import ANY
 
-import pytest
 from sqlalchemy import select
 
 from gateway.store.models import Event, Ticket
-from tests.conftest import free_port
-from tests.integration.serving import asend, make_mail, start, wait_for
+from tests.integration.serving import asend, body, make_mail, to, wait_for
 
 ALICE = "alice@example.com"  # an engineer of level 1 in the default levels
 CUSTOMER = "customer@example.org"
-
-
-@pytest.fixture
-async def gw(settings_factory, relay):
-    settings = settings_factory(smtp={"port": free_port()},
-                                outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05})
-    running = await start(settings)
-    yield running
-    await running.shutdown()
-
-
-def to(relay, address: str) -> list:
-    return [m for m in relay.parsed() if address in m["To"]]
-
-
-def body(mail) -> str:
-    return mail.get_body(("plain",)).get_content()
 
 
 def engineer_reply(token_address: str, ack, commands: str):

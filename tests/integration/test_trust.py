@@ -4,35 +4,17 @@ from __future__ import annotations
 import logging
 from unittest.mock import ANY
 
-import pytest
 from sqlalchemy import select
 
 from gateway.mail.tokens import parse_token, split_plus
 from gateway.store import repo
 from gateway.store.models import Event, Ticket
 from tests.conftest import free_port
-from tests.integration.serving import asend, make_mail, start, wait_for
+from tests.integration.serving import asend, body, make_mail, start, to, wait_for
 
 ALICE = "alice@example.com"  # an engineer of level 1 in the default levels
 CUSTOMER = "customer@example.org"
 MALLORY = "mallory@evil.example"
-
-
-@pytest.fixture
-async def gw(settings_factory, relay):
-    settings = settings_factory(smtp={"port": free_port()},
-                                outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05})
-    running = await start(settings)
-    yield running
-    await running.shutdown()
-
-
-def to(relay, address: str) -> list:
-    return [m for m in relay.parsed() if address in m["To"]]
-
-
-def body(mail) -> str:
-    return mail.get_body(("plain",)).get_content()
 
 
 def reply_address(mail) -> str:
@@ -48,6 +30,15 @@ async def tickets(gw) -> list[tuple[Ticket, list[Event]]]:
                 events = (await session.scalars(select(Event).where(Event.ticket_id == row.id).order_by(Event.id))).all()
                 found.append((row, list(events)))
             return found
+    finally:
+        await db.dispose()
+
+
+async def stats(gw) -> dict:
+    db = gw.database()
+    try:
+        async with db.transaction() as session:
+            return await repo.stats(session)
     finally:
         await db.dispose()
 
@@ -156,13 +147,7 @@ async def test_backscatter_no_acknowledgement_to_a_from_the_envelope_does_not_vo
     [withheld] = [e for e in events if e.kind == "ack_withheld"]
     assert withheld.data == {"address": "victim@bank.example",
                              "why": f"envelope sender {MALLORY} is of another domain than From victim@bank.example"}
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            stats = await repo.stats(session)
-    finally:
-        await db.dispose()
-    assert stats["held_back_by_reason"]["sender not verified"] == 1
+    assert (await stats(gw))["held_back_by_reason"]["sender not verified"] == 1
 
 
 async def test_an_acknowledgement_echoes_200_characters_of_subject_and_no_display_name(gw, relay):
@@ -189,12 +174,6 @@ async def test_a_global_cap_stops_a_flood_of_automatic_mail(settings_factory, re
         acks = [m for m in relay.parsed() if m["To"].startswith("c")]
         assert len(acks) == 3
         assert [r for r in caplog.records if "GLOBAL CAP REACHED" in r.getMessage()]
-        db = gw.database()
-        try:
-            async with db.transaction() as session:
-                stats = await repo.stats(session)
-        finally:
-            await db.dispose()
-        assert stats["held_back_by_reason"]["global cap"] == 2
+        assert (await stats(gw))["held_back_by_reason"]["global cap"] == 2
     finally:
         await gw.shutdown()
