@@ -32,6 +32,7 @@ from gateway.mail.decode import (
     _fold,
     _header_defects,
     _raw_values,
+    _sender,
     _unescape,
 )
 
@@ -73,6 +74,9 @@ class ParsedMail:
     html: str | None
     attachments: tuple[AttachmentPart, ...]
     defects: tuple[str, ...]
+    # Why from_addr is "" (no From, several From headers or mailboxes, a group, no usable address): the
+    # mail is from nobody we can name, so it is stored but never answered and never a command.
+    from_problem: str = ""
 
     def header(self, name: str) -> str | None:
         """First `name` header, decoded and on one line; None when absent. Never raises."""
@@ -392,14 +396,14 @@ def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
     cids = {unquote(c).lower() for h in found.htmls for c in re.findall(r"(?i)cid:([^\s\"'<>)]+)", h)}
     plain = "\n\n".join(p.strip("\n") for p in found.plains if p.strip())
     text = plain or "\n\n".join(_html_to_text(_clean_text(h)).strip("\n") for h in found.htmls if h.strip())
-    sender = _addresses(msg, "from")[:1] or [("", "")]
+    from_name, from_addr, from_problem = _sender(msg)
     subject = _raw_values(msg, "subject")
     return ParsedMail(
         message=msg,
         message_id=normalise_message_id(_unescape("".join(_raw_values(msg, "message-id")[:1]))),
         in_reply_to=parse_id_list(_unescape(" ".join(_raw_values(msg, "in-reply-to")))),
         references=parse_id_list(_unescape(" ".join(_raw_values(msg, "references")))),
-        from_addr=sender[0][1], from_name=sender[0][0],
+        from_addr=from_addr, from_name=from_name, from_problem=from_problem,
         reply_to=tuple(a for _, a in _addresses(msg, "reply-to")),
         to=tuple(a for _, a in _addresses(msg, "to")), cc=tuple(a for _, a in _addresses(msg, "cc")),
         subject=_fold(_decode_header("subject", subject[0])) if subject else "",
