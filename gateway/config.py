@@ -440,6 +440,9 @@ def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, l
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         return None, found + [_format_error(e) for e in exc.errors()]
+    from gateway.config_check import settings_problems  # builds calendars and the pipeline: import late
+
+    found += settings_problems(settings)
     return (None if found else settings), found
 
 
