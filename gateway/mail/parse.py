@@ -9,7 +9,7 @@ import mimetypes
 import re
 import unicodedata
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
 from email.generator import BytesGenerator
@@ -367,18 +367,53 @@ def _check_header_block(raw: bytes, limits: ParseLimits) -> None:
         raise Quarantine("no header block: the data does not start with 'Name: value' header lines")
 
 
+_CONTROL_BYTES = bytes(range(32)) + b"\x7f"
+DROPPED_HEADER = "MalformedHeaderLineDropped"  # the defect named when _drop_bad_header_lines drops a line
+
+
+def _bad_header_line(line: bytes) -> bool:
+    """'X-A\\0b: v': one word and a colon, the word holding a control or 8-bit byte (the parser would end
+    the header block there). Words with spaces are left alone: that is body text after a missing blank line."""
+    name, colon, _ = line.partition(b":")
+    if not (colon and name) or b" " in name or b"\t" in name:
+        return False
+    return not name.isascii() or len(name.translate(None, _CONTROL_BYTES)) < len(name)
+
+
+def _drop_bad_header_lines(raw: bytes) -> tuple[bytes, bool]:
+    """The mail without header lines whose name holds a control or 8-bit byte, and whether any was dropped.
+
+    The parser would end the header block at such a line and read every later header (Auto-Submitted,
+    Message-ID, ...) as body; mail programs skip the one bad line instead.
+    """
+    kept, bad, end = [], False, 0
+    for match in _LINE.finditer(raw):
+        line = match.group(1)
+        if not line:
+            end = match.start()
+            break
+        if _bad_header_line(line) and not _FIELD.match(line):
+            bad = True
+        else:
+            kept.append(match.group())
+        end = match.end()
+    return (b"".join(kept) + raw[end:], True) if bad else (raw, False)
+
+
 def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
     raw = bytes(raw)
     if not _INK.search(raw):  # not raw.strip(): that copies the whole mail, attachments and all
         raise Quarantine("empty mail: no bytes besides whitespace")
     raw = raw.lstrip(b"\r\n")  # stray blank lines before the headers would make them body
+    raw, dropped = _drop_bad_header_lines(raw)
     _check_header_block(raw, limits)
     small, elided = elide(raw)
     reset = _ELIDED.set(elided)
     try:
-        return _parse_elided(small, limits)
+        mail = _parse_elided(small, limits)
     finally:
         _ELIDED.reset(reset)
+    return replace(mail, defects=(*mail.defects, DROPPED_HEADER)) if dropped else mail
 
 
 def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
