@@ -143,6 +143,8 @@ class Ingestor:
                             outcomes[index] = await self._run(session, job, now)
                     except Duplicate as exc:
                         bump(session, "duplicates")
+                        if exc.note is not None:  # the savepoint rolled back this mail's writes, not the note
+                            session.add(exc.note)
                         outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
                     except Discard as exc:
                         bump(session, "discarded")
