@@ -210,7 +210,8 @@ class Ingestor:
         newly_held = held is None or held.status == "released"  # not a second delivery of bytes held
         if held is None:
             session.add(QuarantineEntry(raw_sha256=job.digest, reason=reason[:2000], source=job.incoming.source,
-                                        status="held", at=self.clock.now()))
+                                        envelope_from=job.incoming.envelope_from,
+                                        recipients=list(job.incoming.recipients), status="held", at=self.clock.now()))
         elif newly_held:
             held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
         await session.flush()  # inside the caller's savepoint: a conflict fails this mail only
