@@ -143,7 +143,8 @@ class Ingestor:
                             outcomes[index] = await self._run(session, job, now)
                     except Duplicate as exc:
                         bump(session, "duplicates")
-                        if exc.note is not None:  # the savepoint rolled back this mail's writes, not the note
+                        if exc.note is not None:  # a copy with bytes of its own: keep them, say where it came from
+                            await put_blob(session, job.incoming.raw, job.digest)  # (the savepoint dropped both)
                             session.add(exc.note)
                         outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
                     except Discard as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from gateway.ingest import Ingestor
-from gateway.store.blobs import sha256_hex
+from gateway.store.blobs import get_blob, sha256_hex
 from gateway.store.models import Event, Message, Outbox, Ticket
 from tests.integration.serving import make_mail
 
@@ -49,6 +49,8 @@ async def test_a_copy_through_another_mailbox_is_one_ticket_and_noted(any_db, se
     assert await copy_events(any_db) == [(first.ticket_id, {
         "message": message_id, "source": "imap:helpdesk", "sha256": sha256_hex(copy),
         "envelope_from": "customer@example.org", "recipients": ["helpdesk@example.com"]})]
+    async with any_db.transaction() as session:
+        assert await get_blob(session, sha256_hex(copy)) == copy  # the copy's own bytes are kept
     assert (await ingestor.ingest(copy, source="imap:helpdesk")).status == "duplicate"  # the same bytes again
     assert len(await copy_events(any_db)) == 2  # each copy that arrives is noted
 

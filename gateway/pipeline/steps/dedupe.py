@@ -35,8 +35,8 @@ def same_mail(row: Message, ctx: MailContext) -> bool:
 
 
 def copy_event(first: Message, ctx: MailContext) -> Event:
-    """On the first copy's ticket: where the second came from. Its raw bytes are not kept: anyone can send
-    any number of copies of a Message-ID, and the source, envelope and hash say which path it took."""
+    """On the first copy's ticket: where this copy came from. Its raw bytes are kept too (every mail's
+    are, and its trace headers show the path it took), under the sha256 named here."""
     return Event(ticket_id=first.ticket_id, kind="duplicate_copy", actor=ctx.mail.from_addr or "unknown", at=ctx.now,
                  data={"message": first.id, "source": ctx.source, "sha256": ctx.sha256,
                        "envelope_from": ctx.envelope_from, "recipients": list(ctx.recipients)})
