@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import inscriptis
 
 from gateway.errors import Quarantine
+from gateway.mail import header_block
 from gateway.mail.bigparts import elide
 from gateway.mail.decode import (
     _POLICY,
@@ -344,60 +345,7 @@ def _attachment(part: Message, index: int, cids: set[str]) -> AttachmentPart:
 
 # --- entry point -----------------------------------------------------------------------------------
 
-_LINE = re.compile(rb"([^\r\n]*)(\r\n|\n|\r|$)")
-_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")  # the parser's own test for a header line
 _INK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # any byte that bytes.strip() would keep
-
-
-def _check_header_block(raw: bytes, limits: ParseLimits) -> None:
-    size = fields = 0
-    for index, match in enumerate(_LINE.finditer(raw)):
-        line = match.group(1)
-        if not line:
-            break  # the blank line that ends the header block, or the end of the data
-        if not (_FIELD.match(line) or line[:1] in b" \t" or (index == 0 and line.startswith(b"From "))):
-            break  # the parser starts the body here as well
-        fields += bool(_FIELD.match(line))
-        size = match.end()
-        if size > limits.max_header_bytes:
-            raise Quarantine(f"header block too large: more than {limits.max_header_bytes} bytes")
-        if fields > limits.max_header_count:
-            raise Quarantine(f"too many header fields: more than {limits.max_header_count}")
-    if not fields:
-        raise Quarantine("no header block: the data does not start with 'Name: value' header lines")
-
-
-_CONTROL_BYTES = bytes(range(32)) + b"\x7f"
-DROPPED_HEADER = "MalformedHeaderLineDropped"  # the defect named when _drop_bad_header_lines drops a line
-
-
-def _bad_header_line(line: bytes) -> bool:
-    """'X-A\\0b: v': one word and a colon, the word holding a control or 8-bit byte (the parser would end
-    the header block there). Words with spaces are left alone: that is body text after a missing blank line."""
-    name, colon, _ = line.partition(b":")
-    if not (colon and name) or b" " in name or b"\t" in name:
-        return False
-    return not name.isascii() or len(name.translate(None, _CONTROL_BYTES)) < len(name)
-
-
-def _drop_bad_header_lines(raw: bytes) -> tuple[bytes, bool]:
-    """The mail without header lines whose name holds a control or 8-bit byte, and whether any was dropped.
-
-    The parser would end the header block at such a line and read every later header (Auto-Submitted,
-    Message-ID, ...) as body; mail programs skip the one bad line instead.
-    """
-    kept, bad, end = [], False, 0
-    for match in _LINE.finditer(raw):
-        line = match.group(1)
-        if not line:
-            end = match.start()
-            break
-        if _bad_header_line(line) and not _FIELD.match(line):
-            bad = True
-        else:
-            kept.append(match.group())
-        end = match.end()
-    return (b"".join(kept) + raw[end:], True) if bad else (raw, False)
 
 
 def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
@@ -405,15 +353,15 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
     if not _INK.search(raw):  # not raw.strip(): that copies the whole mail, attachments and all
         raise Quarantine("empty mail: no bytes besides whitespace")
     raw = raw.lstrip(b"\r\n")  # stray blank lines before the headers would make them body
-    raw, dropped = _drop_bad_header_lines(raw)
-    _check_header_block(raw, limits)
+    raw, dropped = header_block.drop_bad_lines(raw, max_bytes=limits.max_header_bytes)
+    header_block.check(raw, max_bytes=limits.max_header_bytes, max_count=limits.max_header_count)
     small, elided = elide(raw)
     reset = _ELIDED.set(elided)
     try:
         mail = _parse_elided(small, limits)
     finally:
         _ELIDED.reset(reset)
-    return replace(mail, defects=(*mail.defects, DROPPED_HEADER)) if dropped else mail
+    return replace(mail, defects=(*mail.defects, header_block.DROPPED_HEADER)) if dropped else mail
 
 
 def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:

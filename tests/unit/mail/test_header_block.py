@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.mail.loopguard import auto_reason
-from gateway.mail.parse import DROPPED_HEADER, parse
+from gateway.mail.header_block import DROPPED_HEADER
+from gateway.mail.parse import parse
 
 TAIL = b"Auto-Submitted: auto-replied\r\nMessage-ID: <after@x.example>\r\nSubject: Away\r\n\r\nI am away.\r\n"
 
