@@ -24,7 +24,7 @@ STEP_ORDER = (
     ("record", "notify", "notifications quote the stored message"),
     ("commands", "notify", "notify must see the state the commands left"),
 )
-REQUIRED_STEPS = ("thread", "record")  # without them a mail is neither threaded nor stored
+REQUIRED_STEPS = {"thread": "mail is not threaded", "record": "mail is not stored"}
 
 
 def calendar_problems(settings: Settings) -> list[str]:
@@ -57,8 +57,8 @@ def pipeline_problems(settings: Settings) -> list[str]:
         registry.build(names)
     except ConfigError as exc:
         return [f"{exc}; fix pipeline.steps in config.toml or remove it for the default order"]
-    found = [f"pipeline.steps: {name!r} is missing ({'mail is not threaded' if name == 'thread' else 'mail is not stored'}); "
-             f"add it, e.g. as in the default {list(DEFAULT_STEPS)}" for name in REQUIRED_STEPS if name not in names]
+    found = [f"pipeline.steps: {name!r} is missing ({REQUIRED_STEPS[name]}); add it, e.g. as in the default "
+             f"{list(DEFAULT_STEPS)}" for name in REQUIRED_STEPS if name not in names]
     if names and names[0] != "dedupe" and "dedupe" in names:
         found.append(f"pipeline.steps: 'dedupe' must come first (a mail we already hold must change nothing); "
                      f"move it to the front of {list(names)}")

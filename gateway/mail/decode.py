@@ -133,7 +133,8 @@ def _reencode_words(raw: str) -> str:
     for match in _EW.finditer(raw):
         start, end = match.span()
         before, after = raw[start - 1:start], raw[end:end + 1]
-        if (before not in ("", '"', "(") and not before.isspace()) or (after not in ("", '"', ")") and not after.isspace()):
+        alone = (before in ("", '"', "(") or before.isspace()) and (after in ("", '"', ")") or after.isspace())
+        if not alone:
             continue
         text = _decode_words(match.group())
         if words and not raw[words[-1][1]:start].strip():  # whitespace between two words is not text

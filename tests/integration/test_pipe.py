@@ -105,7 +105,8 @@ def test_limits_come_from_config_and_the_mail_is_kept_in_quarantine(config):
     assert held["reason"] == "too many attachments: 2 > 1"
     assert b"Two files" in gateway(config, "quarantine", "show", str(held["id"])).stdout
     assert gateway(config, "quarantine", "retry", str(held["id"])).returncode == 0  # default limits now
-    assert [t["subject"] for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)["tickets"]] == ["Two files"]
+    listed = json.loads(gateway(config, "tickets", "list", "--json").stdout)["tickets"]
+    assert [t["subject"] for t in listed] == ["Two files"]
 
 
 def test_a_database_without_the_schema_exits_75_and_says_to_upgrade(config):

@@ -23,7 +23,8 @@ def test_headers_after_a_bad_line_are_kept(bad: bytes):
 
 @pytest.mark.parametrize(("raw", "text"), [
     # a missing blank line: body text with a colon in it is still body, as the parser reads it
-    (b"From: a@b.example\r\nSubject: x\r\nDear team: the printer\r\nis broken\r\n", "Dear team: the printer\nis broken"),
+    (b"From: a@b.example\r\nSubject: x\r\nDear team: the printer\r\nis broken\r\n",
+     "Dear team: the printer\nis broken"),
     (b"From: a@b.example\r\nSubject: x\r\n\r\nX-Bad\x00Name: in the body\r\n", "X-BadName: in the body"),
 ])
 def test_lines_that_are_not_headers_are_left_alone(raw: bytes, text: str):
