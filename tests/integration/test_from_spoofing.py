@@ -76,3 +76,14 @@ async def test_from_with_two_addresses_is_stored_and_never_answered(gw, relay):
                            "auto_reason": ANY, "from_problem": "2 addresses in From"}) in events
     assert ALICE not in recipients(relay) and "mallory@evil.org" not in recipients(relay)
     assert recipients(relay) == ["frontdesk@example.com"]
+
+
+async def test_a_new_mail_with_the_attack_from_is_mallory_s_not_alice_s(gw, relay):
+    mail = with_from(make_mail(subject="Printer jams", body="/priority urgent"), ATTACK_FROM)
+    assert await asend(gw.port, mail, sender=ALICE) == (250, ANY)
+    await wait_for(lambda: len(relay.messages) >= 1)
+    await asyncio.sleep(0.3)
+    [ticket], _, [message] = await rows(gw)
+    assert (ticket.requester, message.from_addr) == ("mallory@evil.org", "mallory@evil.org")
+    assert message.from_name == "Support X: alice@example.com"
+    assert ALICE not in recipients(relay)  # the address inside the display name is mailed nothing
