@@ -386,8 +386,12 @@ def _format_error(error: Mapping[str, Any]) -> str:
     return f"{loc}: {message}; fix it in config.toml or {env}"
 
 
-def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
-    """Load and validate; return the settings (or None) and every problem as one line."""
+def problems(path: Path, environ: Mapping[str, str], *, deep: bool = True) -> tuple[Settings | None, list[str]]:
+    """Load and validate; return the settings (or None) and every problem as one line.
+
+    deep: also build the business calendars and the pipeline (gateway.config_check); that imports
+    every step (about 0.5 s), which commands that only read the database can do without.
+    """
     try:
         data = read_file(str(path))
     except ConfigError as exc:
@@ -402,15 +406,16 @@ def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, l
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         return None, found + [_format_error(e) for e in exc.errors()]
-    from gateway.config_check import settings_problems  # builds calendars and the pipeline: import late
+    if deep:
+        from gateway.config_check import settings_problems  # builds calendars and the pipeline: import late
 
-    found += settings_problems(settings)
+        found += settings_problems(settings)
     return (None if found else settings), found
 
 
-def load(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Load settings or raise ConfigError listing every problem, one per line."""
-    settings, found = problems(path, os.environ if environ is None else environ)
+def load(path: Path, environ: Mapping[str, str] | None = None, *, deep: bool = True) -> Settings:
+    """Load settings or raise ConfigError listing every problem, one per line (deep: as for problems)."""
+    settings, found = problems(path, os.environ if environ is None else environ, deep=deep)
     if found or settings is None:
         raise ConfigError("\n".join(found))
     return settings

@@ -57,13 +57,16 @@ def test_the_default_order_and_a_shorter_one_are_fine():
     assert problems(SHIPPED, steps(["dedupe", "loop_guard", "thread", "record", "notify"]))[1] == []
 
 
-def test_config_check_exits_2_with_one_line_per_problem(capsys):
-    import os
-
-    os.environ["GATEWAY_BUSINESS__TIMEZONE"] = "Mars/Olympus"
-    try:
-        assert main(["--config", str(SHIPPED), "config", "check"]) == EXIT_CONFIG
-    finally:
-        del os.environ["GATEWAY_BUSINESS__TIMEZONE"]
+def test_config_check_exits_2_with_one_line_per_problem(capsys, monkeypatch):
+    monkeypatch.setenv("GATEWAY_BUSINESS__TIMEZONE", "Mars/Olympus")
+    assert main(["--config", str(SHIPPED), "config", "check"]) == EXIT_CONFIG
     assert capsys.readouterr().err.splitlines() == [
         "business.timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'Europe/London'"]
+
+
+def test_serve_refuses_to_start_on_what_config_check_finds(capsys, monkeypatch):
+    monkeypatch.setenv("GATEWAY_PIPELINE__STEPS", '["dedupe", "loop_guard", "notify", "thread", "record"]')
+    assert main(["--config", str(SHIPPED), "serve"]) == EXIT_CONFIG
+    assert capsys.readouterr().err.splitlines() == [
+        "gateway: config: pipeline.steps: 'record' must come before 'notify' (notifications quote the stored "
+        "message); reorder them"]
