@@ -198,8 +198,8 @@ def _sender(msg: Message) -> tuple[str, str, str]:
     # The lenient parser reads the raw text without decoding anything: when it finds another address,
     # the strict one decoded an encoded word inside the address itself, which no mail program shows.
     raws = [_reencode_words(_unescape(v)) for v in _raw_values(msg, "from")]
-    lenient = [_fold(a).lower() for _, a in utils.getaddresses(raws) if a]
-    if lenient != [field.pairs[0][1]]:
+    lenient = {_fold(a).lower() for _, a in utils.getaddresses(raws) if a}  # "a@x <a@x>" reads a@x twice
+    if lenient != {field.pairs[0][1]}:
         return "", "", "From is read as different addresses by different parsers"
     return *field.pairs[0], ""
 

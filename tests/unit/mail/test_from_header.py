@@ -18,6 +18,8 @@ CASES = [
     ("encoded-angle.eml", "Bob <bob@example.com>", "eve@evil.org", ""),
     ("encoded-colon-semicolon.eml", "Team: a@x.example;", "team@example.org", ""),
     ("encoded-local-part.eml", "", "", "From is read as different addresses by different parsers"),
+    ("encoded-quoted-local-part.eml", "", "", "From is read as different addresses by different parsers"),
+    ("address-as-unquoted-name.eml", "", "joe.bloggs@x.example", ""),
     ("two-addresses.eml", "", "", "2 addresses in From"),
     ("two-from-headers.eml", "", "", "2 From headers"),
     ("group-one.eml", "", "", "group syntax in From"),
