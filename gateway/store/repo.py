@@ -74,7 +74,8 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
 
 def quarantine_summary(entry: QuarantineEntry) -> dict[str, Any]:
     return {"id": entry.id, "reason": entry.reason, "source": entry.source, "status": entry.status,
-            "sha256": entry.raw_sha256, "at": iso(entry.at), "ticket_id": entry.ticket_id}
+            "sha256": entry.raw_sha256, "at": iso(entry.at), "ticket_id": entry.ticket_id,
+            "envelope_from": entry.envelope_from, "recipients": entry.recipients or []}
 
 
 async def list_quarantine(session: AsyncSession, *, status: str | None = "held") -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ async def test_the_envelope_is_kept_and_used_again(any_db, settings_factory, clo
     async with any_db.transaction() as session:
         held = await session.get(QuarantineEntry, entry)
         assert (held.envelope_from, held.recipients) == ("", ["ihelp@example.com"])
+        [listed] = await repo.list_quarantine(session)  # `gateway quarantine list|show --json` show it
+        assert (listed["envelope_from"], listed["recipients"]) == ("", ["ihelp@example.com"])
     outcome = await retry(Ingestor(settings=settings_factory(), db=any_db, clock=clock), entry)
     async with any_db.transaction() as session:
         message = await session.scalar(select(Message).where(Message.direction == "in"))
