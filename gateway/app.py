@@ -16,13 +16,16 @@ from gateway.store.db import describe
 from gateway.store.migrate import upgrade
 
 log = logging.getLogger("gateway")
+QUIET_LOGGERS = ("mail.log", "apscheduler")
 
 
 def setup_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.logging.level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiosmtpd logs every SMTP verb at INFO; keep the log about mail, not about the protocol.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # aiosmtpd logs every SMTP verb at INFO, APScheduler two lines per job run (every minute): keep the
+    # log about mail and what an operator must act on; their warnings and errors still show.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
 
 
 async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock | None = None,

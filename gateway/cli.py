@@ -71,7 +71,8 @@ def run_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
             print(f"{path}: ok")
         return EXIT_CONFIG if found else EXIT_OK
     try:
-        settings = config_module.load(path, environ)
+        # Commands that run mail or schedules check everything `config check` does; listings need not.
+        settings = config_module.load(path, environ, deep=args.command in ("serve", "ingest", "import", "jobs"))
         return asyncio.run(dispatch(args, settings, environ))
     except ConfigError as exc:
         for line in str(exc).splitlines():

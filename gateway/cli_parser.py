@@ -22,6 +22,24 @@ Configuration: --config PATH, else $GATEWAY_CONFIG, else ./config.toml; any key 
 overridden as GATEWAY_<SECTION>__<KEY>, e.g. GATEWAY_DATABASE__URL, GATEWAY_SMTP__PORT."""
 
 
+TICKETS_LIST_EPILOG = """paging:
+  One page holds the newest --limit tickets. --json prints {"tickets": [...], "next_before": N}:
+  next_before is null on the last page, else run again with --before N for the next one. Numbers
+  only grow, so tickets that arrive meanwhile never shift a page. The table ends with a line
+  naming the next --before when more tickets exist."""
+
+
+def page_size(value: str) -> int:
+    """argparse type for --limit: 1 to 10000."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 10000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a page size; give a number from 1 to 10000")
+    return number
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but usage errors exit 64 (EX_USAGE) as sysexits(3) says."""
 
@@ -51,9 +69,15 @@ def build_parser() -> Parser:
                              help="show a progress bar (default: when stderr is a terminal)")
 
     tickets = sub.add_parser("tickets", help="list and show tickets").add_subparsers(dest="action", required=True)
-    listing = tickets.add_parser("list", help="list tickets, newest first")
+    listing = tickets.add_parser(
+        "list", help="list tickets, newest first, a page at a time", epilog=TICKETS_LIST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     listing.add_argument("--status", help="only tickets with this status (open, pending, resolved)")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--limit", type=page_size, default=500, help="tickets per page (default 500, at most 10000)")
+    listing.add_argument("--before", type=int, metavar="NUMBER",
+                         help="only tickets numbered below NUMBER: the next page (see next_before)")
+    listing.add_argument("--json", action="store_true",
+                         help='print {"tickets": [...], "next_before": NUMBER or null}')
     show = tickets.add_parser("show", help="one ticket with its messages and events")
     show.add_argument("ref", help="HD-42 or 42")
     show.add_argument("--json", action="store_true")

@@ -59,10 +59,12 @@ async def _with_session(settings: Settings, work):
 
 
 async def tickets_list(args: Args, settings: Settings, environ) -> int:
-    rows = await _with_session(settings, lambda s: repo.list_tickets(
-        s, prefix=settings.helpdesk.ticket_prefix, status=args.status))
-    emit(rows, args.json, lambda r: table(r, ["ref", "status", "priority", "category", "level", "requester",
-                                               "assignee", "subject"]))
+    page = await _with_session(settings, lambda s: repo.list_tickets(
+        s, prefix=settings.helpdesk.ticket_prefix, status=args.status, limit=args.limit, before=args.before))
+    emit(page, args.json, lambda p: table(p["tickets"], ["ref", "status", "priority", "category", "level",
+                                                         "requester", "assignee", "subject"]))
+    if page["next_before"] is not None and not args.json:
+        print(f"more tickets: add --before {page['next_before']} for the next {args.limit}")
     return 0
 
 

@@ -5,14 +5,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import tomli
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
+from gateway.config_source import env_overlay, parse_env_value, read_file  # noqa: F401  (the one reader)
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
 
-ENV_PREFIX = "GATEWAY_"
 # Keys whose values are secrets: they may come from the environment only, and are never printed.
 SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password"), ("security", "secret")}
 
@@ -373,36 +372,6 @@ class Settings(Section):
         return url
 
 
-def parse_env_value(text: str) -> Any:
-    """A value that parses as TOML (number, boolean, array, inline table) is that; else a string."""
-    try:
-        return tomli.loads(f"v = {text}")["v"]
-    except tomli.TOMLDecodeError:
-        return text
-
-
-def env_overlay(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Apply GATEWAY_<SECTION>__<KEY>=value and GATEWAY_<TOPLEVEL>=value onto the parsed TOML."""
-    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
-    for name, raw in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX) or name == "GATEWAY_CONFIG" or name.startswith("GATEWAY_TEST_"):
-            continue
-        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
-        if any(not part for part in path):
-            raise ConfigError(f"{name}: malformed variable name; use GATEWAY_<SECTION>__<KEY>")
-        target = merged
-        for part in path[:-1]:
-            node = target.get(part)
-            if not isinstance(node, dict):
-                node = {}
-            else:
-                node = dict(node)
-            target[part] = node
-            target = node
-        target[path[-1]] = parse_env_value(raw)
-    return merged
-
-
 def _secrets_from_file(data: Mapping[str, Any]) -> list[str]:
     problems = []
     for section, key in SECRET_KEYS:
@@ -428,19 +397,16 @@ def _format_error(error: Mapping[str, Any]) -> str:
     return f"{loc}: {message}; fix it in config.toml or {env}"
 
 
-def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
-    """Load and validate; return the settings (or None) and every problem as one line."""
-    if path.exists():
-        try:
-            data = tomli.loads(path.read_text(encoding="utf-8"))
-        except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
-            return None, [f"{path}: not valid TOML ({exc}); fix the file"]
-        except OSError as exc:
-            return None, [f"{path}: cannot be read ({exc.strerror}); check the path and its permissions"]
-    else:
-        if path.name != "config.toml" or path.parent != Path("."):
-            return None, [f"{path}: no such config file; pass --config PATH or set GATEWAY_CONFIG"]
-        data = {}
+def problems(path: Path, environ: Mapping[str, str], *, deep: bool = True) -> tuple[Settings | None, list[str]]:
+    """Load and validate; return the settings (or None) and every problem as one line.
+
+    deep: also build the business calendars and the pipeline (gateway.config_check); that imports
+    every step (about 0.5 s), which commands that only read the database can do without.
+    """
+    try:
+        data = read_file(str(path))
+    except ConfigError as exc:
+        return None, [str(exc)]
     found = _secrets_from_file(data)
     try:
         data = env_overlay(data, environ)
@@ -451,12 +417,16 @@ def problems(path: Path, environ: Mapping[str, str]) -> tuple[Settings | None, l
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         return None, found + [_format_error(e) for e in exc.errors()]
+    if deep:
+        from gateway.config_check import settings_problems  # builds calendars and the pipeline: import late
+
+        found += settings_problems(settings)
     return (None if found else settings), found
 
 
-def load(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Load settings or raise ConfigError listing every problem, one per line."""
-    settings, found = problems(path, os.environ if environ is None else environ)
+def load(path: Path, environ: Mapping[str, str] | None = None, *, deep: bool = True) -> Settings:
+    """Load settings or raise ConfigError listing every problem, one per line (deep: as for problems)."""
+    settings, found = problems(path, os.environ if environ is None else environ, deep=deep)
     if found or settings is None:
         raise ConfigError("\n".join(found))
     return settings

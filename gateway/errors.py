@@ -38,4 +38,11 @@ class Discard(GatewayError):
 
 
 class Duplicate(Discard):
-    """Raised by the dedupe step: we already hold this exact mail."""
+    """Raised by the dedupe step: we already hold this mail.
+
+    note: a row (the copy's Event) to add once this mail's own writes are rolled back, or None.
+    """
+
+    def __init__(self, reason: str, note: object | None = None):
+        super().__init__(reason)
+        self.note = note

@@ -166,6 +166,9 @@ class Ingestor:
                             outcomes[index] = await self._run(session, job, now)
                     except Duplicate as exc:
                         bump(session, "duplicates")
+                        if exc.note is not None:  # a copy with bytes of its own: keep them, say where it came from
+                            await put_blob(session, job.incoming.raw, job.digest)  # (the savepoint dropped both)
+                            session.add(exc.note)
                         outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
                     except Discard as exc:
                         bump(session, "discarded")
@@ -231,7 +234,8 @@ class Ingestor:
         newly_held = held is None or held.status == "released"  # not a second delivery of bytes held
         if held is None:
             session.add(QuarantineEntry(raw_sha256=job.digest, reason=reason[:2000], source=job.incoming.source,
-                                        status="held", at=self.clock.now()))
+                                        envelope_from=job.incoming.envelope_from,
+                                        recipients=list(job.incoming.recipients), status="held", at=self.clock.now()))
         elif newly_held:
             held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
         await session.flush()  # inside the caller's savepoint: a conflict fails this mail only

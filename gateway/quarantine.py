@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from gateway.errors import NotFound
 from gateway.ingest import Ingestor, Outcome
+from gateway.pipeline.context import HISTORY_SOURCE
 from gateway.store.blobs import get_blob
 from gateway.store.repo import get_quarantine
 
@@ -12,10 +13,12 @@ async def retry(ingestor: Ingestor, entry_id: int) -> Outcome:
     async with ingestor.db.transaction() as session:
         entry = await get_quarantine(session, entry_id)
         raw = await get_blob(session, entry.raw_sha256)
-        source = entry.source
+        source, envelope_from, recipients = entry.source, entry.envelope_from, tuple(entry.recipients or ())
     if raw is None:
         raise NotFound(f"quarantine entry {entry_id}: its raw bytes are missing from the blob store")
-    outcome = await ingestor.ingest(raw, source=f"quarantine-retry:{source}")
+    # Imported history stays history (no mail out, no SLA clocks); live mail is labelled as retried.
+    outcome = await ingestor.ingest(raw, source=source if source == HISTORY_SOURCE else f"quarantine-retry:{source}",
+                                    envelope_from=envelope_from, recipients=recipients)
     if outcome.status != "quarantined":
         async with ingestor.db.transaction() as session:
             entry = await get_quarantine(session, entry_id)

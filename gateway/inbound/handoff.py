@@ -36,19 +36,33 @@ def listener(config_path: str | os.PathLike, environ: Mapping[str, str]) -> List
     smtp = smtp_settings(os.fspath(config_path), environ)
     if smtp is None:
         return None
-    host, port = smtp.get("host", "127.0.0.1"), smtp.get("port", 2525)
-    max_bytes, addresses = smtp.get("max_message_bytes", DEFAULT_MAX_BYTES), smtp.get("addresses")
-    if not isinstance(host, str) or type(port) is not int or not 0 < port < 65536:
+    host, port = smtp.get("host", "127.0.0.1"), _integer(smtp.get("port", 2525))
+    max_bytes, addresses = _integer(smtp.get("max_message_bytes", DEFAULT_MAX_BYTES)), smtp.get("addresses")
+    if not isinstance(host, str) or port is None or not 0 < port < 65536:
         return None
-    if type(max_bytes) is not int or max_bytes <= 1024:  # gateway.config refuses such a limit
+    if max_bytes is None or max_bytes <= 1024:  # gateway.config refuses such a limit
         return None
     if addresses is None:
         addresses = ["ihelp@example.com"]
-    if not isinstance(addresses, list) or not addresses or not isinstance(addresses[0], str):
+    if not isinstance(addresses, (list, tuple)) or not addresses or not isinstance(addresses[0], str):
         return None
     # A listener on every interface is reached on loopback.
     return Listener("127.0.0.1" if host in ("0.0.0.0", "::", "") else host, port, addresses[0].strip().lower(),
                     max_bytes)
+
+
+def _integer(value) -> int | None:
+    """An int as gateway.config's validation reads one (2600, 2600.0, "2600", " 2_600 "); None otherwise."""
+    if isinstance(value, (bool, int)):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and value.strip().isascii():
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def read_mail(stream: BinaryIO, limit: int) -> bytes | None:

@@ -20,6 +20,15 @@ log = logging.getLogger(__name__)
 IngestFn = Callable[..., Awaitable]
 
 
+# NUL and other control characters are in no address (RFC 5321 4.1.2); taken in, they end up in
+# headers we write, logs and database columns (PostgreSQL refuses NUL in text).
+BAD_ADDRESS = "501 5.1.7 bad address: control characters (such as NUL) are not allowed in an address"
+
+
+def has_control(address: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in address)
+
+
 class GatewayHandler:
     """aiosmtpd handler: RCPT only for our addresses (never an open relay), DATA → ingest."""
 
@@ -35,7 +44,16 @@ class GatewayHandler:
         base, _ = split_plus(address)
         return base in self.addresses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if has_control(address):
+            return BAD_ADDRESS
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if has_control(address):
+            return BAD_ADDRESS
         if not self.accepts(address):
             return "550 5.7.1 relaying denied: this server only accepts mail for its help-desk addresses"
         if len(envelope.rcpt_tos) >= self.max_recipients:
@@ -79,15 +97,16 @@ def source_of(session) -> str:
     return "pipe" if (mapped or address).is_loopback else "smtp"
 
 
-TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
 YIELD_EVERY = 1 << 20  # bytes of DATA read between turns given to the other sessions
 TOO_MUCH = "552 Error: Too much mail data"
 
 
-async def read_data(reader: asyncio.StreamReader, *, size_limit: int | None, line_limit: int) -> tuple[bytes, str]:
+async def read_data(reader: asyncio.StreamReader, *, size_limit: int | None) -> tuple[bytes, str]:
     """The DATA section up to the lone dot: (mail with dots unstuffed, "") or (b"", refusal to answer).
 
-    A refused mail is still read to its end, as RFC 5321 4.2.5 wants, but none of it is kept.
+    A line may be of any length (Postfix takes them too): one longer than the reader buffers arrives
+    in pieces, and only the mail's size is limited. A refused mail is still read to its end, as
+    RFC 5321 4.2.5 wants, but none of it is kept, so memory stays within size_limit plus the reader's.
     """
     body = io.BytesIO()  # one buffer that grows in place; getvalue() hands it over without a copy
     size, refusal, line_start, paused_at = 0, "", True, 0
@@ -99,14 +118,13 @@ async def read_data(reader: asyncio.StreamReader, *, size_limit: int | None, lin
             await asyncio.sleep(0)
         try:
             line = await reader.readuntil(b"\r\n")
-        except asyncio.LimitOverrunError as exc:  # longer than the reader may buffer: take what it has
+        except asyncio.LimitOverrunError as exc:
+            # Longer than the reader may buffer: take what it has. It keeps back the last byte when no
+            # CRLF is in sight, so a CRLF is never split between two pieces.
             line = await reader.read(exc.consumed)
-            refusal = refusal or TOO_LONG
         if line_start and line == b".\r\n":
             break
         size += len(line)
-        if len(line) > line_limit:
-            refusal = refusal or TOO_LONG
         if size_limit and size > size_limit:
             refusal = refusal or TOO_MUCH
         if refusal:
@@ -120,9 +138,10 @@ async def read_data(reader: asyncio.StreamReader, *, size_limit: int | None, lin
 
 
 class GatewaySMTP(SMTP):
-    # RFC 5321 says 1000 octets a line, but real mail (generated HTML, long headers) breaks it; refusing
-    # with 500 would bounce a customer's mail, so accept long lines and leave limits to max_message_bytes.
-    line_length_limit = 256 * 1024
+    # aiosmtpd sizes its StreamReader's buffer by this, and refuses longer command lines. RFC 5321 says
+    # 1000 octets a line, but real mail (generated HTML, long headers) breaks it: read_data takes DATA
+    # lines of any length in pieces of this size, so only max_message_bytes limits a mail.
+    line_length_limit = 64 * 1024
 
     async def smtp_DATA(self, arg: str) -> None:
         # aiosmtpd keeps each line as its own bytearray and joins them at the end: about three times the
@@ -137,8 +156,7 @@ class GatewaySMTP(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            content, refusal = await read_data(self._reader, size_limit=self.data_size_limit,
-                                               line_limit=self.line_length_limit)
+            content, refusal = await read_data(self._reader, size_limit=self.data_size_limit)
         except asyncio.CancelledError:  # the client went away in the middle
             self._writer.close()
             raise

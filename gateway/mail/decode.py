@@ -1,10 +1,12 @@
 """Decoding that never raises: bytes in any charset, RFC 2047 words, headers the email package chokes on."""
 from __future__ import annotations
 
+import base64
 import codecs
 import quopri
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy, utils
 from email.message import Message
@@ -140,25 +142,87 @@ def _decode_header(name: str, raw: str) -> str:
     return text
 
 
-def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    """All (display name, lowercased address) pairs of every `name` header; unusable ones dropped."""
-    raws = [_unescape(v) for v in _raw_values(msg, name)]
+def _reencode_words(raw: str) -> str:
+    """Each encoded word replaced by the UTF-8 base64 word of its own decoding, folded to one line.
+
+    The address parser then finds the structure on the raw text, where an encoded ':' or ',' is not
+    syntax, and decodes names only afterwards (as mail programs and DMARC checkers do); a decoded
+    CR/LF or an undecodable byte can no longer make it fail and send us to a weaker fallback.
+    Only words standing alone as a token (RFC 2047 section 5) are touched, so no token boundary moves.
+    """
+    words: list[tuple[int, int, str]] = []  # (start, end, decoded text) of each run of adjacent words
+    for match in _EW.finditer(raw):
+        start, end = match.span()
+        before, after = raw[start - 1:start], raw[end:end + 1]
+        alone = (before in ("", '"', "(") or before.isspace()) and (after in ("", '"', ")") or after.isspace())
+        if not alone:
+            continue
+        text = _decode_words(match.group())
+        if words and not raw[words[-1][1]:start].strip():  # whitespace between two words is not text
+            start, text = words[-1][0], words.pop()[2] + text
+        words.append((start, end, text))
+    out, end = [], 0
+    for start, stop, text in words:
+        encoded = base64.b64encode(_fold(text).encode("utf-8", "surrogatepass")).decode("ascii")
+        out += [raw[end:start], "=?utf-8?b?", encoded, "?="]
+        end = stop
+    return "".join(out) + raw[end:]
+
+
+@dataclass(frozen=True)
+class AddressField:
+    """Every mailbox of one header name: (display name, lowercased address), usable ones only."""
+
+    pairs: tuple[tuple[str, str], ...]
+    headers: int  # how many such header lines the mail has
+    parsed: int  # mailboxes found, usable or not
+    grouped: bool  # "name: a@b, c@d;" group syntax was used
+
+
+def _address_field(msg: Message, name: str) -> AddressField:
+    raws = [_reencode_words(_unescape(v)) for v in _raw_values(msg, name)]
     try:
-        pairs = [(a.display_name, a.addr_spec) for raw in raws
-                 for a in _POLICY.header_fetch_parse(name, raw).addresses]
-        if any("\ufffd" in n for n, _ in pairs):
-            raise ValueError("undecodable display name")
-    except Exception:  # e.g. "address parts cannot contain CR or LF" for an encoded CR/LF in a name
-        # Decoded words go in as quoted strings so that a ':' or ',' inside them is not syntax.
-        quoted = [_EW.sub(lambda m: '"' + re.sub(r'["\\]', "", _fold(_decode_words(m.group()))) + '"', raw)
-                  for raw in raws]
-        pairs = utils.getaddresses(quoted)
+        fields = [_POLICY.header_fetch_parse(name, raw) for raw in raws]
+        pairs = [(a.display_name, a.addr_spec) for f in fields for a in f.addresses]
+        grouped = any(g.display_name is not None for f in fields for g in f.groups)
+    except Exception:  # the stdlib parser gave up (or fell back to plain text): the lenient one, still raw
+        pairs = [(_fold(_decode_words(n)), a) for n, a in utils.getaddresses(raws) if n or a]
+        grouped = False
     out = []
     for display, addr in pairs:
         addr = _fold(_unescape(addr)).lower()
         if addr and addr != "<>" and len(addr) <= 320 and not any(c.isspace() or c in "<>" for c in addr):
             out.append((_fold(_unescape(display)), addr))
-    return out
+    return AddressField(tuple(out), len(raws), len(pairs), grouped)
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """All (display name, lowercased address) pairs of every `name` header; unusable ones dropped."""
+    return list(_address_field(msg, name).pairs)
+
+
+def _sender(msg: Message) -> tuple[str, str, str]:
+    """(display name, address, problem) of From; address "" and the problem said when From is not one mailbox.
+
+    Example: 'From: a@x, b@y' -> ("", "", "2 addresses in From"). Such mail is from nobody we can name:
+    stored, but never answered and never a command.
+    """
+    field = _address_field(msg, "from")
+    if field.headers != 1:
+        return "", "", "no From header" if not field.headers else f"{field.headers} From headers"
+    if field.grouped:
+        return "", "", "group syntax in From"
+    if field.parsed != 1:
+        return "", "", "no address in From" if not field.parsed else f"{field.parsed} addresses in From"
+    if not field.pairs or "@" not in field.pairs[0][1]:
+        return "", "", "unusable address in From"
+    # The lenient parser reads the raw text without decoding anything: when it finds another address,
+    # the strict one decoded an encoded word inside the address itself, which no mail program shows.
+    raws = [_reencode_words(_unescape(v)) for v in _raw_values(msg, "from")]
+    lenient = {_fold(a).lower() for _, a in utils.getaddresses(raws) if a}  # "a@x <a@x>" reads a@x twice
+    if lenient != {field.pairs[0][1]}:
+        return "", "", "From is read as different addresses by different parsers"
+    return *field.pairs[0], ""
 
 
 def _date(msg: Message) -> datetime | None:

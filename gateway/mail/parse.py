@@ -9,7 +9,7 @@ import mimetypes
 import re
 import unicodedata
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
 from email.generator import BytesGenerator
@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import inscriptis
 
 from gateway.errors import Quarantine
+from gateway.mail import header_block
 from gateway.mail.bigparts import elide
 from gateway.mail.decode import (
     _POLICY,
@@ -32,6 +33,7 @@ from gateway.mail.decode import (
     _fold,
     _header_defects,
     _raw_values,
+    _sender,
     _unescape,
 )
 
@@ -73,6 +75,9 @@ class ParsedMail:
     html: str | None
     attachments: tuple[AttachmentPart, ...]
     defects: tuple[str, ...]
+    # Why from_addr is "" (no From, several From headers or mailboxes, a group, no usable address): the
+    # mail is from nobody we can name, so it is stored but never answered and never a command.
+    from_problem: str = ""
 
     def header(self, name: str) -> str | None:
         """First `name` header, decoded and on one line; None when absent. Never raises."""
@@ -347,27 +352,7 @@ def _attachment(part: Message, index: int, cids: set[str]) -> AttachmentPart:
 
 # --- entry point -----------------------------------------------------------------------------------
 
-_LINE = re.compile(rb"([^\r\n]*)(\r\n|\n|\r|$)")
-_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")  # the parser's own test for a header line
 _INK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # any byte that bytes.strip() would keep
-
-
-def _check_header_block(raw: bytes, limits: ParseLimits) -> None:
-    size = fields = 0
-    for index, match in enumerate(_LINE.finditer(raw)):
-        line = match.group(1)
-        if not line:
-            break  # the blank line that ends the header block, or the end of the data
-        if not (_FIELD.match(line) or line[:1] in b" \t" or (index == 0 and line.startswith(b"From "))):
-            break  # the parser starts the body here as well
-        fields += bool(_FIELD.match(line))
-        size = match.end()
-        if size > limits.max_header_bytes:
-            raise Quarantine(f"header block too large: more than {limits.max_header_bytes} bytes")
-        if fields > limits.max_header_count:
-            raise Quarantine(f"too many header fields: more than {limits.max_header_count}")
-    if not fields:
-        raise Quarantine("no header block: the data does not start with 'Name: value' header lines")
 
 
 def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
@@ -375,13 +360,15 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
     if not _INK.search(raw):  # not raw.strip(): that copies the whole mail, attachments and all
         raise Quarantine("empty mail: no bytes besides whitespace")
     raw = raw.lstrip(b"\r\n")  # stray blank lines before the headers would make them body
-    _check_header_block(raw, limits)
+    raw, dropped = header_block.drop_bad_lines(raw, max_bytes=limits.max_header_bytes)
+    header_block.check(raw, max_bytes=limits.max_header_bytes, max_count=limits.max_header_count)
     small, elided = elide(raw)
     reset = _ELIDED.set(elided)
     try:
-        return _parse_elided(small, limits)
+        mail = _parse_elided(small, limits)
     finally:
         _ELIDED.reset(reset)
+    return replace(mail, defects=(*mail.defects, header_block.DROPPED_HEADER)) if dropped else mail
 
 
 def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
@@ -399,14 +386,14 @@ def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
     cids = {unquote(c).lower() for h in found.htmls for c in re.findall(r"(?i)cid:([^\s\"'<>)]+)", h)}
     plain = "\n\n".join(p.strip("\n") for p in found.plains if p.strip())
     text = plain or "\n\n".join(_html_to_text(_clean_text(h)).strip("\n") for h in found.htmls if h.strip())
-    sender = _addresses(msg, "from")[:1] or [("", "")]
+    from_name, from_addr, from_problem = _sender(msg)
     subject = _raw_values(msg, "subject")
     return ParsedMail(
         message=msg,
         message_id=normalise_message_id(_unescape("".join(_raw_values(msg, "message-id")[:1]))),
         in_reply_to=parse_id_list(_unescape(" ".join(_raw_values(msg, "in-reply-to")))),
         references=parse_id_list(_unescape(" ".join(_raw_values(msg, "references")))),
-        from_addr=sender[0][1], from_name=sender[0][0],
+        from_addr=from_addr, from_name=from_name, from_problem=from_problem,
         reply_to=tuple(a for _, a in _addresses(msg, "reply-to")),
         to=tuple(a for _, a in _addresses(msg, "to")), cc=tuple(a for _, a in _addresses(msg, "cc")),
         subject=_fold(_decode_header("subject", subject[0])) if subject else "",

@@ -179,7 +179,10 @@ class QuarantineEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     raw_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), unique=True)
     reason: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(64), default="")  # also the mode: "import" is history
+    # The envelope it came with ("" the null sender; None unknown), so a retry runs it as it arrived.
+    envelope_from: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recipients: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="held")  # held | released
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
     at: Mapped[datetime]

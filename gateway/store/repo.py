@@ -35,12 +35,21 @@ def ticket_summary(ticket: Ticket, prefix: str) -> dict[str, Any]:
     }
 
 
-async def list_tickets(session: AsyncSession, *, prefix: str, status: str | None = None,
-                       limit: int = 500) -> list[dict[str, Any]]:
-    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+async def list_tickets(session: AsyncSession, *, prefix: str, status: str | None = None, limit: int = 500,
+                       before: int | None = None) -> dict[str, Any]:
+    """One page of tickets, newest first: {"tickets": [summary, ...], "next_before": 17 or None}.
+
+    next_before is the `before` of the next page; None when this page is the last.
+    """
+    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit + 1)  # one more: is there a next page?
     if status:
         query = query.where(Ticket.status == status)
-    return [ticket_summary(t, prefix) for t in (await session.scalars(query)).all()]
+    if before is not None:
+        query = query.where(Ticket.id < before)
+    rows = (await session.scalars(query)).all()
+    page = rows[:limit]
+    return {"tickets": [ticket_summary(t, prefix) for t in page],
+            "next_before": page[-1].id if len(rows) > limit else None}
 
 
 async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[str, Any]:
@@ -65,7 +74,8 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
 
 def quarantine_summary(entry: QuarantineEntry) -> dict[str, Any]:
     return {"id": entry.id, "reason": entry.reason, "source": entry.source, "status": entry.status,
-            "sha256": entry.raw_sha256, "at": iso(entry.at), "ticket_id": entry.ticket_id}
+            "sha256": entry.raw_sha256, "at": iso(entry.at), "ticket_id": entry.ticket_id,
+            "envelope_from": entry.envelope_from, "recipients": entry.recipients or []}
 
 
 async def list_quarantine(session: AsyncSession, *, status: str | None = "held") -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ def test_an_mbox_becomes_resolved_threaded_tickets_and_nothing_is_sent(tmp_path)
     first = gateway(config, "import", "mbox", str(tmp_path / "ihelp.mbox"))
     assert first.returncode == 0, first.stderr
     assert "read 6: 4 stored, 1 duplicate, 1 quarantined, 0 discarded" in first.stdout.decode()
-    tickets = json.loads(gateway(config, "tickets", "list", "--json").stdout)
+    tickets = json.loads(gateway(config, "tickets", "list", "--json").stdout)["tickets"]
     assert sorted((t["subject"], t["status"]) for t in tickets) == [("New laptop for Bob", "resolved"),
                                                                    ("VPN drops", "resolved")]
     vpn = json.loads(gateway(config, "tickets", "show", "HD-1", "--json").stdout)
@@ -115,7 +115,7 @@ def test_a_customer_writing_again_after_the_import_reopens_or_starts_a_linked_ti
     result = subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest",
                              "--sender", "ann@example.org"], input=late.as_bytes(), capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    tickets = {t["ref"]: t for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)}
+    tickets = {t["ref"]: t for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)["tickets"]}
     assert tickets["HD-3"]["status"] == "open" and tickets["HD-1"]["status"] == "resolved"  # resolved in 2024
     assert rows(tmp_path, "SELECT linked_ticket_id FROM tickets WHERE id = 3") == [(1,)]
     assert rows(tmp_path, "SELECT count(*) FROM outbox") == [(2,)]  # this one is answered and announced

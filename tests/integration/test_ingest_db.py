@@ -28,7 +28,7 @@ async def test_ticket_reply_and_duplicate(any_db, settings_factory, clock):
     outcome = await ingestor.ingest(first.as_bytes(), source="test", envelope_from="customer@example.org")
     assert outcome.status == "stored" and outcome.new_ticket and outcome.ticket_ref == "HD-1"
     async with any_db.transaction() as session:
-        ticket = (await repo.list_tickets(session, prefix="HD"))[0]
+        ticket = (await repo.list_tickets(session, prefix="HD"))["tickets"][0]
         ack_id = await session.scalar(select(Outbox.message_id).where(Outbox.template == "customer/ack"))
     assert ticket["priority"] == "urgent" and ticket["level"] == 3
     reply = make_mail(subject="Re: Database server down", In_Reply_To=f"<{ack_id}>")

@@ -30,7 +30,7 @@ def test_pipe_stores_a_mail_and_exits_0(config):
     assert gateway(config, "db", "upgrade").returncode == 0
     result = gateway(config, "ingest", "--sender", "customer@example.org", stdin=make_mail().as_bytes())
     assert result.returncode == 0, result.stderr
-    listed = json.loads(gateway(config, "tickets", "list", "--json").stdout)
+    listed = json.loads(gateway(config, "tickets", "list", "--json").stdout)["tickets"]
     assert [t["ref"] for t in listed] == ["HD-1"]
     assert set(listed[0]) >= {"number", "ref", "subject", "requester", "category", "priority", "level",
                               "status", "assignee", "created_at"}
@@ -107,7 +107,8 @@ def test_limits_come_from_config_and_the_mail_is_kept_in_quarantine(config):
     assert held["reason"] == "too many attachments: 2 > 1"
     assert b"Two files" in gateway(config, "quarantine", "show", str(held["id"])).stdout
     assert gateway(config, "quarantine", "retry", str(held["id"])).returncode == 0  # default limits now
-    assert [t["subject"] for t in json.loads(gateway(config, "tickets", "list", "--json").stdout)] == ["Two files"]
+    listed = json.loads(gateway(config, "tickets", "list", "--json").stdout)["tickets"]
+    assert [t["subject"] for t in listed] == ["Two files"]
 
 
 def test_a_database_without_the_schema_exits_75_and_says_to_upgrade(config):

@@ -36,7 +36,7 @@ async def tickets(running) -> list[dict]:
     db = running.database()
     try:
         async with db.transaction() as session:
-            return await repo.list_tickets(session, prefix="HD")
+            return (await repo.list_tickets(session, prefix="HD"))["tickets"]
     finally:
         await db.dispose()
 

@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from gateway.clock import FixedClock
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
-from gateway.inbound.smtp import TOO_LONG, TOO_MUCH, read_data
+from gateway.inbound.smtp import TOO_MUCH, read_data
 from gateway.mail.parse import parse
 from gateway.store import blobs
 from gateway.store.blobs import get_blob, put_blob
@@ -204,19 +204,32 @@ def reader_with(data: bytes, limit: int = 256 * 1024) -> asyncio.StreamReader:
 ])
 async def test_data_is_unstuffed_up_to_the_lone_dot_and_no_further(wire, mail, after):
     reader = reader_with(wire + b"QUIT\r\n")
-    assert await read_data(reader, size_limit=None, line_limit=1000) == (mail, "")
+    assert await read_data(reader, size_limit=None) == (mail, "")
     assert await reader.read() == after + b"QUIT\r\n"
 
 
 @pytest.mark.parametrize("wire,size_limit,answer", [
     (b"x" * 50 + b"\r\n" + b"y\r\n" * 100 + b".\r\n", 100, TOO_MUCH),
-    (b"short\r\n" + b"z" * 2000 + b"\r\nmore\r\n.\r\n", None, TOO_LONG),  # longer than the reader's limit
-    (b"short\r\n" + b"z" * 600 + b"\r\n.\r\n", None, TOO_LONG),  # within the reader's limit, over ours
+    (b"short\r\n" + b"z" * 5000 + b"\r\nmore\r\n.\r\n", 4000, TOO_MUCH),  # one line beyond the size limit
 ])
 async def test_a_refused_mail_is_read_to_its_end_and_not_kept(wire, size_limit, answer):
     reader = reader_with(wire + b"QUIT\r\n", limit=1024)
-    assert await read_data(reader, size_limit=size_limit, line_limit=512) == (b"", answer)
+    assert await read_data(reader, size_limit=size_limit) == (b"", answer)
     assert await reader.read() == b"QUIT\r\n"
+
+
+@pytest.mark.parametrize("wire,mail", [
+    (b"short\r\n" + b"z" * 5000 + b"\r\nmore\r\n.\r\n", b"short\r\n" + b"z" * 5000 + b"\r\nmore\r\n"),
+    # pieces end just before a CRLF, a dot starting a line after a long one is unstuffed, a dot inside is not
+    (b"a" * 1023 + b"\r\n..x\r\n" + b"b" * 1022 + b".\r\n" + b"c" * 2047 + b"\r\n.\r\n",
+     b"a" * 1023 + b"\r\n.x\r\n" + b"b" * 1022 + b".\r\n" + b"c" * 2047 + b"\r\n"),
+    (b"d" * 1024 + b"\r\n.\r\n", b"d" * 1024 + b"\r\n"),  # the lone dot after a line of exactly the limit
+])
+async def test_lines_longer_than_the_reader_buffers_are_kept_whole(wire, mail):
+    for limit in (1024, 1025, 1023, 7):
+        reader = reader_with(wire + b"QUIT\r\n", limit=limit)
+        assert await read_data(reader, size_limit=None) == (mail, "")
+        assert await reader.read() == b"QUIT\r\n"
 
 
 async def test_data_is_gathered_in_about_its_own_size():
@@ -233,7 +246,7 @@ async def test_data_is_gathered_in_about_its_own_size():
 
     with traced_peak() as peak:
         arriving = asyncio.create_task(arrive())
-        mail, refusal = await read_data(reader, size_limit=None, line_limit=256 * 1024)
+        mail, refusal = await read_data(reader, size_limit=None)
         await arriving
     assert refusal == "" and mail == raw
     # aiosmtpd's own reading kept a bytearray per line and joined them: about three times the mail.
@@ -254,7 +267,7 @@ async def test_reading_a_big_buffered_mail_gives_other_sessions_turns():
     ticking = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     before = turns
-    mail, refusal = await read_data(reader, size_limit=None, line_limit=1000)
+    mail, refusal = await read_data(reader, size_limit=None)
     ticking.cancel()
     assert refusal == "" and len(mail) > 8 * MB - 200
     assert turns - before >= 7  # about one turn per megabyte read

@@ -101,4 +101,6 @@ class Record:
                 await add_participant(ctx, ticket, address, "cc")
         session.add(Event(ticket_id=ticket.id, kind="message_in", actor=mail.from_addr or "unknown", at=ctx.now,
                           data={"message": message.id, "message_id": mail.message_id, "source": ctx.source,
-                                "thread_reason": ctx.thread_reason, "auto_reason": ctx.auto_reason}))
+                                "thread_reason": ctx.thread_reason, "auto_reason": ctx.auto_reason,
+                                # why the sender is unknown (From not one mailbox): never answered, never a command
+                                **({"from_problem": mail.from_problem} if mail.from_problem else {})}))

@@ -118,7 +118,7 @@ def test_listener_from_config_and_environment(tmp_path):
                                                                      25 * 1024 * 1024 + 512 * 1024)
 
 
-@pytest.mark.parametrize("text", ['[smtp]\nport = 0\n', '[smtp]\nport = "2525"\n', '[smtp]\nport = true\n',
+@pytest.mark.parametrize("text", ['[smtp]\nport = 0\n', '[smtp]\nport = "0x9DE"\n', '[smtp]\nport = 2525.5\n',
                                   '[smtp]\naddresses = []\n', '[smtp]\nmax_message_bytes = 10\n', '[smtp\n'])
 def test_listener_is_none_when_the_config_is_odd(tmp_path, text):
     assert listener(write(tmp_path, text), {}) is None

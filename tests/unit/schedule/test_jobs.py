@@ -123,3 +123,39 @@ async def test_stopping_waits_for_a_running_job_then_cancels_it(settings_factory
     await stop_scheduler(scheduler, grace=0.2)
     # Ended before stop returned, so serve can close the database next without a job still using it.
     assert finished == ["sweep"] and not scheduler.running_jobs
+
+
+@pytest.fixture
+def restore_log_levels():
+    import logging
+
+    levels = {name: logging.getLogger(name).level for name in ("mail.log", "apscheduler")}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+async def test_serves_log_has_no_line_per_job_run(settings_factory, db, caplog, restore_log_levels):
+    """APScheduler says "Running job…" and "…executed successfully" at INFO every minute per job."""
+    import logging
+
+    from sqlalchemy import select
+
+    from gateway.app import setup_logging
+    from gateway.store.models import JobRun
+
+    settings = settings_factory()
+    caplog.set_level(logging.INFO)  # as in serve with the default [logging] level
+    setup_logging(settings)
+    scheduler = start_scheduler(settings=settings, db=db, clock=FixedClock())
+    try:
+        for _ in range(100):
+            async with db.transaction() as session:
+                if len((await session.scalars(select(JobRun.job))).all()) == 2:
+                    break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)  # the executor logs "executed successfully" after the job returns
+    finally:
+        await stop_scheduler(scheduler)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")] == []
+    assert logging.getLogger("apscheduler").isEnabledFor(logging.WARNING)
