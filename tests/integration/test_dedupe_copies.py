@@ -38,7 +38,8 @@ async def copy_events(db) -> list[tuple[int, dict]]:
 async def test_a_copy_through_another_mailbox_is_one_ticket_and_noted(any_db, settings_factory, clock):
     ingestor = ingestor_for(settings_factory, any_db, clock)
     raw = make_mail(subject="Printer jams").as_bytes(policy=make_mail().policy.clone(linesep="\r\n"))
-    first = await ingestor.ingest(received(raw, "a.example"), source="imap:support")
+    first = await ingestor.ingest(received(raw, "a.example"), source="imap:support",
+                                  envelope_from="customer@example.org")
     copy = received(raw, "b.example")
     second = await ingestor.ingest(copy, source="imap:helpdesk", envelope_from="customer@example.org",
                                    recipients=("helpdesk@example.com",))
