@@ -55,8 +55,15 @@ _REPORT_SUBJECTS = ("complaint about message from",)
 _TAG = r"\s*(?:\[[^\]\n]{1,40}\]\s*)?"  # "[Postmaster] Email Delivery Failure"
 
 
+def fold(text: str, limit: int = 300) -> str:
+    """Lower case without accents, at most `limit` characters: "Réponse" and "Reponse" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text[:limit]).casefold()
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _alternatives(phrases: tuple[str, ...]) -> str:
-    return "|".join(map(linear.escape, sorted(phrases, key=len, reverse=True)))
+    folded = (fold(phrase) for phrase in phrases)  # "メッセージ" loses its dakuten as the subject does
+    return "|".join(map(linear.escape, sorted(folded, key=len, reverse=True)))
 
 
 def _subject_pattern(phrases: tuple[str, ...], tail: str, name: str) -> linear.Pattern:
@@ -67,8 +74,8 @@ _SUBJECTS = (
     (_subject_pattern(_AUTO_REPLY_SUBJECTS, r"\s*(?::|\(|$)", "autotext.AUTO_REPLY_SUBJECT"), "auto-reply subject"),
     (linear.compile(r"\s*((?:" + "|".join(_AWAY) + r") (?:" + "|".join(_UNTIL) + r"))\b[^?]*$",
                     name="autotext.AWAY_UNTIL_SUBJECT"), "auto-reply subject"),
-    (_subject_pattern(_BOUNCE_SUBJECTS, r"\s*(?::|\(|-|\.|$)", "autotext.BOUNCE_SUBJECT"), "bounce subject"),
-    (linear.compile(r"\s*warning: message \S{1,100} delayed", name="autotext.EXIM_DELAY_SUBJECT"),
+    (_subject_pattern(_BOUNCE_SUBJECTS, r"\s*(?::|\(|-|\.|\x{3002}|$)", "autotext.BOUNCE_SUBJECT"), "bounce subject"),
+    (linear.compile(r"\s*(warning: message) \S{1,100} delayed", name="autotext.EXIM_DELAY_SUBJECT"),
      "bounce subject"),
     (_subject_pattern(_REPORT_SUBJECTS, r"\s", "autotext.REPORT_SUBJECT"), "report subject"),
 )
@@ -131,12 +138,6 @@ _FAILURE_WORDS = linear.compile(
     r"|devuelto|recapit|bezorg|afgeleverd|onbestelbaar|не доставлено|配信|エラー", name="autotext.FAILURE_WORDS")
 _BODY_MAX = 1500
 _BOUNCE_HEAD = 2000
-
-
-def fold(text: str, limit: int = 300) -> str:
-    """Lower case without accents, at most `limit` characters: "Réponse" and "Reponse" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text[:limit]).casefold()
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def subject_reason(subject: str) -> str | None:

@@ -109,7 +109,14 @@ class Pattern:
         return self._re2.findall(_safe(text))
 
     def split(self, text) -> list:
-        return self._re2.split(_safe(text))
+        """As re.split; the pieces are taken from `text` itself (surrogates and all)."""
+        pieces, end = [], 0
+        for match in self._re2.finditer(_safe(text)):
+            pieces.append(text[end:match.start()])
+            pieces.extend(match.groups())
+            end = match.end()
+        pieces.append(text[end:])
+        return pieces
 
     def sub(self, repl: str | bytes | Callable, text, count: int = 0):
         """As re.sub; the text between matches is taken from `text` itself (surrogates and all)."""

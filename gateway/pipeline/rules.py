@@ -1,11 +1,11 @@
 """Keyword/regex rules with weights, shared by classify and prioritise; built-in defaults live here."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from functools import lru_cache
 
 from gateway.config import RuleConfig
+from gateway.mail import linear
 from gateway.pipeline.context import Hit
 
 # Built-in classification rules; an operator replaces them with [[classify.rules]] in config.toml.
@@ -52,8 +52,13 @@ PRIORITY_RULES: tuple[RuleConfig, ...] = (
 
 
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+def _compiled(name: str, pattern: str) -> linear.Pattern:
+    # Linear time (RE2): operator rules run on every mail's text; config check refuses what RE2 cannot run.
+    return linear.compile(pattern, linear.IGNORECASE | linear.MULTILINE, name=f"rules.{name}")
+
+
+for _rule in CLASSIFY_RULES + PRIORITY_RULES:  # built in: compiled (and registered) at import
+    _compiled(_rule.name, _rule.pattern)
 
 
 def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[Hit]:
@@ -62,7 +67,7 @@ def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[
     for rule in rules:
         texts = {"subject": (subject,), "body": (body,), "any": (subject, body)}[rule.field]
         for text in texts:
-            match = _compiled(rule.pattern).search(text)
+            match = _compiled(rule.name, rule.pattern).search(text)
             if match:
                 hits.append(Hit(rule=rule.name, value=rule.value, weight=rule.weight,
                                 detail=match.group(0)[:80]))
