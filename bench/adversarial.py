@@ -1,0 +1,62 @@
+"""Adversarial mail: the worst time any shipped pattern takes on inputs built from its own pieces.
+
+    python bench/adversarial.py [--kb 100] [--full]
+
+Quick by default (100 kB inputs, a few seconds). --full uses 1 MB inputs. Each row is
+`<what> <where> <size> <ms>`; the first row is the worst single pattern over every input.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.adversarial import inputs, registry, time_pattern, worst_times  # noqa: E402
+
+
+def worst_pattern_time(size: int = 100_000) -> tuple[str, str, float]:
+    """(pattern name, input kind, seconds) of the slowest shipped pattern on its worst input."""
+    return max(worst_times(size), key=lambda row: row[2])
+
+
+def worst_reply_window() -> tuple[str, float]:
+    """mail-parser-reply's header pattern (it backtracks) on the worst bounded window we let it see."""
+    from gateway.mail.reply_strip import _HEADER, _MAX_LINE, _MAX_WINDOWS, _WINDOW_LINES
+
+    worst = ("", 0.0)
+    for kind, text in inputs(_HEADER.pattern, _MAX_LINE):
+        for prefix in ("", "on ", "from: "):
+            window = "\n".join([(prefix + text)[:_MAX_LINE]] * _WINDOW_LINES)
+            start = time.perf_counter()
+            _HEADER.match(window)
+            seconds = time.perf_counter() - start
+            if seconds > worst[1]:
+                worst = (f"{prefix!r} + {kind}", seconds)
+    return worst[0], worst[1] * _MAX_WINDOWS  # a mail can make it look at _MAX_WINDOWS windows
+
+
+def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", type=int, default=100, help="input size in kB (default 100)")
+    parser.add_argument("--full", action="store_true", help="1 MB inputs")
+    args = parser.parse_args(argv)
+    size = (1024 if args.full else args.kb) * 1000
+    patterns = registry()
+    name, kind, seconds = worst_pattern_time(size)
+    window, window_seconds = worst_reply_window()
+    rows = [
+        ("worst single pattern", f"{name} on {kind[:60]}", size, seconds * 1000),
+        ("reply-header windows", f"mail-parser-reply, {window[:60]}", 0, window_seconds * 1000),
+    ]
+    print(f"{len(patterns)} patterns, inputs of {size} characters")
+    for what, where, chars, ms in rows:
+        print(f"{what:24} {where:90} {chars:>8} {ms:9.1f} ms")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
