@@ -23,7 +23,7 @@ _UNTIL = ("until", "till", "through", "bis", "jusqu'(?:au|a)", "hasta", "fino al
 # Bounce subjects, also from antivirus gateways and old MTAs; followed by ":", "(", "-", "." or the end.
 _BOUNCE_SUBJECTS = (
     "delivery status notification", "mail delivery status notification", "undeliverable",
-    "undeliverable mail", "undeliverable message", "undelivered mail returned to sender",
+    "undeliverable mail", "undeliverable message", "undelivered", "undelivered mail returned to sender",
     "undelivered mail", "undelivered message", "mail delivery failed", "mail delivery failure",
     "returned mail", "delivery failure", "delivery failure notification", "delivery failed",
     "failed delivery", "failure delivery", "permanent delivery failure", "email delivery failure",
@@ -33,6 +33,7 @@ _BOUNCE_SUBJECTS = (
     "warning: could not send message", "warning--could not send mail", "could not send mail",
     "mail could not be delivered", "message could not be delivered", "your message could not be delivered",
     "message not delivered", "there was an error sending your mail", "returned to sender",
+    "uncaught bounce notification",  # Mailman passing on a bounce it could not read
     # de
     "unzustellbar", "nicht zustellbar", "unzustellbare nachricht", "zustellung fehlgeschlagen",
     "benachrichtigung zum ubermittlungsstatus", "fehler bei der zustellung", "zustellungsfehler",
@@ -136,6 +137,9 @@ _BOUNCE_BODY = linear.compile(_OPENING.removesuffix("(") + _MTA_PREAMBLE + "(" +
 _FAILURE_WORDS = linear.compile(
     r"deliver|undeliver|returned|failure|failed|bounce|non-delivery|zustell|remis|distribu|entreg"
     r"|devuelto|recapit|bezorg|afgeleverd|onbestelbaar|не доставлено|配信|エラー", name="autotext.FAILURE_WORDS")
+# What a bounce has and a person's mail seldom has: an enhanced status code or returned header lines.
+_EVIDENCE = linear.compile(r"\b[45]\.\d{1,3}\.\d{1,3}\b|^[ \t>]*(?:received|message-id|return-path|x-original-to):[ \t]",
+                           linear.IGNORECASE | linear.MULTILINE, name="autotext.EVIDENCE")
 _BODY_MAX = 1500
 _BOUNCE_HEAD = 2000
 
@@ -165,3 +169,8 @@ def body_reason(text: str) -> str | None:
 def mentions_failure(subject: str) -> bool:
     """True when a subject speaks of a failed or returned delivery, in one of several languages."""
     return bool(_FAILURE_WORDS.search(fold(subject)))
+
+
+def delivery_evidence(text: str) -> bool:
+    """True when `text` quotes an enhanced status code (5.1.1) or the header lines of a returned mail."""
+    return bool(_EVIDENCE.search(text))
