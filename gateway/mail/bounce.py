@@ -10,7 +10,7 @@ from email.parser import HeaderParser
 from email.utils import getaddresses
 
 from gateway.mail import bounce_scan, linear
-from gateway.mail.loopguard import auto_reasons, never_answer
+from gateway.mail.loopguard import BOUNCE_KINDS, auto_reasons, never_answer
 
 # Linear in any input (RE2), so the repeats need no bounds for speed; the local part keeps its RFC limit.
 # [\pL\pN_]: the Unicode \w of `re` (RE2's \w is ASCII), for internationalised domain names.
@@ -68,7 +68,7 @@ def _looks_like_bounce(msg: Message) -> bool:
         return True
     reasons = auto_reasons(msg, envelope_from=None, own_addresses=(), own_domain="")
     kinds = {reason.split(":")[0] for reason in reasons}
-    if kinds & {"daemon sender", "bounce subject", "bounce", "bounce body", "bounce detector"}:
+    if kinds & (BOUNCE_KINDS - {"null sender"}):  # vacation replies use the null sender too: below
         return True
     # Vacation replies come from the null sender too (RFC 3834 asks for it): they are not bounces.
     auto_replied = "auto-submitted: auto-replied" in reasons or kinds & {"auto-reply subject", "auto-reply body", "autoreply header"}
