@@ -138,7 +138,8 @@ _FAILURE_WORDS = linear.compile(
     r"deliver|undeliver|returned|failure|failed|bounce|non-delivery|zustell|remis|distribu|entreg"
     r"|devuelto|recapit|bezorg|afgeleverd|onbestelbaar|не доставлено|配信|エラー", name="autotext.FAILURE_WORDS")
 # What a bounce has and a person's mail seldom has: an enhanced status code or returned header lines.
-_EVIDENCE = linear.compile(r"\b[45]\.\d{1,3}\.\d{1,3}\b|^[ \t>]*(?:received|message-id|return-path|x-original-to):[ \t]",
+_EVIDENCE = linear.compile(r"\b[45]\.\d{1,3}\.\d{1,3}\b"
+                           r"|^[ \t>]*(?:received|message-id|return-path|x-original-to):[ \t]",
                            linear.IGNORECASE | linear.MULTILINE, name="autotext.EVIDENCE")
 _BODY_MAX = 1500
 _BOUNCE_HEAD = 2000

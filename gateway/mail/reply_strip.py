@@ -11,8 +11,9 @@ from gateway.mail import linear
 # mail-parser-reply knows the "On … wrote:" and "From:/Sent:" header forms of many languages and
 # clients, but its patterns backtrack badly (20 kB of blank lines take a minute). So we only let it
 # look at short windows of lines that a cheap, linear pre-check picked out, and at most
-# _MAX_WINDOWS of them: its worst window takes about 10 ms, so a whole mail costs at most ~0.5 s
-# (bench/adversarial.py measures it). Everything else here runs on RE2 (gateway.mail.linear). Polish is left out: its From-block pattern takes a single "Data:" line.
+# _MAX_WINDOWS of them: its worst window takes about 5-10 ms, so a whole mail costs at most ~0.5 s
+# (bench/adversarial.py measures it). Everything else here runs on RE2 (gateway.mail.linear).
+# Polish is left out: its From-block pattern takes a single "Data:" line.
 _LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "sv", "da", "cs", "ja", "zh", "ko")
 _HEADER = _ReplyMessage(text="", languages=list(_LANGUAGES)).HEADER_REGEX
 _WINDOW_LINES = 4
