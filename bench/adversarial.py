@@ -25,18 +25,35 @@ def worst_pattern_time(size: int = 100_000) -> tuple[str, str, float]:
 
 def worst_reply_window() -> tuple[str, float]:
     """mail-parser-reply's header pattern (it backtracks) on the worst bounded window we let it see."""
-    from gateway.mail.reply_strip import _HEADER, _MAX_LINE, _MAX_WINDOWS, _WINDOW_LINES
+    from gateway.mail.reply_strip import _HEADER, _MAX_LINE, _MAX_WINDOWS, _WINDOW_LINES, _window
 
     worst = ("", 0.0)
     for kind, text in inputs(_HEADER.pattern, _MAX_LINE):
         for prefix in ("", "on ", "from: "):
-            window = "\n".join([(prefix + text)[:_MAX_LINE]] * _WINDOW_LINES)
+            window = _window([(prefix + text)[:_MAX_LINE]] * _WINDOW_LINES, 0)  # as new_text builds it
             start = time.perf_counter()
             _HEADER.match(window)
             seconds = time.perf_counter() - start
             if seconds > worst[1]:
                 worst = (f"{prefix!r} + {kind}", seconds)
     return worst[0], worst[1] * _MAX_WINDOWS  # a mail can make it look at _MAX_WINDOWS windows
+
+
+def worst_flufl(size: int = 100_000) -> tuple[str, float]:
+    """flufl.bounce's detectors (backtracking, a Python loop per line) on the bounded copy of hostile mails."""
+    from email import message_from_string, policy
+
+    from gateway.mail import bounce_scan
+    from tests.adversarial import GENERIC
+
+    worst = ("", 0.0)
+    for piece in (*GENERIC, "please reply to <", "SMTP=", ", a@b,\n", "the postfix "):
+        msg = message_from_string("Subject: Returned mail\n\n" + piece * (size // len(piece)), policy=policy.default)
+        start = time.perf_counter()
+        bounce_scan.failures(msg)
+        seconds = time.perf_counter() - start
+        worst = max(worst, (repr(piece), seconds), key=lambda item: item[1])
+    return worst
 
 
 def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
@@ -48,9 +65,11 @@ def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
     patterns = registry()
     name, kind, seconds = worst_pattern_time(size)
     window, window_seconds = worst_reply_window()
+    flufl_input, flufl_seconds = worst_flufl(size)
     rows = [
         ("worst single pattern", f"{name} on {kind[:60]}", size, seconds * 1000),
         ("reply-header windows", f"mail-parser-reply, {window[:60]}", 0, window_seconds * 1000),
+        ("flufl.bounce detectors", f"bounded copy of {flufl_input[:60]} repeated", size, flufl_seconds * 1000),
     ]
     print(f"{len(patterns)} patterns, inputs of {size} characters")
     for what, where, chars, ms in rows:

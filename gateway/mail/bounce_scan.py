@@ -7,11 +7,13 @@ from email.message import Message
 
 from flufl.bounce import all_failures
 
-# flufl's patterns ("<([^>]*)>:", ".*<([^>]*)>", ...) cost up to n² per line, so each line is cut
-# to _MAX_LINE and the whole text to _BUDGET. Real bounce explanations name the failed address
-# near the top, on short lines; what is cut is the returned mail and base64 noise.
+# flufl's patterns ("<([^>]*)>:", ".*<([^>]*)>", ...) cost up to n² per line, and its 17 detectors
+# each loop over every line in Python, so each line is cut to _MAX_LINE, the text to _BUDGET
+# characters and _MAX_LINES lines. Real bounce explanations name the failed address near the top,
+# on short lines; what is cut is the returned mail and base64 noise.
 _MAX_LINE = 256
 _BUDGET = 32 * 1024
+_MAX_LINES = 600
 _MAX_PARTS = 20
 
 
@@ -37,8 +39,8 @@ def _text(addresses) -> set[str]:
 
 
 def bounded_copy(msg: Message) -> Message:
-    """A copy of `msg` whose text payloads hold at most _BUDGET characters in lines of at most _MAX_LINE."""
-    budget = [_BUDGET, _MAX_PARTS]
+    """A copy of `msg` with at most _BUDGET characters in _MAX_LINES lines of _MAX_LINE, in _MAX_PARTS parts."""
+    budget = [_BUDGET, _MAX_PARTS, _MAX_LINES]
     return _copy(msg, budget)
 
 
@@ -56,7 +58,8 @@ def _copy(part: Message, budget: list[int]) -> Message:
 
 def _clip(text: str, budget: list[int]) -> str:
     text = text[:max(budget[0], 0)]
-    lines = [line[:_MAX_LINE] for line in text.splitlines(keepends=False)]
+    lines = [line[:_MAX_LINE] for line in text.splitlines(keepends=False)[:max(budget[2], 0)]]
     clipped = "\n".join(lines)
     budget[0] -= len(clipped)
+    budget[2] -= len(lines)
     return clipped
