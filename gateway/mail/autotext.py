@@ -143,6 +143,7 @@ _EVIDENCE = linear.compile(r"\b[45]\.\d{1,3}\.\d{1,3}\b"
                            linear.IGNORECASE | linear.MULTILINE, name="autotext.EVIDENCE")
 _BODY_MAX = 1500
 _BOUNCE_HEAD = 2000
+_BOUNCE_QUESTION_SPAN = 500
 
 
 def subject_reason(subject: str) -> str | None:
@@ -157,11 +158,14 @@ def subject_reason(subject: str) -> str | None:
 
 def body_reason(text: str) -> str | None:
     """'auto-reply body: i am on holiday', 'bounce body: …' for the start of a body, or None."""
-    head = " ".join(fold(text.strip(), _BOUNCE_HEAD).split())
+    text = text.strip()
+    head = " ".join(fold(text, _BOUNCE_HEAD).split())
+    # A bounce explains and does not ask; what it returns below may ask anything.
+    first_paragraph = text.split("\n\n", 1)[0][:_BOUNCE_QUESTION_SPAN]
     bounce = _BOUNCE_BODY.match(head)
-    if bounce:
+    if bounce and "?" not in first_paragraph:
         return f"bounce body: {bounce.group(1)[:80]}"
-    if not head or len(text.strip()) > _BODY_MAX or "?" in text or _PLEA.search(head):
+    if not head or len(text) > _BODY_MAX or "?" in text or _PLEA.search(head):
         return None
     match = _AUTO_REPLY_BODY.match(head)
     return f"auto-reply body: {match.group(1)}" if match else None

@@ -16,7 +16,8 @@ KINDS = (
     "report subject", "auto-reply body", "bounce body", "bounce detector",
 )
 # The kinds that say "this is a delivery report", even when no recipient can be read out of it.
-BOUNCE_KINDS = frozenset({"bounce", "null sender", "daemon sender", "bounce subject", "bounce body", "bounce detector"})
+BOUNCE_KINDS = frozenset({"bounce", "null sender", "daemon sender", "bounce subject", "bounce body",
+                          "bounce detector"})
 
 # Local parts (before any "+tag") of addresses that are machines by name; a name may go on after
 # "-", "_" or "." ("noreply-dmarc-support@", "bounce-mc.us5_1@"): still the same machine.
