@@ -106,6 +106,7 @@ def test_rule_pattern_python_cannot_compile_is_named_too(tmp_path):
 
 def test_linear_rule_pattern_is_accepted(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text('[[classify.rules]]\nname = "printer"\nvalue = "bug"\npattern = "\\\\bprinter (jam|offline)\\\\b"\n')
+    path.write_text('[[classify.rules]]\nname = "printer"\nvalue = "bug"\n'
+                    'pattern = "\\\\bprinter (jam|offline)\\\\b"\n')
     settings, found = problems(path, {})
     assert found == [] and settings.classify.rules[0].name == "printer"

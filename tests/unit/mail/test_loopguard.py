@@ -276,7 +276,8 @@ def test_never_raises_on_weird_headers(headers):
     ("Estoy de vacaciones y el correo no funciona.", None),
     ("Hi, I got this when writing to bob:\n\nYour message could not be delivered.", None),  # pasted, not sent
     ("Your message could not be delivered - that is what I get when I write to bob. Why?", None),
-    ("Your message to bob@x.org could not be delivered.", "bounce body: your message to bob@x.org could not be delivered"),
+    ("Your message to bob@x.org could not be delivered.",
+     "bounce body: your message to bob@x.org could not be delivered"),
     ("Ihre Nachricht konnte nicht zugestellt werden.", "bounce body: ihre nachricht konnte nicht zugestellt werden"),
 ])
 def test_body_heuristics_for_headerless_auto_replies(body, expected):
