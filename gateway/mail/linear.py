@@ -14,7 +14,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # one character class: linear in any
 # What RE2 refuses, by the start of its error message -> the construct named for a person.
 _CONSTRUCTS = (
     ("invalid escape sequence: \\Z", r"\Z (write \z instead)"),
-    ("invalid escape sequence: \\", r"a backreference (\1) or an escape RE2 does not know"),
+    *((f"invalid escape sequence: \\{digit}", f"a backreference (\\{digit})") for digit in "123456789"),
+    ("invalid escape sequence: \\", r"an escape RE2 does not know (for \uXXXX write \x{XXXX})"),
     ("invalid perl operator: (?=", "a lookahead (?=...)"),
     ("invalid perl operator: (?!", "a negative lookahead (?!...)"),
     ("invalid perl operator: (?<=", "a lookbehind (?<=...)"),
