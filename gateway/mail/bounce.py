@@ -98,7 +98,7 @@ def _status_blocks(msg: Message) -> list[dict[str, str]]:
         if isinstance(payload, list) and encoding not in _ENCODED:  # already split into header blocks
             texts = ["".join(f"{k}: {v}\n" for k, v in block.raw_items()) for block in payload]
         else:  # still encoded or left as text: decode and split the blocks ourselves
-            texts = _BLANK_LINE.split(_delivery_status_text(payload, encoding))
+            texts = _BLANK_LINE.split(_delivery_status_text(payload, encoding)[:_BODY_SCAN_LIMIT])
         blocks.extend(_fields(text) for text in texts if text.strip())
     return blocks
 

@@ -50,6 +50,8 @@ class ParsedCommands:
 def clean_line(line: str) -> str:
     """A line without HTML-to-text artefacts: odd spaces, surrounding `*bold*` markers, trailing blanks."""
     line = line.translate(_INVISIBLE).strip()
+    if "*" not in line:  # the common case, and the cheap one: a reply may have thousands of lines
+        return line
     # Only a command loses its markers ("*/resolve* done*"); "*bold*" prose stays as written.
     unbold = _BOLD_AFTER_NAME.sub(r"\1", _BOLD_BEFORE.sub(r"\1", line))
     return unbold.rstrip("*").rstrip() if unbold.startswith("/") else line

@@ -38,7 +38,8 @@ _FORWARD = linear.compile(
 # or forward marker, or a "wrote"-like word. Only bounded repeats, so it stays linear.
 _CANDIDATE = linear.compile(
     r"^[ \t*]{0,8}(?:(?:from|von|de|van|da|från|fra|od|发件人|보낸\s?사람)\s?:|-{2,}|begin forw|anfang der|début du)"
-    r"|(?P<wrote>" + "|".join(_WROTE_WORDS) + ")", linear.IGNORECASE | linear.MULTILINE, name="reply_strip.CANDIDATE")
+    r"|^(?:[ \t]*[^>\s][^\n]*?)?(?P<wrote>" + "|".join(_WROTE_WORDS) + ")",
+    linear.IGNORECASE | linear.MULTILINE, name="reply_strip.CANDIDATE")
 # What the library's patterns miss: Gmail's Spanish ("… escribió:") and Dutch ("… schreef X <x>:")
 # headers. The sentence must start like a date line and end in ":", unlike "On Monday it wrote: no".
 # The word stands alone: [^\pL\pN_] either side, since RE2's \b does not know "é" or "ó" for letters.
@@ -46,10 +47,7 @@ _OWN_WROTE = linear.compile(
     r"(?:on|am|le|el|il|op|den|dne)\s(?:.{0,300}?[^\pL\pN_])?"
     r"(?:wrote|schrieb|écrit|escribió|scritto|schreef|skrev|napsal)"
     r"(?:[^\pL\pN_][^\n]{0,300})?:[ \t]*$", linear.IGNORECASE, name="reply_strip.OWN_WROTE")
-_QUOTED_BLOCK = linear.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", linear.MULTILINE, name="reply_strip.QUOTED_BLOCK")
-_NEWLINES = linear.compile(r"\n{3,}", name="reply_strip.NEWLINES")
-# RFC 3676 "-- "; many clients trim the space.
-_SIGNATURE = linear.compile(r"^--[ \t]?$", linear.MULTILINE, name="reply_strip.SIGNATURE")
+_SIGNATURE_LINES = frozenset({"--", "-- ", "--\t"})  # RFC 3676 "-- "; many clients trim the space
 _SEPARATOR = linear.compile(r"[_\-=*]{5,}", name="reply_strip.SEPARATOR")
 
 
@@ -70,13 +68,24 @@ def _new_text(text: str) -> str:
     norm = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = norm.split("\n")
     cut = _history_start(norm, lines)
-    head = "\n".join(lines[:cut])
-    # A quoted block becomes one blank line, so the paragraphs around it stay apart.
-    head = _NEWLINES.sub("\n\n", _QUOTED_BLOCK.sub("\n", head))
-    signature = max((match.start() for match in _SIGNATURE.finditer(head)), default=None)  # the last one
+    kept = _without_quotes(lines[:cut])
+    # The last "-- " line starts the signature (lines, not a pattern: a mail may hold millions).
+    signature = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] in _SIGNATURE_LINES), None)
     if signature is not None:
-        head = head[:signature]
-    return _drop_trailing_separators(head).strip() or text.strip()
+        kept = kept[:signature]
+    return _drop_trailing_separators("\n".join(kept)).strip() or text.strip()
+
+
+def _without_quotes(lines: list[str]) -> list[str]:
+    """The lines with each block of quoted ("> ") lines as one blank line, and no two blank lines in a row,
+    so the paragraphs around a quote stay apart."""
+    kept: list[str] = []
+    for line in lines:
+        if line.lstrip(" \t").startswith(">"):
+            line = ""
+        if line or not kept or kept[-1]:
+            kept.append(line)
+    return kept
 
 
 def _history_start(norm: str, lines: list[str]) -> int:
