@@ -56,6 +56,38 @@ def worst_flufl(size: int = 100_000) -> tuple[str, float]:
     return worst
 
 
+def worst_mail_function(size: int = 100_000) -> tuple[str, str, float]:
+    """(function, input, seconds): the pure mail functions on hostile texts with many small matches."""
+    from email import message_from_string, policy
+
+    from gateway.mail.bounce import parse_bounce
+    from gateway.mail.commands import parse_commands
+    from gateway.mail.loopguard import auto_reason
+    from gateway.mail.parse import _html_to_text
+    from gateway.mail.reply_strip import new_text
+    from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, evaluate
+
+    def mail(body: str, subject: str):
+        return message_from_string(f"From: a@b.example\nSubject: {subject}\n\n{body}", policy=policy.default)
+
+    functions = {
+        "new_text": new_text, "parse_commands": parse_commands,
+        "auto_reason": lambda t: auto_reason(mail("5.1.1\n" + t, "Notice: delivery failed"), envelope_from=None,
+                                             own_addresses=(), own_domain=""),
+        "parse_bounce": lambda t: parse_bounce(mail(t, "Returned mail")),
+        "evaluate": lambda t: evaluate(CLASSIFY_RULES + PRIORITY_RULES, subject=t[:1000], body=t),
+        "html fallback": lambda t: _html_to_text("<" * 300 + t),  # lxml gives up on the nesting
+    }
+    worst = ("", "", 0.0)
+    for piece in ("> wrote\n", "-- \n", "> x\ny\n", "\n", "<b>", "cid:a ", "dear ", ", a@b.c,\n", "=?a?q?b?= "):
+        text = piece * (size // len(piece))
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function(text)
+            worst = max(worst, (name, repr(piece), time.perf_counter() - start), key=lambda row: row[2])
+    return worst
+
+
 def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=int, default=100, help="input size in kB (default 100)")
@@ -66,10 +98,12 @@ def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
     name, kind, seconds = worst_pattern_time(size)
     window, window_seconds = worst_reply_window()
     flufl_input, flufl_seconds = worst_flufl(size)
+    function, function_input, function_seconds = worst_mail_function(size)
     rows = [
         ("worst single pattern", f"{name} on {kind[:60]}", size, seconds * 1000),
         ("reply-header windows", f"mail-parser-reply, {window[:60]}", 0, window_seconds * 1000),
         ("flufl.bounce detectors", f"bounded copy of {flufl_input[:60]} repeated", size, flufl_seconds * 1000),
+        ("worst mail function", f"{function} on {function_input} repeated", size, function_seconds * 1000),
     ]
     print(f"{len(patterns)} patterns, inputs of {size} characters")
     for what, where, chars, ms in rows:
