@@ -326,3 +326,21 @@ def test_fuzz_mutated_samples(raw: bytes):
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
 def test_fuzz_mime_fragments(fragments: list[bytes]):
     parses_or_quarantines(b"From: a@b.example\r\n" + b"".join(fragments))
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<p>Hi</p><script>alert(1)</script><b>there</b>", "Hi there"),
+    ("<p>Hi</p><style>p { color: red }</STYLE >there", "Hi there"),
+    ("<p>Hi</p><script>x</style>still script</script>there", "Hi there"),  # each element ends with its own tag
+    ("<p>Hi</p><script>never closed <b>x</b>", "Hi"),
+    ("a &amp; b<<c", "a & b<<c"),
+])
+def test_html_fallback_when_the_converter_gives_up(monkeypatch, html, text):
+    import gateway.mail.parse as parse_module
+
+    def gives_up(_html):
+        raise ValueError("lxml nesting limit")
+
+    monkeypatch.setattr(parse_module.inscriptis, "get_text", gives_up)
+    raw = f"From: a@example.org\nSubject: x\nContent-Type: text/html\n\n{html}\n".encode()
+    assert parse(raw).text.strip() == text
