@@ -5,7 +5,9 @@ import re
 from collections.abc import Callable, Iterator
 
 import re2
-from re2 import _re2  # the compiled engine itself; see _engine() for why not the wrapper
+# The compiled engine itself (see _engine() for why not the wrapper). A private module: used here only,
+# and tests/unit/mail/test_linear.py fails when google-re2 changes it.
+from re2 import _re2
 
 # Flags as in `re`; they become RE2's inline flags. RE2's \b, \w, \d and \s are ASCII-only:
 # patterns that must see letters beyond ASCII say so with \pL (e.g. "[\pL\pN_]" for a Unicode \w).
@@ -82,14 +84,13 @@ def check(pattern: str) -> None:
     _engine(pattern, 0)
 
 
-def _safe(text):
-    """`text` with lone surrogates (surrogate-escaped bytes) as U+FFFD: same length, valid UTF-8."""
-    if isinstance(text, str):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return _SURROGATE.sub("\ufffd", text)
-    return text
+def _utf8(text: str) -> tuple[str, bytes]:
+    """(text, its UTF-8), lone surrogates (surrogate-escaped bytes) read as U+FFFD: the same length."""
+    try:
+        return text, text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+        return text, text.encode("utf-8")
 
 
 class Pattern:
@@ -110,8 +111,7 @@ class Pattern:
         """Every match from `pos`, left to right, with spans in characters of `text`."""
         endpos = len(text) if endpos is None else min(endpos, len(text))
         if isinstance(text, str):
-            safe = _safe(text)
-            data = safe.encode("utf-8")
+            safe, data = _utf8(text)
             ascii_only = len(data) == len(safe)  # then byte offsets are character offsets
         else:
             data, ascii_only = text, True
