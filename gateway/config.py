@@ -126,16 +126,21 @@ class RuleConfig(Section):
     field: Literal["subject", "body", "any"] = "any"
     weight: float = 1.0
 
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
+    @model_validator(mode="after")
+    def _runs_in_linear_time(self) -> "RuleConfig":
         import re
 
+        from gateway.mail import linear
+
         try:
-            re.compile(value)
+            re.compile(self.pattern)
         except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc})") from None
-        return value
+            raise ValueError(f"rule {self.name!r}: pattern is not a valid regular expression ({exc})") from None
+        try:
+            linear.check(self.pattern)
+        except linear.Unsupported as exc:
+            raise ValueError(f"rule {self.name!r}: pattern {exc}; rewrite it without that construct") from None
+        return self
 
 
 class ClassifyConfig(Section):

@@ -2,33 +2,37 @@
 from __future__ import annotations
 
 import base64
-import logging
 import quopri
-import re
 from dataclasses import dataclass
 from email import policy
 from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
 
-from flufl.bounce import all_failures
+from gateway.mail import bounce_scan, linear
+from gateway.mail.loopguard import BOUNCE_KINDS, auto_reasons, never_answer
 
-from gateway.mail.loopguard import auto_reasons, never_answer
-
-# Bounded repeats only: bounces can hold long unbroken runs (base64) that must not cost n².
-_ADDRESS = re.compile(r"[^\s<>\"'();,:\[\]@]{1,64}@(?:[\w-]{1,63}\.){1,8}[A-Za-z][\w-]{0,62}")
-_STATUS = re.compile(r"([245])\.\d{1,3}\.\d{1,3}")
-_BODY_MESSAGE_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]{1,500}>)", re.IGNORECASE | re.MULTILINE)
+# Linear in any input (RE2), so the repeats need no bounds for speed; the local part keeps its RFC limit.
+# [\pL\pN_]: the Unicode \w of `re` (RE2's \w is ASCII), for internationalised domain names.
+_ADDRESS = linear.compile(r"[^\s<>\"'();,:\[\]@]{1,64}@(?:[\pL\pN_-]+\.)+[A-Za-z][\pL\pN_-]*",
+                          name="bounce.ADDRESS")
+_STATUS = linear.compile(r"([245])\.\d{1,3}\.\d{1,3}", name="bounce.STATUS")
+_BODY_MESSAGE_ID = linear.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]{1,500}>)",
+                                  linear.IGNORECASE | linear.MULTILINE, name="bounce.BODY_MESSAGE_ID")
 _ENCODED = ("base64", "quoted-printable")
 _BODY_SCAN_LIMIT = 256 * 1024  # a bounce's quoted headers sit near the top; never scan megabytes
 # Where a plain-text bounce stops explaining and starts quoting the returned mail.
-_RETURNED_STARTS = re.compile(
+_RETURNED_STARTS = linear.compile(
     r"^[ \t]*(?:(?:received|return-path|message-id|from|to|subject|date|mime-version|content-type"
     r"|dkim-signature|x-[\w-]+):[ \t]"
     r"|.{0,40}(?:original message|copy of (?:the|your) message|message follows|headers follow"
-    r"|this line is a copy|unsent message))", re.IGNORECASE | re.MULTILINE)
-_PERMANENT_TEXT = re.compile(r"\b(?:5\.\d{1,3}\.\d{1,3}|5\d\d)\b")
-_DELAYED_TEXT = re.compile(r"\b(?:4\.\d{1,3}\.\d{1,3}|4\d\d)\b|delay", re.IGNORECASE)
+    r"|this line is a copy|unsent message))", linear.IGNORECASE | linear.MULTILINE, name="bounce.RETURNED_STARTS")
+_PERMANENT_TEXT = linear.compile(r"\b(?:5\.\d{1,3}\.\d{1,3}|5\d\d)\b", name="bounce.PERMANENT_TEXT")
+_DELAYED_TEXT = linear.compile(r"\b(?:4\.\d{1,3}\.\d{1,3}|4\d\d)\b|delay", linear.IGNORECASE,
+                               name="bounce.DELAYED_TEXT")
+_WHITESPACE = linear.compile(r"\s+", name="bounce.WHITESPACE")
+_BLANK_LINE = linear.compile(r"\n[ \t]*\n", name="bounce.BLANK_LINE")
+_ANGLE_ID = linear.compile(r"<[^<>\s]{1,500}>", name="bounce.ANGLE_ID")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def _looks_like_bounce(msg: Message) -> bool:
         return True
     reasons = auto_reasons(msg, envelope_from=None, own_addresses=(), own_domain="")
     kinds = {reason.split(":")[0] for reason in reasons}
-    if kinds & {"daemon sender", "bounce subject", "bounce"}:
+    if kinds & (BOUNCE_KINDS - {"null sender"}):  # vacation replies use the null sender too: below
         return True
     # Vacation replies come from the null sender too (RFC 3834 asks for it): they are not bounces.
     auto_replied = "auto-submitted: auto-replied" in reasons or kinds & {"auto-reply subject", "auto-reply body", "autoreply header"}
@@ -79,7 +83,7 @@ def _fields(block: str) -> dict[str, str]:
     except Exception:
         return fields
     for name, value in parsed.items():
-        fields.setdefault(name.lower(), re.sub(r"\s+", " ", str(value)).strip())
+        fields.setdefault(name.lower(), _WHITESPACE.sub(" ", str(value)).strip())
     return fields
 
 
@@ -94,7 +98,7 @@ def _status_blocks(msg: Message) -> list[dict[str, str]]:
         if isinstance(payload, list) and encoding not in _ENCODED:  # already split into header blocks
             texts = ["".join(f"{k}: {v}\n" for k, v in block.raw_items()) for block in payload]
         else:  # still encoded or left as text: decode and split the blocks ourselves
-            texts = re.split(r"\n[ \t]*\n", _delivery_status_text(payload, encoding))
+            texts = _BLANK_LINE.split(_delivery_status_text(payload, encoding)[:_BODY_SCAN_LIMIT])
         blocks.extend(_fields(text) for text in texts if text.strip())
     return blocks
 
@@ -188,20 +192,9 @@ def _explained_addresses(msg: Message, explanation: str) -> list[str]:
 
 
 def _flufl_failures(msg: Message) -> tuple[set[str], set[str]]:
-    """flufl.bounce's (temporary, permanent) addresses as lowercase text; empty when it gives up."""
-    flufl_log = logging.getLogger("flufl.bounce")
-    was_disabled, flufl_log.disabled = flufl_log.disabled, True  # it logs a traceback, then re-raises
-    try:
-        temporary, permanent = all_failures(msg)
-    except Exception:
-        return set(), set()
-    finally:
-        flufl_log.disabled = was_disabled
-
-    def text(addresses) -> set[str]:
-        decoded = (a.decode("ascii", "replace").strip("<>").lower() for a in addresses)
-        return {a for a in decoded if _ADDRESS.fullmatch(a)}  # it sometimes yields "@host" fragments
-    return text(temporary), text(permanent)
+    """flufl.bounce's (temporary, permanent) addresses; only whole addresses (it sometimes yields "@host")."""
+    temporary, permanent = bounce_scan.failures(msg)
+    return ({a for a in temporary if _ADDRESS.fullmatch(a)}, {a for a in permanent if _ADDRESS.fullmatch(a)})
 
 
 def original_message_id(msg: Message) -> str | None:
@@ -243,7 +236,7 @@ def _header_text_message_id(part: Message) -> str | None:
 
 
 def _clean_id(value: str) -> str | None:
-    match = re.search(r"<[^<>\s]{1,500}>", value)
+    match = _ANGLE_ID.search(value)
     return match.group(0) if match else (value.strip() or None)
 
 

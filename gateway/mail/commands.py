@@ -1,8 +1,9 @@
 """Parse the /command lines at the top of a reply's new text; pure, no DB."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from gateway.mail import linear
 
 PRIORITIES = ("urgent", "high", "medium", "low")
 CATEGORIES = ("bug", "change", "misc")
@@ -23,10 +24,11 @@ USAGE: dict[str, str] = {
 # Artefacts of HTML-to-text conversion: non-breaking and zero-width spaces, and *bold* markers.
 _INVISIBLE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None,
                             "\u200c": None, "\u200d": None})
-_COMMAND = re.compile(r"^/(?P<name>[A-Za-z][\w-]*)(?:\s+(?P<arg>.*))?$")
-_BOLD_BEFORE = re.compile(r"^\*+\s*(?=/)")
-_BOLD_AFTER_NAME = re.compile(r"^(/[A-Za-z][\w-]*)\*+")
-_ADDRESS = re.compile(r"^<?([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>?$")
+# [\pL\pN_]: the Unicode \w of `re` (RE2's \w is ASCII), so "/résolve" is an unknown command, not prose.
+_COMMAND = linear.compile(r"^/(?P<name>[A-Za-z][\pL\pN_-]*)(?:\s+(?P<arg>.*))?$", name="commands.COMMAND")
+_BOLD_BEFORE = linear.compile(r"^\*+\s*(/)", name="commands.BOLD_BEFORE")  # the "/" is put back
+_BOLD_AFTER_NAME = linear.compile(r"^(/[A-Za-z][\pL\pN_-]*)\*+", name="commands.BOLD_AFTER_NAME")
+_ADDRESS = linear.compile(r"^<?([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>?$", name="commands.ADDRESS")
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,10 @@ class ParsedCommands:
 def clean_line(line: str) -> str:
     """A line without HTML-to-text artefacts: odd spaces, surrounding `*bold*` markers, trailing blanks."""
     line = line.translate(_INVISIBLE).strip()
+    if "*" not in line:  # the common case, and the cheap one: a reply may have thousands of lines
+        return line
     # Only a command loses its markers ("*/resolve* done*"); "*bold*" prose stays as written.
-    unbold = _BOLD_AFTER_NAME.sub(r"\1", _BOLD_BEFORE.sub("", line))
+    unbold = _BOLD_AFTER_NAME.sub(r"\1", _BOLD_BEFORE.sub(r"\1", line))
     return unbold.rstrip("*").rstrip() if unbold.startswith("/") else line
 
 

@@ -12,6 +12,7 @@ from email import policy, utils
 from email.message import Message
 from email.policy import EmailPolicy
 
+from gateway.mail import linear
 from gateway.mail.header_registry import CachedHeaderRegistry
 
 # --- text decoding: every charset works or degrades, nothing raises --------------------------------
@@ -22,8 +23,10 @@ _SUPERSETS = {"gb2312": ("gb18030",), "gbk": ("gb18030",), "x-gbk": ("gb18030",)
               "ks_c_5601-1987": ("cp949",), "iso-8859-1": ("cp1252",), "latin1": ("cp1252",)}
 # Western labels are often stuck on UTF-8 text by misconfigured senders; valid UTF-8 wins for those.
 _WESTERN = {"iso-8859-1", "latin1", "latin-1", "iso-8859-15", "windows-1252", "cp1252", "us-ascii", "ascii"}
-_SURROGATES = re.compile("[\udc80-\udcff]+")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Lone surrogates cannot go to RE2 (it reads UTF-8): one character class each, linear in `re` too.
+_SURROGATES = linear.char_class("[\udc80-\udcff]+", name="decode.SURROGATES")
+_CONTROL = linear.char_class("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", name="decode.CONTROL")
+_LINE_BREAKS = linear.compile("[\r\n\t\x0b\x0c\x85\u2028\u2029]+", name="decode.LINE_BREAKS")
 
 
 def _decode_bytes(data: bytes, charset: str | None = None) -> str:
@@ -73,18 +76,20 @@ def _clean_text(text: str) -> str:
 
 def _fold(text: str) -> str:
     """Line breaks (also encoded ones, the classic header-injection trick) and tabs become one space."""
-    pieces = (piece.strip(" ") for piece in re.split("[\r\n\t\x0b\x0c\x85\u2028\u2029]+", text))
+    pieces = (piece.strip(" ") for piece in _LINE_BREAKS.split(text))
     text = " ".join(piece for piece in pieces if piece)
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs")).strip()
 
 
-_EW = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_EW = linear.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=", name="decode.EW")
+_EW_GAP = linear.compile(r"\?=\s+=\?", name="decode.EW_GAP")  # white space between two encoded words
+_FOLD = linear.compile(r"\r?\n([ \t])", name="decode.FOLD")  # a folded header line: the break goes
 
 
 def _decode_words(value: str) -> str:
     """RFC 2047 decoding of our own, used when the email package fails or yields U+FFFD."""
 
-    def one(match: re.Match[str]) -> str:
+    def one(match) -> str:
         charset, kind, payload = match.groups()
         try:
             if kind in "bB":
@@ -95,7 +100,7 @@ def _decode_words(value: str) -> str:
             return match.group()
         return _decode_bytes(data, charset.split("*")[0])
 
-    return _EW.sub(one, re.sub(r"(\?=)\s+(?==\?)", r"\1", value))
+    return _EW.sub(one, _EW_GAP.sub("?==?", value))
 
 
 # --- headers ---------------------------------------------------------------------------------------
@@ -117,7 +122,7 @@ class _TolerantPolicy(EmailPolicy):
         except Exception:
             pass
         try:
-            return _UNSTRUCTURED(name, re.sub(r"[\r\n]", "", value))
+            return _UNSTRUCTURED(name, value.replace("\r", "").replace("\n", ""))
         except Exception:
             return value
 
@@ -138,7 +143,7 @@ def _decode_header(name: str, raw: str) -> str:
     except Exception:
         text = "\ufffd"
     if "\ufffd" in text and "\ufffd" not in value:  # an encoded word with bytes its charset cannot decode
-        text = _decode_words(re.sub(r"\r?\n(?=[ \t])", "", value))
+        text = _decode_words(_FOLD.sub(r"\1", value))
     return text
 
 

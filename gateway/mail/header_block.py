@@ -1,12 +1,11 @@
 """The top-level header block as raw bytes, before the parser sees it: its limits, and lines that would end it."""
 from __future__ import annotations
 
-import re
-
 from gateway.errors import Quarantine
+from gateway.mail import linear
 
-_LINE = re.compile(rb"([^\r\n]*)(\r\n|\n|\r|$)")
-_FIELD = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")  # the parser's own test for a header line
+_LINE = linear.compile(rb"([^\r\n]*)(\r\n|\n|\r|$)", name="header_block.LINE")
+_FIELD = linear.compile(rb"[\x21-\x39\x3b-\x7e]+:", name="header_block.FIELD")  # the parser's own test for a header line
 _CONTROL_BYTES = bytes(range(32)) + b"\x7f"
 DROPPED_HEADER = "MalformedHeaderLineDropped"  # the defect named when drop_bad_lines drops a line
 

@@ -6,7 +6,6 @@ import hashlib
 import html as htmllib
 import io
 import mimetypes
-import re
 import unicodedata
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from urllib.parse import unquote
 import inscriptis
 
 from gateway.errors import Quarantine
-from gateway.mail import header_block
+from gateway.mail import header_block, linear
 from gateway.mail.bigparts import elide
 from gateway.mail.decode import (
     _POLICY,
@@ -95,7 +94,8 @@ class ParsedMail:
             return []
 
 
-_ID = re.compile(r"<([^<>]*)>")
+_ID = linear.compile(r"<([^<>]*)>", name="parse.ID")
+_ID_SEPARATORS = linear.compile(r"[\s,]+", name="parse.ID_SEPARATORS")
 _MAX_ID = 998  # RFC 5322 line limit; also the width of the message_id columns
 
 
@@ -114,7 +114,7 @@ def parse_id_list(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     # Some clients drop the angle brackets; then bare tokens that look like ids are the best we have.
-    tokens = _ID.findall(value) or [t for t in re.split(r"[\s,]+", value) if "@" in t]
+    tokens = _ID.findall(value) or [t for t in _ID_SEPARATORS.split(value) if "@" in t]
     ids = (normalise_message_id(f"<{t}>") for t in tokens)
     return tuple(dict.fromkeys(i for i in ids if i))
 
@@ -142,7 +142,7 @@ def _guarded(part: Message, getter, default):
     return fallback
 
 
-_CTYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_CTYPE = linear.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", name="parse.CTYPE")
 
 
 def _ctype(part: Message) -> str:
@@ -173,7 +173,8 @@ def _part_text(part: Message) -> str:
 
 
 # A "--boundary" line followed by the Content-... header of a part: the boundary a body really uses.
-_BOUNDARY_LINE = re.compile(rb"^--(\S[^\r\n]{0,199}?)[ \t]*\r?\n(?:[ \t]*\r?\n)*content-", re.MULTILINE | re.IGNORECASE)
+_BOUNDARY_LINE = linear.compile(rb"^--(\S[^\r\n]{0,199}?)[ \t]*\r?\n(?:[ \t]*\r?\n)*content-",
+                                linear.MULTILINE | linear.IGNORECASE, name="parse.BOUNDARY_LINE")
 
 
 def _recover_parts(part: Message) -> list[Message] | None:
@@ -259,6 +260,13 @@ def _walk(part: Message, tree: _Tree, found: _Found) -> None:
         found.files.append(part)
 
 
+# One alternative per element instead of a backreference (RE2 has none): an unclosed <script> ends
+# at the end of the data.
+_SCRIPT_OR_STYLE = linear.compile(r"<script\b.*?(?:</script\s*>|\z)|<style\b.*?(?:</style\s*>|\z)",
+                                  linear.IGNORECASE | linear.DOTALL, name="parse.SCRIPT_OR_STYLE")
+_TAG = linear.run("<", "<>", ">", name="parse.TAG")  # one match per tag: millions in a big page
+
+
 def _html_to_text(html: str) -> str:
     try:
         text = inscriptis.get_text(html)
@@ -267,9 +275,8 @@ def _html_to_text(html: str) -> str:
     if text.strip():
         return text
     # lxml also gives up silently (e.g. past its nesting limit); a crude strip is still readable.
-    # Patterns chosen to stay linear on hostile input: an unclosed <script> ends at the end of the data.
-    html = re.sub(r"(?is)<(script|style)\b.*?(?:</\1\s*>|\Z)", " ", html)
-    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^<>]*>", " ", html)))
+    html = _SCRIPT_OR_STYLE.sub(" ", html)
+    return htmllib.unescape(" ".join(_TAG.sub(" ", html).split()))
 
 
 _OUT = _POLICY.clone(linesep="\r\n", refold_source="none", max_line_length=None)
@@ -317,7 +324,7 @@ def _inner_mail(part: Message) -> tuple[bytes, Message | None]:
 def _sanitise_filename(name: str | None) -> str | None:
     if not name:
         return None
-    name = re.sub(r"[/\\]", "_", name)
+    name = name.replace("/", "_").replace("\\", "_")
     # Cc: control characters; Cf: bidi overrides that disguise "gpj.exe" as "exe.jpg".
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp")).strip()
     if name in ("", ".", ".."):
@@ -352,7 +359,7 @@ def _attachment(part: Message, index: int, cids: set[str]) -> AttachmentPart:
 
 # --- entry point -----------------------------------------------------------------------------------
 
-_INK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # any byte that bytes.strip() would keep
+_INK = linear.compile(rb"[^ \t\n\r\x0b\x0c]", name="parse.INK")  # any byte that bytes.strip() would keep
 
 
 def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
@@ -371,6 +378,9 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
     return replace(mail, defects=(*mail.defects, header_block.DROPPED_HEADER)) if dropped else mail
 
 
+_CID = linear.run("cid:", " \t\n\r\f\v\"'<>)", name="parse.CID", flags=linear.IGNORECASE)
+
+
 def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
     try:
         msg = BytesParser(policy=_POLICY).parsebytes(raw)
@@ -383,7 +393,7 @@ def _parse_elided(raw: bytes, limits: ParseLimits) -> ParsedMail:
     _walk(msg, tree, found)
     if len(found.files) > limits.max_attachments:
         raise Quarantine(f"too many attachments: {len(found.files)} > {limits.max_attachments}")
-    cids = {unquote(c).lower() for h in found.htmls for c in re.findall(r"(?i)cid:([^\s\"'<>)]+)", h)}
+    cids = {unquote(c).lower() for h in found.htmls for c in _CID.findall(h)}
     plain = "\n\n".join(p.strip("\n") for p in found.plains if p.strip())
     text = plain or "\n\n".join(_html_to_text(_clean_text(h)).strip("\n") for h in found.htmls if h.strip())
     from_name, from_addr, from_problem = _sender(msg)

@@ -1,50 +1,54 @@
 """Reply stripping: the part of a reply the sender just wrote, without quoted history or signature."""
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from itertools import accumulate
 
 from mailparser_reply.parser import EmailMessage as _ReplyMessage
 
+from gateway.mail import linear
+
 # mail-parser-reply knows the "On … wrote:" and "From:/Sent:" header forms of many languages and
 # clients, but its patterns backtrack badly (20 kB of blank lines take a minute). So we only let it
 # look at short windows of lines that a cheap, linear pre-check picked out, and at most
-# _MAX_WINDOWS of them. Polish is left out: its From-block pattern takes a single "Data:" line.
+# _MAX_WINDOWS of them: its worst window takes about 5-10 ms, so a whole mail costs at most ~0.2 s
+# (bench/adversarial.py measures it). Everything else here runs on RE2 (gateway.mail.linear).
+# Polish is left out: its From-block pattern takes a single "Data:" line.
 _LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "sv", "da", "cs", "ja", "zh", "ko")
 _HEADER = _ReplyMessage(text="", languages=list(_LANGUAGES)).HEADER_REGEX
 _WINDOW_LINES = 4
 _MAX_LINE = 300  # a reply header line is short; longer lines are content
-_MAX_WINDOWS = 50
+_MAX_WINDOWS = 20
 
 # Words that end an "On <date>, <who> wrote:" line in the languages above.
 _WROTE_WORDS = ("wrote", "schrieb", "écrit", "escribió", "scritto", "schreef", "skrev", "napsal",
                 "写道", "작성", "年")
 # Separator lines some clients put above the quoted mail, in their several languages.
-_ORIGINAL_MESSAGE = re.compile(
+_ORIGINAL_MESSAGE = linear.compile(
     r"-{2,} ?(?:original message|ursprüngliche nachricht|message d'origine|mensaje original"
     r"|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse"
-    r"|původní zpráva) ?-{2,}", re.IGNORECASE)
+    r"|původní zpráva) ?-{2,}", linear.IGNORECASE, name="reply_strip.ORIGINAL_MESSAGE")
 # A forward's marker: what follows it is the content the sender passes on, not history to drop.
-_FORWARD = re.compile(
+_FORWARD = linear.compile(
     r"(?:-{2,} ?(?:forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado"
     r"|messaggio inoltrato|doorgestuurd bericht|vidarebefordrat meddelande) ?-{2,}"
     r"|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?)",
-    re.IGNORECASE)
+    linear.IGNORECASE, name="reply_strip.FORWARD")
 # Lines where the pre-check sends a window to the header patterns: a From-like field, a separator
 # or forward marker, or a "wrote"-like word. Only bounded repeats, so it stays linear.
-_CANDIDATE = re.compile(
+_CANDIDATE = linear.compile(
     r"^[ \t*]{0,8}(?:(?:from|von|de|van|da|från|fra|od|发件人|보낸\s?사람)\s?:|-{2,}|begin forw|anfang der|début du)"
-    r"|(?P<wrote>" + "|".join(_WROTE_WORDS) + ")", re.IGNORECASE | re.MULTILINE)
+    r"|^(?:[ \t]*[^>\s][^\n]*?)?(?P<wrote>" + "|".join(_WROTE_WORDS) + ")",
+    linear.IGNORECASE | linear.MULTILINE, name="reply_strip.CANDIDATE")
 # What the library's patterns miss: Gmail's Spanish ("… escribió:") and Dutch ("… schreef X <x>:")
 # headers. The sentence must start like a date line and end in ":", unlike "On Monday it wrote: no".
-_OWN_WROTE = re.compile(
-    r"(?:on|am|le|el|il|op|den|dne)\s.{0,300}?\b(?:wrote|schrieb|écrit|escribió|scritto|schreef|skrev|napsal)"
-    r"\b[^\n]{0,300}:[ \t]*$", re.IGNORECASE)
-_QUOTED_BLOCK = re.compile(r"(?:^[ \t]*>[^\n]*(?:\n|$))+", re.MULTILINE)
-_NEWLINES = re.compile(r"\n{3,}")
-_SIGNATURE = re.compile(r"^--[ \t]?$", re.MULTILINE)  # RFC 3676 "-- "; many clients trim the space
-_SEPARATOR = re.compile(r"[_\-=*]{5,}")
+# The word stands alone: [^\pL\pN_] either side, since RE2's \b does not know "é" or "ó" for letters.
+_OWN_WROTE = linear.compile(
+    r"(?:on|am|le|el|il|op|den|dne)\s(?:.{0,300}?[^\pL\pN_])?"
+    r"(?:wrote|schrieb|écrit|escribió|scritto|schreef|skrev|napsal)"
+    r"(?:[^\pL\pN_][^\n]{0,300})?:[ \t]*$", linear.IGNORECASE, name="reply_strip.OWN_WROTE")
+_SIGNATURE_LINES = frozenset({"--", "-- ", "--\t"})  # RFC 3676 "-- "; many clients trim the space
+_SEPARATOR = linear.compile(r"[_\-=*]{5,}", name="reply_strip.SEPARATOR")
 SCAN_LIMIT = 256 * 1024  # characters of a reply searched for its quoted history
 
 
@@ -71,13 +75,24 @@ def _new_text(text: str) -> str:
     norm = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = norm.split("\n")
     cut = _history_start(norm, lines)
-    head = "\n".join(lines[:cut])
-    # A quoted block becomes one blank line, so the paragraphs around it stay apart.
-    head = _NEWLINES.sub("\n\n", _QUOTED_BLOCK.sub("\n", head))
-    signature = max((match.start() for match in _SIGNATURE.finditer(head)), default=None)  # the last one
+    kept = _without_quotes(lines[:cut])
+    # The last "-- " line starts the signature (lines, not a pattern: a mail may hold millions).
+    signature = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] in _SIGNATURE_LINES), None)
     if signature is not None:
-        head = head[:signature]
-    return _drop_trailing_separators(head).strip() or text.strip()
+        kept = kept[:signature]
+    return _drop_trailing_separators("\n".join(kept)).strip() or text.strip()
+
+
+def _without_quotes(lines: list[str]) -> list[str]:
+    """The lines with each block of quoted ("> ") lines as one blank line, and no two blank lines in a row,
+    so the paragraphs around a quote stay apart."""
+    kept: list[str] = []
+    for line in lines:
+        if line.lstrip(" \t").startswith(">"):
+            line = ""
+        if line or not kept or kept[-1]:
+            kept.append(line)
+    return kept
 
 
 def _history_start(norm: str, lines: list[str]) -> int:
@@ -115,7 +130,7 @@ def _window(lines: list[str], index: int) -> str:
     for line in lines[index:index + _WINDOW_LINES]:
         if len(line) > _MAX_LINE:
             break
-        window.append(line.strip())
+        window.append(" ".join(line.split()))  # runs of blanks are where the library's patterns backtrack
     return "\n".join(window)
 
 

@@ -1,11 +1,11 @@
 """Keyword/regex rules with weights, shared by classify and prioritise; built-in defaults live here."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from functools import lru_cache
 
 from gateway.config import RuleConfig
+from gateway.mail import linear
 from gateway.pipeline.context import Hit
 
 # Built-in classification rules; an operator replaces them with [[classify.rules]] in config.toml.
@@ -52,8 +52,18 @@ PRIORITY_RULES: tuple[RuleConfig, ...] = (
 
 
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+def _compiled(name: str, pattern: str) -> linear.Pattern:
+    # Linear time (RE2): operator rules run on every mail's text; config check refuses what RE2 cannot run.
+    return linear.compile(pattern, linear.IGNORECASE | linear.MULTILINE, name=f"rules.{name}")
+
+
+def _compile_built_in() -> None:
+    """Compile (and so register, for the linear-time test) the built-in rules when the module loads."""
+    for rule in CLASSIFY_RULES + PRIORITY_RULES:
+        _compiled(rule.name, rule.pattern)
+
+
+_compile_built_in()
 
 
 def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[Hit]:
@@ -62,7 +72,7 @@ def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[
     for rule in rules:
         texts = {"subject": (subject,), "body": (body,), "any": (subject, body)}[rule.field]
         for text in texts:
-            match = _compiled(rule.pattern).search(text)
+            match = _compiled(rule.name, rule.pattern).search(text)
             if match:
                 hits.append(Hit(rule=rule.name, value=rule.value, weight=rule.weight,
                                 detail=match.group(0)[:80]))

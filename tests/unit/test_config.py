@@ -79,3 +79,34 @@ def test_outbox_lease_must_outlast_a_send():
     assert OutboundConfig(lease_seconds=5, timeout_seconds=2).lease_seconds == 5
     with pytest.raises(ValidationError, match="lease_seconds \\(10\\) must be at least twice timeout_seconds \\(30\\)"):
         OutboundConfig(lease_seconds=10)
+
+
+@pytest.mark.parametrize(("pattern", "construct"), [
+    (r"(\w+) \1", "backreference"),
+    (r"error(?! free)", "negative lookahead"),
+    (r"(?<=very )urgent", "lookbehind"),
+    (r"a++", "possessive"),
+])
+def test_rule_pattern_the_linear_engine_cannot_run_names_rule_and_construct(tmp_path, pattern, construct):
+    path = tmp_path / "config.toml"
+    escaped = pattern.replace("\\", "\\\\")
+    path.write_text(f'[[classify.rules]]\nname = "my-rule"\nvalue = "bug"\npattern = "{escaped}"\n')
+    settings, found = problems(path, {})
+    assert settings is None and len(found) == 1
+    assert found[0].startswith("classify.rules.0:") and "'my-rule'" in found[0] and construct in found[0]
+    assert "RE2" in found[0] and "\n" not in found[0]
+
+
+def test_rule_pattern_python_cannot_compile_is_named_too(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[priority.rules]]\nname = "broken"\nvalue = "high"\npattern = "(unclosed"\n')
+    _, found = problems(path, {})
+    assert len(found) == 1 and "'broken'" in found[0] and "not a valid regular expression" in found[0]
+
+
+def test_linear_rule_pattern_is_accepted(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[classify.rules]]\nname = "printer"\nvalue = "bug"\n'
+                    'pattern = "\\\\bprinter (jam|offline)\\\\b"\n')
+    settings, found = problems(path, {})
+    assert found == [] and settings.classify.rules[0].name == "printer"

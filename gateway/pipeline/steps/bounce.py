@@ -8,14 +8,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.mail.bounce import BounceReport, parse_bounce
+from gateway.mail.loopguard import BOUNCE_KINDS
 from gateway.mail.parse import normalise_message_id
 from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.store.counters import bump
 from gateway.store.models import Event, Message, Suppression, Ticket
 
-# Loop-guard reasons that say "this is a delivery report" even when we cannot read one out of it.
-_BOUNCE_KINDS = ("bounce", "null sender", "daemon sender", "bounce subject")
 _MAX_SUPPRESSED = 50  # per bounce: a report naming more is a mailing-list explosion, not our customers
 
 
@@ -36,7 +35,7 @@ class Bounce:
             return
         report = prepared(ctx, self)
         if report is None:
-            if ctx.auto_reason.split(":", 1)[0] in _BOUNCE_KINDS:
+            if ctx.auto_reason.split(":", 1)[0] in BOUNCE_KINDS:
                 bump(ctx.session, "bounces_by_kind:unreadable")
             return
         ctx.bounce = report

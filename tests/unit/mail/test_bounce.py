@@ -84,3 +84,15 @@ def test_garbage_never_raises():
     for raw in (b"", b"\x00\xff" * 1000, b"Content-Type: multipart/report; boundary=\n\n--\n--\n",
                 b"From: MAILER-DAEMON\nContent-Type: message/delivery-status\n\nAction: failed\n"):
         assert parse_bounce(email.message_from_bytes(raw, policy=policy.default)) is None
+
+
+@pytest.mark.parametrize(("name", "recipient", "permanent"), [
+    ("flufl-qmail-notification.eml", "bob@partner.example.net", True),
+    ("flufl-postfix-notice.eml", "carl@partner.example.net", True),
+    ("returned-mail-dash.eml", "nobody@legacy.example.org", True),
+    ("av-mail-could-not-be-delivered.eml", "bob@partner.example.net", False),
+    ("de-unzustellbare-nachricht.eml", "hans@firma.example.de", False),
+])
+def test_bounces_without_a_dsn_name_the_failed_recipient(name, recipient, permanent):
+    report = parse_bounce(load("auto", name))
+    assert report is not None and report.recipients == (recipient,) and report.permanent is permanent

@@ -333,3 +333,21 @@ def test_long_text_is_cleaned_piece_by_piece_as_it_would_be_whole():
 
     text = ("line\x00 with\x07 control\r\n" + "é" * 50 + "\ud83d\r") * (3 * _PIECE // 80)
     assert _clean_text(text) == _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<p>Hi</p><script>alert(1)</script><b>there</b>", "Hi there"),
+    ("<p>Hi</p><style>p { color: red }</STYLE >there", "Hi there"),
+    ("<p>Hi</p><script>x</style>still script</script>there", "Hi there"),  # each element ends with its own tag
+    ("<p>Hi</p><script>never closed <b>x</b>", "Hi"),
+    ("a &amp; b<<c", "a & b<<c"),
+])
+def test_html_fallback_when_the_converter_gives_up(monkeypatch, html, text):
+    import gateway.mail.parse as parse_module
+
+    def gives_up(_html):
+        raise ValueError("lxml nesting limit")
+
+    monkeypatch.setattr(parse_module.inscriptis, "get_text", gives_up)
+    raw = f"From: a@example.org\nSubject: x\nContent-Type: text/html\n\n{html}\n".encode()
+    assert parse(raw).text.strip() == text
