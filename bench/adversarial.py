@@ -1,9 +1,12 @@
 """Adversarial mail: the worst time any shipped pattern takes on inputs built from its own pieces.
 
-    python bench/adversarial.py [--kb 100] [--full]
+    python bench/adversarial.py [--kb 100] [--full] [--smtp-seconds 15] [--no-smtp]
 
 Quick by default (100 kB inputs, a few seconds). --full uses 1 MB inputs. Each row is
 `<what> <where> <size> <ms>`; the first row is the worst single pattern over every input.
+Then (unless --no-smtp) a `gateway serve` is fed a 24 MB text mail and the 250-byte pathological
+one while a good client sends a mail a second (bench/adversarial_smtp.py): the good client's
+dialogue p99 and serve's peak memory per MB of mail.
 """
 from __future__ import annotations
 
@@ -92,6 +95,8 @@ def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=int, default=100, help="input size in kB (default 100)")
     parser.add_argument("--full", action="store_true", help="1 MB inputs")
+    parser.add_argument("--smtp-seconds", type=float, default=15, help="how long the good client sends")
+    parser.add_argument("--no-smtp", action="store_true", help="patterns only, no serve")
     args = parser.parse_args(argv)
     size = (1024 if args.full else args.kb) * 1000
     patterns = registry()
@@ -108,6 +113,10 @@ def main(argv: list[str] | None = None) -> list[tuple[str, str, int, float]]:
     print(f"{len(patterns)} patterns, inputs of {size} characters")
     for what, where, chars, ms in rows:
         print(f"{what:24} {where:90} {chars:>8} {ms:9.1f} ms")
+    if not args.no_smtp:
+        from bench.adversarial_smtp import main as smtp_main
+
+        smtp_main(["--seconds", str(args.smtp_seconds)])
     return rows
 
 
