@@ -9,12 +9,13 @@ import tomli
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
+from gateway.config_web import WebConfig
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
 
 ENV_PREFIX = "GATEWAY_"
 # Keys whose values are secrets: they may come from the environment only, and are never printed.
-SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password")}
+SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password"), ("web", "secret")}
 
 
 class Section(BaseModel):
@@ -284,6 +285,7 @@ class Settings(Section):
     sla: SlaConfig = SlaConfig()
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
+    web: WebConfig = WebConfig()
     # Set by load(): where relative paths (sqlite file, maildir) are anchored.
     base_dir: str = "."
 
