@@ -26,7 +26,9 @@ class WebUser(_Section):
 
 
 class WebConfig(_Section):
-    enabled: bool = True
+    # Off when no config file says otherwise (the shipped config.toml turns it on): the many tests and
+    # benches that write their own config and run several serve processes must not fight over a port.
+    enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(8025, ge=0, le=65535)
     # How customers reach us: the status link in every acknowledgement starts with this.

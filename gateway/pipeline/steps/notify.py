@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
+from gateway.store.status_links import link_token
 
 
 def message_view(ctx: MailContext) -> dict:
@@ -18,6 +19,14 @@ def message_view(ctx: MailContext) -> dict:
         "attachments": [{"filename": a.filename, "size": a.size, "content_type": a.content_type}
                         for a in ctx.mail.attachments],
     }
+
+
+async def status_url(ctx: MailContext) -> str:
+    """The requester's status page link for the acknowledgement; '' while the web face is off."""
+    web = ctx.settings.web
+    if not web.enabled:
+        return ""
+    return f"{web.public_url}/s/{await link_token(ctx.session, ctx.ticket, now=ctx.now)}"
 
 
 def staff_recipients(ctx: MailContext, addresses) -> list[str]:
@@ -44,8 +53,9 @@ class Notify:
         from_list = ctx.sender in settings.staff_lists
         if ctx.new_ticket:
             if ctx.auto_reason is None:  # the notifier holds back never-answer, bounced and capped addresses
+                ack = {**context, "status_url": await status_url(ctx)}
                 await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
-                                           recipients=[ctx.sender], context=context, automatic=True,
+                                           recipients=[ctx.sender], context=ack, automatic=True,
                                            in_reply_to=reply_to_mail, references=references)
             await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
                                        recipients=staff_recipients(ctx, level.recipients), context=context,
