@@ -38,6 +38,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         except (NotImplementedError, RuntimeError):  # not the main thread (tests run serve in a task)
             pass
     db = settings.open_database()
+    server = handler = None
     try:
         await upgrade(db)
         ingestor = Ingestor(settings=settings, db=db, clock=clock)
@@ -51,7 +52,11 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
             return outcome
 
         server, handler = await start_listener(ingest=ingest_and_wake, config=settings.smtp)
+        web = await start_web_if_enabled(settings=settings, db=db, clock=clock, ingestor=ingestor,
+                                         wake=sender.wake, smtp_up=server.is_serving)
     except BaseException:
+        if server is not None:  # the web address was taken: let go of the SMTP port too
+            await stop_listener(server, handler)
         await db.dispose()
         raise
     tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
@@ -68,11 +73,22 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         log.info("stopping: finishing mail in flight")
     finally:
         await stop_listener(server, handler)
+        if web is not None:
+            await web.stop()
         await stop_scheduler(scheduler)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await db.dispose()
         log.info("stopped")
+
+
+async def start_web_if_enabled(*, settings, db, clock, ingestor, wake, smtp_up):
+    """The web face on this loop when [web] enabled; imported only then (Starlette, uvicorn, argon2)."""
+    if not settings.web.enabled:
+        return None
+    from gateway.web.run import start_web
+
+    return await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up)
 
 
 def background_tasks(*, settings, ingestor, db, clock, stop, environ) -> list[asyncio.Task]:

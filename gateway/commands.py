@@ -35,6 +35,26 @@ def emit(data, as_json: bool, render) -> None:
     print(json.dumps(data, indent=2, default=str) if as_json else render(data))
 
 
+async def web_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
+    from gateway.web.run import run_alone
+
+    return await run_alone(settings)
+
+
+async def web_hash_password(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
+    import asyncio
+
+    from gateway.errors import UsageError
+    from gateway.web.auth import hash_password
+    from gateway.web.run import read_password
+
+    password = read_password()
+    if len(password) < 8:
+        raise UsageError("web hash-password: the passwords differ or are shorter than 8 characters; run it again")
+    print(await asyncio.to_thread(hash_password, password))
+    return 0
+
+
 async def serve_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
     from gateway.app import serve
 
