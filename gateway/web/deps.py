@@ -42,9 +42,10 @@ class Deps:
 
     def render(self, request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         """templates/web/<name> with the helpdesk, the user and this session's CSRF token always there."""
-        user = current_user(request, self.settings.web) if "session" in request.scope else None
+        has_session = "session" in request.scope
+        user = current_user(request, self.settings.web) if has_session else None
         base = {"helpdesk": self.settings.helpdesk, "user": user, "prefix": self.prefix,
-                "csrf": csrf_token(request) if user else "", "flash": pop_flash(request)}
+                "csrf": csrf_token(request) if has_session else "", "flash": pop_flash(request)}
         html = self.env.get_template(name).render({**base, **context})
         return HTMLResponse(html, status_code=status)
 

@@ -1,0 +1,123 @@
+"""Who may see and do what on the web face: sign-in, sessions, CSRF, roles and levels."""
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
+
+STAFF_GETS = ["/", "/board/rows", "/board/rows?level=1", "/tickets/HD-1", "/tickets/HD-1/attachments/1"]
+STAFF_POSTS = ["/tickets/HD-1/act", "/logout"]
+
+
+async def test_every_staff_url_without_a_session_redirects_to_sign_in(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        async with client(app) as http:
+            for url in STAFF_GETS:
+                response = await http.get(url)
+                assert response.status_code == 303 and response.headers["location"].startswith("/login"), url
+            for url in STAFF_POSTS:
+                response = await http.post(url, data={"action": "resolve"})
+                assert response.status_code == 303 and response.headers["location"].startswith("/login"), url
+            # A cookie from another key (or forged) is no session either.
+            http.cookies.set("gateway_session", "eyJ1c2VyIjogImRvcmEifQ==.forged.sig", domain="testserver")
+            assert (await http.get("/")).status_code == 303
+
+
+async def test_sign_in_sets_a_secure_httponly_cookie_and_shows_the_board(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor, subject="VPN is down")
+        async with client(app) as http:
+            response = await sign_in(http, "dora")
+            assert response.status_code == 303 and response.headers["location"] == "/"
+            cookie = response.headers["set-cookie"].lower()
+            assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+            board = await http.get("/")
+            assert board.status_code == 200 and "VPN is down" in board.text and "HD-1" in board.text
+            assert "script-src 'self'" in board.headers["content-security-policy"]
+
+
+async def test_wrong_password_is_refused_and_sign_in_is_rate_limited(settings_factory, db, clock):
+    settings = web_settings(settings_factory, login_attempts=3)
+    async with web_app(settings, db, clock) as (app, _, _):
+        async with client(app) as http:
+            for _ in range(3):
+                assert (await sign_in(http, "dora", "wrong")).status_code == 401
+            blocked = await sign_in(http, "dora")  # the right password, too late
+            assert blocked.status_code == 429 and "Too many" in blocked.text
+            clock.advance(seconds=settings.web.login_window_seconds + 1)
+            assert (await sign_in(http, "dora")).status_code == 303
+
+
+async def test_sign_in_form_without_csrf_token_is_refused(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, _, _):
+        async with client(app) as http:
+            await http.get("/login")
+            response = await http.post("/login", data={"name": "dora", "password": "correct horse battery"})
+            assert response.status_code == 403
+            assert (await http.get("/")).status_code == 303
+
+
+@pytest.mark.parametrize("target, expected", [("/tickets/HD-1", "/tickets/HD-1"), ("//evil.example/x", "/"),
+                                              ("https://evil.example/", "/"), ("/\\evil.example", "/")])
+async def test_sign_in_returns_only_to_our_own_pages(settings_factory, db, clock, target, expected):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, _, _):
+        async with client(app) as http:
+            page = await http.get("/login", params={"next": target})
+            response = await http.post("/login", data={"name": "dora", "password": "correct horse battery",
+                                                       "csrf": csrf_of(page.text), "next": target})
+            assert response.headers["location"] == expected
+
+
+async def act(http, ref: str, **form):
+    page = await http.get(f"/tickets/{ref}")
+    return await http.post(f"/tickets/{ref}/act", data={"csrf": csrf_of(page.text), **form})
+
+
+async def test_a_viewer_reads_everything_and_acts_on_nothing(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        async with client(app) as http:
+            await sign_in(http, "dora")
+            page = await http.get("/tickets/HD-1")
+            assert page.status_code == 200 and "Escalate" not in page.text
+            refused = await act(http, "HD-1", action="resolve", arg="done")
+            assert refused.status_code == 403
+            assert "open" in (await http.get("/tickets/HD-1")).text
+
+
+async def test_an_engineer_acts_only_at_their_levels(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)  # level 1
+        async with client(app) as http:
+            await sign_in(http, "carol@example.com")  # level 4 only
+            assert (await act(http, "HD-1", action="resolve", arg="done")).status_code == 403
+        async with client(app) as http:
+            await sign_in(http, "alice@example.com")
+            done = await act(http, "HD-1", action="resolve", arg="done")
+            assert done.status_code == 303
+            assert ">resolved<" in (await http.get("/tickets/HD-1")).text
+
+
+async def test_an_action_without_the_sessions_csrf_token_is_refused(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        async with client(app) as http:
+            await sign_in(http, "alice@example.com")
+            for form in ({"action": "resolve"}, {"action": "resolve", "csrf": "guessed"}):
+                assert (await http.post("/tickets/HD-1/act", data=form)).status_code == 403
+            assert ">open<" in (await http.get("/tickets/HD-1")).text
+            out = await http.post("/logout", data={})
+            assert out.status_code == 403  # signing someone out needs the token too
+
+
+async def test_removing_a_user_from_the_config_ends_their_session(settings_factory, db, clock):
+    settings = web_settings(settings_factory)
+    async with web_app(settings, db, clock) as (app, _, _):
+        async with client(app) as http:
+            await sign_in(http, "dora")
+            assert (await http.get("/")).status_code == 200
+            deps = app.state.deps
+            deps.settings = settings.model_copy(update={"web": settings.web.model_copy(
+                update={"users": tuple(u for u in settings.web.users if u.name != "dora")})})
+            assert (await http.get("/")).status_code == 303
