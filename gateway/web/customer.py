@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -50,7 +51,7 @@ async def _found(d: Deps, token: str):
             return None
         link, ticket = found
         messages = (await session.scalars(select(Message).where(Message.ticket_id == ticket.id)
-                                          .order_by(Message.id))).all()
+                                          .options(selectinload(Message.attachments)).order_by(Message.id))).all()
     public = [m for m in messages if is_public(m, ticket, d.settings.engineers)]
     return link, ticket, public, messages
 
