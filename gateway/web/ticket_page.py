@@ -86,11 +86,15 @@ async def attachment(request: Request, d: Deps, user: WebUser) -> Response:
 
 
 def command_text(form) -> tuple[str, str, str]:
-    """(command line, text, note for an escalation) from the action form."""
+    """(command line, text after it, note for the new level) from the action form.
+
+    Unlike a command mail, whose text after the commands goes to the customer, the form's text
+    field is for staff only: an internal note's text, or the escalation's word to the new level.
+    """
     name, arg, text = str(form.get("action", "")), str(form.get("arg", "")).strip(), str(form.get("text", "")).strip()
     if name == "note" and not arg:
         arg = " ".join(text.split())[:500]  # the audit line; the whole text is kept as the note's text
-    return f"/{name} {arg}".strip(), text, text
+    return f"/{name} {arg}".strip(), text if name == "note" else "", text if name == "escalate" else ""
 
 
 @staff
