@@ -27,8 +27,9 @@ def bind(config: WebConfig) -> socket.socket:
     try:
         sock = socket.create_server((config.host, config.port), reuse_port=False, backlog=128)
     except OSError as exc:
-        raise ConfigError(f"web: cannot listen on {config.host}:{config.port} ({exc.strerror}); "
-                          f"set [web] port to a free port or enabled = false") from None
+        raise ConfigError(f"web.port: cannot listen on {config.host}:{config.port} ({exc.strerror}); stop what "
+                          f"uses it, or choose another web.host/web.port (GATEWAY_WEB__PORT), or set web.enabled "
+                          f"= false") from None
     sock.setblocking(False)
     return sock
 
