@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import utc
@@ -15,8 +15,7 @@ from gateway.store.models import Ticket
 OPEN_STATUSES = ("open", "pending")
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=len(PRIORITIES))
 COLUMNS = (Ticket.id, Ticket.subject, Ticket.requester, Ticket.category, Ticket.priority, Ticket.level,
-           Ticket.status, Ticket.assignee, Ticket.created_at, Ticket.first_response_at, Ticket.first_response_due,
-           Ticket.first_response_warn_at, Ticket.resolution_due, Ticket.resolution_warn_at, Ticket.paused_at)
+           Ticket.status, Ticket.assignee, Ticket.created_at)
 
 
 @dataclass(frozen=True)
@@ -72,18 +71,17 @@ def where(filters: Filters, prefix: str) -> list:
     return conditions
 
 
-def sla_state(row, now: datetime) -> str:
-    """'paused', 'breached', 'warned' or 'on time': the worst of the clocks still running."""
-    if row.status == "pending" or row.paused_at is not None:
-        return "paused"
-    clocks = [(row.resolution_due, row.resolution_warn_at)]
-    if row.first_response_at is None:
-        clocks.append((row.first_response_due, row.first_response_warn_at))
-    if any(due is not None and now >= utc(due) for due, _ in clocks):
-        return "breached"
-    if any(warn is not None and now >= utc(warn) for _, warn in clocks):
-        return "warned"
-    return "on time"
+def sla_state(now: datetime):
+    """'paused', 'breached', 'warned' or 'on time' as SQL: the worst of the clocks still running.
+
+    In SQL so the board reads one short string per ticket, not four due and warn times to convert.
+    """
+    first_open = Ticket.first_response_at.is_(None)
+    return case(
+        (or_(Ticket.status == "pending", Ticket.paused_at.is_not(None)), "paused"),
+        (or_(Ticket.resolution_due <= now, and_(first_open, Ticket.first_response_due <= now)), "breached"),
+        (or_(Ticket.resolution_warn_at <= now, and_(first_open, Ticket.first_response_warn_at <= now)), "warned"),
+        else_="on time")
 
 
 def age(since: datetime, now: datetime) -> str:
@@ -99,7 +97,7 @@ async def board(session: AsyncSession, filters: Filters, *, prefix: str, now: da
     """{"rows": [...], "total": n, "shown": m, "matrix": {(level, priority): count}} for the board."""
     conditions = where(filters, prefix)
     rows = (await session.execute(
-        select(*COLUMNS).where(*conditions)
+        select(*COLUMNS, sla_state(now).label("sla")).where(*conditions)
         .order_by(PRIORITY_RANK, Ticket.level.desc(), Ticket.created_at, Ticket.id).limit(limit)
     )).all()
     counts = (await session.execute(
@@ -109,7 +107,7 @@ async def board(session: AsyncSession, filters: Filters, *, prefix: str, now: da
     return {
         "rows": [{"ref": f"{prefix}-{r.id}", "id": r.id, "subject": r.subject, "requester": r.requester,
                   "category": r.category, "priority": r.priority, "level": r.level, "status": r.status,
-                  "assignee": r.assignee or "", "sla": sla_state(r, now), "age": age(r.created_at, now)}
+                  "assignee": r.assignee or "", "sla": r.sla, "age": age(r.created_at, now)}
                  for r in rows],
         "total": sum(matrix.values()), "shown": len(rows), "matrix": matrix,
         "levels": sorted({level for level, _ in matrix}), "priorities": PRIORITIES,

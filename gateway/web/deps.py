@@ -34,7 +34,8 @@ class Deps:
 
     def __post_init__(self):
         web = self.settings.web
-        self.limiter = self.limiter or LoginLimiter(attempts=web.login_attempts, window_seconds=web.login_window_seconds)
+        self.limiter = self.limiter or LoginLimiter(attempts=web.login_attempts,
+                                                    window_seconds=web.login_window_seconds)
 
     @property
     def prefix(self) -> str:

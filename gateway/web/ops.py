@@ -5,17 +5,15 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select, text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.clock import utc
 from gateway.store.models import Counter, MailboxState, Message, Outbox, QuarantineEntry, Ticket
 from gateway.store.repo import iso
+from gateway.web.board_query import sla_state
 from gateway.web.deps import deps
-
-# A mailbox is unhealthy once it has failed this long; the admin alert fires at its alert_after_minutes.
-
 
 async def healthz(request: Request) -> Response:
     d = deps(request)
@@ -60,9 +58,7 @@ async def _numbers(session, now) -> dict:
     quarantined = await session.scalar(select(func.count()).select_from(QuarantineEntry)
                                        .where(QuarantineEntry.status == "held")) or 0
     breached = await session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.status == "open", Ticket.paused_at.is_(None),
-        or_(Ticket.resolution_due <= now,
-            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due <= now)))) or 0
+        Ticket.status == "open", sla_state(now) == "breached")) or 0
     return {"by_source": by_source, "by_status": by_status, "outbox": outbox, "counters": counters,
             "quarantined": quarantined, "breached": breached}
 

@@ -18,8 +18,8 @@ from gateway.web.server import WebServer
 log = logging.getLogger("gateway.web")
 
 
-async def start_web(*, settings: Settings, db: Database, clock: Clock, ingestor, wake: Callable[[], None] = lambda: None,
-                    smtp_up: Callable[[], bool] | None = None) -> WebServer:
+async def start_web(*, settings: Settings, db: Database, clock: Clock, ingestor,
+                    wake: Callable[[], None] = lambda: None, smtp_up: Callable[[], bool] | None = None) -> WebServer:
     """Bind [web] host:port and serve there on this loop; ConfigError when the address cannot be had."""
     deps = Deps(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up)
     secret = await session_secret(settings, db, clock.now())
