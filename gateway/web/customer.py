@@ -1,6 +1,7 @@
 """The customer's status page (/s/<token>): where the request stands, its public messages, a reply form."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from email.message import EmailMessage
@@ -101,6 +102,10 @@ async def status_reply(request: Request) -> Response:
     """The form's reply enters like a mail: through ingest, threaded onto the ticket by its reply token."""
     d, token = deps(request), request.path_params["token"]
     limit = d.settings.smtp.max_message_bytes
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > limit:  # checked before any byte is read or spooled to disk
+        return d.render(request, "error.html.j2", {"title": "Too large", "text": f"A reply with its attachment "
+                                                   f"may be at most {limit:,} bytes."}, 413)
     form = await request.form(max_files=1, max_fields=5, max_part_size=limit)
     found = await _found(d, token)
     if found is None:
@@ -117,7 +122,8 @@ async def status_reply(request: Request) -> Response:
     if not text and not data:
         return RedirectResponse(f"/s/{token}", status_code=303)
     upload_part = _Upload(upload.filename, upload.content_type, data) if data else None
-    raw = reply_mail(d, ticket, list(thread), text, upload_part)
+    # Encoding an attachment of many megabytes is CPU work: off the loop that serves mail too.
+    raw = await asyncio.to_thread(reply_mail, d, ticket, list(thread), text, upload_part)
     try:
         outcome = await d.ingestor.ingest(raw, source="web", envelope_from=ticket.requester.lower(),
                                           recipients=(d.ingestor.notifier.reply_address(ticket),))

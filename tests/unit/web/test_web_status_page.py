@@ -96,3 +96,18 @@ async def test_a_reply_from_the_page_threads_onto_the_ticket_through_ingest(sett
     assert reply.thread_reason.startswith("reply token") and "no token" not in after
     assert "It is on floor 2." in after and "photo.png" in after and "your reply was added" in after
     assert woken
+
+
+async def test_a_reply_larger_than_a_mail_may_be_is_refused_before_it_is_read(settings_factory, db, clock):
+    settings = web_settings(settings_factory)
+    settings = settings.model_copy(update={"smtp": settings.smtp.model_copy(update={"max_message_bytes": 4096})})
+    async with web_app(settings, db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        path = await link_from_ack(db)
+        async with client(app) as http:
+            form_token = csrf_of((await http.get(path)).text)
+            response = await http.post(path, data={"csrf": form_token, "text": "see attached"},
+                                       files={"file": ("big.bin", b"x" * 5000, "application/octet-stream")})
+    assert response.status_code == 413 and "at most" in response.text
+    async with db.sessions() as session:
+        assert await session.scalar(select(Message.id).where(Message.source == "web")) is None
