@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import WebSecret
-from gateway.web import customer, ops, pages, ticket_page
+from gateway.web import charts, customer, ops, pages, ticket_page
 from gateway.web.deps import Deps
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -64,6 +64,7 @@ def build_app(deps: Deps, secret: str) -> Starlette:
     routes = [
         Route("/", pages.board_page),
         Route("/board/rows", pages.board_rows),
+        Route("/charts", charts.charts_page),
         Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Route("/tickets/{ref}", ticket_page.ticket_page),

@@ -88,6 +88,9 @@ async def test_board_ticket_escalation_and_customer_reply_in_a_browser(running, 
     assert reply.ticket_id == 1 and reply.thread_reason.startswith("reply token")
     await staff.goto(base + "/tickets/HD-1")
     assert await staff.is_visible("text=The fire is out, the printer is not.")
+    await staff.goto(base + "/charts")
+    assert await staff.locator("svg.chart").count() == 2
+    await staff.screenshot(path=str(tmp_path / "charts.png"), full_page=True)
     await db.dispose()
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
 
-STAFF_GETS = ["/", "/board/rows", "/board/rows?level=1", "/tickets/HD-1", "/tickets/HD-1/attachments/1"]
+STAFF_GETS = ["/", "/board/rows", "/board/rows?level=1", "/charts", "/tickets/HD-1", "/tickets/HD-1/attachments/1"]
 STAFF_POSTS = ["/tickets/HD-1/act", "/logout"]
 
 
