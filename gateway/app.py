@@ -9,6 +9,7 @@ from typing import Mapping
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.ingest import Ingestor
+from gateway.ingest_timings import IngestTimings
 from gateway.inbound.smtp import start_listener, stop_listener
 from gateway.notify.send import OutboxSender, transport_for
 from gateway.schedule.jobs import start_scheduler, stop_scheduler
@@ -51,9 +52,10 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
                 sender.wake()
             return outcome
 
-        server, handler = await start_listener(ingest=ingest_and_wake, config=settings.smtp)
+        timings = IngestTimings()
+        server, handler = await start_listener(ingest=timings.timed("smtp", ingest_and_wake), config=settings.smtp)
         web = await start_web_if_enabled(settings=settings, db=db, clock=clock, ingestor=ingestor,
-                                         wake=sender.wake, smtp_up=server.is_serving)
+                                         wake=sender.wake, smtp_up=server.is_serving, timings=timings)
     except BaseException:
         if server is not None:  # the web address was taken: let go of the SMTP port too
             await stop_listener(server, handler)
@@ -82,13 +84,14 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         log.info("stopped")
 
 
-async def start_web_if_enabled(*, settings, db, clock, ingestor, wake, smtp_up):
+async def start_web_if_enabled(*, settings, db, clock, ingestor, wake, smtp_up, timings):
     """The web face on this loop when [web] enabled; imported only then (Starlette, uvicorn, argon2)."""
     if not settings.web.enabled:
         return None
     from gateway.web.run import start_web
 
-    return await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up)
+    return await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up,
+                           timings=timings)
 
 
 def background_tasks(*, settings, ingestor, db, clock, stop, environ) -> list[asyncio.Task]:

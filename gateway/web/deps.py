@@ -27,6 +27,7 @@ class Deps:
     ingestor: Any  # gateway.ingest.Ingestor: customers' replies enter through it
     wake: Callable[[], None] = lambda: None  # tell the outbox sender there is mail to send now
     smtp_up: Callable[[], bool] | None = None  # None: this process runs no SMTP listener (`gateway web`)
+    timings: Any = None  # gateway.ingest_timings.IngestTimings of this process's SMTP listener, if any
     limiter: LoginLimiter | None = None
     env: jinja2.Environment = field(default_factory=lambda: jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined,

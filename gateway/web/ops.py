@@ -4,16 +4,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.clock import utc
-from gateway.store.models import Counter, MailboxState, Message, Outbox, QuarantineEntry, Ticket
+from gateway.store.models import (
+    Counter,
+    MailboxState,
+    Message,
+    Outbox,
+    QuarantineEntry,
+    Ticket,
+)
 from gateway.store.repo import iso
 from gateway.web.board_query import sla_state
 from gateway.web.deps import deps
+
 
 async def healthz(request: Request) -> Response:
     d = deps(request)
@@ -84,6 +93,20 @@ async def metrics(request: Request) -> Response:
         gauge(f"gateway_{name}_total", doc).set(n["counters"].get(name, 0))
     gauge("gateway_quarantine_held", "Mails in quarantine").set(n["quarantined"])
     gauge("gateway_sla_breached_tickets", "Open tickets past a due time now").set(n["breached"])
-    extra = getattr(request.app.state, "metrics_registry", None)
-    body = generate_latest(registry) + (generate_latest(extra) if extra is not None else b"")
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    if d.timings is not None:
+        registry.register(_TimingsCollector(d.timings))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _TimingsCollector:
+    """The SMTP listener's ingest times (this process only) as a Prometheus histogram."""
+
+    def __init__(self, timings):
+        self.timings = timings
+
+    def collect(self):
+        family = HistogramMetricFamily("gateway_ingest_seconds", "From DATA received to the mail committed "
+                                       "(what the sender waits for), in this process", labels=["transport"])
+        for transport in sorted(self.timings.counts):
+            family.add_metric([transport], self.timings.cumulative(transport), self.timings.sums[transport])
+        yield family

@@ -19,9 +19,11 @@ log = logging.getLogger("gateway.web")
 
 
 async def start_web(*, settings: Settings, db: Database, clock: Clock, ingestor,
-                    wake: Callable[[], None] = lambda: None, smtp_up: Callable[[], bool] | None = None) -> WebServer:
+                    wake: Callable[[], None] = lambda: None, smtp_up: Callable[[], bool] | None = None,
+                    timings=None) -> WebServer:
     """Bind [web] host:port and serve there on this loop; ConfigError when the address cannot be had."""
-    deps = Deps(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up)
+    deps = Deps(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up,
+                timings=timings)
     secret = await session_secret(settings, db, clock.now())
     server = WebServer(build_app(deps, secret), settings.web)
     await server.start()

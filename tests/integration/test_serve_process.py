@@ -38,6 +38,10 @@ def test_shipped_config_serves_and_stops_cleanly(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/healthz", timeout=10) as response:
             health = json.load(response)
         assert health["status"] == "ok" and health["smtp_listener"] == "up"
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert 'gateway_ingest_seconds_count{transport="smtp"} 1.0' in metrics
+        assert 'gateway_mails_in{source="smtp"} 1.0' in metrics
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

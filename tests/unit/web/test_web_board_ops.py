@@ -1,18 +1,20 @@
 """The board (order, SLA state, filters, search, the live fragment), /healthz and /metrics."""
 from __future__ import annotations
 
+import re
+
+import pytest
 from sqlalchemy import update
 
 from gateway.config import MailboxConfig
+from gateway.errors import TempFail
+from gateway.ingest_timings import IngestTimings
 from gateway.store.db import Database
-
 from gateway.store.models import MailboxState, Ticket
 from tests.unit.web.webkit import client, new_ticket, sign_in, web_app, web_settings
 
 
 def refs(html: str) -> list[str]:
-    import re
-
     return re.findall(r'data-ref="([^"]+)"', html)
 
 
@@ -99,7 +101,10 @@ async def test_healthz_names_a_failing_mailbox(settings_factory, db, clock):
 
 
 async def test_metrics_in_prometheus_text_format(settings_factory, db, clock):
-    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+    timings = IngestTimings()
+    for seconds in (0.004, 0.03, 0.03, 20):
+        timings.observe("smtp", seconds)
+    async with web_app(web_settings(settings_factory), db, clock, timings=timings) as (app, ingestor, _):
         await new_ticket(ingestor, subject="Server down, nobody can work")
         await new_ticket(ingestor)
         clock.advance(hours=2)
@@ -112,3 +117,20 @@ async def test_metrics_in_prometheus_text_format(settings_factory, db, clock):
     assert 'gateway_outbox{status="pending"} 4.0' in text
     assert "gateway_sla_breached_tickets 1.0" in text and "gateway_quarantine_held 0.0" in text
     assert "gateway_loop_guarded_total 0.0" in text
+    assert 'gateway_ingest_seconds_bucket{le="0.005",transport="smtp"} 1.0' in text
+    assert 'gateway_ingest_seconds_bucket{le="0.05",transport="smtp"} 3.0' in text
+    assert 'gateway_ingest_seconds_bucket{le="10.0",transport="smtp"} 3.0' in text
+    assert 'gateway_ingest_seconds_bucket{le="+Inf",transport="smtp"} 4.0' in text
+    assert 'gateway_ingest_seconds_count{transport="smtp"} 4.0' in text
+    assert 'gateway_ingest_seconds_sum{transport="smtp"} 20.064' in text
+
+
+async def test_timed_ingest_records_failures_too():
+    timings = IngestTimings()
+
+    async def failing(raw, **kwargs):
+        raise TempFail("database down")
+
+    with pytest.raises(TempFail):
+        await timings.timed("smtp", failing)(b"mail", source="smtp")
+    assert sum(timings.counts["smtp"]) == 1
