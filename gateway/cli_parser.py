@@ -61,6 +61,8 @@ def build_parser() -> Parser:
     show = tickets.add_parser("show", help="one ticket with its messages and events")
     show.add_argument("ref", help="HD-42 or 42")
     show.add_argument("--json", action="store_true")
+    revoke = tickets.add_parser("revoke-link", help="revoke the customer's status page link (/s/...) of a ticket")
+    revoke.add_argument("ref", help="HD-42 or 42")
 
     quarantine = sub.add_parser("quarantine", help="mail that could not be processed").add_subparsers(
         dest="action", required=True)

@@ -108,6 +108,16 @@ async def tickets_show(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+async def tickets_revoke_link(args: Args, settings: Settings, environ) -> int:
+    from gateway.store.status_links import revoke
+
+    number = repo.parse_ref(args.ref, settings.helpdesk.ticket_prefix)
+    count = await _with_session(settings, lambda s: revoke(s, number, now=SystemClock().now()))
+    ref = f"{settings.helpdesk.ticket_prefix}-{number}"
+    print(f"{ref}: {count} status link{'' if count == 1 else 's'} revoked: they no longer open the page")
+    return 0
+
+
 async def quarantine_list(args: Args, settings: Settings, environ) -> int:
     rows = await _with_session(settings, lambda s: repo.list_quarantine(s, status=None if args.all else "held"))
     emit(rows, args.json, lambda r: table(r, ["id", "status", "at", "source", "reason"]))

@@ -9,11 +9,14 @@ import sys
 import urllib.request
 
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from gateway.cli import main
+from gateway.commands import tickets_revoke_link
 from gateway.config import Settings, load, problems
+from gateway.store.models import StatusLink
 from tests.conftest import REPO, free_port, wait_listening
-from tests.unit.web.webkit import USERS
+from tests.unit.web.webkit import USERS, client, new_ticket, web_app, web_settings
 
 SHIPPED = REPO / "config.toml"
 
@@ -79,3 +82,16 @@ def test_gateway_web_alone_serves_the_database_until_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()[-2000:]
+
+
+async def test_tickets_revoke_link_closes_the_status_page(settings_factory, db, clock, tmp_path, capsys):
+    settings = web_settings(settings_factory)
+    async with web_app(settings, db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        async with db.sessions() as session:
+            token = await session.scalar(select(StatusLink.token))
+        async with client(app) as http:
+            assert (await http.get(f"/s/{token}")).status_code == 200
+            assert await tickets_revoke_link(type("Args", (), {"ref": "HD-1"})(), settings, {}) == 0
+            assert (await http.get(f"/s/{token}")).status_code == 404
+    assert capsys.readouterr().out == "HD-1: 1 status link revoked: they no longer open the page\n"
