@@ -35,6 +35,8 @@ def check_password(config: WebConfig, name: str, password: str) -> WebUser | Non
 class LoginLimiter:
     """Failed sign-ins per client address and per user name within a sliding window."""
 
+    MAX_KEYS = 100_000  # beyond this, the longest-quiet keys are forgotten: memory stays bounded under attack
+
     def __init__(self, *, attempts: int, window_seconds: float):
         self.attempts, self.window = attempts, timedelta(seconds=window_seconds)
         self.failures: dict[str, deque[datetime]] = {}
@@ -55,6 +57,8 @@ class LoginLimiter:
         for key in keys:
             self._recent(key, now)
             self.failures.setdefault(key, deque()).append(now)
+        while len(self.failures) > self.MAX_KEYS:
+            del self.failures[next(iter(self.failures))]  # dicts keep insertion order: the oldest first
 
 
 def current_user(request: Request, config: WebConfig) -> WebUser | None:

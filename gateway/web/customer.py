@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -75,7 +76,7 @@ async def status_page(request: Request) -> Response:
         "token": token, "can_reply": ticket.requester.lower() not in d.settings.engineers})
 
 
-def reply_mail(d: Deps, ticket: Ticket, thread: list[Message], text: str, upload) -> bytes:
+def reply_mail(d: Deps, ticket: Ticket, thread: list[Message], text: str, upload: "Upload | None") -> bytes:
     """The customer's reply as the mail they would have sent: from them, to the ticket's reply address."""
     settings = d.settings
     mail = EmailMessage()
@@ -121,7 +122,7 @@ async def status_reply(request: Request) -> Response:
     data = await upload.read() if upload is not None and getattr(upload, "filename", "") else None
     if not text and not data:
         return RedirectResponse(f"/s/{token}", status_code=303)
-    upload_part = _Upload(upload.filename, upload.content_type, data) if data else None
+    upload_part = Upload(upload.filename, upload.content_type or "", data) if data else None
     # Encoding an attachment of many megabytes is CPU work: off the loop that serves mail too.
     raw = await asyncio.to_thread(reply_mail, d, ticket, list(thread), text, upload_part)
     try:
@@ -136,6 +137,10 @@ async def status_reply(request: Request) -> Response:
     return RedirectResponse(f"/s/{token}", status_code=303)
 
 
-class _Upload:
-    def __init__(self, filename, content_type, data):
-        self.filename, self.content_type, self.data = filename, content_type, data
+@dataclass(frozen=True)
+class Upload:
+    """The form's file, read: what reply_mail attaches."""
+
+    filename: str
+    content_type: str
+    data: bytes

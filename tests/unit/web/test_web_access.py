@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.web.auth import LoginLimiter
 from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
 
 STAFF_GETS = ["/", "/board/rows", "/board/rows?level=1", "/charts", "/tickets/HD-1", "/tickets/HD-1/attachments/1"]
@@ -121,3 +122,15 @@ async def test_removing_a_user_from_the_config_ends_their_session(settings_facto
             deps.settings = settings.model_copy(update={"web": settings.web.model_copy(
                 update={"users": tuple(u for u in settings.web.users if u.name != "dora")})})
             assert (await http.get("/")).status_code == 303
+
+
+def test_the_sign_in_limiter_forgets_quiet_keys_and_stays_bounded(clock):
+    limiter = LoginLimiter(attempts=2, window_seconds=60)
+    limiter.MAX_KEYS = 3
+    for n in range(5):
+        limiter.failed([f"user:{n}"], clock.now())
+    assert list(limiter.failures) == ["user:2", "user:3", "user:4"]
+    limiter.failed(["user:4"], clock.now())
+    assert limiter.blocked(["ip:1.2.3.4", "user:4"], clock.now())
+    clock.advance(seconds=61)
+    assert not limiter.blocked(["user:4"], clock.now()) and "user:4" not in limiter.failures
