@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gateway.clock import utc
 from gateway.errors import GatewayError
-from gateway.mail.compose import make_message_id, mailbox
+from gateway.mail.compose import mailbox, make_message_id
 from gateway.store import status_links
 from gateway.store.models import Message, Ticket
 from gateway.web.deps import Deps, deps

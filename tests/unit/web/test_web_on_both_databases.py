@@ -1,4 +1,4 @@
-"""The web face's own SQL (board order and search, SLA state, status links, the stored secret) on SQLite and PostgreSQL."""
+"""The web face's own SQL (board search, SLA state, status links, the stored secret) on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
