@@ -14,7 +14,8 @@ class WebUser(_Section):
     """One staff member who may sign in. password_hash: `gateway web hash-password` prints one (argon2)."""
 
     name: str = Field(min_length=1, max_length=320)
-    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
+    # None: this user signs in only through the reverse proxy (web.proxy_user_header).
+    password_hash: str | None = Field(None, pattern=r"^\$argon2(id|i|d)\$")
     role: Literal["viewer", "engineer"] = "viewer"
     levels: tuple[int, ...] = ()  # an engineer acts on tickets at these levels only
     # The address the audit trail names (assign "me", escalation mails); default: the name.
@@ -45,6 +46,10 @@ class WebConfig(_Section):
     # The board shows at most this many tickets (the rest are counted): keeps it fast and readable.
     board_limit: int = Field(500, ge=1)
     users: tuple[WebUser, ...] = ()
+    # Off by default. When set (e.g. "X-Remote-User"), a request from one of proxy_addresses carrying
+    # this header is signed in as the configured user it names: the proxy has authenticated them.
+    proxy_user_header: str = ""
+    proxy_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @field_validator("public_url")
     @classmethod

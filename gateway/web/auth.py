@@ -26,10 +26,10 @@ def check_password(config: WebConfig, name: str, password: str) -> WebUser | Non
     """The user when `password` is theirs, else None (argon2 runs either way). CPU-bound: call off the loop."""
     user = config.user(name)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    return user
+    return user if user is not None and user.password_hash else None
 
 
 class LoginLimiter:
@@ -62,9 +62,15 @@ class LoginLimiter:
 
 
 def current_user(request: Request, config: WebConfig) -> WebUser | None:
-    """The signed-in user, if the session names one still configured (removing a user signs them out)."""
+    """The signed-in user, if the session names one still configured (removing a user signs them out),
+    else the one a trusted reverse proxy vouches for (web.proxy_user_header, off by default)."""
     name = request.session.get("user")
-    return config.user(name) if name else None
+    if name:
+        return config.user(name)
+    if config.proxy_user_header and request.client is not None and request.client.host in config.proxy_addresses:
+        vouched = request.headers.get(config.proxy_user_header, "")
+        return config.user(vouched) if vouched else None
+    return None
 
 
 def csrf_token(request: Request) -> str:

@@ -1,6 +1,7 @@
 """Who may see and do what on the web face: sign-in, sessions, CSRF, roles and levels."""
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from gateway.web.auth import LoginLimiter
@@ -134,3 +135,19 @@ def test_the_sign_in_limiter_forgets_quiet_keys_and_stays_bounded(clock):
     assert limiter.blocked(["ip:1.2.3.4", "user:4"], clock.now())
     clock.advance(seconds=61)
     assert not limiter.blocked(["user:4"], clock.now()) and "user:4" not in limiter.failures
+
+
+async def test_a_trusted_proxys_user_header_signs_in_only_when_configured_and_from_the_proxy(
+        settings_factory, db, clock):
+    users = [{"name": "erin", "role": "viewer"}]  # no password: only through the proxy
+    for header, proxies, expected in (("", ("127.0.0.1",), 303), ("X-Remote-User", ("10.0.0.9",), 303),
+                                      ("X-Remote-User", ("127.0.0.1",), 200)):
+        settings = web_settings(settings_factory, users=users, proxy_user_header=header, proxy_addresses=proxies)
+        async with web_app(settings, db, clock) as (app, _, _):
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+                response = await http.get("/", headers={"X-Remote-User": "erin"})
+                assert response.status_code == expected, (header, proxies)
+                assert (await http.get("/", headers={"X-Remote-User": "mallory"})).status_code == 303
+                failed = await sign_in(http, "erin", "")  # no password hash: no password sign-in either
+                assert failed.status_code == 401
