@@ -71,17 +71,30 @@ def where(filters: Filters, prefix: str) -> list:
     return conditions
 
 
+def _sla_whens(now: datetime) -> list[tuple]:
+    """(condition, state) in the order they are decided: a paused clock is paused whatever its dates."""
+    first_open = Ticket.first_response_at.is_(None)
+    return [
+        (or_(Ticket.status == "pending", Ticket.paused_at.is_not(None)), "paused"),
+        (or_(Ticket.resolution_due <= now, and_(first_open, Ticket.first_response_due <= now)), "breached"),
+        (or_(Ticket.resolution_warn_at <= now, and_(first_open, Ticket.first_response_warn_at <= now)), "warned"),
+    ]
+
+
 def sla_state(now: datetime):
     """'paused', 'breached', 'warned' or 'on time' as SQL: the worst of the clocks still running.
 
     In SQL so the board reads one short string per ticket, not four due and warn times to convert.
     """
-    first_open = Ticket.first_response_at.is_(None)
-    return case(
-        (or_(Ticket.status == "pending", Ticket.paused_at.is_not(None)), "paused"),
-        (or_(Ticket.resolution_due <= now, and_(first_open, Ticket.first_response_due <= now)), "breached"),
-        (or_(Ticket.resolution_warn_at <= now, and_(first_open, Ticket.first_response_warn_at <= now)), "warned"),
-        else_="on time")
+    return case(*_sla_whens(now), else_="on time")
+
+
+# Within a priority: breached first, then warned, on time, and paused (waiting on the customer) last.
+SLA_RANK = {"breached": 0, "warned": 1, "paused": 3}
+
+
+def sla_rank(now: datetime):
+    return case(*[(condition, SLA_RANK[state]) for condition, state in _sla_whens(now)], else_=2)
 
 
 def age(since: datetime, now: datetime) -> str:
@@ -98,7 +111,7 @@ async def board(session: AsyncSession, filters: Filters, *, prefix: str, now: da
     conditions = where(filters, prefix)
     rows = (await session.execute(
         select(*COLUMNS, sla_state(now).label("sla")).where(*conditions)
-        .order_by(PRIORITY_RANK, Ticket.level.desc(), Ticket.created_at, Ticket.id).limit(limit)
+        .order_by(PRIORITY_RANK, sla_rank(now), Ticket.level.desc(), Ticket.created_at, Ticket.id).limit(limit)
     )).all()
     counts = (await session.execute(
         select(Ticket.level, Ticket.priority, func.count()).where(*conditions).group_by(Ticket.level, Ticket.priority)

@@ -56,7 +56,7 @@ async def test_board_ticket_escalation_and_customer_reply_in_a_browser(running, 
     await staff.click("button[type=submit]")
     await staff.wait_for_selector("#board-live")
 
-    # A mail over real SMTP shows up on the open board without a reload (it polls every 1.5 s).
+    # A mail over real SMTP shows up on the open board without a reload (it polls every second).
     code, _ = await asend(served.port, make_mail(subject="The printer is on fire", body="Smoke on floor 2."))
     assert code == 250
     await staff.wait_for_selector('tr[data-ref="HD-1"]', timeout=3000)

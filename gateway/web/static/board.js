@@ -1,4 +1,4 @@
-// Keeps the board current without a reload: asks for its live part every 1.5 s and swaps it in
+// Keeps the board current without a reload: asks for its live part every second and swaps it in
 // when it changed (the server answers 304 otherwise). No framework, no build step.
 (function () {
   "use strict";
@@ -16,7 +16,7 @@
       })
       .then(function (html) { if (html !== null && html !== undefined) { live.innerHTML = html; } })
       .catch(function () { /* the server restarts: try again on the next tick */ })
-      .finally(function () { window.setTimeout(refresh, 1500); });
+      .finally(function () { window.setTimeout(refresh, 1000); });
   }
-  window.setTimeout(refresh, 1500);
+  window.setTimeout(refresh, 1000);
 }());

@@ -134,3 +134,16 @@ async def test_timed_ingest_records_failures_too():
     with pytest.raises(TempFail):
         await timings.timed("smtp", failing)(b"mail", source="smtp")
     assert sum(timings.counts["smtp"]) == 1
+
+
+async def test_within_a_priority_breached_comes_first_and_paused_last(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        for subject in ("waiting on the customer", "fine", "overdue", "nearly due"):
+            await new_ticket(ingestor, subject=subject)  # HD-1 … HD-4, medium, level 1, same moment
+        async with db.transaction() as session:
+            await session.execute(update(Ticket).where(Ticket.id == 1).values(status="pending"))
+            await session.execute(update(Ticket).where(Ticket.id == 3).values(resolution_due=clock.now()))
+            await session.execute(update(Ticket).where(Ticket.id == 4).values(resolution_warn_at=clock.now()))
+        async with client(app) as http:
+            await sign_in(http, "dora")
+            assert refs((await http.get("/")).text) == ["HD-3", "HD-4", "HD-2", "HD-1"]
