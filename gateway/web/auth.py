@@ -33,7 +33,7 @@ def check_password(config: WebConfig, name: str, password: str) -> WebUser | Non
 
 
 class LoginLimiter:
-    """Failed sign-ins per client address and per user name within a sliding window."""
+    """Events per key (failed sign-ins per address and name; replies per status link) in a sliding window."""
 
     MAX_KEYS = 100_000  # beyond this, the longest-quiet keys are forgotten: memory stays bounded under attack
 

@@ -117,6 +117,10 @@ async def status_reply(request: Request) -> Response:
                                                    "and try again."}, 403)
     if ticket.requester.lower() in d.settings.engineers:  # staff act from the ticket page, never as a customer
         return missing(d, request)
+    now = d.clock.now()
+    if d.replies.blocked([token], now):
+        return d.render(request, "error.html.j2", {"title": "Too many replies", "text": "Please wait a while "
+                                                   "before adding more, or reply to our mail instead."}, 429)
     text = str(form.get("text", "")).strip()[:MAX_TEXT]
     upload = form.get("file")
     data = await upload.read() if upload is not None and getattr(upload, "filename", "") else None
@@ -131,6 +135,7 @@ async def status_reply(request: Request) -> Response:
     except GatewayError as exc:
         return d.render(request, "error.html.j2", {"title": "Try again", "text": f"Your reply could not be stored "
                                                    f"just now ({exc}); please send it again in a minute."}, 503)
+    d.replies.failed([token], now)  # counted once stored: a refused or failed reply does not use one up
     d.wake()
     request.session["flash"] = "Thank you: your reply was added." if outcome.status == "stored" else \
         f"Your reply was kept ({outcome.status})."

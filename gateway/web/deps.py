@@ -17,6 +17,7 @@ from gateway.store.db import Database
 from gateway.web.auth import LoginLimiter, csrf_token, current_user
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
+REPLIES_PER_HOUR = 20
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Deps:
     smtp_up: Callable[[], bool] | None = None  # None: this process runs no SMTP listener (`gateway web`)
     timings: Any = None  # gateway.ingest_timings.IngestTimings of this process's SMTP listener, if any
     limiter: LoginLimiter | None = None
+    # Replies per status link: a leaked link must not become a way to flood a ticket and its engineers.
+    replies: LoginLimiter = field(default_factory=lambda: LoginLimiter(attempts=REPLIES_PER_HOUR, window_seconds=3600))
     env: jinja2.Environment = field(default_factory=lambda: jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True))

@@ -111,3 +111,19 @@ async def test_a_reply_larger_than_a_mail_may_be_is_refused_before_it_is_read(se
     assert response.status_code == 413 and "at most" in response.text
     async with db.sessions() as session:
         assert await session.scalar(select(Message.id).where(Message.source == "web")) is None
+
+
+async def test_replies_through_one_link_are_rate_limited(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        path = await link_from_ack(db)
+        app.state.deps.replies.attempts = 2
+        async with client(app) as http:
+            form_token = csrf_of((await http.get(path)).text)
+            codes = [(await http.post(path, data={"csrf": form_token, "text": f"reply {n}"})).status_code
+                     for n in range(3)]
+            assert codes == [303, 303, 429]
+            clock.advance(hours=1, seconds=1)
+            assert (await http.post(path, data={"csrf": form_token, "text": "later"})).status_code == 303
+    async with db.sessions() as session:
+        assert len((await session.scalars(select(Message.id).where(Message.source == "web"))).all()) == 3
