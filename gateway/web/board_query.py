@@ -5,14 +5,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import utc
 from gateway.mail.commands import CATEGORIES, PRIORITIES
+from gateway.reports import OPEN_STATUSES, sla_rank, sla_state
 from gateway.store.models import Ticket
 
-OPEN_STATUSES = ("open", "pending")
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=len(PRIORITIES))
 COLUMNS = (Ticket.id, Ticket.subject, Ticket.requester, Ticket.category, Ticket.priority, Ticket.level,
            Ticket.status, Ticket.assignee, Ticket.created_at)
@@ -69,32 +69,6 @@ def where(filters: Filters, prefix: str) -> list:
             matches.append(Ticket.id == int(ref.group(1)))
         conditions.append(or_(*matches))
     return conditions
-
-
-def _sla_whens(now: datetime) -> list[tuple]:
-    """(condition, state) in the order they are decided: a paused clock is paused whatever its dates."""
-    first_open = Ticket.first_response_at.is_(None)
-    return [
-        (or_(Ticket.status == "pending", Ticket.paused_at.is_not(None)), "paused"),
-        (or_(Ticket.resolution_due <= now, and_(first_open, Ticket.first_response_due <= now)), "breached"),
-        (or_(Ticket.resolution_warn_at <= now, and_(first_open, Ticket.first_response_warn_at <= now)), "warned"),
-    ]
-
-
-def sla_state(now: datetime):
-    """'paused', 'breached', 'warned' or 'on time' as SQL: the worst of the clocks still running.
-
-    In SQL so the board reads one short string per ticket, not four due and warn times to convert.
-    """
-    return case(*_sla_whens(now), else_="on time")
-
-
-# Within a priority: breached first, then warned, on time, and paused (waiting on the customer) last.
-SLA_RANK = {"breached": 0, "warned": 1, "paused": 3}
-
-
-def sla_rank(now: datetime):
-    return case(*[(condition, SLA_RANK[state]) for condition, state in _sla_whens(now)], else_=2)
 
 
 def age(since: datetime, now: datetime) -> str:

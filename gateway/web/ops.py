@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.clock import utc
+from gateway.reports import sla_state
 from gateway.store.models import (
     Counter,
     MailboxState,
@@ -20,7 +21,6 @@ from gateway.store.models import (
     Ticket,
 )
 from gateway.store.repo import iso
-from gateway.web.board_query import sla_state
 from gateway.web.deps import deps
 
 
