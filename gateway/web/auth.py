@@ -61,6 +61,19 @@ class LoginLimiter:
             del self.failures[next(iter(self.failures))]  # dicts keep insertion order: the oldest first
 
 
+def client_address(request: Request, config: WebConfig) -> str:
+    """Who is asking: the peer, or behind a proxy of ours (proxy_addresses) the address it forwards.
+
+    Behind a reverse proxy every peer is the proxy: keyed by it, five wrong passwords from anyone
+    would lock every member of staff out of signing in.
+    """
+    peer = request.client.host if request.client else "?"
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if peer in config.proxy_addresses and forwarded:
+        return forwarded.split(",")[-1].strip() or peer  # the hop our proxy added itself
+    return peer
+
+
 def current_user(request: Request, config: WebConfig) -> WebUser | None:
     """The signed-in user, if the session names one still configured (removing a user signs them out),
     else the one a trusted reverse proxy vouches for (web.proxy_user_header, off by default)."""

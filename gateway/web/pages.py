@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.config_web import WebUser
-from gateway.web.auth import check_password, csrf_ok
+from gateway.web.auth import check_password, client_address, csrf_ok
 from gateway.web.board_query import Filters, board
 from gateway.web.deps import Deps, deps, staff
 
@@ -30,7 +30,7 @@ async def login(request: Request) -> Response:
     if not csrf_ok(request, form.get("csrf")):
         return d.render(request, "login.html.j2", {"next": target, "error": "The form expired; try again."}, 403)
     now = d.clock.now()
-    keys = [f"ip:{request.client.host if request.client else '?'}", f"user:{name.lower()}"]
+    keys = [f"ip:{client_address(request, d.settings.web)}", f"user:{name.lower()}"]
     if d.limiter.blocked(keys, now):
         return d.render(request, "login.html.j2", {"next": target, "error": "Too many failed sign-ins; wait a few "
                                                    "minutes and try again."}, 429)

@@ -40,8 +40,10 @@ class WebServer:
     def __init__(self, app, config: WebConfig):
         self.config = config
         self.sock = bind(config)
+        # proxy_headers off: gateway.web.auth.client_address reads X-Forwarded-For from our own proxies
+        # only, and the proxy's own address stays visible for web.proxy_user_header.
         self.server = _Server(uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning",
-                                             server_header=False, timeout_graceful_shutdown=10))
+                                             server_header=False, timeout_graceful_shutdown=10, proxy_headers=False))
         self.task: asyncio.Task | None = None
 
     @property

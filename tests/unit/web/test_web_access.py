@@ -161,3 +161,29 @@ async def test_a_trusted_proxys_user_header_signs_in_only_when_configured_and_fr
                 assert (await http.get("/", headers={"X-Remote-User": "mallory"})).status_code == 303
                 failed = await sign_in(http, "erin", "")  # no password hash: no password sign-in either
                 assert failed.status_code == 401
+
+
+async def test_behind_our_proxy_sign_in_limits_apply_per_forwarded_client(settings_factory, db, clock):
+    settings = web_settings(settings_factory, login_attempts=2)
+    async with web_app(settings, db, clock) as (app, _, _):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))  # the proxy
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+            async def attempt(client_ip: str, name: str, password: str) -> int:
+                page = await http.get("/login")
+                response = await http.post("/login", headers={"X-Forwarded-For": client_ip}, data={
+                    "name": name, "password": password, "csrf": csrf_of(page.text)})
+                return response.status_code
+
+            assert [await attempt("203.0.113.9", f"guess{n}", "x") for n in range(3)] == [401, 401, 429]
+            assert await attempt("198.51.100.7", "dora", "correct horse battery") == 303  # someone else
+        other = httpx.ASGITransport(app=app, client=("192.0.2.1", 40000))  # not our proxy: its header is ignored
+        async with httpx.AsyncClient(transport=other, base_url="https://testserver") as http:
+            for n in range(2):
+                page = await http.get("/login")
+                await http.post("/login", headers={"X-Forwarded-For": f"10.0.0.{n}"},
+                                data={"name": f"x{n}", "password": "x", "csrf": csrf_of(page.text)})
+            page = await http.get("/login")
+            blocked = await http.post("/login", headers={"X-Forwarded-For": "10.0.0.99"},
+                                      data={"name": "dora", "password": "correct horse battery",
+                                            "csrf": csrf_of(page.text)})
+            assert blocked.status_code == 429
