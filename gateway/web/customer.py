@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -21,6 +23,7 @@ from gateway.store.models import Message, Ticket
 from gateway.web.deps import Deps, deps
 
 MAX_TEXT = 100_000
+log = logging.getLogger(__name__)
 
 
 def form_token(secret: str, token: str) -> str:
@@ -76,6 +79,16 @@ async def status_page(request: Request) -> Response:
         "token": token, "can_reply": ticket.requester.lower() not in d.settings.engineers})
 
 
+_TYPE = re.compile(r"(application|image|audio|video|text|font|model)/([a-z0-9][a-z0-9.+-]{0,100})")
+
+
+def attachment_type(declared: str) -> tuple[str, str]:
+    """The browser's type for an upload if it is a plain leaf type; never multipart/* or message/*,
+    whose bytes the parser would open as structure: those and anything odd become octet-stream."""
+    match = _TYPE.fullmatch((declared or "").split(";")[0].strip().lower())
+    return (match.group(1), match.group(2)) if match else ("application", "octet-stream")
+
+
 def reply_mail(d: Deps, ticket: Ticket, thread: list[Message], text: str, upload: "Upload | None") -> bytes:
     """The customer's reply as the mail they would have sent: from them, to the ticket's reply address."""
     settings = d.settings
@@ -92,10 +105,8 @@ def reply_mail(d: Deps, ticket: Ticket, thread: list[Message], text: str, upload
         mail["References"] = f"<{last}>"
     mail.set_content(text or "(attachment only)")
     if upload is not None:
-        kind = (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
-        main, _, sub = kind.partition("/")
-        mail.add_attachment(upload.data, maintype=main or "application", subtype=sub or "octet-stream",
-                            filename=(upload.filename or "attachment")[:200])
+        main, sub = attachment_type(upload.content_type)
+        mail.add_attachment(upload.data, maintype=main, subtype=sub, filename=(upload.filename or "attachment")[:200])
     return mail.as_bytes()
 
 
@@ -104,7 +115,10 @@ async def status_reply(request: Request) -> Response:
     d, token = deps(request), request.path_params["token"]
     limit = d.settings.smtp.max_message_bytes
     length = request.headers.get("content-length", "")
-    if not length.isdigit() or int(length) > limit:  # checked before any byte is read or spooled to disk
+    if not length.isdigit():  # browsers send it; without it the size could only be learnt by reading
+        return d.render(request, "error.html.j2", {"title": "Length required", "text": "Send the form from a "
+                                                   "browser."}, 411)
+    if int(length) > limit:  # checked before any byte is read or spooled to disk
         return d.render(request, "error.html.j2", {"title": "Too large", "text": f"A reply with its attachment "
                                                    f"may be at most {limit:,} bytes."}, 413)
     form = await request.form(max_files=1, max_fields=5, max_part_size=limit)
@@ -132,9 +146,10 @@ async def status_reply(request: Request) -> Response:
     try:
         outcome = await d.ingestor.ingest(raw, source="web", envelope_from=ticket.requester.lower(),
                                           recipients=(d.ingestor.notifier.reply_address(ticket),))
-    except GatewayError as exc:
-        return d.render(request, "error.html.j2", {"title": "Try again", "text": f"Your reply could not be stored "
-                                                   f"just now ({exc}); please send it again in a minute."}, 503)
+    except GatewayError as exc:  # the reason is for the operator's log, not for the customer's screen
+        log.warning("status page reply for ticket %s not stored: %s", ticket.id, exc)
+        return d.render(request, "error.html.j2", {"title": "Try again", "text": "Your reply could not be stored "
+                                                   "just now; please send it again in a minute."}, 503)
     d.replies.failed([token], now)  # counted once stored: a refused or failed reply does not use one up
     d.wake()
     request.session["flash"] = "Thank you: your reply was added." if outcome.status == "stored" else \

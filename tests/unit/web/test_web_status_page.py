@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
+from gateway.errors import TempFail
 from gateway.store import status_links
 from gateway.store.models import Message, Outbox, StatusLink
+from gateway.web.customer import attachment_type
 from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
 
 
@@ -127,3 +130,28 @@ async def test_replies_through_one_link_are_rate_limited(settings_factory, db, c
             assert (await http.post(path, data={"csrf": form_token, "text": "later"})).status_code == 303
     async with db.sessions() as session:
         assert len((await session.scalars(select(Message.id).where(Message.source == "web"))).all()) == 3
+
+
+@pytest.mark.parametrize("declared, expected", [
+    ("image/png", ("image", "png")), ("text/plain; charset=utf-8", ("text", "plain")),
+    ("multipart/mixed; boundary=x", ("application", "octet-stream")),
+    ("message/rfc822", ("application", "octet-stream")),
+    ("", ("application", "octet-stream")), ("image/png\r\nX-Evil: 1", ("application", "octet-stream")),
+])
+def test_an_uploads_type_is_a_leaf_type_or_octet_stream(declared, expected):
+    assert attachment_type(declared) == expected
+
+
+async def test_a_reply_that_cannot_be_stored_now_asks_to_try_again_without_details(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        path = await link_from_ack(db)
+
+        async def database_down(raw, **kwargs):
+            raise TempFail("database postgresql://gw@db.internal/gateway unavailable")
+
+        ingestor.ingest = database_down
+        async with client(app) as http:
+            form_token = csrf_of((await http.get(path)).text)
+            response = await http.post(path, data={"csrf": form_token, "text": "hello"})
+    assert response.status_code == 503 and "try" in response.text.lower() and "db.internal" not in response.text
