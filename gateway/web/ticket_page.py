@@ -91,7 +91,8 @@ def command_text(form) -> tuple[str, str, str]:
     Unlike a command mail, whose text after the commands goes to the customer, the form's text
     field is for staff only: an internal note's text, or the escalation's word to the new level.
     """
-    name, arg, text = str(form.get("action", "")), str(form.get("arg", "")).strip(), str(form.get("text", "")).strip()
+    name, text = str(form.get("action", "")), str(form.get("text", "")).strip()
+    arg = " ".join(str(form.get("arg", "")).split())  # one line: a line break would start a second command
     if name == "note" and not arg:
         arg = " ".join(text.split())[:500]  # the audit line; the whole text is kept as the note's text
     return f"/{name} {arg}".strip(), text if name == "note" else "", text if name == "escalate" else ""
@@ -122,13 +123,14 @@ async def act(request: Request, d: Deps, user: WebUser) -> Response:
                                     actor=user.actor, now=d.clock.now(), cal=tickets.calendar_for(ticket, d.settings),
                                     note=note)
             errors = parsed.errors + tickets.problems(change, parsed.commands)
+            page = f"/tickets/{change.ref}"
             if errors:
                 flash(request, "Not done: " + "; ".join(e.split(": ", 1)[-1] for e in errors))
-                return RedirectResponse(f"/tickets/{ref}", status_code=303)
+                return RedirectResponse(page, status_code=303)
             changes = await tickets.carry_out(change, parsed)
             sla.schedule_check(ticket, settings=d.settings, cal=change.cal)
     except GatewayError as exc:
         return d.render(request, "error.html.j2", {"title": "Try again", "text": str(exc)}, 503)
     d.wake()
     flash(request, "; ".join(changes))
-    return RedirectResponse(f"/tickets/{ref}", status_code=303)
+    return RedirectResponse(page, status_code=303)

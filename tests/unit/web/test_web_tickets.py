@@ -130,3 +130,15 @@ async def test_attachments_download_as_files_never_as_html(settings_factory, db,
             page = (await http.get(f"/tickets/{outcome.ticket_ref}")).text
     assert "<script" not in html and "onerror" not in html  # sanitised when recorded
     assert '<iframe class="mail-html" sandbox=""' in page and "&lt;b&gt;attached&lt;/b&gt;" in page
+
+
+async def test_one_form_is_one_action_even_with_a_line_break_in_its_field(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await new_ticket(ingestor)
+        async with client(app) as http:
+            await sign_in(http, ALICE)
+            response = await act(http, "hd-1", action="assign", arg="me\n/resolve sneaked in")
+            assert response.headers["location"] == "/tickets/HD-1"
+            assert "Not done: /assign needs an email address" in (await http.get("/tickets/HD-1")).text
+        events, _ = await trail(db, 1)
+    assert not [kind for kind, _, _ in events if kind.startswith("command_")]
