@@ -9,6 +9,7 @@ from typing import Mapping
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.ingest import Ingestor
+from gateway.ingest_timings import IngestTimings
 from gateway.inbound.smtp import start_listener, stop_listener
 from gateway.notify.send import OutboxSender, transport_for
 from gateway.schedule.jobs import start_scheduler, stop_scheduler
@@ -41,6 +42,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         except (NotImplementedError, RuntimeError):  # not the main thread (tests run serve in a task)
             pass
     db = settings.open_database()
+    server = handler = None
     try:
         await upgrade(db)
         ingestor = Ingestor(settings=settings, db=db, clock=clock)
@@ -53,8 +55,13 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
                 sender.wake()
             return outcome
 
-        server, handler = await start_listener(ingest=ingest_and_wake, config=settings.smtp)
+        timings = IngestTimings()
+        server, handler = await start_listener(ingest=timings.timed("smtp", ingest_and_wake), config=settings.smtp)
+        web = await start_web_if_enabled(settings=settings, db=db, clock=clock, ingestor=ingestor,
+                                         wake=sender.wake, smtp_up=server.is_serving, timings=timings)
     except BaseException:
+        if server is not None:  # the web address was taken: let go of the SMTP port too
+            await stop_listener(server, handler)
         await db.dispose()
         raise
     tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
@@ -71,12 +78,24 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         log.info("stopping: finishing mail in flight")
     finally:
         await stop_listener(server, handler)
+        if web is not None:
+            await web.stop()
         await stop_scheduler(scheduler)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         ingestor.close()
         await db.dispose()
         log.info("stopped")
+
+
+async def start_web_if_enabled(*, settings, db, clock, ingestor, wake, smtp_up, timings):
+    """The web face on this loop when [web] enabled; imported only then (Starlette, uvicorn, argon2)."""
+    if not settings.web.enabled:
+        return None
+    from gateway.web.run import start_web
+
+    return await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up,
+                           timings=timings)
 
 
 def background_tasks(*, settings, ingestor, db, clock, stop, environ) -> list[asyncio.Task]:

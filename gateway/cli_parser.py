@@ -55,6 +55,10 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     sub.add_parser("serve", help="run the SMTP listener, IMAP pollers, outbox sender and scheduler")
+    web = sub.add_parser("web", help="the web face alone (board, ticket and status pages) against the database")
+    web.add_subparsers(dest="action").add_parser(
+        "hash-password", help="read a password (twice at a terminal, else one line of stdin); print its "
+        "argon2 hash for [[web.users]] password_hash")
     ingest = sub.add_parser("ingest", help="read one mail on stdin and store it (for an MTA's pipe)",
                             epilog="exit 0 stored or quarantined, 75 try again later, 64 usage error")
     ingest.add_argument("--sender", help="envelope sender (Postfix: ${sender}); empty for bounces")
@@ -81,6 +85,8 @@ def build_parser() -> Parser:
     show = tickets.add_parser("show", help="one ticket with its messages and events")
     show.add_argument("ref", help="HD-42 or 42")
     show.add_argument("--json", action="store_true")
+    revoke = tickets.add_parser("revoke-link", help="revoke the customer's status page link (/s/...) of a ticket")
+    revoke.add_argument("ref", help="HD-42 or 42")
 
     quarantine = sub.add_parser("quarantine", help="mail that could not be processed").add_subparsers(
         dest="action", required=True)

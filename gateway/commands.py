@@ -35,6 +35,26 @@ def emit(data, as_json: bool, render) -> None:
     print(json.dumps(data, indent=2, default=str) if as_json else render(data))
 
 
+async def web_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
+    from gateway.web.run import run_alone
+
+    return await run_alone(settings)
+
+
+async def web_hash_password(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
+    import asyncio
+
+    from gateway.errors import UsageError
+    from gateway.web.auth import hash_password
+    from gateway.web.run import read_password
+
+    password = read_password()
+    if len(password) < 8:
+        raise UsageError("web hash-password: the passwords differ or are shorter than 8 characters; run it again")
+    print(await asyncio.to_thread(hash_password, password))
+    return 0
+
+
 async def serve_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
     from gateway.app import serve
 
@@ -87,6 +107,16 @@ async def tickets_show(args: Args, settings: Settings, environ) -> int:
     detail = await _with_session(settings, lambda s: repo.show_ticket(
         s, ref=args.ref, prefix=settings.helpdesk.ticket_prefix))
     emit(detail, args.json, render_ticket)
+    return 0
+
+
+async def tickets_revoke_link(args: Args, settings: Settings, environ) -> int:
+    from gateway.store.status_links import revoke
+
+    number = repo.parse_ref(args.ref, settings.helpdesk.ticket_prefix)
+    count = await _with_session(settings, lambda s: revoke(s, number, now=SystemClock().now()))
+    ref = f"{settings.helpdesk.ticket_prefix}-{number}"
+    print(f"{ref}: {count} status link{'' if count == 1 else 's'} revoked: they no longer open the page")
     return 0
 
 

@@ -9,11 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
 from gateway.config_source import env_overlay, parse_env_value, read_file  # noqa: F401  (the one reader)
+from gateway.config_web import WebConfig
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
 
 # Keys whose values are secrets: they may come from the environment only, and are never printed.
-SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password"), ("security", "secret")}
+SECRET_KEYS = {("outbound", "password"), ("mailboxes", "password"), ("security", "secret"), ("web", "secret")}
 
 
 class Section(BaseModel):
@@ -299,6 +300,7 @@ class Settings(Section):
     sla: SlaConfig = SlaConfig()
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
+    web: WebConfig = WebConfig()
     # Set by load(): where relative paths (sqlite file, maildir) are anchored.
     base_dir: str = "."
 

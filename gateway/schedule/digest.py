@@ -11,6 +11,7 @@ from gateway.clock import Clock, utc
 from gateway.config import Settings
 from gateway.mail.compose import build_message, make_message_id
 from gateway.notify.render import Renderer
+from gateway.reports import DAYS, compliance
 from gateway.schedule.businesstime import BusinessCalendar, parse_hhmm
 from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import Event, JobRun, Outbox, Ticket
@@ -47,7 +48,8 @@ async def _section(session, title: str, query, count_query, shape) -> Section:
 
 
 async def build_digest(session, *, settings: Settings, now: datetime, since: datetime) -> dict[str, Any]:
-    """The digest's data: {"since", "now", "open_by": [(level, priority, n)], "sections": [Section]}."""
+    """The digest's data: {"since", "now", "open_by": [(level, priority, n)], "sections": [Section],
+    "sla_met": reports.compliance rows (the web's /charts table)}."""
     prefix, t = settings.helpdesk.ticket_prefix, Ticket
     fr_open = t.first_response_at.is_(None)
     near = and_(t.status == "open", or_(and_(fr_open, t.first_response_warn_at <= now, t.first_response_due > now),
@@ -78,8 +80,9 @@ async def build_digest(session, *, settings: Settings, now: datetime, since: dat
     ]
     open_by = (await session.execute(select(t.level, t.priority, func.count()).where(t.status.in_(OPEN))
                                      .group_by(t.level, t.priority).order_by(t.level, t.priority))).all()
+    sla_met = await compliance(session, now, [level.number for level in settings.levels])
     return {"since": since, "now": now, "open_by": [tuple(r) for r in open_by],
-            "open_total": sum(r[2] for r in open_by), "sections": sections}
+            "open_total": sum(r[2] for r in open_by), "sections": sections, "sla_met": sla_met, "sla_days": DAYS}
 
 
 def due_period(settings: Settings, cal: BusinessCalendar, now: datetime) -> str | None:

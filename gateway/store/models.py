@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine and their helpers."""
+"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, status links and their helpers."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -231,3 +231,25 @@ class MailboxState(Base):
     alert_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     lease_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class StatusLink(Base):
+    """A customer's link to one ticket's status page (/s/<token>): per ticket and requester, revocable."""
+
+    __tablename__ = "status_links"
+    __table_args__ = (UniqueConstraint("ticket_id", "address"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))  # lower-cased requester
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class WebSecret(Base):
+    """A generated secret the web face needs on every instance (the cookie signing key)."""
+
+    __tablename__ = "web_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

@@ -8,6 +8,7 @@ from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.store.counters import bump
 from gateway.store.models import Event
+from gateway.store.status_links import link_token
 
 # Staff mail quotes at most this much of a customer's text (and shows HTML only up to it): a 25 MB
 # mail must not become two 25 MB announcements, larger than a relay takes. The ticket keeps it all.
@@ -35,6 +36,14 @@ def message_view(ctx: MailContext, shown: dict) -> dict:
         "attachments": [{"filename": a.filename, "size": a.size, "content_type": a.content_type}
                         for a in ctx.mail.attachments],
     }
+
+
+async def status_url(ctx: MailContext) -> str:
+    """The requester's status page link for the acknowledgement; '' while the web face is off."""
+    web = ctx.settings.web
+    if not web.enabled:
+        return ""
+    return f"{web.public_url}/s/{await link_token(ctx.session, ctx.ticket, now=ctx.now)}"
 
 
 def staff_recipients(ctx: MailContext, addresses) -> list[str]:
@@ -71,10 +80,11 @@ class Notify:
         from_list = ctx.sender in settings.staff_lists
         if ctx.new_ticket:
             if ctx.auto_reason is None and self._may_acknowledge(ctx):
-                # Only the level's context: a customer's mail echoes nothing of the sender's text but
-                # the (shortened) subject. The notifier holds back never-answer, bounced, capped addresses.
+                # Only the level and the status link: a customer's mail echoes nothing of the sender's text
+                # but the (shortened) subject. The notifier holds back never-answer, bounced, capped addresses.
+                ack = {"level": level, "status_url": await status_url(ctx)}
                 await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
-                                           recipients=[ctx.sender], context={"level": level}, automatic=True,
+                                           recipients=[ctx.sender], context=ack, automatic=True,
                                            in_reply_to=reply_to_mail, references=references)
             await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
                                        recipients=staff_recipients(ctx, level.recipients), context=context,
