@@ -27,10 +27,11 @@ async def trail(db, ticket_id: int, since_event: int = 0, since_outbox: int = 0)
 
 
 async def command_mail(ingestor, ticket_id: int, text: str):
-    """An engineer's command reply, sent to the ticket's reply-token address as mail clients do."""
+    """An engineer's command reply to the level's announcement, sent to its reply-token address as mail clients do."""
     async with ingestor.db.sessions() as session:
         ticket = await session.get(Ticket, ticket_id)
-        to = ingestor.notifier.reply_address(ticket)
+        level_list = ingestor.settings.level(ticket.level).recipients[0]
+        to = await ingestor.notifier.reply_address(session, ticket, level_list)
     raw = mail(sender=ALICE, subject="Re: x", body=text).replace(b"To: ihelp@example.com", f"To: {to}".encode())
     outcome = await ingestor.ingest(raw, source="smtp", envelope_from=ALICE, recipients=(to,))
     assert outcome.status == "stored" and outcome.ticket_id == ticket_id
