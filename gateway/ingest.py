@@ -68,8 +68,10 @@ class _Job:
 
 
 # Parsing and the steps' pure work run on worker threads, never on the event loop: a 25 MB mail takes
-# seconds of CPU, and every SMTP session shares the loop. Mail from LARGE bytes up has its own single
-# thread, so small mail never queues behind a big one and only one big mail is in memory at a time.
+# seconds of CPU, and every SMTP session shares the loop. Each lane is one thread, so mail leaves it
+# in the order it arrived (a reply stays behind the mail it answers) and a second thread would win
+# nothing (the GIL). Mail from LARGE bytes up has its own lane, so small mail never queues behind a
+# big one and only one big mail is parsed at a time.
 LARGE = 1 << 20
 
 
@@ -87,7 +89,7 @@ class Ingestor:
         self.history_steps = registry.build(tuple(name for name in names if name not in HISTORY_SKIPS))
         self._waiting: list[tuple[_Job, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
-        self._small = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prepare")
+        self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
 
     def close(self) -> None:

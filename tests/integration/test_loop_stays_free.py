@@ -82,3 +82,25 @@ async def test_a_big_mail_is_announced_with_an_excerpt_and_kept_whole(db, settin
     text = announce.raw.decode("ascii")
     assert "line 0:" in text and "line 59999" not in text
     assert "more lines in the ticket" in text
+
+
+async def test_a_reply_does_not_overtake_the_mail_it_answers_while_that_one_is_parsed(db, settings_factory, clock,
+                                                                                      monkeypatch):
+    """Preparation happens off the loop; mail must still reach the transaction in the order it arrived."""
+    real_parse = ingest_module.parse
+
+    def parse(raw, **kwargs):
+        if b"Subject: Printer broken" in raw:
+            time.sleep(0.3)  # the first mail takes longer to parse than its reply
+        return real_parse(raw, **kwargs)
+    monkeypatch.setattr(ingest_module, "parse", parse)
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    first = make_mail(subject="Printer broken")
+    reply = make_mail(subject="Re: Printer broken", body="Also the scanner.", In_Reply_To=first["Message-ID"])
+    parent = asyncio.create_task(ingestor.ingest(first.as_bytes(), source="smtp",
+                                                 envelope_from="customer@example.org"))
+    await asyncio.sleep(0.05)  # the first mail is in its parse now
+    answered = await ingestor.ingest(reply.as_bytes(), source="smtp", envelope_from="customer@example.org")
+    opened = await parent
+    ingestor.close()
+    assert opened.new_ticket and not answered.new_ticket and answered.ticket_id == opened.ticket_id
