@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gateway import ingest as ingest_module
 from gateway.ingest import Ingestor
-from gateway.pipeline.steps import classify, loop_guard, record
+from gateway.pipeline.steps import classify, commands, loop_guard, record
 from gateway.store.models import Message, Outbox
 from tests.conftest import free_port
 from tests.integration.serving import asend, make_mail, start, wait_for
@@ -28,7 +28,7 @@ async def test_parsing_and_each_steps_pure_work_run_off_the_event_loop(db, setti
         monkeypatch.setattr(module, name, wrapper)
 
     for module, name in ((ingest_module, "parse"), (loop_guard, "auto_reason"), (classify, "evaluate"),
-                         (record, "new_text"), (record, "safe_html")):
+                         (record, "new_text"), (record, "safe_html"), (commands, "parse_commands")):
         spy(module, name)
     ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
     mail = make_mail(body="The report crashes with error 500.")
@@ -36,7 +36,7 @@ async def test_parsing_and_each_steps_pure_work_run_off_the_event_loop(db, setti
     outcome = await ingestor.ingest(mail.as_bytes(), source="test", envelope_from="customer@example.org")
     ingestor.close()
     assert outcome.status == "stored" and outcome.new_ticket
-    assert set(threads) == {"parse", "auto_reason", "evaluate", "new_text", "safe_html"}
+    assert set(threads) == {"parse", "auto_reason", "evaluate", "new_text", "safe_html", "parse_commands"}
     loop_thread = threading.get_ident()
     assert all(loop_thread not in idents for idents in threads.values()), threads
 
