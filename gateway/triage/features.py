@@ -1,0 +1,75 @@
+"""TF-IDF features of a mail, computed as scikit-learn's vectorizers do, without scikit-learn."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+# Bounds that keep classification linear in the input and fast: the model reads at most this much.
+MAX_SUBJECT = 300
+MAX_BODY = 3000
+
+# scikit-learn's default token_pattern and its whitespace folding for char_wb: both linear-time.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_SPACES = re.compile(r"\s\s+")
+
+
+def mail_text(subject: str, body: str) -> str:
+    """The text a model reads: subject, newline, the start of the body."""
+    return f"{(subject or '')[:MAX_SUBJECT]}\n{(body or '')[:MAX_BODY]}"
+
+
+def word_ngrams(text: str, low: int, high: int) -> list[str]:
+    tokens = _TOKEN.findall(text.lower())
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Character n-grams inside space-padded words (scikit-learn's analyzer='char_wb')."""
+    grams: list[str] = []
+    for word in _SPACES.sub(" ", text.lower()).split():
+        word = f" {word} "
+        for n in range(low, high + 1):
+            last = max(len(word) - n, 0)
+            grams.extend(word[i:i + n] for i in range(last + 1))
+            if last == 0:  # a word shorter than n counts once, as scikit-learn does
+                break
+    return grams
+
+
+@dataclass(frozen=True)
+class Vectorizer:
+    """One fitted TfidfVectorizer (sublinear tf, l2 norm): its analyzer, n-gram range, vocabulary and idf."""
+
+    analyzer: str  # "word" or "char_wb"
+    low: int
+    high: int
+    vocabulary: dict[str, int]
+    idf: tuple[float, ...]
+
+    def grams(self, text: str) -> list[str]:
+        if self.analyzer == "word":
+            return word_ngrams(text, self.low, self.high)
+        return char_wb_ngrams(text, self.low, self.high)
+
+    def transform(self, text: str) -> dict[int, float]:
+        """Sparse l2-normalised tf-idf vector: {feature index: value}."""
+        counts = Counter(self.vocabulary[g] for g in self.grams(text) if g in self.vocabulary)
+        vector = {j: (1.0 + math.log(c)) * self.idf[j] for j, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vector.values()))
+        return {j: v / norm for j, v in vector.items()} if norm else {}
+
+    def as_dict(self) -> dict:
+        return {"analyzer": self.analyzer, "ngram_range": [self.low, self.high],
+                "vocabulary": self.vocabulary, "idf": list(self.idf)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vectorizer:
+        low, high = data["ngram_range"]
+        return cls(analyzer=data["analyzer"], low=int(low), high=int(high),
+                   vocabulary={str(k): int(v) for k, v in data["vocabulary"].items()},
+                   idf=tuple(float(x) for x in data["idf"]))

@@ -1,0 +1,123 @@
+"""A trained linear text model as plain data: predict, explain, save and load, with no scikit-learn."""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from gateway.triage.features import Vectorizer, mail_text
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's label, its calibrated probability, and the words that pushed it there most."""
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Linear scores over word and char_wb tf-idf blocks, made probabilities by a softmax with temperature."""
+
+    kind: str  # "category" or "emergency"
+    classes: tuple[str, ...]
+    blocks: tuple[Vectorizer, ...]
+    coef: tuple[tuple[float, ...], ...]  # one row per class; a single row for a binary model
+    intercept: tuple[float, ...]
+    temperature: float = 1.0  # scores are divided by it before softmax: fitted on held-out folds
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def features(self, subject: str, body: str) -> list[tuple[int, int, float]]:
+        """(block, index within block, value) of every non-zero feature."""
+        text = mail_text(subject, body)
+        return [(b, j, v) for b, block in enumerate(self.blocks) for j, v in block.transform(text).items()]
+
+    @cached_property
+    def _offsets(self) -> list[int]:
+        offsets, total = [], 0
+        for block in self.blocks:
+            offsets.append(total)
+            total += len(block.idf)
+        return offsets
+
+    def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
+        feats = self.features(subject, body)
+        offsets = self._offsets
+        scores = [b0 + sum(v * row[offsets[b] + j] for b, j, v in feats)
+                  for row, b0 in zip(self.coef, self.intercept)]
+        probs = _probabilities(scores, self.temperature)
+        best = max(range(len(self.classes)), key=probs.__getitem__)
+        return Prediction(label=self.classes[best], confidence=probs[best],
+                          probabilities=dict(zip(self.classes, probs)),
+                          words=self._words(feats, offsets, best, explain))
+
+    def _words(self, feats, offsets, best: int, top: int) -> tuple[str, ...]:
+        """The word features that added most to the chosen class over the others' average."""
+        def weight(index: int) -> float:
+            if len(self.coef) == 1:  # binary: the row favours classes[1]
+                return self.coef[0][index] * (1 if best == 1 else -1)
+            return self.coef[best][index] - sum(row[index] for row in self.coef) / len(self.coef)
+        names = self._word_names
+        ranked = sorted(((v * weight(offsets[b] + j), names[b][j]) for b, j, v in feats if names[b]),
+                        reverse=True)
+        return tuple(name for contribution, name in ranked if contribution > 0 and name not in _FILLER)[:top]
+
+    @cached_property
+    def _word_names(self) -> list[dict[int, str] | None]:
+        return [{j: g for g, j in block.vocabulary.items()} if block.analyzer == "word" else None
+                for block in self.blocks]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "kind": self.kind, "classes": list(self.classes),
+                "blocks": [b.as_dict() for b in self.blocks],
+                "coef": [[round(x, 6) for x in row] for row in self.coef],
+                "intercept": list(self.intercept), "temperature": self.temperature, "meta": self.meta}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinearModel:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"model format {data.get('format')!r} is not {FORMAT}")
+        return cls(kind=data["kind"], classes=tuple(data["classes"]),
+                   blocks=tuple(Vectorizer.from_dict(b) for b in data["blocks"]),
+                   coef=tuple(tuple(float(x) for x in row) for row in data["coef"]),
+                   intercept=tuple(float(x) for x in data["intercept"]),
+                   temperature=float(data.get("temperature", 1.0)), meta=dict(data.get("meta", {})))
+
+    def save(self, path: Path) -> None:
+        """Write gzip'd JSON (data, never code: loading a model cannot run anything)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8") as out:
+            json.dump(self.as_dict(), out, ensure_ascii=False, separators=(",", ":"))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        with gzip.open(path, "rt", encoding="utf-8") as src:
+            return cls.from_dict(json.load(src))
+
+
+# Words too common to explain anything to a reader (the model still uses them).
+_FILLER = frozenset(
+    "the a an and or on in of to for is are it my me we our you your this that with at from be can could "
+    "please hi hello thanks der die das und oder ist im in den dem ein eine mit bei von zu ich wir sie es "
+    "le la les un une et ou est dans de du des pour sur je nous vous il elle ce".split())
+
+
+def _probabilities(scores: list[float], temperature: float) -> list[float]:
+    if len(scores) == 1:  # binary logistic regression: one score for classes[1]
+        p = 1.0 / (1.0 + math.exp(-max(min(scores[0] / temperature, 500.0), -500.0)))
+        return [1.0 - p, p]
+    top = max(scores)
+    exps = [math.exp((s - top) / temperature) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
