@@ -143,6 +143,12 @@ class ClassifyConfig(Section):
     default: Literal["bug", "change", "misc"] = "misc"
     threshold: float = 1.0
     rules: tuple[RuleConfig, ...] | None = None  # None: the built-in rules of gateway.pipeline.rules
+    # Two stages (gateway.triage): rules whose best total reaches rules_decide_at decide alone; below
+    # it the learned model decides, and says "not sure" under sure_at. use_model = false: rules only.
+    use_model: bool = True
+    rules_decide_at: float = Field(3.0, gt=0)
+    sure_at: float = Field(0.6, ge=0, le=1)
+    model_dir: str = "var/models"  # `gateway classifier train` writes versioned models here
 
     @field_validator("rules")
     @classmethod
@@ -160,6 +166,10 @@ class PriorityConfig(Section):
     threshold: float = 1.0
     use_headers: bool = True  # Importance / X-Priority
     rules: tuple[RuleConfig, ...] | None = None
+    # The built-in EN/DE/FR signals (gateway.triage.signals) and the emergency model, which raises a
+    # mail to urgent at emergency_at unless it says "not urgent". use_model = false: rules only.
+    use_model: bool = True
+    emergency_at: float = Field(0.5, ge=0, le=1)
 
     @field_validator("rules")
     @classmethod

@@ -44,11 +44,11 @@ def fit(examples: Sequence[Example], *, kind: str, meta: dict | None = None) -> 
                    TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=CHAR_RANGE,
                                    dtype=np.float64)]
     X = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
-    clf = LinearSVC(C=C)
+    clf = LinearSVC(C=C, class_weight="balanced")  # emergencies are rare: weigh them up
     folds = min(5, min(y.count(label) for label in labels))
     temperature = 1.0
     if folds >= 2:
-        scores = cross_val_predict(LinearSVC(C=C), X, y, cv=folds,
+        scores = cross_val_predict(LinearSVC(C=C, class_weight="balanced"), X, y, cv=folds,
                                    method="decision_function")
         temperature = _temperature(np.asarray(scores), [labels.index(label) for label in y])
     clf.fit(X, y)
