@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from gateway.mail.parse import ParsedMail
     from gateway.notify.outbox import Notifier
     from gateway.store.models import Message, Ticket
+    from gateway.triage.decide import Decision
 
 
 HISTORY_SOURCE = "import"
@@ -62,6 +63,7 @@ class MailContext:
     priority: str = ""
     level: int = 0
     hits: list[Hit] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # which stage set category/priority, and why
     # Set by record.
     message: Message | None = None
     # Set by commands: True when the mail was an engineer's command mail that needs no forwarding.

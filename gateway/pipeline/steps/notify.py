@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
+from gateway.triage import explain
 
 
 def message_view(ctx: MailContext) -> dict:
@@ -36,7 +37,7 @@ class Notify:
         ticket, settings = ctx.ticket, ctx.settings
         level = settings.level(ticket.level)
         context = {"level": level, "message": message_view(ctx),
-                   "reasons": [f"{h.rule} → {h.value} ({h.detail})" for h in ctx.hits]}
+                   "reasons": explain(ctx.decisions, ctx.hits)}
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
         # Mail from one of our own lists is most likely its auto-responder answering an announcement;

@@ -1,11 +1,11 @@
-"""Step: new tickets get a priority: emergencies are urgent; rules and Importance headers otherwise."""
+"""Step: new tickets get a priority: emergencies are urgent (rules, EN/DE/FR signals, model); else rules, headers."""
 from __future__ import annotations
+
+import asyncio
 
 from gateway.pipeline.context import Hit, MailContext
 from gateway.pipeline.registry import step
-from gateway.pipeline.rules import PRIORITY_RULES, decide, evaluate
-
-ORDER = ("urgent", "high", "medium", "low")
+from gateway.triage import prioritise_mail
 
 
 def header_hint(ctx: MailContext) -> Hit | None:
@@ -28,10 +28,10 @@ class Prioritise:
         if not ctx.new_ticket:
             return
         config = ctx.settings.priority
-        hits = evaluate(config.rules if config.rules is not None else PRIORITY_RULES,
-                        subject=ctx.mail.subject, body=ctx.mail.text[:20000])
         hint = header_hint(ctx) if config.use_headers else None
-        if hint:
-            hits.append(hint)
+        model_dir = ctx.settings.resolve_path(ctx.settings.classify.model_dir)
+        decision, hits = await asyncio.to_thread(prioritise_mail, ctx.mail.subject, ctx.mail.text, config=config,
+                                                 model_dir=model_dir, header=hint)
         ctx.hits.extend(hits)
-        ctx.priority = decide(hits, threshold=config.threshold, default=config.default, order=ORDER)
+        ctx.decisions.append(decision)
+        ctx.priority = decision.value
