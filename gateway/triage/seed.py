@@ -5,7 +5,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.errors import GatewayError
+from gateway.errors import UsageError
 
 SEED_DIR = Path(__file__).with_name("seed")
 CATEGORIES = ("bug", "change", "misc")
@@ -28,16 +28,16 @@ def read_csv(path: Path, *, label: str = "category", labels: tuple[str, ...] = C
             reader = csv.DictReader(src)
             missing = {"subject", "body", label} - set(reader.fieldnames or ())
             if missing:
-                raise GatewayError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+                raise UsageError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
                                    f"a labelled CSV needs subject, body and {label}")
             rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GatewayError(f"{path}: cannot read it as a UTF-8 CSV ({exc}); check the path and the file") from None
+        raise UsageError(f"{path}: cannot read it as a UTF-8 CSV ({exc}); check the path and the file") from None
     examples = []
     for number, row in enumerate(rows, start=2):
         value = (row[label] or "").strip().lower()
         if value not in labels:
-            raise GatewayError(f"{path}, line {number}: {label} {value!r} is not one of {', '.join(labels)}")
+            raise UsageError(f"{path}, line {number}: {label} {value!r} is not one of {', '.join(labels)}")
         examples.append(Example(subject=row["subject"] or "", body=row["body"] or "", label=value,
                                 language=row.get("language") or "", split=row.get("split") or "test",
                                 source=path.name))
