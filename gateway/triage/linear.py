@@ -49,12 +49,15 @@ class LinearModel:
             total += len(block.idf)
         return offsets
 
+    def scores(self, feats: list[tuple[int, int, float]]) -> list[float]:
+        """The raw linear scores (scikit-learn's decision_function), one per coef row."""
+        offsets = self._offsets
+        return [b0 + sum(v * row[offsets[b] + j] for b, j, v in feats) for row, b0 in zip(self.coef, self.intercept)]
+
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         feats = self.features(subject, body)
         offsets = self._offsets
-        scores = [b0 + sum(v * row[offsets[b] + j] for b, j, v in feats)
-                  for row, b0 in zip(self.coef, self.intercept)]
-        probs = _probabilities(scores, self.temperature)
+        probs = _probabilities(self.scores(feats), self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
         return Prediction(label=self.classes[best], confidence=probs[best],
                           probabilities=dict(zip(self.classes, probs)),

@@ -29,29 +29,34 @@ def _sklearn():
     return TfidfVectorizer, LinearSVC, cross_val_predict
 
 
-def fit(examples: Sequence[Example], *, kind: str, meta: dict | None = None) -> LinearModel:
-    """Train on `examples` (every split given is used): tf-idf blocks, linear SVM, temperature."""
+def fit_sklearn(texts: Sequence[str], labels: Sequence[str]):
+    """The fitted scikit-learn parts: (vectorizers, classifier, temperature)."""
     TfidfVectorizer, LinearSVC, cross_val_predict = _sklearn()
     import numpy as np
     from scipy.sparse import hstack
 
-    labels = sorted({e.label for e in examples})
-    if len(labels) < 2:
-        raise GatewayError(f"cannot train the {kind} model: the examples have only the label(s) {labels}")
-    texts = [mail_text(e.subject, e.body) for e in examples]
-    y = [e.label for e in examples]
     vectorizers = [TfidfVectorizer(sublinear_tf=True, ngram_range=WORD_RANGE, dtype=np.float64),
                    TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=CHAR_RANGE,
                                    dtype=np.float64)]
     X = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
-    clf = LinearSVC(C=C, class_weight="balanced")  # emergencies are rare: weigh them up
-    folds = min(5, min(y.count(label) for label in labels))
+    classes = sorted(set(labels))
+    folds = min(5, min(list(labels).count(label) for label in classes))
     temperature = 1.0
     if folds >= 2:
-        scores = cross_val_predict(LinearSVC(C=C, class_weight="balanced"), X, y, cv=folds,
+        scores = cross_val_predict(LinearSVC(C=C, class_weight="balanced", random_state=0), X, labels, cv=folds,
                                    method="decision_function")
-        temperature = _temperature(np.asarray(scores), [labels.index(label) for label in y])
-    clf.fit(X, y)
+        temperature = _temperature(np.asarray(scores), [classes.index(label) for label in labels])
+    clf = LinearSVC(C=C, class_weight="balanced", random_state=0)  # emergencies are rare: weigh them up
+    clf.fit(X, labels)
+    return vectorizers, clf, temperature
+
+
+def fit(examples: Sequence[Example], *, kind: str, meta: dict | None = None) -> LinearModel:
+    """Train on `examples` (every split given is used): tf-idf blocks, linear SVM, temperature."""
+    labels = [e.label for e in examples]
+    if len(set(labels)) < 2:
+        raise GatewayError(f"cannot train the {kind} model: the examples have only the label(s) {sorted(set(labels))}")
+    vectorizers, clf, temperature = fit_sklearn([mail_text(e.subject, e.body) for e in examples], labels)
     blocks = tuple(Vectorizer(analyzer=v.analyzer, low=v.ngram_range[0], high=v.ngram_range[1],
                               vocabulary={str(k): int(i) for k, i in v.vocabulary_.items()},
                               idf=tuple(float(x) for x in v.idf_)) for v in vectorizers)
