@@ -113,7 +113,9 @@ class LinearModel:
 _FILLER = frozenset(
     "the a an and or on in of to for is are it my me we our you your this that with at from be can could "
     "please hi hello thanks der die das und oder ist im in den dem ein eine mit bei von zu ich wir sie es "
-    "le la les un une et ou est dans de du des pour sur je nous vous il elle ce".split())
+    "le la les un une et ou est dans de du des pour sur je nous vous il elle ce "
+    "not has have been since some any there what when but after all so do does "
+    "nicht alle auf für sich nach seit noch mehr wird se ne pas que qui au aux plus en depuis avec".split())
 
 
 def _probabilities(scores: list[float], temperature: float) -> list[float]:

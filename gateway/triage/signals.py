@@ -22,7 +22,7 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|"
          r"steht still|steht komplett|stehen still|tot|lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|"
          r"injoignable|planté|ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|"
-         r"fährt nicht (mehr )?hoch|startet nicht|ne redémarre plus|ne démarre plus)")
+         r"fährt nicht (mehr )?hoch|gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus)")
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
@@ -48,7 +48,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w* every "
                        r"card|(verlieren|entgehen|entgeht|verloren)\b.{0,20}\b(geld|umsatz|umsätze|kunden)|geld "
                        r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
-                       r"l'argent|refusent toutes les cartes)"),
+                       r"l'argent|refusent toutes les cartes|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
+                       r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"\b(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
                        r"ransom\w*|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"

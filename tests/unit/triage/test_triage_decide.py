@@ -1,0 +1,107 @@
+"""Two-stage triage with the shipped models: known mails, explanations, negation, German, French, emergencies."""
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
+from gateway.pipeline.context import Hit
+from gateway.triage import classify_mail, explain, prioritise_mail
+from gateway.triage.decide import Decision
+
+
+def category(subject: str, body: str, **config) -> Decision:
+    return classify_mail(subject, body, config=ClassifyConfig(**config), model_dir=None)[0]
+
+
+def priority(subject: str, body: str, **config) -> Decision:
+    return prioritise_mail(subject, body, config=PriorityConfig(**config), model_dir=None)[0]
+
+
+@pytest.mark.parametrize("subject, body, expected", [
+    ("Fehler im CRM", "Beim Speichern eines Kontakts im CRM erscheint jedes Mal eine Fehlermeldung.", "bug"),
+    ("Nouvelle colonne", "Pourriez-vous ajouter une colonne date de livraison dans le rapport mensuel ?", "change"),
+    ("Please add Rita to the list", "Please add Rita Gomez to the list of first aiders on the intranet.", "misc"),
+    ("new starter needs an account", "Tim starts on Monday in sales and needs an account.", "misc"),
+    ("Unser neuer Kollege braucht ein Konto", "Ab Montag ist Herr Kaya im Einkauf, bitte Zugang einrichten.", "misc"),
+    ("Export crashes", "The CRM crashes with an error every time I export contacts.", "bug"),
+    ("Idea", "It would be great if the stock report could show last year's figures next to this year's.", "change"),
+])
+def test_known_mails_get_their_category(subject, body, expected):
+    assert category(subject, body).value == expected
+
+
+# The phrasings issue 18 found missed, and their German and French cousins.
+@pytest.mark.parametrize("subject, body", [
+    ("Website", "The website is not loading for anyone."),
+    ("Shop", "The shop has been offline since 9."),
+    ("Server", "The file server crashed."),
+    ("Payroll", "The payroll system is unavailable."),
+    ("Login", "Twelve colleagues cannot log in."),
+    ("Leak", "Credit card numbers were posted publicly."),
+    ("Webseite", "Die Webseite lädt bei niemandem mehr."),
+    ("Kasse", "Die Kassen im Laden gehen alle nicht, wir können nichts verkaufen."),
+    ("Serveur", "Le serveur de fichiers est en panne depuis ce matin."),
+    ("Boutique", "Impossible de passer commande sur le site depuis ce matin, les clients se plaignent."),
+])
+def test_emergencies_in_other_words_are_urgent(subject, body):
+    assert priority(subject, body).value == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Not urgent", "Could you have a look at the printer settings some time?"),
+    ("Printer", "No rush: the toner is getting low."),
+    ("Laptop", "Nicht dringend: mein Laptop ist etwas langsam."),
+    ("Souris", "Pas urgent, la molette de la souris accroche."),
+    ("Urgent?", "Not urgent at all, but the shop banner has a typo."),
+])
+def test_negation_lowers(subject, body):
+    decision = priority(subject, body)
+    assert decision.value == "low" and decision.stage == "rules"
+    assert any("not-urgent" in reason for reason in decision.why)
+
+
+def test_negation_keeps_the_model_from_raising_an_emergency():
+    # The model alone reads this as an emergency; the customer says it is not one.
+    assert priority("Boutique", "Impossible de passer commande sur le site, les clients se plaignent").value == "urgent"
+    assert priority("Boutique", "Impossible de passer commande sur le site, les clients se plaignent. "
+                                "Pas urgent.").value == "low"
+
+
+def test_strong_rules_decide_and_say_what_matched():
+    decision = category("Help", "I am locked out of my account after the holiday.")
+    assert (decision.value, decision.stage, decision.confidence) == ("misc", "rules", None)
+    assert decision.why == ('account-words matched "locked out"',)
+    assert decision.sentence() == 'category misc by the rules (account-words matched "locked out")'
+
+
+def test_the_model_decides_the_rest_with_its_confidence_and_words():
+    subject, body = "Fehler im CRM", "Beim Speichern eines Kontakts im CRM erscheint jedes Mal eine Fehlermeldung."
+    decision = category(subject, body)
+    assert decision.stage == "model" and 0.5 < decision.confidence <= 1.0
+    words = decision.why[0].removeprefix("words: ").split(", ")
+    assert decision.why[0].startswith("words: ") and all(w in f"{subject} {body}".lower() for w in words)
+    assert decision.sentence().startswith("category bug by the model, sure: ")
+
+
+def test_low_confidence_says_not_sure():
+    decision = category("Question", "Hello, something about the thing from yesterday.", sure_at=1.0)
+    assert decision.stage == "model" and not decision.sure
+    assert f"not sure: {decision.confidence:.2f}" in decision.sentence()
+
+
+def test_without_the_model_the_rules_and_default_decide():
+    assert category("Hello", "Something about yesterday.", use_model=False).stage == "default"
+    assert priority("Hello", "Impossible de passer commande, les clients se plaignent.", use_model=False).value == "medium"
+
+
+def test_an_operators_rules_stay_first():
+    rules = (RuleConfig(name="invoices-are-change", value="change", weight=5.0, pattern=r"\binvoice\b"),)
+    decision = category("Invoice", "The invoice total is wrong, error in the sum.", rules=rules)
+    assert (decision.value, decision.stage) == ("change", "rules")
+
+
+def test_explain_lists_decisions_then_uncited_hits():
+    decisions = [Decision("category", "misc", "rules", why=('account-words matched "locked out"',))]
+    hits = [Hit("account-words", "misc", 3.0, "locked out"), Hit("change-request", "change", 2.0, "please add")]
+    assert explain(decisions, hits) == ['category misc by the rules (account-words matched "locked out")',
+                                        "change-request → change (please add)"]
