@@ -1,0 +1,98 @@
+"""Triage in the pipeline: the created event and the announcement say which stage decided and why;
+/category corrections are read back as training examples, and `gateway classifier train` uses them."""
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+from email import policy
+
+import pytest
+from sqlalchemy import select
+
+from gateway.cli import main
+from gateway.ingest import Ingestor
+from gateway.store.db import Database
+from gateway.store.migrate import upgrade
+from gateway.store.models import Event, Outbox
+from gateway.triage.learn import corrections
+from tests.integration.serving import make_mail
+
+
+async def ingest(settings, db, clock, subject: str, body: str) -> int:
+    outcome = await Ingestor(settings=settings, db=db, clock=clock).ingest(
+        make_mail(subject=subject, body=body).as_bytes(), source="test")
+    return outcome.ticket_id
+
+
+async def test_the_created_event_and_announcement_say_which_stage_decided(any_db, settings_factory, clock):
+    settings = settings_factory()
+    ticket = await ingest(settings, any_db, clock, "Nouvelle colonne",
+                          "Pourriez-vous ajouter une colonne date de livraison dans le rapport mensuel ?")
+    async with any_db.transaction() as session:
+        created = await session.scalar(select(Event).where(Event.ticket_id == ticket, Event.kind == "created"))
+        raw = await session.scalar(select(Outbox.raw).where(Outbox.template == "level/announce"))
+    category, priority = created.data["decisions"]
+    assert (category["field"], category["value"], category["stage"]) == ("category", "change", "model")
+    assert 0 < category["confidence"] <= 1 and category["why"][0].startswith("words: ")
+    assert (priority["value"], priority["stage"]) == ("medium", "default")
+    text = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert category["text"] in text and "category change by the model" in text
+
+
+async def test_an_emergency_in_german_is_urgent_and_routed_up(any_db, settings_factory, clock):
+    settings = settings_factory()
+    ticket = await ingest(settings, any_db, clock, "Dateiserver", "Der Dateiserver ist abgestürzt, nichts geht.")
+    async with any_db.transaction() as session:
+        created = await session.scalar(select(Event).where(Event.ticket_id == ticket, Event.kind == "created"))
+    assert created.data["priority"] == "urgent" and created.data["level"] == settings.priority.urgent_level
+    assert created.data["decisions"][1]["text"].startswith("priority urgent by the rules (service-down")
+
+
+async def correct(db, ticket: int, *args: str) -> None:
+    async with db.transaction() as session:
+        for n, arg in enumerate(args):
+            session.add(Event(ticket_id=ticket, kind="command_category", actor="alice@example.com",
+                              data={"arg": arg, "line": f"/category {arg}", "text": ""},
+                              at=clock_at(n)))
+
+
+def clock_at(n: int):
+    from datetime import datetime, timezone
+
+    return datetime(2026, 12, 6, 9, n, tzinfo=timezone.utc)
+
+
+async def test_corrections_are_the_first_inbound_text_with_the_last_category(any_db, settings_factory, clock):
+    settings = settings_factory()
+    first = await ingest(settings, any_db, clock, "Projector", "The projector bulb in room 2 needs replacing.")
+    second = await ingest(settings, any_db, clock, "Blinds", "The blinds at reception are stuck.")
+    await ingest(settings, any_db, clock, "Untouched", "Nobody corrected this one.")
+    await correct(any_db, first, "change", "misc")  # the last correction counts
+    await correct(any_db, second, "nonsense")  # not a category: ignored
+    async with any_db.transaction() as session:
+        found = await corrections(session)
+    assert [(e.subject, e.label, e.source) for e in found] == [("Projector", "misc", f"ticket {first}")]
+    assert found[0].body.startswith("The projector bulb in room 2")
+
+
+def test_classifier_train_uses_the_desks_corrections(settings_factory, clock, tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    settings = settings_factory()
+
+    async def desk() -> None:  # main() runs its own event loop, so the desk is set up in one of its own
+        db = Database(settings.database.url)
+        try:
+            await upgrade(db)
+            ticket = await ingest(settings, db, clock, "Coffee machine", "The coffee machine in the canteen is leaking.")
+            await correct(db, ticket, "misc")
+        finally:
+            await db.dispose()
+
+    asyncio.run(desk())
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{settings.database.url}"\n')
+    assert main(["--config", str(config), "classifier", "train", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["corrections"] == 1 and result["accepted"]
+    assert result["new_model"].startswith(str(tmp_path / "var" / "models" / "category-"))
