@@ -5,6 +5,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Bounds that keep classification linear in the input and fast: the model reads at most this much.
 MAX_SUBJECT = 300
@@ -32,13 +33,32 @@ def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     """Character n-grams inside space-padded words (scikit-learn's analyzer='char_wb')."""
     grams: list[str] = []
     for word in _SPACES.sub(" ", text.lower()).split():
-        word = f" {word} "
-        for n in range(low, high + 1):
-            last = max(len(word) - n, 0)
-            grams.extend(word[i:i + n] for i in range(last + 1))
-            if last == 0:  # a word shorter than n counts once, as scikit-learn does
-                break
+        grams.extend(_word_char_grams(word, low, high))
     return grams
+
+
+@lru_cache(maxsize=65536)
+def _word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    """One word's char_wb n-grams; words recur within and across mails, so each is cut once."""
+    padded, grams = f" {word} ", []
+    for n in range(low, high + 1):
+        last = max(len(padded) - n, 0)
+        grams.extend(padded[i:i + n] for i in range(last + 1))
+        if last == 0:  # a word shorter than n counts once, as scikit-learn does
+            break
+    return tuple(grams)
+
+
+@lru_cache(maxsize=8)
+def gram_counts(text: str, analyzer: str, low: int, high: int) -> Counter[str]:
+    """n-gram counts of `text`; cached so the category and emergency models cut one mail once."""
+    if analyzer == "word":
+        return Counter(word_ngrams(text, low, high))
+    grams: list[str] = []
+    # str.split() splits on any whitespace run, as scikit-learn's folding then split() does
+    for word, times in Counter(text.lower().split()).items():
+        grams.extend(_word_char_grams(word, low, high) * times)
+    return Counter(grams)
 
 
 @dataclass(frozen=True)
@@ -58,8 +78,11 @@ class Vectorizer:
 
     def transform(self, text: str) -> dict[int, float]:
         """Sparse l2-normalised tf-idf vector: {feature index: value}."""
-        counts = Counter(self.vocabulary[g] for g in self.grams(text) if g in self.vocabulary)
-        vector = {j: (1.0 + math.log(c)) * self.idf[j] for j, c in counts.items()}
+        vocabulary, idf, vector = self.vocabulary, self.idf, {}
+        for gram, count in gram_counts(text, self.analyzer, self.low, self.high).items():
+            j = vocabulary.get(gram)
+            if j is not None:
+                vector[j] = (1.0 + math.log(count)) * idf[j]
         norm = math.sqrt(sum(v * v for v in vector.values()))
         return {j: v / norm for j, v in vector.items()} if norm else {}
 

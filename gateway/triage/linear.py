@@ -49,10 +49,21 @@ class LinearModel:
             total += len(block.idf)
         return offsets
 
+    @cached_property
+    def _columns(self) -> list[tuple[float, ...]]:
+        """coef by feature: one tuple of per-class weights per column, so a mail is one pass over its features."""
+        return list(zip(*self.coef))
+
     def scores(self, feats: list[tuple[int, int, float]]) -> list[float]:
         """The raw linear scores (scikit-learn's decision_function), one per coef row."""
-        offsets = self._offsets
-        return [b0 + sum(v * row[offsets[b] + j] for b, j, v in feats) for row, b0 in zip(self.coef, self.intercept)]
+        offsets, columns = self._offsets, self._columns
+        totals = list(self.intercept)
+        rows = range(len(totals))
+        for b, j, v in feats:
+            column = columns[offsets[b] + j]
+            for k in rows:
+                totals[k] += v * column[k]
+        return totals
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         feats = self.features(subject, body)
