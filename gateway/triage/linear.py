@@ -110,8 +110,9 @@ class LinearModel:
         """Write gzip'd JSON (data, never code: loading a model cannot run anything)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        with gzip.open(tmp, "wt", encoding="utf-8") as out:
-            json.dump(self.as_dict(), out, ensure_ascii=False, separators=(",", ":"))
+        data = json.dumps(self.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            out.write(data)  # mtime 0: the same model is the same bytes
         tmp.replace(path)
 
     @classmethod
