@@ -94,7 +94,8 @@ def build_parser() -> Parser:
 
     jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", required=True)
     j_run = jobs.add_parser("run", help="run scheduled work now: drain the outbox, SLA sweep, daily digest")
-    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "all"])
+    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "classifier", "all"],
+                       help="all = outbox, sla and digest; classifier (retrain from corrections) only when named")
     j_run.add_argument("--as-of", help="act as if it were this ISO time (e.g. 2026-01-05T09:00:00+00:00)")
     j_run.add_argument("--json", action="store_true")
 

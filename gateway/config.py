@@ -149,6 +149,8 @@ class ClassifyConfig(Section):
     rules_decide_at: float = Field(3.0, gt=0)
     sure_at: float = Field(0.6, ge=0, le=1)
     model_dir: str = "var/models"  # `gateway classifier train` writes versioned models here
+    # serve retrains nightly at this local time ([business] timezone) from /category corrections; None: never
+    train_at: str | None = Field("02:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
     @field_validator("rules")
     @classmethod

@@ -1,6 +1,7 @@
 """`gateway classifier evaluate` and `train`: score any labelled CSV; retrain from seed + /category corrections."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.config import ClassifyConfig
+from gateway.config import ClassifyConfig, Settings
+from gateway.errors import GatewayError
+from gateway.store.db import Database
 from gateway.store.models import Event, Message
 from gateway.triage import classify_mail, store
 from gateway.triage.linear import LinearModel
@@ -93,3 +96,15 @@ def retrain(extra: Sequence[Example], *, model_dir: Path, now: datetime,
         new.save(path)
         result.accepted, result.new_model = True, str(path)
     return result
+
+
+async def train_from_desk(db: Database, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The nightly job and `gateway jobs run classifier`: read the corrections, retrain on a worker thread."""
+    async with db.transaction() as session:
+        found = await corrections(session)
+    try:
+        result = await asyncio.to_thread(retrain, found, model_dir=settings.resolve_path(settings.classify.model_dir),
+                                         now=now)
+    except GatewayError as exc:  # e.g. scikit-learn not installed: say so, keep the model in use
+        return {"accepted": False, "summary": str(exc)}
+    return {**result.as_dict(), "summary": result.summary().replace("\n", "; ")}

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway.cli import main
 from gateway.ingest import Ingestor
+from gateway.schedule.jobs import run_jobs, start_scheduler, stop_scheduler
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
 from gateway.store.models import Event, Outbox
@@ -96,3 +97,26 @@ def test_classifier_train_uses_the_desks_corrections(settings_factory, clock, tm
     result = json.loads(capsys.readouterr().out)
     assert result["corrections"] == 1 and result["accepted"]
     assert result["new_model"].startswith(str(tmp_path / "var" / "models" / "category-"))
+
+
+async def test_jobs_run_classifier_retrains_from_corrections(db, settings_factory, clock):
+    pytest.importorskip("sklearn")
+    settings = settings_factory()
+    ticket = await ingest(settings, db, clock, "Blinds", "The blinds in meeting room 2 are stuck.")
+    await correct(db, ticket, "misc")
+    done = await run_jobs("classifier", settings=settings, db=db, clock=clock)
+    assert done["classifier"]["accepted"] and done["classifier"]["corrections"] == 1
+    assert "accepted" in done["classifier"]["summary"]
+
+
+@pytest.mark.parametrize("train_at, scheduled", [("02:30", True), (None, False)])
+async def test_serve_schedules_the_nightly_training_when_configured(db, settings_factory, clock, train_at, scheduled):
+    settings = settings_factory(classify={"train_at": train_at})
+    scheduler = start_scheduler(settings=settings, db=db, clock=clock)
+    try:
+        job = scheduler.get_job("classifier")
+        assert (job is not None) == scheduled
+        if job:
+            assert str(job.trigger).startswith("cron[") and "hour='2', minute='30'" in str(job.trigger)
+    finally:
+        await stop_scheduler(scheduler)
