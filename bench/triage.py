@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/triage.py [--full] [--nlbse DIR]
 
-Quick by default (under a minute): speed on 300 mails. --full times 2,000. NLBSE'24 (bug->bug,
+Quick by default (about a minute): speed on 300 mails, one NLBSE fit. --full times 2,000 mails and
+also fits on NLBSE alone. NLBSE'24 (bug->bug,
 feature->change, question->misc) is read from ../shared/data/nlbse24 when it is there; without it
 that part says so and is skipped. Models are trained here on the stated data with the shipped
 recipe (gateway/triage/train.py), so the figures say what each training set buys.
@@ -68,22 +69,26 @@ def speed(figures: dict, mails: list[Example], label: str) -> None:
     for e in mails[:50]:
         classify_mail(e.subject, e.body, config=ClassifyConfig(), model_dir=None)
         prioritise_mail(e.subject, e.body, config=PriorityConfig(), model_dir=None)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for e in mails:
         classify_mail(e.subject, e.body, config=ClassifyConfig(), model_dir=None)
         prioritise_mail(e.subject, e.body, config=PriorityConfig(), model_dir=None)
-    rate = len(mails) / (time.perf_counter() - started)
-    figures[f"speed, category + priority, one process, {label} (goal >= 500)"] = f"{rate:,.0f} mails/s"
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # Both: on a shared machine the wall-clock rate says as much about the neighbours as about us.
+    figures[f"speed, category + priority, one process, {label} (goal >= 500)"] = (
+        f"{len(mails) / wall:,.0f} mails/s wall clock, {len(mails) / cpu:,.0f} mails/s of CPU time")
 
 
-def nlbse_section(figures: dict, directory: Path) -> list[Example]:
+def nlbse_section(figures: dict, directory: Path, full: bool) -> list[Example]:
     from gateway.triage.train import fit
 
     train, test = nlbse(directory, "train"), nlbse(directory, "test")
     held = [e for e in seed_mails() if e.split == "test"]
     seed_train = [e for e in seed_mails() if e.split == "train"]
-    for name, data in (("NLBSE train", train), ("seed train + NLBSE train", seed_train + train),
-                       ("seed train (as shipped)", None)):
+    trainings = [("seed train (as shipped)", None), ("seed train + NLBSE train", seed_train + train)]
+    if full:  # each fit is about half a minute here
+        trainings.append(("NLBSE train", train))
+    for name, data in trainings:
         started = time.perf_counter()
         model = fit(data, kind="category") if data else load("category", None)[0]
         seconds = time.perf_counter() - started
@@ -100,7 +105,7 @@ def nlbse_section(figures: dict, directory: Path) -> list[Example]:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="time 2,000 mails instead of 300")
+    parser.add_argument("--full", action="store_true", help="time 2,000 mails instead of 300; fit on NLBSE alone too")
     parser.add_argument("--nlbse", type=Path, default=NLBSE, help="folder with issues_train.csv and issues_test.csv")
     args = parser.parse_args(argv)
     figures: dict[str, str] = {}
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
     mails = seed_mails()
     speed(figures, (mails * 10)[:2000 if args.full else 300], "help-desk mails")
     if (args.nlbse / "issues_test.csv").is_file():
-        test = nlbse_section(figures, args.nlbse)
+        test = nlbse_section(figures, args.nlbse, args.full)
         speed(figures, (test * 2)[:2000 if args.full else 300], "NLBSE issues (longer)")
     else:
         figures["NLBSE'24"] = f"skipped: {args.nlbse} is not there (it lives in ../shared/data/nlbse24)"
