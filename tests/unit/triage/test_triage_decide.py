@@ -19,7 +19,7 @@ def priority(subject: str, body: str, **config) -> Decision:
 
 @pytest.mark.parametrize("subject, body, expected", [
     ("Fehler im CRM", "Beim Speichern eines Kontakts im CRM erscheint jedes Mal eine Fehlermeldung.", "bug"),
-    ("Nouvelle colonne", "Pourriez-vous ajouter une colonne date de livraison dans le rapport mensuel ?", "change"),
+    ("Rapport des ventes", "Il faudrait que le rapport des ventes affiche aussi la marge par client.", "change"),
     ("Please add Rita to the list", "Please add Rita Gomez to the list of first aiders on the intranet.", "misc"),
     ("new starter needs an account", "Tim starts on Monday in sales and needs an account.", "misc"),
     ("Unser neuer Kollege braucht ein Konto", "Ab Montag ist Herr Kaya im Einkauf, bitte Zugang einrichten.", "misc"),
