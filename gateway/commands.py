@@ -67,12 +67,16 @@ async def tickets_list(args: Args, settings: Settings, environ) -> int:
 
 
 def render_ticket(t: dict) -> str:
+    from gateway.triage.report import describe
+
     head = [f"{t['ref']}  {t['subject']}",
             f"  status {t['status']}  priority {t['priority']}  category {t['category']}  level {t['level']}"
             f"  assignee {t['assignee'] or '-'}  requester {t['requester']}  created {t['created_at']}"]
     # Why the ticket got its category and priority: which stage decided (rules or model) and on what.
     head += [f"  why: {d['text']}" for e in t["events"] if e["kind"] == "created" and isinstance(e["data"], dict)
              for d in e["data"].get("decisions", ())]
+    head += ["  " + describe(e["data"]["report"])
+             for e in t["events"] if e["kind"] == "created" and isinstance(e["data"], dict) and e["data"].get("report")]
     for m in t["messages"]:
         head += ["", f"--- {m['direction']} #{m['id']} {m['date']} from {m['from']} <{m['message_id']}>",
                  f"    subject: {m['subject']}", f"    threaded: {m['thread_reason']}"]

@@ -64,6 +64,7 @@ class MailContext:
     level: int = 0
     hits: list[Hit] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # which stage set category/priority, and why
+    report: dict[str, bool] | None = None  # bugs: which parts of a good bug report the mail has
     # Set by record.
     message: Message | None = None
     # Set by commands: True when the mail was an engineer's command mail that needs no forwarding.

@@ -123,3 +123,29 @@ async def test_serve_schedules_the_nightly_training_when_configured(db, settings
             assert str(job.trigger).startswith("cron[") and "hour='2', minute='30'" in str(job.trigger)
     finally:
         await stop_scheduler(scheduler)
+
+
+async def ack_text(db, ticket: int) -> str:
+    async with db.transaction() as session:
+        raw = await session.scalar(select(Outbox.raw).where(Outbox.ticket_id == ticket,
+                                                            Outbox.template == "customer/ack"))
+    return email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("subject, body, asks", [
+    ("Report broken", "The stock report shows wrong totals for Region North.", True),
+    ("CRM crashes", "When I click Save on a new contact the CRM crashes. It happens every time; "
+                    "the error says \"Object reference not set\".", False),
+    ("Idea", "It would be great if the stock report could show last year's figures next to this year's.", False),
+])
+async def test_the_acknowledgement_asks_once_for_what_a_bug_report_lacks(any_db, settings_factory, clock,
+                                                                           subject, body, asks):
+    settings = settings_factory()
+    ticket = await ingest(settings, any_db, clock, subject, body)
+    text = await ack_text(any_db, ticket)
+    assert ("please reply with:" in text) == asks
+    if asks:
+        assert "the steps that lead to the problem" in text and "every time or only sometimes" in text
+    async with any_db.transaction() as session:
+        created = await session.scalar(select(Event).where(Event.ticket_id == ticket, Event.kind == "created"))
+    assert ("report" in created.data) == (created.data["category"] == "bug")

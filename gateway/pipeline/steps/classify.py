@@ -6,6 +6,7 @@ import asyncio
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
 from gateway.triage import classify_mail
+from gateway.triage.report import bug_report_parts
 
 
 @step
@@ -17,9 +18,16 @@ class Classify:
         if not ctx.new_ticket:
             return
         config = ctx.settings.classify
+        model_dir = ctx.settings.resolve_path(config.model_dir)
+        subject, text, attachments = ctx.mail.subject, ctx.mail.text, len(ctx.mail.attachments)
+
+        def work():
+            decision, hits = classify_mail(subject, text, config=config, model_dir=model_dir)
+            report = bug_report_parts(subject, text, attachments=attachments) if decision.value == "bug" else None
+            return decision, hits, report
+
         # CPU work (regexes, n-grams) on a worker thread: the loop keeps serving SMTP meanwhile.
-        decision, hits = await asyncio.to_thread(classify_mail, ctx.mail.subject, ctx.mail.text, config=config,
-                                                 model_dir=ctx.settings.resolve_path(config.model_dir))
+        decision, hits, ctx.report = await asyncio.to_thread(work)
         ctx.hits.extend(hits)
         ctx.decisions.append(decision)
         ctx.category = decision.value

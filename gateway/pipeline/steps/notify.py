@@ -6,6 +6,7 @@ from markupsafe import Markup
 from gateway.pipeline.context import MailContext
 from gateway.pipeline.registry import step
 from gateway.triage import explain
+from gateway.triage.report import describe, missing
 
 
 def message_view(ctx: MailContext) -> dict:
@@ -37,7 +38,9 @@ class Notify:
         ticket, settings = ctx.ticket, ctx.settings
         level = settings.level(ticket.level)
         context = {"level": level, "message": message_view(ctx),
-                   "reasons": explain(ctx.decisions, ctx.hits)}
+                   "reasons": explain(ctx.decisions, ctx.hits) + ([describe(ctx.report)] if ctx.report else []),
+                   # a new bug report without steps or how often: the acknowledgement asks, once
+                   "missing": missing(ctx.report) if ctx.report and ctx.category == "bug" else []}
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
         # Mail from one of our own lists is most likely its auto-responder answering an announcement;
