@@ -268,6 +268,11 @@ class SlaConfig(Section):
 
 class TicketsConfig(Section):
     reopen_days: int = Field(14, ge=0)
+    # A new ticket's announcement lists up to similar_max open tickets (of the newest similar_among)
+    # whose words match at cosine similar_at or more; 0 turns it off.
+    similar_max: int = Field(3, ge=0, le=10)
+    similar_at: float = Field(0.3, gt=0, le=1)
+    similar_among: int = Field(300, ge=1)
 
 
 class PipelineConfig(Section):

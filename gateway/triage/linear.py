@@ -83,7 +83,7 @@ class LinearModel:
         names = self._word_names
         ranked = sorted(((v * weight(offsets[b] + j), names[b][j]) for b, j, v in feats if names[b]),
                         reverse=True)
-        return tuple(name for contribution, name in ranked if contribution > 0 and name not in _FILLER)[:top]
+        return tuple(name for contribution, name in ranked if contribution > 0 and name not in FILLER)[:top]
 
     @cached_property
     def _word_names(self) -> list[dict[int, str] | None]:
@@ -122,7 +122,7 @@ class LinearModel:
 
 
 # Words too common to explain anything to a reader (the model still uses them).
-_FILLER = frozenset(
+FILLER = frozenset(
     "the a an and or on in of to for is are it my me we our you your this that with at from be can could "
     "please hi hello thanks der die das und oder ist im in den dem ein eine mit bei von zu ich wir sie es "
     "le la les un une et ou est dans de du des pour sur je nous vous il elle ce "

@@ -149,3 +149,27 @@ async def test_the_acknowledgement_asks_once_for_what_a_bug_report_lacks(any_db,
     async with any_db.transaction() as session:
         created = await session.scalar(select(Event).where(Event.ticket_id == ticket, Event.kind == "created"))
     assert ("report" in created.data) == (created.data["category"] == "bug")
+
+
+async def test_the_announcement_lists_open_tickets_that_look_the_same(any_db, settings_factory, clock):
+    settings = settings_factory()
+    first = await ingest(settings, any_db, clock, "Printer prints blank pages",
+                         "The printer on the 2nd floor prints blank pages since the update.")
+    await ingest(settings, any_db, clock, "VPN", "The VPN disconnects every five minutes.")
+    third = await ingest(settings, any_db, clock, "Blank pages", "Our printer on floor 2 only prints blank pages.")
+    async with any_db.transaction() as session:
+        created = await session.scalar(select(Event).where(Event.ticket_id == third, Event.kind == "created"))
+        raw = await session.scalar(select(Outbox.raw).where(Outbox.ticket_id == third,
+                                                            Outbox.template == "level/announce"))
+    assert [s["ticket_id"] for s in created.data["similar"]] == [first]
+    text = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "Possibly the same problem as:" in text and f"HD-{first} (similarity " in text
+
+
+async def test_similar_max_zero_turns_the_search_off(db, settings_factory, clock):
+    settings = settings_factory(tickets={"similar_max": 0})
+    await ingest(settings, db, clock, "Printer prints blank pages", "The printer prints blank pages.")
+    second = await ingest(settings, db, clock, "Blank pages", "Our printer only prints blank pages.")
+    async with db.transaction() as session:
+        created = await session.scalar(select(Event).where(Event.ticket_id == second, Event.kind == "created"))
+    assert "similar" not in created.data

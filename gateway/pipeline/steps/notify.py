@@ -40,7 +40,9 @@ class Notify:
         context = {"level": level, "message": message_view(ctx),
                    "reasons": explain(ctx.decisions, ctx.hits) + ([describe(ctx.report)] if ctx.report else []),
                    # a new bug report without steps or how often: the acknowledgement asks, once
-                   "missing": missing(ctx.report) if ctx.report and ctx.category == "bug" else []}
+                   "missing": missing(ctx.report) if ctx.report and ctx.category == "bug" else [],
+                   "similar": [{"ref": f"{settings.helpdesk.ticket_prefix}-{s.ticket_id}", "score": f"{s.score:.2f}",
+                                "words": ", ".join(s.words)} for s in ctx.similar]}
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
         # Mail from one of our own lists is most likely its auto-responder answering an announcement;
