@@ -17,6 +17,7 @@ USAGE: dict[str, str] = {
     "category": "/category bug|change|misc",
     "pending": "/pending [text]  (waiting on the customer: the SLA clock pauses)",
     "note": "/note text  (internal: never sent to the customer)",
+    "duplicate": "/duplicate HD-n  (the same problem as ticket HD-n: linked and resolved, the customer told)",
     "help": "/help",
 }
 
@@ -27,6 +28,7 @@ _COMMAND = re.compile(r"^/(?P<name>[A-Za-z][\w-]*)(?:\s+(?P<arg>.*))?$")
 _BOLD_BEFORE = re.compile(r"^\*+\s*(?=/)")
 _BOLD_AFTER_NAME = re.compile(r"^(/[A-Za-z][\w-]*)\*+")
 _ADDRESS = re.compile(r"^<?([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>?$")
+_TICKET = re.compile(r"^\[?(?:[A-Za-z][A-Za-z0-9]{0,15}-)?(\d{1,12})\]?$")  # HD-42, [HD-42] or 42
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         if not match:
             return arg, f"needs an email address or 'me', got {arg!r}" if arg else "needs an email address or 'me'"
         return match.group(1).lower(), None
+    if name == "duplicate":
+        match = _TICKET.match(arg)
+        if not match:
+            return arg, f"needs a ticket reference such as HD-42, got {arg!r}" if arg else "needs a ticket reference"
+        return str(int(match.group(1))), None
     if name in ("priority", "category"):
         allowed = PRIORITIES if name == "priority" else CATEGORIES
         word = arg.lower()

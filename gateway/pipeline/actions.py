@@ -10,7 +10,8 @@ from gateway.schedule.escalate import escalate, next_level
 from gateway.store.models import Event
 
 # Commands that change what the customer is told; the first one present picks the mail.
-CUSTOMER_TEMPLATES = (("resolve", "customer/resolved"), ("reopen", "customer/reopened"), ("pending", "customer/reply"))
+CUSTOMER_TEMPLATES = (("duplicate", "customer/duplicate"), ("resolve", "customer/resolved"),
+                      ("reopen", "customer/reopened"), ("pending", "customer/reply"))
 
 
 def ref(ctx: MailContext) -> str:
@@ -29,6 +30,10 @@ def problems(ctx: MailContext, commands: list[Command]) -> list[str]:
             why = f"{ref(ctx)} is {ticket.status}, not resolved"
         elif c.name == "pending" and ticket.status != "open":
             why = f"{ref(ctx)} is {ticket.status}; only an open ticket can wait on the customer"
+        elif c.name == "duplicate" and int(c.arg) == ticket.id:
+            why = f"{ref(ctx)} cannot be a duplicate of itself"
+        elif c.name == "duplicate" and ticket.status == "resolved":
+            why = f"{ref(ctx)} is already resolved"
         elif c.name == "escalate" and c.arg and int(c.arg) not in numbers:
             why = f"there is no level {c.arg}; the levels are {', '.join(map(str, numbers))}"
         elif c.name == "escalate" and c.arg and int(c.arg) == ticket.level:
@@ -72,7 +77,26 @@ async def apply(ctx: MailContext, c: Command, cal: BusinessCalendar) -> str:
         return f"category {old} → {c.arg}"
     if c.name == "note":
         return "internal note added (not sent to the customer)"
+    if c.name == "duplicate":
+        target = f"{settings.helpdesk.ticket_prefix}-{c.arg}"
+        ticket.linked_ticket_id = int(c.arg)
+        ticket.status, ticket.resolved_at, ticket.sla_check_at = "resolved", now, None
+        ctx.session.add(Event(ticket_id=int(c.arg), kind="duplicate_linked", actor=sender, at=now,
+                              data={"ticket": ticket.id, "why": f"{ref(ctx)} is the same problem"}))
+        return f"linked to {target} as the same problem, and resolved"
     return "help sent"
+
+
+async def missing_tickets(ctx: MailContext, commands: list[Command]) -> list[str]:
+    """/duplicate lines naming a ticket that does not exist, as error lines."""
+    from gateway.store.models import Ticket
+
+    found = []
+    for c in commands:
+        if c.name == "duplicate" and int(c.arg) != ctx.ticket.id and await ctx.session.get(Ticket, int(c.arg)) is None:
+            prefix = ctx.settings.helpdesk.ticket_prefix
+            found.append(f"line {c.line}: /duplicate: there is no ticket {prefix}-{c.arg}; usage: {USAGE['duplicate']}")
+    return found
 
 
 async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCalendar) -> None:
@@ -81,7 +105,7 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     ctx.handled = True  # the notify step must not forward an engineer's mail
     engineer = {"in_reply_to": ctx.mail.message_id, "references": [*ctx.mail.references,
                                                                    *([ctx.mail.message_id] if ctx.mail.message_id else [])]}
-    errors = parsed.errors + problems(ctx, parsed.commands)
+    errors = parsed.errors + problems(ctx, parsed.commands) + await missing_tickets(ctx, parsed.commands)
     if errors:
         session.add(Event(ticket_id=ticket.id, kind="commands_failed", actor=ctx.sender, at=ctx.now,
                           data={"errors": errors}))
@@ -122,6 +146,8 @@ async def _tell_customer(ctx: MailContext, parsed: ParsedCommands, names: set[st
     if not template or (template == "customer/reply" and not text):
         return ""
     resolution = by_name["resolve"].arg if "resolve" in names else ""
+    if "duplicate" in names:
+        resolution = f"{ctx.settings.helpdesk.ticket_prefix}-{by_name['duplicate'].arg}"
     await ctx.notifier.enqueue(ctx.session, ticket=ticket, template=template, recipients=[ticket.requester],
                                automatic=False, context={"text": text, "resolution": resolution})
     if ticket.first_response_at is None:
