@@ -76,15 +76,17 @@ class Vectorizer:
             return word_ngrams(text, self.low, self.high)
         return char_wb_ngrams(text, self.low, self.high)
 
-    def transform(self, text: str) -> dict[int, float]:
-        """Sparse l2-normalised tf-idf vector: {feature index: value}."""
-        vocabulary, idf, vector = self.vocabulary, self.idf, {}
-        for gram, count in gram_counts(text, self.analyzer, self.low, self.high).items():
-            j = vocabulary.get(gram)
-            if j is not None:
-                vector[j] = (1.0 + math.log(count)) * idf[j]
-        norm = math.sqrt(sum(v * v for v in vector.values()))
-        return {j: v / norm for j, v in vector.items()} if norm else {}
+    def transform(self, text: str) -> tuple[list[int], list[float]]:
+        """Sparse l2-normalised tf-idf vector as (feature indices, values); map/zip keep the loops in C."""
+        counts = gram_counts(text, self.analyzer, self.low, self.high)
+        idf = self.idf
+        pairs = [(j, c) for j, c in zip(map(self.vocabulary.get, counts.keys()), counts.values()) if j is not None]
+        if not pairs:
+            return [], []
+        indices = [j for j, _ in pairs]
+        values = [(1.0 + math.log(c)) * idf[j] if c > 1 else idf[j] for j, c in pairs]
+        norm = math.hypot(*values)
+        return indices, [v / norm for v in values]
 
     def as_dict(self) -> dict:
         return {"analyzer": self.analyzer, "ngram_range": [self.low, self.high],

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import mul
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,16 @@ class LinearModel:
     temperature: float = 1.0  # scores are divided by it before softmax: fitted on held-out folds
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def features(self, subject: str, body: str) -> list[tuple[int, int, float]]:
-        """(block, index within block, value) of every non-zero feature."""
+    def features(self, subject: str, body: str) -> tuple[list[int], list[float]]:
+        """Every non-zero feature of the mail: (indices over all blocks, values)."""
         text = mail_text(subject, body)
-        return [(b, j, v) for b, block in enumerate(self.blocks) for j, v in block.transform(text).items()]
+        indices: list[int] = []
+        values: list[float] = []
+        for offset, block in zip(self._offsets, self.blocks):
+            idx, vals = block.transform(text)
+            indices.extend([offset + j for j in idx] if offset else idx)
+            values.extend(vals)
+        return indices, values
 
     @cached_property
     def _offsets(self) -> list[int]:
@@ -49,46 +56,35 @@ class LinearModel:
             total += len(block.idf)
         return offsets
 
-    @cached_property
-    def _columns(self) -> list[tuple[float, ...]]:
-        """coef by feature: one tuple of per-class weights per column, so a mail is one pass over its features."""
-        return list(zip(*self.coef))
-
-    def scores(self, feats: list[tuple[int, int, float]]) -> list[float]:
+    def scores(self, feats: tuple[list[int], list[float]]) -> list[float]:
         """The raw linear scores (scikit-learn's decision_function), one per coef row."""
-        offsets, columns = self._offsets, self._columns
-        totals = list(self.intercept)
-        rows = range(len(totals))
-        for b, j, v in feats:
-            column = columns[offsets[b] + j]
-            for k in rows:
-                totals[k] += v * column[k]
-        return totals
+        indices, values = feats
+        return [b0 + sum(map(mul, values, map(row.__getitem__, indices)))
+                for row, b0 in zip(self.coef, self.intercept)]
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         feats = self.features(subject, body)
-        offsets = self._offsets
         probs = _probabilities(self.scores(feats), self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
         return Prediction(label=self.classes[best], confidence=probs[best],
                           probabilities=dict(zip(self.classes, probs)),
-                          words=self._words(feats, offsets, best, explain))
+                          words=self._words(feats, best, explain))
 
-    def _words(self, feats, offsets, best: int, top: int) -> tuple[str, ...]:
+    def _words(self, feats: tuple[list[int], list[float]], best: int, top: int) -> tuple[str, ...]:
         """The word features that added most to the chosen class over the others' average."""
         def weight(index: int) -> float:
             if len(self.coef) == 1:  # binary: the row favours classes[1]
                 return self.coef[0][index] * (1 if best == 1 else -1)
             return self.coef[best][index] - sum(row[index] for row in self.coef) / len(self.coef)
         names = self._word_names
-        ranked = sorted(((v * weight(offsets[b] + j), names[b][j]) for b, j, v in feats if names[b]),
-                        reverse=True)
-        return tuple(name for contribution, name in ranked if contribution > 0 and name not in FILLER)[:top]
+        ranked = sorted((v * weight(j), names[j]) for j, v in zip(*feats) if j in names)
+        return tuple(name for contribution, name in reversed(ranked) if contribution > 0 and name not in FILLER)[:top]
 
     @cached_property
-    def _word_names(self) -> list[dict[int, str] | None]:
-        return [{j: g for g, j in block.vocabulary.items()} if block.analyzer == "word" else None
-                for block in self.blocks]
+    def _word_names(self) -> dict[int, str]:
+        """Feature index over all blocks -> the word, for the word blocks (char n-grams explain nothing)."""
+        return {offset + j: gram for offset, block in zip(self._offsets, self.blocks) if block.analyzer == "word"
+                for gram, j in block.vocabulary.items()}
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "kind": self.kind, "classes": list(self.classes),
