@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import faults, import_history, latency, memory, outbox, pipe, smtp_reference  # noqa: E402
+from bench import faults, import_history, latency, memory, outbox, pipe, smtp_reference, triage  # noqa: E402
 from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
 
 ROUNDUP_MBOX, ROUNDUP_PIPE, DJANGO_HELPDESK_DIR = 50.0, 5.0, 45.0  # mails/s, quoted in the issue
@@ -127,6 +127,11 @@ def faults_section(table: Table, mails: int, outage: float) -> None:
                    + (f" ({result.in_flight} in flight at the kill)" if result.in_flight is not None else ""))
 
 
+def triage_section(table: Table, quick: bool) -> None:
+    for what, figure in quietly(triage.main, [] if quick else ["--full"]).items():
+        table.note(f"triage: {what}", figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -145,6 +150,7 @@ def main() -> None:
     outbox_section(table, 500 if args.quick else 2000, pg_url)
     faults_section(table, 300, 5 if args.quick else 30)
     import_section(table, [500, 2000] if args.quick else [2000, 10000], pg_url)
+    triage_section(table, args.quick)
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 
