@@ -1,8 +1,7 @@
-"""Two-stage triage of a new mail: the operator's rules when they hit strongly, else the model; explained.
-
-Pure functions of (subject, text, config, models): no database, no event loop, safe in worker threads.
-"""
+"""Two-stage triage of a new mail: the operator's rules when they hit strongly, else the model; explained."""
 from __future__ import annotations
+
+# Pure functions of (subject, text, config, models): no database, no event loop, safe in worker threads.
 
 from collections import defaultdict
 from dataclasses import dataclass

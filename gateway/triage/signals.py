@@ -1,10 +1,9 @@
-"""Built-in priority signals in English, German and French: emergencies, urgency and negation.
-
-They run through gateway.pipeline.rules.evaluate like the operator's rules, so the same engine (and
-its linear-time guarantee) applies; every pattern avoids look-arounds and back-references and
-bounds its gaps (.{0,40}).
-"""
+"""Built-in priority signals in English, German and French: emergencies, urgency and negation."""
 from __future__ import annotations
+
+# They run through gateway.pipeline.rules.evaluate like the operator's rules, so the same engine (and
+# its linear-time guarantee) applies; every pattern avoids look-arounds and back-references and
+# bounds its gaps (.{0,40}), so it also suits RE2.
 
 from gateway.config import RuleConfig
 
