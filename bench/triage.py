@@ -41,12 +41,14 @@ def helpdesk(figures: dict) -> None:
     held = [e for e in seed_mails() if e.split == "test"]
     decided = [classify_mail(e.subject, e.body, config=ClassifyConfig(), model_dir=None)[0] for e in held]
     scores = score([e.label for e in held], [d.value for d in decided], CATEGORIES)
-    figures["help-desk held-out: category accuracy, rules then model (goal >= 0.90)"] = f"{scores.accuracy:.3f} of {len(held)}"
+    figures["help-desk held-out: category accuracy, rules then model (goal >= 0.90)"] = (
+        f"{scores.accuracy:.3f} of {len(held)}")
     model, _ = load("category", None)
     figures["help-desk held-out: category accuracy, model alone"] = f"{model_accuracy(model, held):.3f}"
     for language in ("en", "de", "fr"):
         part = [(e, d) for e, d in zip(held, decided) if e.language == language]
-        figures[f"help-desk held-out, {language}"] = f"{sum(e.label == d.value for e, d in part) / len(part):.3f} of {len(part)}"
+        right = sum(e.label == d.value for e, d in part)
+        figures[f"help-desk held-out, {language}"] = f"{right / len(part):.3f} of {len(part)}"
     figures["help-desk held-out: decided by the rules"] = f"{sum(d.stage == 'rules' for d in decided)} of {len(held)}"
 
 

@@ -105,7 +105,7 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     ctx.handled = True  # the notify step must not forward an engineer's mail
     engineer = {"in_reply_to": ctx.mail.message_id, "references": [*ctx.mail.references,
                                                                    *([ctx.mail.message_id] if ctx.mail.message_id else [])]}
-    errors = parsed.errors + problems(ctx, parsed.commands) + await missing_tickets(ctx, parsed.commands)
+    errors = [*parsed.errors, *problems(ctx, parsed.commands), *await missing_tickets(ctx, parsed.commands)]
     if errors:
         session.add(Event(ticket_id=ticket.id, kind="commands_failed", actor=ctx.sender, at=ctx.now,
                           data={"errors": errors}))

@@ -12,47 +12,49 @@ NEGATION_RULES = frozenset({"not-urgent", "planned-maintenance"})
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 _END = r"([^\w]|$)"
 
-_SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|serveur|"
-            r"dateiserver|mailserver|service|system|système|systeme|network|netzwerk|réseau|internet|e-?mails?|"
-            r"mails?|messagerie|erp|crm|vpn|citrix|database|datenbank|phones?|telefon\w*|téléphon\w*|standard|"
-            r"payroll|paie|lohn\w*|tills?|kassen?|checkout|scanners?|terminals?|terminaux|production|produktion|"
-            r"fertigung|linie|line|drive|laufwerk|lecteur)")
+_SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|"
+            r"serveur|dateiserver|mailserver|service|system|système|systeme|network|netzwerk|réseau|internet|"
+            r"e-?mails?|mails?|messagerie|erp|crm|vpn|citrix|database|datenbank|phones?|telefon\w{0,20}|"
+            r"téléphon\w{0,20}|standard|payroll|paie|lohn\w{0,20}|tills?|kassen?|checkout|scanners?|terminals?|"
+            r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
-         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|"
-         r"steht still|steht komplett|stehen still|tot|lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|"
-         r"injoignable|planté|ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|"
-         r"fährt nicht (mehr )?hoch|gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus)")
+         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|"
+         r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
+         r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
+         r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
+         r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus)")
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
                pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
                pattern=r"\b(nobody|no one|none of (the|our)|for (anyone|everyone|everybody)|(whole|entire) "
-                       r"(office|company|building|team|department|sales team|production line)|all our (stores|branches)|"
-                       r"all (users|staff|colleagues|employees)|niemand\w*|keiner der|ganzen? "
-                       r"(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie)|personne ne|plus "
-                       r"(aucun|personne)|aucun des|tout le (bureau|bâtiment|service)|pour tout le monde|(produktion|fertigung|"
-                       r"kommissionierung) steht|toute la ligne|"
-                       r"tous nos magasins|aucun \w+ ne peut)\b"),
+                       r"(office|company|building|team|department|sales team|production line)|"
+                       r"all our (stores|branches)|all (users|staff|colleagues|employees)|niemand\w{0,20}|"
+                       r"keiner der|ganzen? (firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie)|"
+                       r"personne ne|plus (aucun|personne)|aucun des|tout le (bureau|bâtiment|service)|"
+                       r"pour tout le monde|(produktion|fertigung|kommissionierung) steht|toute la ligne|"
+                       r"tous nos magasins|aucun \w{1,20} ne peut)\b"),
     RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
-               pattern=r"\b(1\d|[2-9]\d|\d{3,}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
+               pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                        r"zehn|elf|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|sechzig|hundert|dix|onze|douze|"
                        r"quinze|vingt|trente|quarante|cinquante|soixante|cent|about fifteen|etwa fünfzehn|une "
-                       r"soixantaine de|rund \d+|about \d+)\b.{0,12}\b(people|users|staff|colleagues|employees|"
+                       r"soixantaine de|rund \d{1,7}|about \d{1,7})\b.{0,12}\b(people|users|staff|colleagues|employees|"
                        r"agents|customers|kollegen|mitarbeiter(innen)?|leute|personen|nutzer|benutzer|kunden|"
                        r"collègues|personnes|utilisateurs|salariés|employés|conseillers|clients|télétravailleurs)"
                        r"\b.{0,40}\b(can't|cannot|can not|unable|affected|cut off|are standing|clicked|"
-                       r"können nicht|kommen nicht|betroffen|abgeschnitten|haben|ne peuvent|bloqué\w*|touché\w*)"),
+                       r"können nicht|kommen nicht|betroffen|abgeschnitten|haben|ne peuvent|bloqué\w{0,20}|"
+                       r"touché\w{0,20})"),
     RuleConfig(name="losing-money-any-language", value="urgent", weight=3.0,
-               pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w* every "
+               pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w{0,20} every "
                        r"card|(verlieren|entgehen|entgeht|verloren)\b.{0,20}\b(geld|umsatz|umsätze|kunden)|geld "
                        r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
                        r"l'argent|refusent toutes les cartes|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
                        r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"\b(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
-                       r"ransom\w*|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"
-                       r"hacker|lösegeld\w*|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
+                       r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"
+                       r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
                        r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum)"),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"

@@ -85,7 +85,7 @@ def test_classifier_train_uses_the_desks_corrections(settings_factory, clock, tm
         db = Database(settings.database.url)
         try:
             await upgrade(db)
-            ticket = await ingest(settings, db, clock, "Coffee machine", "The coffee machine in the canteen is leaking.")
+            ticket = await ingest(settings, db, clock, "Coffee machine", "The coffee machine is leaking.")
             await correct(db, ticket, "misc")
         finally:
             await db.dispose()

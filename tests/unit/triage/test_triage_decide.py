@@ -1,6 +1,8 @@
 """Two-stage triage with the shipped models: known mails, explanations, negation, German, French, emergencies."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
@@ -91,7 +93,8 @@ def test_low_confidence_says_not_sure():
 
 def test_without_the_model_the_rules_and_default_decide():
     assert category("Hello", "Something about yesterday.", use_model=False).stage == "default"
-    assert priority("Hello", "Impossible de passer commande, les clients se plaignent.", use_model=False).value == "medium"
+    mail = ("Hello", "Impossible de passer commande, les clients se plaignent.")
+    assert priority(*mail, use_model=False).value == "medium"
 
 
 def test_an_operators_rules_stay_first():
@@ -105,3 +108,20 @@ def test_explain_lists_decisions_then_uncited_hits():
     hits = [Hit("account-words", "misc", 3.0, "locked out"), Hit("change-request", "change", 2.0, "please add")]
     assert explain(decisions, hits) == ['category misc by the rules (account-words matched "locked out")',
                                         "change-request → change (please add)"]
+
+
+def _unbounded(pattern: str) -> list[str]:
+    """Quantifiers without an upper bound (*, +, {n,}) left after escapes are taken out."""
+    plain = re.sub(r"\\.", "", pattern)
+    plain = re.sub(r"\[[^\]]*\]", "", plain)  # a + inside a character class is a plain character
+    return re.findall(r"[*+]|\{\d+,\}", plain)
+
+
+def test_every_built_in_signal_and_report_pattern_has_bounded_repeats():
+    # Bounded repeats keep each search linear in the text, whatever it holds (a run of 20,000 digits,
+    # one enormous word): the backtracking per start position is capped by the bound.
+    from gateway.triage import report, signals
+
+    patterns = [rule.pattern for rule in signals.SIGNAL_RULES]
+    patterns += [p.pattern for p in (report.STEPS, report.HOW_OFTEN, report.EVIDENCE)]
+    assert {p: _unbounded(p) for p in patterns if _unbounded(p)} == {}
