@@ -27,6 +27,6 @@ def prioritise_mail(subject: str, text: str, *, config: PriorityConfig, model_di
 
 def explain(decisions: list[Decision], hits: list[Hit]) -> list[str]:
     """Lines for people: each decision's sentence, then the rule hits it did not already cite."""
-    cited = {reason.split(" matched ", 1)[0] for d in decisions for reason in d.why}
+    cited = {rule for d in decisions for rule in d.rules}
     return [d.sentence() for d in decisions] + [f"{h.rule} → {h.value} ({h.detail})" for h in hits
                                                 if h.rule not in cited]

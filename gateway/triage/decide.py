@@ -29,6 +29,7 @@ class Decision:
     confidence: float | None = None
     sure: bool = True
     why: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()  # the rules whose hits the why cites (stage "rules")
 
     def sentence(self) -> str:
         """e.g. 'category change by the model, not sure: 0.48 (words: add, column, report)'."""
@@ -43,7 +44,7 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "value": self.value, "stage": self.stage, "confidence": self.confidence,
-                "sure": self.sure, "why": list(self.why), "text": self.sentence()}
+                "sure": self.sure, "why": list(self.why), "rules": list(self.rules), "text": self.sentence()}
 
 
 def _rule_reasons(hits: list[Hit], value: str) -> tuple[str, ...]:
@@ -61,7 +62,8 @@ def classify(subject: str, body: str, *, config: ClassifyConfig,
     best = decide(hits, threshold=config.threshold, default=config.default, order=CATEGORY_ORDER)
     if totals and totals.get(best, 0.0) >= config.rules_decide_at or model is None:
         stage = "rules" if totals.get(best, 0.0) >= config.threshold else "default"
-        return Decision("category", best, stage, why=_rule_reasons(hits, best)), hits
+        return Decision("category", best, stage, why=_rule_reasons(hits, best),
+                        rules=tuple(h.rule for h in hits if h.value == best)), hits
     guess = model.predict(subject, body[:MAX_BODY])
     why = [f"words: {', '.join(guess.words)}"] if guess.words else []
     if totals:
@@ -87,7 +89,8 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
             return Decision("priority", "urgent", "model", round(emergency, 2),
                             why=(f"looks like an emergency{words}",)), hits
     stage = "rules" if any(h.value == value for h in hits) else "default"
-    return Decision("priority", value, stage, why=_rule_reasons(hits, value)), hits
+    return Decision("priority", value, stage, why=_rule_reasons(hits, value),
+                    rules=tuple(h.rule for h in hits if h.value == value)), hits
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def test_an_operators_rules_stay_first():
 
 
 def test_explain_lists_decisions_then_uncited_hits():
-    decisions = [Decision("category", "misc", "rules", why=('account-words matched "locked out"',))]
+    decisions = [Decision("category", "misc", "rules", why=('account-words matched "locked out"',),
+                          rules=("account-words",))]
     hits = [Hit("account-words", "misc", 3.0, "locked out"), Hit("change-request", "change", 2.0, "please add")]
     assert explain(decisions, hits) == ['category misc by the rules (account-words matched "locked out")',
                                         "change-request → change (please add)"]
