@@ -9,6 +9,9 @@ REPORT_TEXT = 5000  # the start of the mail is where people describe the fault
 STEPS = re.compile(
     r"(steps to reproduce|to reproduce|steps:|^\s{0,8}(1[.)]|step 1|first,?)\s|\b(when|whenever|after|as soon as|"
     r"every time|each time) (i|we)\b|\bthen (i|it)\b|\bi (clicked|opened|pressed|tried|selected)\b|"
+    r"\bwhile (saving|opening|printing|exporting|logging in|uploading)\b|\bbeim (speichern|öffnen|drucken|"
+    r"exportieren|anmelden|klicken|starten|hochladen)\b|\blors de (l'|la |le )?(enregistrement|ouverture|"
+    r"impression|export|connexion)|\ben (cliquant|ouvrant|enregistrant|imprimant)\b|"
     r"schritte|wenn ich\b.{0,40}\b(klicke|öffne|speichere|drucke|starte|exportiere|anmelde)|nachdem ich|"
     r"étapes|quand je\b.{0,40}\b(clique|ouvre|enregistre|imprime|lance|exporte)|dès que je|après avoir)",
     re.IGNORECASE | re.MULTILINE)

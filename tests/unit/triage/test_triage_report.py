@@ -16,6 +16,8 @@ from gateway.triage.report import ASK, bug_report_parts, missing
     ("Quand je clique sur Enregistrer, la fenêtre se ferme. Ça arrive à chaque fois. Capture d'écran ci-jointe.",
      True, True, True),
     ("The VPN drops every 5 minutes.", False, True, False),
+    ("Beim Speichern eines Kontakts erscheint eine Fehlermeldung.", True, False, True),
+    ("Lors de l'enregistrement, l'application se ferme.", True, False, False),
 ])
 def test_the_parts_a_bug_report_has(text, steps, how_often, evidence):
     parts = bug_report_parts("Fault", text)
