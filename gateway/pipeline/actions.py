@@ -7,7 +7,7 @@ from gateway.pipeline.context import MailContext
 from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
 from gateway.schedule.escalate import escalate, next_level
-from gateway.store.models import Event
+from gateway.store.models import Event, Ticket
 
 # Commands that change what the customer is told; the first one present picks the mail.
 CUSTOMER_TEMPLATES = (("duplicate", "customer/duplicate"), ("resolve", "customer/resolved"),
@@ -89,8 +89,6 @@ async def apply(ctx: MailContext, c: Command, cal: BusinessCalendar) -> str:
 
 async def missing_tickets(ctx: MailContext, commands: list[Command]) -> list[str]:
     """/duplicate lines naming a ticket that does not exist, as error lines."""
-    from gateway.store.models import Ticket
-
     found = []
     for c in commands:
         if c.name == "duplicate" and int(c.arg) != ctx.ticket.id and await ctx.session.get(Ticket, int(c.arg)) is None:
