@@ -95,6 +95,6 @@ class Vectorizer:
     @classmethod
     def from_dict(cls, data: dict) -> Vectorizer:
         low, high = data["ngram_range"]
-        return cls(analyzer=data["analyzer"], low=int(low), high=int(high),
-                   vocabulary={str(k): int(v) for k, v in data["vocabulary"].items()},
-                   idf=tuple(float(x) for x in data["idf"]))
+        # JSON already gives str keys, int indices and floats: no per-item conversion (load time)
+        return cls(analyzer=data["analyzer"], low=int(low), high=int(high), vocabulary=dict(data["vocabulary"]),
+                   idf=tuple(data["idf"]))

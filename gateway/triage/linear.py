@@ -98,7 +98,7 @@ class LinearModel:
             raise ValueError(f"model format {data.get('format')!r} is not {FORMAT}")
         return cls(kind=data["kind"], classes=tuple(data["classes"]),
                    blocks=tuple(Vectorizer.from_dict(b) for b in data["blocks"]),
-                   coef=tuple(tuple(float(x) for x in row) for row in data["coef"]),
+                   coef=tuple(tuple(row) for row in data["coef"]),
                    intercept=tuple(float(x) for x in data["intercept"]),
                    temperature=float(data.get("temperature", 1.0)), meta=dict(data.get("meta", {})))
 
