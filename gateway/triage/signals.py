@@ -9,6 +9,8 @@ from gateway.config import RuleConfig
 
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = frozenset({"not-urgent", "planned-maintenance"})
+# A hit of these overrides every urgent vote: planned downtime is announced, not an emergency.
+PLANNED_RULES = frozenset({"planned-maintenance"})
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 _END = r"([^\w]|$)"
 
@@ -28,10 +30,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
                pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
-               pattern=r"\b(nobody|no one|none of (the|our)|for (anyone|everyone|everybody)|(whole|entire) "
+               pattern=r"\b(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|"
+                       r"for (anyone|everyone|everybody)|(whole|entire) "
                        r"(office|company|building|team|department|sales team|production line)|"
-                       r"all our (stores|branches)|all (users|staff|colleagues|employees)|niemand\w{0,20}|"
-                       r"keiner der|ganzen? (firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie)|"
+                       r"all our (stores|branches)|all (users|staff|colleagues|employees)|"
+                       r"niemand (kann|mehr|im|in)\b|bei niemandem|keiner der|"
+                       r"ganzen? (firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie)|"
                        r"personne ne|plus (aucun|personne)|aucun des|tout le (bureau|bâtiment|service)|"
                        r"pour tout le monde|(produktion|fertigung|kommissionierung) steht|toute la ligne|"
                        r"tous nos magasins|aucun \w{1,20} ne peut)\b"),
@@ -49,11 +53,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w{0,20} every "
                        r"card|(verlieren|entgehen|entgeht|verloren)\b.{0,20}\b(geld|umsatz|umsätze|kunden)|geld "
                        r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
-                       r"l'argent|refusent toutes les cartes|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
+                       r"l'argent|refusent toutes les cartes|(orders?|bestellungen|commandes)\b.{0,30}\b(stuck|"
+                       r"not going out|hängen fest|bloquées)|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
                        r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"\b(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
                        r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"
+                       r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
+                       r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
                        r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
                        r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum)"),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,

@@ -44,6 +44,8 @@ def test_known_mails_get_their_category(subject, body, expected):
     ("Kasse", "Die Kassen im Laden gehen alle nicht, wir können nichts verkaufen."),
     ("Serveur", "Le serveur de fichiers est en panne depuis ce matin."),
     ("Boutique", "Impossible de passer commande sur le site depuis ce matin, les clients se plaignent."),
+    ("Sales", "None of us in sales can log in to the CRM."),
+    ("Security", "My account was compromised and is sending mail to all our customers."),
 ])
 def test_emergencies_in_other_words_are_urgent(subject, body):
     assert priority(subject, body).value == "urgent"
@@ -60,6 +62,12 @@ def test_negation_lowers(subject, body):
     decision = priority(subject, body)
     assert decision.value == "low" and decision.stage == "rules"
     assert any("not-urgent" in reason for reason in decision.why)
+
+
+def test_planned_maintenance_outweighs_every_urgent_vote():
+    # "network ... down" and "outage" are two urgent votes; announced maintenance is still no emergency.
+    decision = priority("Sunday outage", "The network will be down on Sunday for maintenance, as announced.")
+    assert decision.value == "medium" and any("planned-maintenance" in reason for reason in decision.why)
 
 
 def test_negation_keeps_the_model_from_raising_an_emergency():
