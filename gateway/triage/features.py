@@ -9,7 +9,7 @@ from functools import lru_cache
 
 # Bounds that keep classification linear in the input and fast: the model reads at most this much.
 MAX_SUBJECT = 300
-MAX_BODY = 3000
+MAX_BODY = 1500  # NLBSE macro-F1 0.771 at 1500 chars, 0.761 at 3000, 0.762 at 1000; half the cost of 3000
 
 # scikit-learn's default token_pattern and its whitespace folding for char_wb: both linear-time.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
