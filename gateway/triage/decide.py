@@ -66,10 +66,13 @@ def classify(subject: str, body: str, *, config: ClassifyConfig,
                         rules=tuple(h.rule for h in hits if h.value == best)), hits
     guess = model.predict(subject, body[:MAX_BODY])
     why = [f"words: {', '.join(guess.words)}"] if guess.words else []
+    sure = guess.confidence >= config.sure_at
+    if not sure:  # the runner-up is what an engineer weighs it against
+        runner_up = max((k for k in guess.probabilities if k != guess.label), key=guess.probabilities.__getitem__)
+        why.append(f"else {runner_up} {guess.probabilities[runner_up]:.2f}")
     if totals:
         why.append("rules too weak to decide: " + ", ".join(f"{k} {v:g}" for k, v in sorted(totals.items())))
-    return Decision("category", guess.label, "model", round(guess.confidence, 2),
-                    sure=guess.confidence >= config.sure_at, why=tuple(why)), hits
+    return Decision("category", guess.label, "model", round(guess.confidence, 2), sure=sure, why=tuple(why)), hits
 
 
 def prioritise(subject: str, body: str, *, config: PriorityConfig, model: LinearModel | None,

@@ -97,6 +97,7 @@ def test_low_confidence_says_not_sure():
     decision = category("Question", "Hello, something about the thing from yesterday.", sure_at=1.0)
     assert decision.stage == "model" and not decision.sure
     assert f"not sure: {decision.confidence:.2f}" in decision.sentence()
+    assert any(reason.startswith("else ") for reason in decision.why)  # the runner-up and its probability
 
 
 def test_without_the_model_the_rules_and_default_decide():
