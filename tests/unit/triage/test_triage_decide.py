@@ -135,3 +135,21 @@ def test_every_built_in_signal_and_report_pattern_has_bounded_repeats():
     patterns = [rule.pattern for rule in signals.SIGNAL_RULES]
     patterns += [p.pattern for p in (report.STEPS, report.HOW_OFTEN, report.EVIDENCE)]
     assert {p: _unbounded(p) for p in patterns if _unbounded(p)} == {}
+
+
+def test_triage_mail_gives_both_decisions_and_is_safe_in_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.config import Settings
+    from gateway.triage import triage_mail
+
+    mails = [("Files", "The file server crashed."),
+             ("Vorschlag", "Es wäre schön, wenn der Lagerbericht auch die Vorjahreszahlen zeigen würde."),
+             ("Compte", "Nouvelle arrivée lundi : il lui faut un compte.")] * 20
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda m: triage_mail(*m, settings=Settings()), mails))
+    assert {(r.category.value, r.priority.value) for r in results[:3]} == {
+        ("bug", "urgent"), ("change", "medium"), ("misc", "medium")}
+    assert results[3:] == results[:3] * 19  # every thread saw the same models and gave the same answers
+    assert results[0].priority.sentence() == (
+        'priority urgent by the rules (service-down-any-language matched "server crashed.")')
