@@ -56,8 +56,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"l'argent|refusent toutes les cartes|(orders?|bestellungen|commandes)\b.{0,30}\b(stuck|"
                        r"not going out|hängen fest|bloquées)|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
                        r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
+    # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
-               pattern=r"\b(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
+               pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
                        r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
@@ -71,14 +72,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="urgency-words-de-fr", value="high", weight=1.5,
                pattern=r"\b(dringend|eilig|schnellstmöglich|sofort|au plus vite|dès que possible|immédiatement|"
                        r"d'urgence|de toute urgence)\b"),
+    # No \b after these phrases: several end in an accented letter, where RE2's ASCII \b never matches.
     # Negation outweighs any urgency word ("not urgent" also contains "urgent"), and keeps the model quiet.
     RuleConfig(name="not-urgent", value="low", weight=4.0,
                pattern=r"\b(not urgent|no rush|no hurry|not important|low priority|no deadline|not a big deal|"
                        r"nothing urgent|whenever you (have|get) (the )?time|when you're free|nicht dringend|"
                        r"keine eile|eilt nicht|hat keine eile|niedrige priorität|wenn mal zeit ist|pas urgent|"
                        r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
-                       r"le temps)\b"),
+                       r"le temps)"),
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
-                       r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé)\b"),
+                       r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé)"),
 )
