@@ -54,15 +54,16 @@ def helpdesk(figures: dict) -> None:
 
 def emergencies(figures: dict) -> None:
     rows = read_csv(SEED_DIR / "emergencies.csv", label="emergency", labels=("0", "1"))
-    for split in ("blind2", "blind1", "test", "train"):
+    for split in ("blind3", "blind2", "blind1", "test", "train"):
         part = [e for e in rows if e.split == split]
         said = [prioritise_mail(e.subject, e.body, config=PriorityConfig(), model_dir=None)[0].value == "urgent"
                 for e in part]
         found = sum(s for s, e in zip(said, part) if e.label == "1")
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
-        what = {"blind2": "blind2 split (written last, never tuned on)",
-                "blind1": "blind1 split (signals improved after seeing it: 12/15 recall, 1/15 false before)",
+        what = {"blind3": "blind3 split (written last, never tuned on)",
+                "blind2": "blind2 split (seen, then signals and data added; 11/15, 1/15 false at first sight)",
+                "blind1": "blind1 split (seen, then signals added; 12/15, 1/15 false at first sight)",
                 "test": "held-out (rules were written seeing it)",
                 "train": "train split (rules were written seeing it)"}[split]
         figures[f"emergency recall, {what} (goal 1.0)"] = f"{found / real:.3f} ({found}/{real})"

@@ -8,9 +8,9 @@ from __future__ import annotations
 from gateway.config import RuleConfig
 
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
-NEGATION_RULES = frozenset({"not-urgent", "planned-maintenance"})
+NEGATION_RULES = frozenset({"not-urgent", "planned-maintenance", "exercise"})
 # A hit of these overrides every urgent vote: planned downtime is announced, not an emergency.
-PLANNED_RULES = frozenset({"planned-maintenance"})
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise"})
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 _END = r"([^\w]|$)"
 
@@ -83,4 +83,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé)"),
+    # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
+    RuleConfig(name="exercise", value="medium", weight=4.0,
+               pattern=r"(exercise|drill|tabletop|awareness course|training on|übung zu|schulung zu|"
+                       r"exercice sur|formation sur)\b"),
 )

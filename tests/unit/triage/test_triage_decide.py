@@ -70,6 +70,14 @@ def test_planned_maintenance_outweighs_every_urgent_vote():
     assert decision.value == "medium" and any("planned-maintenance" in reason for reason in decision.why)
 
 
+@pytest.mark.parametrize("subject, body", [
+    ("Drill", "Security wants to run a ransomware tabletop exercise with the managers in May."),
+    ("Übung", "Wir planen eine Übung zu Ransomware für alle Abteilungsleiter."),
+])
+def test_an_exercise_about_an_emergency_is_no_emergency(subject, body):
+    assert priority(subject, body).value == "medium"
+
+
 def test_negation_keeps_the_model_from_raising_an_emergency():
     # The model alone reads this as an emergency; the customer says it is not one.
     assert priority("Boutique", "Impossible de passer commande sur le site, les clients se plaignent").value == "urgent"
