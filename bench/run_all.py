@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import faults, import_history, latency, memory, outbox, pipe, smtp_reference, web_board  # noqa: E402
+from bench import faults, import_history, latency, memory, outbox, pipe, smtp_reference, triage, web_board  # noqa: E402
 from bench.ingest import DEFAULT_PG, fresh_pg_database  # noqa: E402
 
 ROUNDUP_MBOX, ROUNDUP_PIPE, DJANGO_HELPDESK_DIR = 50.0, 5.0, 45.0  # mails/s, quoted in the issue
@@ -133,6 +133,11 @@ def web_section(table: Table, quick: bool) -> None:
                    f"worst {worst:,.0f} ms")
 
 
+def triage_section(table: Table, quick: bool) -> None:
+    for what, figure in quietly(triage.main, [] if quick else ["--full"]).items():
+        table.note(f"triage: {what}", figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -152,6 +157,7 @@ def main() -> None:
     faults_section(table, 300, 5 if args.quick else 30)
     import_section(table, [500, 2000] if args.quick else [2000, 10000], pg_url)
     web_section(table, args.quick)
+    triage_section(table, args.quick)
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 

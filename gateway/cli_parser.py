@@ -124,9 +124,20 @@ def build_parser() -> Parser:
 
     jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", required=True)
     j_run = jobs.add_parser("run", help="run scheduled work now: drain the outbox, SLA sweep, daily digest")
-    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "all"])
+    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "classifier", "all"],
+                       help="all = outbox, sla and digest; classifier (retrain from corrections) only when named")
     j_run.add_argument("--as-of", help="act as if it were this ISO time (e.g. 2026-01-05T09:00:00+00:00)")
     j_run.add_argument("--json", action="store_true")
+
+    classifier = sub.add_parser("classifier", help="the learned category model").add_subparsers(
+        dest="action", required=True)
+    c_eval = classifier.add_parser("evaluate", help="accuracy, per-class precision/recall/F1 and confusion of the "
+                                   "classifier as configured on a labelled CSV (columns subject, body, category)")
+    c_eval.add_argument("--csv", required=True, help="labelled CSV file")
+    c_eval.add_argument("--json", action="store_true")
+    c_train = classifier.add_parser("train", help="retrain from the seed set plus the desk's /category "
+                                    "corrections; keep the new model only if it is no worse on the held-out part")
+    c_train.add_argument("--json", action="store_true")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="bring the database to the newest schema")

@@ -89,9 +89,16 @@ async def tickets_list(args: Args, settings: Settings, environ) -> int:
 
 
 def render_ticket(t: dict) -> str:
+    from gateway.triage.report import describe
+
     head = [f"{t['ref']}  {t['subject']}",
             f"  status {t['status']}  priority {t['priority']}  category {t['category']}  level {t['level']}"
             f"  assignee {t['assignee'] or '-'}  requester {t['requester']}  created {t['created_at']}"]
+    # Why the ticket got its category and priority: which stage decided (rules or model) and on what.
+    head += [f"  why: {d['text']}" for e in t["events"] if e["kind"] == "created" and isinstance(e["data"], dict)
+             for d in e["data"].get("decisions", ())]
+    head += ["  " + describe(e["data"]["report"])
+             for e in t["events"] if e["kind"] == "created" and isinstance(e["data"], dict) and e["data"].get("report")]
     for m in t["messages"]:
         head += ["", f"--- {m['direction']} #{m['id']} {m['date']} from {m['from']} <{m['message_id']}>",
                  f"    subject: {m['subject']}", f"    threaded: {m['thread_reason']}"]
@@ -252,6 +259,26 @@ def repo_describe(settings: Settings) -> str:
     from gateway.store.db import describe
 
     return describe(settings.database_url)
+
+
+async def classifier_evaluate(args: Args, settings: Settings, environ) -> int:
+    from pathlib import Path
+
+    from gateway.triage.learn import evaluate_csv
+
+    scores = evaluate_csv(Path(args.csv), config=settings.classify,
+                          model_dir=settings.resolve_path(settings.classify.model_dir))
+    emit(scores.as_dict(), args.json, lambda _: scores.table())
+    return 0
+
+
+async def classifier_train(args: Args, settings: Settings, environ) -> int:
+    from gateway.triage.learn import corrections, retrain
+
+    found = await _with_session(settings, corrections)
+    result = retrain(found, model_dir=settings.resolve_path(settings.classify.model_dir), now=SystemClock().now())
+    emit(result.as_dict(), args.json, lambda _: result.summary())
+    return 0
 
 
 async def jobs_run(args: Args, settings: Settings, environ) -> int:

@@ -148,6 +148,14 @@ class ClassifyConfig(Section):
     default: Literal["bug", "change", "misc"] = "misc"
     threshold: float = 1.0
     rules: tuple[RuleConfig, ...] | None = None  # None: the built-in rules of gateway.pipeline.rules
+    # Two stages (gateway.triage): rules whose best total reaches rules_decide_at decide alone; below
+    # it the learned model decides, and says "not sure" under sure_at. use_model = false: rules only.
+    use_model: bool = True
+    rules_decide_at: float = Field(3.0, gt=0)
+    sure_at: float = Field(0.6, ge=0, le=1)
+    model_dir: str = "var/models"  # `gateway classifier train` writes versioned models here
+    # serve retrains nightly at this local time ([business] timezone) from /category corrections; None: never
+    train_at: str | None = Field("02:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
     @field_validator("rules")
     @classmethod
@@ -165,6 +173,10 @@ class PriorityConfig(Section):
     threshold: float = 1.0
     use_headers: bool = True  # Importance / X-Priority
     rules: tuple[RuleConfig, ...] | None = None
+    # The built-in EN/DE/FR signals (gateway.triage.signals) and the emergency model, which raises a
+    # mail to urgent at emergency_at unless it says "not urgent". use_model = false: rules only.
+    use_model: bool = True
+    emergency_at: float = Field(0.5, ge=0, le=1)
 
     @field_validator("rules")
     @classmethod
@@ -272,6 +284,11 @@ class SlaConfig(Section):
 
 class TicketsConfig(Section):
     reopen_days: int = Field(14, ge=0)
+    # A new ticket's announcement lists up to similar_max open tickets (of the newest similar_among)
+    # whose words match at cosine similar_at or more; 0 turns it off.
+    similar_max: int = Field(3, ge=0, le=10)
+    similar_at: float = Field(0.3, gt=0, le=1)
+    similar_among: int = Field(300, ge=1)
 
 
 class PipelineConfig(Section):

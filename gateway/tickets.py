@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from gateway.notify.outbox import Notifier
 
 # Commands that change what the customer is told; the first one present picks the mail.
-CUSTOMER_TEMPLATES = (("resolve", "customer/resolved"), ("reopen", "customer/reopened"), ("pending", "customer/reply"))
+CUSTOMER_TEMPLATES = (("duplicate", "customer/duplicate"), ("resolve", "customer/resolved"),
+                      ("reopen", "customer/reopened"), ("pending", "customer/reply"))
 
 
 @dataclass
@@ -56,6 +57,10 @@ def problems(a: Acting, commands: list[Command]) -> list[str]:
             why = f"{ref} is {ticket.status}, not resolved"
         elif c.name == "pending" and ticket.status != "open":
             why = f"{ref} is {ticket.status}; only an open ticket can wait on the customer"
+        elif c.name == "duplicate" and int(c.arg) == ticket.id:
+            why = f"{ref} cannot be a duplicate of itself"
+        elif c.name == "duplicate" and ticket.status == "resolved":
+            why = f"{ref} is already resolved"
         elif c.name == "escalate" and c.arg and int(c.arg) not in numbers:
             why = f"there is no level {c.arg}; the levels are {', '.join(map(str, numbers))}"
         elif c.name == "escalate" and c.arg and int(c.arg) == ticket.level:
@@ -64,6 +69,16 @@ def problems(a: Acting, commands: list[Command]) -> list[str]:
             why = f"{ref} is at the top level ({ticket.level}); name a level"
         if why:
             found.append(f"line {c.line}: /{c.name}: {why}; usage: {USAGE[c.name]}")
+    return found
+
+
+async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
+    """/duplicate lines naming a ticket that does not exist, as error lines."""
+    found = []
+    for c in commands:
+        if c.name == "duplicate" and int(c.arg) != a.ticket.id and await a.session.get(Ticket, int(c.arg)) is None:
+            prefix = a.settings.helpdesk.ticket_prefix
+            found.append(f"line {c.line}: /duplicate: there is no ticket {prefix}-{c.arg}; usage: {USAGE['duplicate']}")
     return found
 
 
@@ -112,12 +127,22 @@ async def note(a: Acting, arg: str) -> str:
     return "internal note added (not sent to the customer)"
 
 
+async def duplicate(a: Acting, arg: str) -> str:
+    """Link this ticket to HD-<arg> as the same problem, and resolve it (its customer is told which)."""
+    ticket, target = a.ticket, int(arg)
+    ticket.linked_ticket_id = target
+    ticket.status, ticket.resolved_at, ticket.sla_check_at = "resolved", a.now, None
+    a.session.add(Event(ticket_id=target, kind="duplicate_linked", actor=a.actor, at=a.now,
+                        data={"ticket": ticket.id, "why": f"{a.ref} is the same problem"}))
+    return f"linked to {a.settings.helpdesk.ticket_prefix}-{target} as the same problem, and resolved"
+
+
 async def help_(a: Acting, arg: str) -> str:
     return "help sent"
 
 
 CHANGES = {"resolve": resolve, "reopen": reopen, "pending": pending, "escalate": escalate_to, "assign": assign,
-           "priority": set_priority, "category": set_category, "note": note, "help": help_}
+           "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_}
 
 
 async def apply(a: Acting, c: Command) -> str:
@@ -156,6 +181,8 @@ async def tell_customer(a: Acting, parsed: ParsedCommands, names: set[str]) -> s
     if not template or (template == "customer/reply" and not text):
         return ""
     resolution = by_name["resolve"].arg if "resolve" in names else ""
+    if "duplicate" in names:
+        resolution = f"{a.settings.helpdesk.ticket_prefix}-{by_name['duplicate'].arg}"
     await a.notifier.enqueue(a.session, ticket=ticket, template=template, recipients=[ticket.requester],
                              automatic=False, context={"text": text, "resolution": resolution})
     if ticket.first_response_at is None:

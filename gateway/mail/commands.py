@@ -18,6 +18,7 @@ USAGE: dict[str, str] = {
     "category": "/category bug|change|misc",
     "pending": "/pending [text]  (waiting on the customer: the SLA clock pauses)",
     "note": "/note text  (internal: never sent to the customer)",
+    "duplicate": "/duplicate HD-n  (the same problem as ticket HD-n: linked and resolved, the customer told)",
     "help": "/help",
 }
 
@@ -29,6 +30,7 @@ _COMMAND = linear.compile(r"^/(?P<name>[A-Za-z][\pL\pN_-]*)(?:\s+(?P<arg>.*))?$"
 _BOLD_BEFORE = linear.compile(r"^\*+\s*(/)", name="commands.BOLD_BEFORE")  # the "/" is put back
 _BOLD_AFTER_NAME = linear.compile(r"^(/[A-Za-z][\pL\pN_-]*)\*+", name="commands.BOLD_AFTER_NAME")
 _ADDRESS = linear.compile(r"^<?([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>?$", name="commands.ADDRESS")
+_TICKET = linear.compile(r"^\[?(?:[A-Za-z][A-Za-z0-9]{0,15}-)?(\d{1,12})\]?$", name="commands.TICKET")  # HD-42, [HD-42] or 42
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         if not match:
             return arg, f"needs an email address or 'me', got {arg!r}" if arg else "needs an email address or 'me'"
         return match.group(1).lower(), None
+    if name == "duplicate":
+        match = _TICKET.match(arg)
+        if not match:
+            return arg, f"needs a ticket reference such as HD-42, got {arg!r}" if arg else "needs a ticket reference"
+        return str(int(match.group(1))), None
     if name in ("priority", "category"):
         allowed = PRIORITIES if name == "priority" else CATEGORIES
         word = arg.lower()

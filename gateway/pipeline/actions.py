@@ -22,7 +22,8 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     engineer = {"in_reply_to": ctx.mail.message_id, "references": [*ctx.mail.references,
                                                                    *([ctx.mail.message_id] if ctx.mail.message_id else [])]}
     change = acting(ctx, cal)
-    errors = parsed.errors + tickets.problems(change, parsed.commands)
+    errors = [*parsed.errors, *tickets.problems(change, parsed.commands),
+              *await tickets.missing_tickets(change, parsed.commands)]
     if errors:
         session.add(Event(ticket_id=ticket.id, kind="commands_failed", actor=ctx.sender, at=ctx.now,
                           data={"errors": errors}))

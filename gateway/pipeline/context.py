@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from gateway.mail.parse import ParsedMail
     from gateway.notify.outbox import Notifier
     from gateway.store.models import Message, Ticket
+    from gateway.triage.decide import Decision
+    from gateway.triage.similar import Similar
 
 
 HISTORY_SOURCE = "import"
@@ -92,6 +94,9 @@ class MailContext:
     priority: str = ""
     level: int = 0
     hits: list[Hit] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # which stage set category/priority, and why
+    report: dict[str, bool] | None = None  # bugs: which parts of a good bug report the mail has
+    similar: list[Similar] = field(default_factory=list)  # set by similar: open tickets like this one
     # Set by record.
     message: Message | None = None
     # Set by commands: True when the mail was an engineer's command mail that needs no forwarding.

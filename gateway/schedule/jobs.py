@@ -43,6 +43,10 @@ async def run_jobs(which: str, *, settings: Settings, db: Database, clock: Clock
                            "stalled": sweep.stalled}
         elif name == "digest":
             done["digest"] = {"sent_for": await run_digest(db, settings=settings, clock=clock)}
+        elif name == "classifier":
+            from gateway.triage.learn import train_from_desk
+
+            done["classifier"] = await train_from_desk(db, settings=settings, now=clock.now())
         elif name == "outbox":
             from gateway.notify.send import OutboxSender, transport_for
 
@@ -56,7 +60,7 @@ async def run_jobs(which: str, *, settings: Settings, db: Database, clock: Clock
                     break
             done["outbox"] = total
         else:
-            raise ValueError(f"unknown job {name!r}; choose one of {', '.join(JOBS)} or all")
+            raise ValueError(f"unknown job {name!r}; choose one of {', '.join(JOBS)}, classifier or all")
     return done
 
 
@@ -101,6 +105,17 @@ def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> Gatewa
         except Exception:
             log.exception("digest failed")
 
+    async def classifier_job() -> None:
+        from gateway.triage.learn import train_from_desk
+
+        try:
+            if not await claim_tick(db, "classifier", clock.now(), 3600):
+                return  # another instance trains this night
+            result = await train_from_desk(db, settings=settings, now=clock.now())
+            log.info("classifier: %s", result.get("summary", result))
+        except Exception:  # the model in use stays; the next night tries again
+            log.exception("classifier training failed")
+
     scheduler = GatewayScheduler(timezone="UTC")
     # max_instances=1 + coalesce: a slow sweep is never run twice at once nor caught up in a burst.
     # The first run is at start: a digest or a breach missed while the gateway was down goes out now.
@@ -109,6 +124,10 @@ def start_scheduler(*, settings: Settings, db: Database, clock: Clock) -> Gatewa
                       coalesce=True, next_run_time=first)
     scheduler.add_job(scheduler.tracked(digest_job), "interval", seconds=DIGEST_CHECK_SECONDS, id="digest",
                       max_instances=1, coalesce=True, next_run_time=first)
+    if settings.classify.use_model and settings.classify.train_at:
+        hour, minute = map(int, settings.classify.train_at.split(":"))
+        scheduler.add_job(scheduler.tracked(classifier_job), "cron", hour=hour, minute=minute,
+                          timezone=settings.business.timezone, id="classifier", max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler
 

@@ -10,6 +10,7 @@ from gateway.pipeline.steps import (  # noqa: F401  (importing registers each st
     record,
     reopen,
     route,
+    similar,
     thread,
 )
 
@@ -22,6 +23,7 @@ DEFAULT_STEPS: tuple[str, ...] = (
     "classify",    # new tickets only: bug / change / misc, with the rules that hit
     "prioritise",  # new tickets only: emergencies are urgent; rules and Importance headers otherwise
     "route",       # new tickets only: urgent to the servers level, the rest to the front end
+    "similar",     # new tickets only: open tickets that look like the same problem, before record adds this one
     "record",      # open the ticket (SLA clocks set) if new; store message, attachments, participants, events
     "commands",    # follow-ups: engineers act by reply (authorised only); others' commands stay text
     "notify",      # last, so every row it writes sees the final state: ack, announce, forward

@@ -1,24 +1,31 @@
-"""Step: new tickets are a bug, a change request or misc, by weighted rules."""
+"""Step: new tickets are a bug, a change request or misc: by strong rules, else by the learned model."""
 from __future__ import annotations
 
-from gateway.pipeline.context import Hit, MailContext, Preparation
+from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
-from gateway.pipeline.rules import CLASSIFY_RULES, decide, evaluate
+from gateway.triage import classify_mail
+from gateway.triage.report import bug_report_parts
 
 
 @step
 class Classify:
     name = "classify"
-    description = "Score bug / change / misc rules over subject and text; keep every hit."
+    description = "Rules that hit strongly decide bug / change / misc; else the model; keep every hit and why."
 
-    def prepare(self, prep: Preparation) -> tuple[list[Hit], str]:
-        config = prep.settings.classify
-        hits = evaluate(config.rules if config.rules is not None else CLASSIFY_RULES,
-                        subject=prep.mail.subject, body=prep.mail.text[:20000])
-        return hits, decide(hits, threshold=config.threshold, default=config.default, order=("bug", "change", "misc"))
+    def prepare(self, prep: Preparation):
+        # CPU work (regexes, n-grams): on the preparation thread, before the transaction.
+        mail, settings = prep.mail, prep.settings
+        config = settings.classify
+        decision, hits = classify_mail(mail.subject, mail.text, config=config,
+                                       model_dir=settings.resolve_path(config.model_dir))
+        report = (bug_report_parts(mail.subject, mail.text, attachments=len(mail.attachments))
+                  if decision.value == "bug" else None)
+        return decision, hits, report
 
     async def run(self, ctx: MailContext) -> None:
         if not ctx.new_ticket:
             return
-        hits, ctx.category = prepared(ctx, self)
+        decision, hits, ctx.report = prepared(ctx, self)
         ctx.hits.extend(hits)
+        ctx.decisions.append(decision)
+        ctx.category = decision.value

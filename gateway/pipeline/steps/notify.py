@@ -9,6 +9,8 @@ from gateway.pipeline.registry import prepared, step
 from gateway.store.counters import bump
 from gateway.store.models import Event
 from gateway.store.status_links import link_token
+from gateway.triage import explain
+from gateway.triage.report import describe, missing
 
 # Staff mail quotes at most this much of a customer's text (and shows HTML only up to it): a 25 MB
 # mail must not become two 25 MB announcements, larger than a relay takes. The ticket keeps it all.
@@ -71,8 +73,13 @@ class Notify:
         prefix = settings.helpdesk.ticket_prefix
         linked = ({"ref": f"{prefix}-{ctx.linked_ticket_id}", "why": ctx.link_why}
                   if ctx.new_ticket and ctx.linked_ticket_id else None)
+        # A new bug report without steps or how often: the acknowledgement asks, once.
+        lacking = missing(ctx.report) if ctx.report and ctx.category == "bug" else []
         context = {"level": level, "message": message_view(ctx, prepared(ctx, self)), "linked": linked,
-                   "reasons": [f"{h.rule} → {h.value} ({h.detail})" for h in ctx.hits]}
+                   "reasons": explain(ctx.decisions, ctx.hits) + ([describe(ctx.report)] if ctx.report else []),
+                   "missing": lacking,
+                   "similar": [{"ref": f"{prefix}-{s.ticket_id}", "score": f"{s.score:.2f}", "words": ", ".join(s.words)}
+                               for s in ctx.similar]}
         reply_to_mail = ctx.mail.message_id
         references = [*ctx.mail.references, *([reply_to_mail] if reply_to_mail else [])]
         # Mail from one of our own lists is most likely its auto-responder answering an announcement;
@@ -82,7 +89,7 @@ class Notify:
             if ctx.auto_reason is None and self._may_acknowledge(ctx):
                 # Only the level and the status link: a customer's mail echoes nothing of the sender's text
                 # but the (shortened) subject. The notifier holds back never-answer, bounced, capped addresses.
-                ack = {"level": level, "status_url": await status_url(ctx)}
+                ack = {"level": level, "status_url": await status_url(ctx), "missing": lacking}
                 await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
                                            recipients=[ctx.sender], context=ack, automatic=True,
                                            in_reply_to=reply_to_mail, references=references)

@@ -1,11 +1,9 @@
-"""Step: new tickets get a priority: emergencies are urgent; rules and Importance headers otherwise."""
+"""Step: new tickets get a priority: emergencies are urgent (rules, EN/DE/FR signals, model); else rules, headers."""
 from __future__ import annotations
 
 from gateway.pipeline.context import Hit, MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
-from gateway.pipeline.rules import PRIORITY_RULES, decide, evaluate
-
-ORDER = ("urgent", "high", "medium", "low")
+from gateway.triage import prioritise_mail
 
 
 def header_hint(mail) -> Hit | None:
@@ -24,17 +22,18 @@ class Prioritise:
     name = "prioritise"
     description = "Urgent for the emergencies the help desk defines; else rules and headers; else the default."
 
-    def prepare(self, prep: Preparation) -> tuple[list[Hit], str]:
-        config = prep.settings.priority
-        hits = evaluate(config.rules if config.rules is not None else PRIORITY_RULES,
-                        subject=prep.mail.subject, body=prep.mail.text[:20000])
-        hint = header_hint(prep.mail) if config.use_headers else None
-        if hint:
-            hits.append(hint)
-        return hits, decide(hits, threshold=config.threshold, default=config.default, order=ORDER)
+    def prepare(self, prep: Preparation):
+        # CPU work (regexes, the emergency model): on the preparation thread, before the transaction.
+        mail, settings = prep.mail, prep.settings
+        config = settings.priority
+        hint = header_hint(mail) if config.use_headers else None
+        return prioritise_mail(mail.subject, mail.text, config=config,
+                               model_dir=settings.resolve_path(settings.classify.model_dir), header=hint)
 
     async def run(self, ctx: MailContext) -> None:
         if not ctx.new_ticket:
             return
-        hits, ctx.priority = prepared(ctx, self)
+        decision, hits = prepared(ctx, self)
         ctx.hits.extend(hits)
+        ctx.decisions.append(decision)
+        ctx.priority = decision.value

@@ -70,7 +70,10 @@ class Record:
             await session.flush()
             session.add(Event(ticket_id=ctx.ticket.id, kind="created", actor=mail.from_addr or "unknown", at=ctx.now,
                               data={"category": ctx.category, "priority": ctx.priority, "level": ctx.level,
-                                    "hits": [hit.as_dict() for hit in ctx.hits]}))
+                                    "hits": [hit.as_dict() for hit in ctx.hits],
+                                    "decisions": [d.as_dict() for d in ctx.decisions],
+                                    **({"report": ctx.report} if ctx.report is not None else {}),
+                                    **({"similar": [s.as_dict() for s in ctx.similar]} if ctx.similar else {})}))
         ticket = ctx.ticket
         ticket.updated_at = max(utc(ticket.updated_at), ctx.now) if ctx.history else ctx.now
         if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running

@@ -42,7 +42,8 @@ async def test_unknown_job_is_refused(settings_factory, db):
 
 async def test_scheduler_starts_and_stops(settings_factory, db):
     scheduler = start_scheduler(settings=settings_factory(), db=db, clock=FixedClock())
-    assert {job.id for job in scheduler.get_jobs()} == {"sla", "digest"}
+    # classifier: the nightly training at [classify] train_at
+    assert {job.id for job in scheduler.get_jobs()} == {"sla", "digest", "classifier"}
     await stop_scheduler(scheduler)
     await asyncio.sleep(0.05)  # AsyncIOScheduler shuts down on its loop's next turn
     assert not scheduler.running

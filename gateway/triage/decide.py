@@ -1,0 +1,115 @@
+"""Two-stage triage of a new mail: the operator's rules when they hit strongly, else the model; explained."""
+from __future__ import annotations
+
+# Pure functions of (subject, text, config, models): no database, no event loop, safe in worker threads.
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.config import ClassifyConfig, PriorityConfig
+from gateway.pipeline.context import Hit
+from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
+from gateway.triage.features import MAX_BODY
+from gateway.triage.linear import LinearModel
+from gateway.triage.signals import NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES
+
+CATEGORY_ORDER = ("bug", "change", "misc")
+PRIORITY_ORDER = ("urgent", "high", "medium", "low")
+RULE_TEXT = 20000  # how much of the body the rules read, as before
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One field's value, which stage set it ("rules", "model" or "default"), how sure, and why."""
+
+    field: str
+    value: str
+    stage: str
+    confidence: float | None = None
+    sure: bool = True
+    why: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()  # the rules whose hits the why cites (stage "rules")
+
+    def sentence(self) -> str:
+        """e.g. 'category change by the model, not sure: 0.48 (words: add, column, report)'."""
+        head = f"{self.field} {self.value}"
+        if self.stage == "model":
+            head += f" by the model, {'sure' if self.sure else 'not sure'}: {self.confidence:.2f}"
+        elif self.stage == "rules":
+            head += " by the rules"
+        else:
+            head += ": the default"
+        return f"{head} ({'; '.join(self.why)})" if self.why else head
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "value": self.value, "stage": self.stage, "confidence": self.confidence,
+                "sure": self.sure, "why": list(self.why), "rules": list(self.rules), "text": self.sentence()}
+
+
+def _rule_reasons(hits: list[Hit], value: str) -> tuple[str, ...]:
+    return tuple(f'{h.rule} matched "{h.detail}"' for h in hits if h.value == value)
+
+
+def classify(subject: str, body: str, *, config: ClassifyConfig,
+             model: LinearModel | None) -> tuple[Decision, list[Hit]]:
+    """Category: rules decide when their best total reaches config.rules_decide_at; otherwise the model."""
+    hits = evaluate(config.rules if config.rules is not None else CLASSIFY_RULES,
+                    subject=subject, body=body[:RULE_TEXT])
+    totals: dict[str, float] = defaultdict(float)
+    for hit in hits:
+        totals[hit.value] += hit.weight
+    best = decide(hits, threshold=config.threshold, default=config.default, order=CATEGORY_ORDER)
+    if totals and totals.get(best, 0.0) >= config.rules_decide_at or model is None:
+        stage = "rules" if totals.get(best, 0.0) >= config.threshold else "default"
+        return Decision("category", best, stage, why=_rule_reasons(hits, best),
+                        rules=tuple(h.rule for h in hits if h.value == best)), hits
+    guess = model.predict(subject, body[:MAX_BODY])
+    why = [f"words: {', '.join(guess.words)}"] if guess.words else []
+    sure = guess.confidence >= config.sure_at
+    if not sure:  # the runner-up is what an engineer weighs it against
+        runner_up = max((k for k in guess.probabilities if k != guess.label), key=guess.probabilities.__getitem__)
+        why.append(f"else {runner_up} {guess.probabilities[runner_up]:.2f}")
+    if totals:
+        why.append("rules too weak to decide: " + ", ".join(f"{k} {v:g}" for k, v in sorted(totals.items())))
+    return Decision("category", guess.label, "model", round(guess.confidence, 2), sure=sure, why=tuple(why)), hits
+
+
+def prioritise(subject: str, body: str, *, config: PriorityConfig, model: LinearModel | None,
+               header: Hit | None = None) -> tuple[Decision, list[Hit]]:
+    """Priority: rules and the built-in signals first; the emergency model may raise to urgent unless negated."""
+    rules = config.rules if config.rules is not None else PRIORITY_RULES
+    hits = evaluate(rules + (SIGNAL_RULES if config.use_model else ()), subject=subject, body=body[:RULE_TEXT])
+    if header:
+        hits.append(header)
+    if any(h.rule in PLANNED_RULES for h in hits):  # "down on Saturday for maintenance": no emergency
+        hits = [h for h in hits if h.value != "urgent"]
+    value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
+    negated = any(h.rule in NEGATION_RULES for h in hits)
+    if value != "urgent" and model is not None and config.use_model and not negated:
+        guess = model.predict(subject, body[:MAX_BODY])
+        emergency = guess.probabilities.get("1", 0.0)
+        if emergency >= config.emergency_at:
+            words = f"; words: {', '.join(guess.words)}" if guess.words else ""
+            return Decision("priority", "urgent", "model", round(emergency, 2),
+                            why=(f"looks like an emergency{words}",)), hits
+    stage = "rules" if any(h.value == value for h in hits) else "default"
+    return Decision("priority", value, stage, why=_rule_reasons(hits, value),
+                    rules=tuple(h.rule for h in hits if h.value == value)), hits
+
+
+@dataclass(frozen=True)
+class Triage:
+    category: Decision
+    priority: Decision
+    hits: tuple[Hit, ...]
+
+
+def triage(subject: str, body: str, *, classify_config: ClassifyConfig, priority_config: PriorityConfig,
+           category_model: LinearModel | None, emergency_model: LinearModel | None,
+           header: Hit | None = None) -> Triage:
+    """Both decisions for one new mail, e.g. Triage(category=Decision('category', 'bug', 'rules', ...), ...)."""
+    category, category_hits = classify(subject, body, config=classify_config, model=category_model)
+    priority, priority_hits = prioritise(subject, body, config=priority_config, model=emergency_model,
+                                         header=header)
+    return Triage(category=category, priority=priority, hits=tuple(category_hits + priority_hits))

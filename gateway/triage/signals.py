@@ -1,0 +1,90 @@
+"""Built-in priority signals in English, German and French: emergencies, urgency and negation."""
+from __future__ import annotations
+
+# They run through gateway.pipeline.rules.evaluate like the operator's rules, so the same engine (and
+# its linear-time guarantee) applies; every pattern avoids look-arounds and back-references and
+# bounds its gaps (.{0,40}), so it also suits RE2.
+
+from gateway.config import RuleConfig
+
+# Hits of these rules lower the priority and keep the model from raising it to urgent.
+NEGATION_RULES = frozenset({"not-urgent", "planned-maintenance", "exercise"})
+# A hit of these overrides every urgent vote: planned downtime is announced, not an emergency.
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise"})
+# The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
+_END = r"([^\w]|$)"
+
+_SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|"
+            r"serveur|dateiserver|mailserver|service|system|système|systeme|network|netzwerk|réseau|internet|"
+            r"e-?mails?|mails?|messagerie|erp|crm|vpn|citrix|database|datenbank|phones?|telefon\w{0,20}|"
+            r"téléphon\w{0,20}|standard|payroll|paie|lohn\w{0,20}|tills?|kassen?|checkout|scanners?|terminals?|"
+            r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur)")
+_DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
+         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|"
+         r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
+         r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
+         r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
+         r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus)")
+
+SIGNAL_RULES: tuple[RuleConfig, ...] = (
+    RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
+               pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
+    RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
+               pattern=r"\b(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|"
+                       r"for (anyone|everyone|everybody)|(whole|entire) "
+                       r"(office|company|building|team|department|sales team|production line)|"
+                       r"all our (stores|branches)|all (users|staff|colleagues|employees)|"
+                       r"niemand (kann|mehr|im|in)\b|bei niemandem|keiner der|"
+                       r"ganzen? (firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie)|"
+                       r"personne ne|plus (aucun|personne)|aucun des|tout le (bureau|bâtiment|service)|"
+                       r"pour tout le monde|(produktion|fertigung|kommissionierung) steht|toute la ligne|"
+                       r"tous nos magasins|aucun \w{1,20} ne peut)\b"),
+    RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
+               pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
+                       r"zehn|elf|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|sechzig|hundert|dix|onze|douze|"
+                       r"quinze|vingt|trente|quarante|cinquante|soixante|cent|about fifteen|etwa fünfzehn|une "
+                       r"soixantaine de|rund \d{1,7}|about \d{1,7})\b.{0,12}\b(people|users|staff|colleagues|employees|"
+                       r"agents|customers|kollegen|mitarbeiter(innen)?|leute|personen|nutzer|benutzer|kunden|"
+                       r"collègues|personnes|utilisateurs|salariés|employés|conseillers|clients|télétravailleurs)"
+                       r"\b.{0,40}\b(can't|cannot|can not|unable|affected|cut off|are standing|clicked|"
+                       r"können nicht|kommen nicht|betroffen|abgeschnitten|haben|ne peuvent|bloqué\w{0,20}|"
+                       r"touché\w{0,20})"),
+    RuleConfig(name="losing-money-any-language", value="urgent", weight=3.0,
+               pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w{0,20} every "
+                       r"card|(verlieren|entgehen|entgeht|verloren)\b.{0,20}\b(geld|umsatz|umsätze|kunden)|geld "
+                       r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
+                       r"l'argent|refusent toutes les cartes|(orders?|bestellungen|commandes)\b.{0,30}\b(stuck|"
+                       r"not going out|hängen fest|bloquées)|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
+                       r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
+    # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
+    RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
+               pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
+                       r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"
+                       r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
+                       r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
+                       r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
+                       r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum)"),
+    RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
+               pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
+                       r"files|folders?|server)|kommt nicht (an|auf)\b.{0,20}\b(laufwerk|dateien|ordner|server)|"
+                       r"kein zugriff auf\b.{0,30}\b(laufwerk|server|dateien)|n'a plus accès (au|aux)\b.{0,20}\b"
+                       r"(lecteur|fichiers|serveur|dossier))"),
+    RuleConfig(name="urgency-words-de-fr", value="high", weight=1.5,
+               pattern=r"\b(dringend|eilig|schnellstmöglich|sofort|au plus vite|dès que possible|immédiatement|"
+                       r"d'urgence|de toute urgence)\b"),
+    # No \b after these phrases: several end in an accented letter, where RE2's ASCII \b never matches.
+    # Negation outweighs any urgency word ("not urgent" also contains "urgent"), and keeps the model quiet.
+    RuleConfig(name="not-urgent", value="low", weight=4.0,
+               pattern=r"\b(not urgent|no rush|no hurry|not important|low priority|no deadline|not a big deal|"
+                       r"nothing urgent|whenever you (have|get) (the )?time|when you're free|nicht dringend|"
+                       r"keine eile|eilt nicht|hat keine eile|niedrige priorität|wenn mal zeit ist|pas urgent|"
+                       r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
+                       r"le temps)"),
+    RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
+               pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
+                       r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé)"),
+    # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
+    RuleConfig(name="exercise", value="medium", weight=4.0,
+               pattern=r"(exercise|drill|tabletop|awareness course|training on|übung zu|schulung zu|"
+                       r"exercice sur|formation sur)\b"),
+)

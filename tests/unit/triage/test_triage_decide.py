@@ -1,0 +1,163 @@
+"""Two-stage triage with the shipped models: known mails, explanations, negation, German, French, emergencies."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
+from gateway.pipeline.context import Hit
+from gateway.triage import classify_mail, explain, prioritise_mail
+from gateway.triage.decide import Decision
+
+
+def category(subject: str, body: str, **config) -> Decision:
+    return classify_mail(subject, body, config=ClassifyConfig(**config), model_dir=None)[0]
+
+
+def priority(subject: str, body: str, **config) -> Decision:
+    return prioritise_mail(subject, body, config=PriorityConfig(**config), model_dir=None)[0]
+
+
+@pytest.mark.parametrize("subject, body, expected", [
+    ("Fehler im CRM", "Beim Speichern eines Kontakts im CRM erscheint jedes Mal eine Fehlermeldung.", "bug"),
+    ("Rapport des ventes", "Il faudrait que le rapport des ventes affiche aussi la marge par client.", "change"),
+    ("Please add Rita to the list", "Please add Rita Gomez to the list of first aiders on the intranet.", "misc"),
+    ("new starter needs an account", "Tim starts on Monday in sales and needs an account.", "misc"),
+    ("Unser neuer Kollege braucht ein Konto", "Ab Montag ist Herr Kaya im Einkauf, bitte Zugang einrichten.", "misc"),
+    ("Export crashes", "The CRM crashes with an error every time I export contacts.", "bug"),
+    ("Idea", "It would be great if the stock report could show last year's figures next to this year's.", "change"),
+])
+def test_known_mails_get_their_category(subject, body, expected):
+    assert category(subject, body).value == expected
+
+
+# The phrasings issue 18 found missed, and their German and French cousins.
+@pytest.mark.parametrize("subject, body", [
+    ("Website", "The website is not loading for anyone."),
+    ("Shop", "The shop has been offline since 9."),
+    ("Server", "The file server crashed."),
+    ("Payroll", "The payroll system is unavailable."),
+    ("Login", "Twelve colleagues cannot log in."),
+    ("Leak", "Credit card numbers were posted publicly."),
+    ("Webseite", "Die Webseite lädt bei niemandem mehr."),
+    ("Kasse", "Die Kassen im Laden gehen alle nicht, wir können nichts verkaufen."),
+    ("Serveur", "Le serveur de fichiers est en panne depuis ce matin."),
+    ("Boutique", "Impossible de passer commande sur le site depuis ce matin, les clients se plaignent."),
+    ("Sales", "None of us in sales can log in to the CRM."),
+    ("Security", "My account was compromised and is sending mail to all our customers."),
+])
+def test_emergencies_in_other_words_are_urgent(subject, body):
+    assert priority(subject, body).value == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Not urgent", "Could you have a look at the printer settings some time?"),
+    ("Printer", "No rush: the toner is getting low."),
+    ("Laptop", "Nicht dringend: mein Laptop ist etwas langsam."),
+    ("Souris", "Pas urgent, la molette de la souris accroche."),
+    ("Urgent?", "Not urgent at all, but the shop banner has a typo."),
+])
+def test_negation_lowers(subject, body):
+    decision = priority(subject, body)
+    assert decision.value == "low" and decision.stage == "rules"
+    assert any("not-urgent" in reason for reason in decision.why)
+
+
+def test_planned_maintenance_outweighs_every_urgent_vote():
+    # "network ... down" and "outage" are two urgent votes; announced maintenance is still no emergency.
+    decision = priority("Sunday outage", "The network will be down on Sunday for maintenance, as announced.")
+    assert decision.value == "medium" and any("planned-maintenance" in reason for reason in decision.why)
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Drill", "Security wants to run a ransomware tabletop exercise with the managers in May."),
+    ("Übung", "Wir planen eine Übung zu Ransomware für alle Abteilungsleiter."),
+])
+def test_an_exercise_about_an_emergency_is_no_emergency(subject, body):
+    assert priority(subject, body).value == "medium"
+
+
+def test_negation_keeps_the_model_from_raising_an_emergency():
+    # The model alone reads this as an emergency; the customer says it is not one.
+    assert priority("Boutique", "Impossible de passer commande sur le site, les clients se plaignent").value == "urgent"
+    assert priority("Boutique", "Impossible de passer commande sur le site, les clients se plaignent. "
+                                "Pas urgent.").value == "low"
+
+
+def test_strong_rules_decide_and_say_what_matched():
+    decision = category("Help", "I am locked out of my account after the holiday.")
+    assert (decision.value, decision.stage, decision.confidence) == ("misc", "rules", None)
+    assert decision.why == ('account-words matched "locked out"',)
+    assert decision.sentence() == 'category misc by the rules (account-words matched "locked out")'
+
+
+def test_the_model_decides_the_rest_with_its_confidence_and_words():
+    subject, body = "Fehler im CRM", "Beim Speichern eines Kontakts im CRM erscheint jedes Mal eine Fehlermeldung."
+    decision = category(subject, body)
+    assert decision.stage == "model" and 0.5 < decision.confidence <= 1.0
+    words = decision.why[0].removeprefix("words: ").split(", ")
+    assert decision.why[0].startswith("words: ") and all(w in f"{subject} {body}".lower() for w in words)
+    assert decision.sentence().startswith("category bug by the model, sure: ")
+
+
+def test_low_confidence_says_not_sure():
+    decision = category("Question", "Hello, something about the thing from yesterday.", sure_at=1.0)
+    assert decision.stage == "model" and not decision.sure
+    assert f"not sure: {decision.confidence:.2f}" in decision.sentence()
+    assert any(reason.startswith("else ") for reason in decision.why)  # the runner-up and its probability
+
+
+def test_without_the_model_the_rules_and_default_decide():
+    assert category("Hello", "Something about yesterday.", use_model=False).stage == "default"
+    mail = ("Hello", "Impossible de passer commande, les clients se plaignent.")
+    assert priority(*mail, use_model=False).value == "medium"
+
+
+def test_an_operators_rules_stay_first():
+    rules = (RuleConfig(name="invoices-are-change", value="change", weight=5.0, pattern=r"\binvoice\b"),)
+    decision = category("Invoice", "The invoice total is wrong, error in the sum.", rules=rules)
+    assert (decision.value, decision.stage) == ("change", "rules")
+
+
+def test_explain_lists_decisions_then_uncited_hits():
+    decisions = [Decision("category", "misc", "rules", why=('account-words matched "locked out"',),
+                          rules=("account-words",))]
+    hits = [Hit("account-words", "misc", 3.0, "locked out"), Hit("change-request", "change", 2.0, "please add")]
+    assert explain(decisions, hits) == ['category misc by the rules (account-words matched "locked out")',
+                                        "change-request → change (please add)"]
+
+
+def _unbounded(pattern: str) -> list[str]:
+    """Quantifiers without an upper bound (*, +, {n,}) left after escapes are taken out."""
+    plain = re.sub(r"\\.", "", pattern)
+    plain = re.sub(r"\[[^\]]*\]", "", plain)  # a + inside a character class is a plain character
+    return re.findall(r"[*+]|\{\d+,\}", plain)
+
+
+def test_every_built_in_signal_and_report_pattern_has_bounded_repeats():
+    # Bounded repeats keep each search linear in the text, whatever it holds (a run of 20,000 digits,
+    # one enormous word): the backtracking per start position is capped by the bound.
+    from gateway.triage import report, signals
+
+    patterns = [rule.pattern for rule in signals.SIGNAL_RULES]
+    patterns += [p.pattern for p in (report.STEPS, report.HOW_OFTEN, report.EVIDENCE)]
+    assert {p: _unbounded(p) for p in patterns if _unbounded(p)} == {}
+
+
+def test_triage_mail_gives_both_decisions_and_is_safe_in_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.config import Settings
+    from gateway.triage import triage_mail
+
+    mails = [("Files", "The file server crashed."),
+             ("Vorschlag", "Es wäre schön, wenn der Lagerbericht auch die Vorjahreszahlen zeigen würde."),
+             ("Compte", "Nouvelle arrivée lundi : il lui faut un compte.")] * 20
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda m: triage_mail(*m, settings=Settings()), mails))
+    assert {(r.category.value, r.priority.value) for r in results[:3]} == {
+        ("bug", "urgent"), ("change", "medium"), ("misc", "medium")}
+    assert results[3:] == results[:3] * 19  # every thread saw the same models and gave the same answers
+    assert results[0].priority.sentence() == (
+        'priority urgent by the rules (service-down-any-language matched "server crashed.")')

@@ -1,0 +1,52 @@
+"""The pure-Python model computes what scikit-learn computes: same n-grams, same scores."""
+from __future__ import annotations
+
+import pytest
+
+from gateway.triage.features import MAX_BODY, char_wb_ngrams, mail_text, word_ngrams
+from gateway.triage.linear import LinearModel
+from gateway.triage.seed import seed_mails
+from gateway.triage.train import fit, fit_sklearn
+
+TfidfVectorizer = pytest.importorskip("sklearn.feature_extraction.text").TfidfVectorizer
+
+TEXTS = [
+    "Printer on 2nd floor prints blank pages",
+    "Der Drucker   druckt\tnur leere Seiten, seit dem Update.",
+    "L'imprimante n'imprime que des pages blanches ! Ça arrive à chaque fois.",
+    "a b  cd\n\nE-Mail: x@y.example  ÄÖÜ ß",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_ngrams_are_scikit_learns(text):
+    assert word_ngrams(text, 1, 2) == TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()(text)
+    assert char_wb_ngrams(text, 2, 4) == TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()(text)
+
+
+def test_scores_are_scikit_learns_decision_function():
+    examples = [e for e in seed_mails() if e.split == "train"][::3]
+    model = fit(examples, kind="category")
+    texts = [mail_text(e.subject, e.body) for e in seed_mails() if e.split == "test"]
+    vectorizers, clf, _ = fit_sklearn([mail_text(e.subject, e.body) for e in examples], [e.label for e in examples])
+    from scipy.sparse import hstack
+
+    expected = clf.decision_function(hstack([v.transform(texts) for v in vectorizers]).tocsr())
+    for text, row in zip(texts, expected):
+        subject, body = text.split("\n", 1)
+        assert model.scores(model.features(subject, body)) == pytest.approx(list(row), abs=1e-6)
+
+
+def test_a_saved_model_loads_the_same(tmp_path):
+    model = fit([e for e in seed_mails() if e.split == "train"][::4], kind="category", meta={"note": "x"})
+    model.save(tmp_path / "m.json.gz")
+    again = LinearModel.load(tmp_path / "m.json.gz")
+    mail = ("Rechnung falsch", "Die Summe auf der Rechnung stimmt nicht.")
+    assert again.predict(*mail).probabilities == pytest.approx(model.predict(*mail).probabilities, abs=1e-5)
+    assert again.meta["note"] == "x"
+
+
+def test_the_model_reads_a_bounded_start_of_any_body():
+    huge = "word " * 400_000  # 2 MB: classification cost must not grow with it
+    assert mail_text("s", huge) == mail_text("s", huge[:MAX_BODY])
