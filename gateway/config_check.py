@@ -19,6 +19,7 @@ STEP_ORDER = (
     ("classify", "record", "the ticket is opened with its category"),
     ("prioritise", "route", "route sends urgent tickets to the urgent level"),
     ("route", "record", "the ticket is opened at its level, with its SLA clocks"),
+    ("similar", "record", "a new ticket must not be found similar to itself"),
     ("loop_guard", "notify", "no automatic answer before the loop guard has looked"),
     ("record", "commands", "commands act on the stored ticket and message"),
     ("record", "notify", "notifications quote the stored message"),

@@ -7,10 +7,10 @@ import pytest
 
 from gateway.cli import EXIT_CONFIG, main
 from gateway.config import problems
+from gateway.pipeline.steps import DEFAULT_STEPS
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config.toml"
-DEFAULT = ["dedupe", "loop_guard", "bounce", "thread", "reopen", "classify", "prioritise", "route", "record",
-           "commands", "notify"]
+DEFAULT = list(DEFAULT_STEPS)
 
 
 def steps(names: list[str]) -> dict[str, str]:
@@ -35,8 +35,8 @@ def steps(names: list[str]) -> dict[str, str]:
       f"front of {[*DEFAULT[1:3], 'dedupe', *DEFAULT[3:]]}",
       "pipeline.steps: 'dedupe' must come before 'loop_guard' (a mail we already hold must change nothing); "
       "reorder them"]),
-    (steps(["dedupe", "loop_guard", "bounce", "thread", "reopen", "classify", "prioritise", "route", "commands",
-            "notify", "record"]),
+    (steps(["dedupe", "loop_guard", "bounce", "thread", "reopen", "classify", "prioritise", "route", "similar",
+            "commands", "notify", "record"]),
      ["pipeline.steps: 'record' must come before 'commands' (commands act on the stored ticket and message); "
       "reorder them",
       "pipeline.steps: 'record' must come before 'notify' (notifications quote the stored message); reorder them"]),
