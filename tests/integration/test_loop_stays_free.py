@@ -27,7 +27,7 @@ async def test_parsing_and_each_steps_pure_work_run_off_the_event_loop(db, setti
             return real(*args, **kwargs)
         monkeypatch.setattr(module, name, wrapper)
 
-    for module, name in ((ingest_module, "parse"), (loop_guard, "auto_reason"), (classify, "evaluate"),
+    for module, name in ((ingest_module, "parse"), (loop_guard, "auto_reason"), (classify, "classify_mail"),
                          (record, "new_text"), (record, "safe_html"), (commands, "parse_commands")):
         spy(module, name)
     ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
@@ -36,7 +36,7 @@ async def test_parsing_and_each_steps_pure_work_run_off_the_event_loop(db, setti
     outcome = await ingestor.ingest(mail.as_bytes(), source="test", envelope_from="customer@example.org")
     ingestor.close()
     assert outcome.status == "stored" and outcome.new_ticket
-    assert set(threads) == {"parse", "auto_reason", "evaluate", "new_text", "safe_html", "parse_commands"}
+    assert set(threads) == {"parse", "auto_reason", "classify_mail", "new_text", "safe_html", "parse_commands"}
     loop_thread = threading.get_ident()
     assert all(loop_thread not in idents for idents in threads.values()), threads
 
