@@ -85,6 +85,18 @@ async def asend(port: int, mail, **kwargs) -> tuple[int, bytes]:
     return await asyncio.to_thread(smtp_send, port, mail, **kwargs)
 
 
+async def stats(running: Running) -> dict:
+    """`gateway stats` of a running serve's database."""
+    from gateway.store import repo
+
+    db = running.database()
+    try:
+        async with db.transaction() as session:
+            return await repo.stats(session)
+    finally:
+        await db.dispose()
+
+
 def to(relay, address: str) -> list:
     """The mails the capture relay got for `address`, parsed."""
     return [m for m in relay.parsed() if address in m["To"]]

@@ -4,24 +4,13 @@ from __future__ import annotations
 import asyncio
 from unittest.mock import ANY
 
-import pytest
 from sqlalchemy import select
 
 from gateway.store.models import Event, Message, Ticket
-from tests.conftest import free_port
-from tests.integration.serving import asend, make_mail, start, wait_for
+from tests.integration.serving import asend, make_mail, wait_for
 
 ALICE = "alice@example.com"  # an engineer of level 1 in the default levels
 ATTACK_FROM = '"=?utf-8?q?Support=0AX:_alice@example.com?=" <mallory@evil.org>'
-
-
-@pytest.fixture
-async def gw(settings_factory, relay):
-    settings = settings_factory(smtp={"port": free_port()},
-                                outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05})
-    running = await start(settings)
-    yield running
-    await running.shutdown()
 
 
 def recipients(relay) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gateway.store import repo
 from gateway.store.models import Message, Outbox, Ticket
-from tests.integration.serving import asend, make_mail, start, wait_for
+from tests.integration.serving import asend, make_mail, start, stats, wait_for
 from tests.conftest import DATA, free_port
 
 
@@ -21,15 +21,6 @@ async def gw(settings_factory, relay):
     running = await start(settings)
     yield running
     await running.shutdown()
-
-
-async def stats(running) -> dict:
-    db = running.database()
-    try:
-        async with db.transaction() as session:
-            return await repo.stats(session)
-    finally:
-        await db.dispose()
 
 
 async def tickets(running) -> list[dict]:

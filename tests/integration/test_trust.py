@@ -7,10 +7,9 @@ from unittest.mock import ANY
 from sqlalchemy import select
 
 from gateway.mail.tokens import parse_token, split_plus
-from gateway.store import repo
 from gateway.store.models import Event, Ticket
 from tests.conftest import free_port
-from tests.integration.serving import asend, body, make_mail, start, to, wait_for
+from tests.integration.serving import asend, body, make_mail, start, stats, to, wait_for
 
 ALICE = "alice@example.com"  # an engineer of level 1 in the default levels
 CUSTOMER = "customer@example.org"
@@ -30,15 +29,6 @@ async def tickets(gw) -> list[tuple[Ticket, list[Event]]]:
                 events = (await session.scalars(select(Event).where(Event.ticket_id == row.id).order_by(Event.id))).all()
                 found.append((row, list(events)))
             return found
-    finally:
-        await db.dispose()
-
-
-async def stats(gw) -> dict:
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            return await repo.stats(session)
     finally:
         await db.dispose()
 
