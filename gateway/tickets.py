@@ -9,7 +9,7 @@ from gateway.clock import utc
 from gateway.mail.commands import USAGE, Command, ParsedCommands
 from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
-from gateway.schedule.escalate import escalate, next_level
+from gateway.schedule.escalate import escalate, next_level, tell_completed
 from gateway.store.models import Event, Ticket
 
 if TYPE_CHECKING:
@@ -84,7 +84,14 @@ async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
 
 async def resolve(a: Acting, arg: str) -> str:
     a.ticket.status, a.ticket.resolved_at, a.ticket.sla_check_at = "resolved", a.now, None
-    return "resolved" + (f": {arg}" if arg else "")
+    return "resolved" + (f": {arg}" if arg else "") + await completion_flows_down(a, arg)
+
+
+async def completion_flows_down(a: Acting, resolution: str) -> str:
+    """The lower levels that escalated this ticket hear it was resolved; '' or '; level(s) ... told'."""
+    told = await tell_completed(a.session, ticket=a.ticket, actor=a.actor, now=a.now, settings=a.settings,
+                                notifier=a.notifier, resolution=resolution)
+    return f"; level {', '.join(map(str, told))} told it is done" if told else ""
 
 
 async def reopen(a: Acting, arg: str) -> str:
@@ -134,7 +141,9 @@ async def duplicate(a: Acting, arg: str) -> str:
     ticket.status, ticket.resolved_at, ticket.sla_check_at = "resolved", a.now, None
     a.session.add(Event(ticket_id=target, kind="duplicate_linked", actor=a.actor, at=a.now,
                         data={"ticket": ticket.id, "why": f"{a.ref} is the same problem"}))
-    return f"linked to {a.settings.helpdesk.ticket_prefix}-{target} as the same problem, and resolved"
+    other = f"{a.settings.helpdesk.ticket_prefix}-{target}"
+    told = await completion_flows_down(a, f"the same problem as {other}")
+    return f"linked to {other} as the same problem, and resolved" + told
 
 
 async def help_(a: Acting, arg: str) -> str:
