@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
 from gateway.config_source import env_overlay, parse_env_value, read_file  # noqa: F401  (the one reader)
+from gateway.config_routing import RoutingConfig
 from gateway.config_web import WebConfig
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
@@ -315,6 +316,7 @@ class Settings(Section):
     business: BusinessConfig = BusinessConfig()
     tickets: TicketsConfig = TicketsConfig()
     sla: SlaConfig = SlaConfig()
+    routing: RoutingConfig = RoutingConfig()
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
     web: WebConfig = WebConfig()
@@ -342,9 +344,11 @@ class Settings(Section):
     @model_validator(mode="after")
     def _routing_levels_exist(self) -> "Settings":
         numbers = {level.number for level in self.levels}
-        for key in ("urgent_level", "default_level"):
-            if getattr(self.priority, key) not in numbers:
-                raise ValueError(f"priority.{key}: level {getattr(self.priority, key)} is not among [[levels]] {sorted(numbers)}")
+        found = [f"priority.{key}: level {getattr(self.priority, key)} is not among [[levels]] {sorted(numbers)}"
+                 for key in ("urgent_level", "default_level") if getattr(self.priority, key) not in numbers]
+        found += self.routing.problems(numbers)
+        if found:
+            raise ValueError("\n".join(found))  # one problem a line: _format_error splits them
         return self
 
     # Derived, read-only views that many steps need.
@@ -411,8 +415,10 @@ def _secrets_from_file(data: Mapping[str, Any]) -> list[str]:
 
 
 def _format_error(error: Mapping[str, Any]) -> str:
-    loc = ".".join(str(part) for part in error["loc"]) or "config"
+    loc = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
+    if not loc:  # a check across sections: its message names the keys, one problem a line
+        return "\n".join(f"{line}; fix it in config.toml" for line in message.split("\n"))
     if error["type"] == "extra_forbidden":
         return f"{loc}: unknown key; remove it or check its spelling against the shipped config.toml"
     if error["type"] == "missing":
@@ -440,7 +446,7 @@ def problems(path: Path, environ: Mapping[str, str], *, deep: bool = True) -> tu
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        return None, found + [_format_error(e) for e in exc.errors()]
+        return None, found + [line for e in exc.errors() for line in _format_error(e).split("\n")]
     if deep:
         from gateway.config_check import settings_problems  # builds calendars and the pipeline: import late
 
