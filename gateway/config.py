@@ -278,6 +278,9 @@ class SlaConfig(Section):
     # high priority arriving after [business] high_cutoff (or out of hours): due at this local time
     # on the next working day.
     high_next_morning: str = Field("12:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # An urgent ticket that breaches: "escalate" moves it up a level; "page" keeps it at its level
+    # ("all urgent issues are handled at level 3") and pages that level's recipients, once per breach.
+    urgent_breach: Literal["escalate", "page"] = "escalate"
 
     def target(self, priority: str) -> SlaTargetConfig:
         return getattr(self, priority if priority in ("urgent", "high", "medium", "low") else "medium")
