@@ -104,6 +104,9 @@ class LevelConfig(Section):
     recipients: tuple[str, ...] = ()
     engineers: tuple[str, ...] = ()
     hours: LevelHours | None = None  # SLA clocks of tickets at this level run on these hours
+    # A customer's reply to a ticket resolved at this level reopens it within this many days, later
+    # it opens a new ticket linked to the old one; 0: always a new ticket. None: [tickets] reopen_days.
+    reopen_days: int | None = Field(None, ge=0)
 
 
 DEFAULT_LEVELS = (
@@ -374,6 +377,11 @@ class Settings(Section):
             if level.number == number:
                 return level
         raise ConfigError(f"levels: no level {number}; add a [[levels]] entry with number = {number}")
+
+    def reopen_days_for_level(self, number: int) -> int:
+        """How long a reply reopens a ticket resolved at level `number`: its own reopen_days, else [tickets]'s."""
+        own = next((level.reopen_days for level in self.levels if level.number == number), None)
+        return self.tickets.reopen_days if own is None else own
 
     def business_for_level(self, number: int) -> BusinessConfig:
         """[business] with the level's own working hours laid over it, when it has any."""

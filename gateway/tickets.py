@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway.clock import utc
@@ -80,6 +80,15 @@ async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
             prefix = a.settings.helpdesk.ticket_prefix
             found.append(f"line {c.line}: /duplicate: there is no ticket {prefix}-{c.arg}; usage: {USAGE['duplicate']}")
     return found
+
+
+def reply_reopens(ticket: Ticket, settings: Settings, now: datetime) -> bool:
+    """Whether a customer's reply to resolved `ticket` reopens it (else it opens a new, linked ticket).
+
+    The policy of the level it was resolved at: within that level's reopen_days; 0 means never.
+    """
+    days = settings.reopen_days_for_level(ticket.level)
+    return ticket.resolved_at is None or (days > 0 and now - utc(ticket.resolved_at) <= timedelta(days=days))
 
 
 async def resolve(a: Acting, arg: str) -> str:

@@ -41,7 +41,8 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
 
 
 async def customer_follow_up(ctx: MailContext, cal: BusinessCalendar) -> None:
-    """A customer's reply restarts a paused clock, and reopens a resolved ticket (inside reopen_days)."""
+    """A customer's reply restarts a paused clock, and reopens a resolved ticket (the reopen step has already
+    sent replies past the level's reopen_days to a new ticket: gateway.tickets.reply_reopens)."""
     ticket, now = ctx.ticket, ctx.now
     if ticket.status == "pending":
         paused = sla.resume(ticket, now=now, settings=ctx.settings, cal=cal)
