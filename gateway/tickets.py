@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from gateway import incidents
 from gateway.clock import utc
 from gateway.mail.commands import USAGE, Command, ParsedCommands
 from gateway.schedule import sla
@@ -35,6 +36,7 @@ class Acting:
     now: datetime
     cal: BusinessCalendar
     note: str = ""  # the text that came with the change (an escalation carries it to the new level)
+    rest: str = ""  # the text after the command lines (an incident's /update sends it)
 
     @property
     def ref(self) -> str:
@@ -69,7 +71,7 @@ def problems(a: Acting, commands: list[Command]) -> list[str]:
             why = f"{ref} is at the top level ({ticket.level}); name a level"
         if why:
             found.append(f"line {c.line}: /{c.name}: {why}; usage: {USAGE[c.name]}")
-    return found
+    return found + incidents.problems(a, commands, a.rest)
 
 
 async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
@@ -79,7 +81,7 @@ async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
         if c.name == "duplicate" and int(c.arg) != a.ticket.id and await a.session.get(Ticket, int(c.arg)) is None:
             prefix = a.settings.helpdesk.ticket_prefix
             found.append(f"line {c.line}: /duplicate: there is no ticket {prefix}-{c.arg}; usage: {USAGE['duplicate']}")
-    return found
+    return found + await incidents.missing_incidents(a, commands)
 
 
 def reply_reopens(ticket: Ticket, settings: Settings, now: datetime) -> bool:
@@ -93,7 +95,10 @@ def reply_reopens(ticket: Ticket, settings: Settings, now: datetime) -> bool:
 
 async def resolve(a: Acting, arg: str) -> str:
     a.ticket.status, a.ticket.resolved_at, a.ticket.sla_check_at = "resolved", a.now, None
-    return "resolved" + (f": {arg}" if arg else "") + await completion_flows_down(a, arg)
+    done = "resolved" + (f": {arg}" if arg else "") + await completion_flows_down(a, arg)
+    if a.ticket.incident_title is not None:  # an incident: its linked tickets are resolved with it
+        done += await incidents.resolve_linked(a, arg, resolve)
+    return done
 
 
 async def completion_flows_down(a: Acting, resolution: str) -> str:
@@ -160,7 +165,9 @@ async def help_(a: Acting, arg: str) -> str:
 
 
 CHANGES = {"resolve": resolve, "reopen": reopen, "pending": pending, "escalate": escalate_to, "assign": assign,
-           "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_}
+           "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_,
+           "incident": incidents.open_incident, "link": incidents.link, "unlink": incidents.unlink,
+           "update": incidents.update}
 
 
 async def apply(a: Acting, c: Command) -> str:
@@ -194,7 +201,7 @@ async def tell_customer(a: Acting, parsed: ParsedCommands, names: set[str]) -> s
             if name == "pending" and by_name[name].arg:
                 text = "\n\n".join(part for part in (by_name[name].arg, text) if part)
             break
-    if not template and text:
+    if not template and text and "update" not in names:  # an /update's text went out as the update
         template = "customer/reply"
     if not template or (template == "customer/reply" and not text):
         return ""

@@ -22,6 +22,7 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     engineer = {"in_reply_to": ctx.mail.message_id, "references": [*ctx.mail.references,
                                                                    *([ctx.mail.message_id] if ctx.mail.message_id else [])]}
     change = acting(ctx, cal)
+    change.rest = parsed.rest
     errors = [*parsed.errors, *tickets.problems(change, parsed.commands),
               *await tickets.missing_tickets(change, parsed.commands)]
     if errors:
