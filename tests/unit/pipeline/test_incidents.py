@@ -98,3 +98,17 @@ async def test_a_linked_ticket_cannot_become_an_incident(settings_factory, db, o
     row, events, _ = await reply(db, settings, linked, text="/incident")
     assert row.incident_title is None
     assert f"is linked to incident HD-{incident}; /unlink it first" in events[-1].data["errors"][0]
+
+
+async def test_tickets_show_names_the_incident_and_its_tickets(settings_factory, db, outage):
+    from gateway.commands import render_ticket
+    from gateway.store.repo import show_ticket
+
+    settings = settings_factory()
+    incident, linked, _, _ = outage
+    await reply(db, settings, incident, text="/incident Mail server down")
+    await reply(db, settings, linked, text=f"/link HD-{incident}")
+    async with db.transaction() as session:
+        shown = [render_ticket(await show_ticket(session, ref=f"HD-{n}", prefix="HD")) for n in (incident, linked)]
+    assert f"  incident: Mail server down; linked: HD-{linked}" in shown[0]
+    assert f"  part of incident HD-{incident}" in shown[1]
