@@ -100,7 +100,8 @@ def render_ticket(t: dict) -> str:
     head += ["  " + describe(e["data"]["report"])
              for e in t["events"] if e["kind"] == "created" and isinstance(e["data"], dict) and e["data"].get("report")]
     if t.get("incident_title") is not None:
-        head.append(f"  incident: {t['incident_title']}; linked: {', '.join(t.get('linked_tickets') or ()) or 'none yet'}")
+        linked = ", ".join(t.get("linked_tickets") or ()) or "none yet"
+        head.append(f"  incident: {t['incident_title']}; linked: {linked}")
     if t.get("incident"):
         head.append(f"  part of incident {t['incident']}")
     for m in t["messages"]:

@@ -24,7 +24,8 @@ def problems(a: Acting, commands: list[Command], rest: str) -> list[str]:
         if c.name == "incident" and ticket.incident_title is not None:
             why = f"{ref} is already an incident"
         elif c.name == "incident" and ticket.incident_id is not None:
-            why = f"{ref} is linked to incident {a.settings.helpdesk.ticket_prefix}-{ticket.incident_id}; /unlink it first"
+            incident = f"{a.settings.helpdesk.ticket_prefix}-{ticket.incident_id}"
+            why = f"{ref} is linked to incident {incident}; /unlink it first"
         elif c.name == "link" and ticket.incident_title is not None:
             why = f"{ref} is an incident itself"
         elif c.name == "link" and int(c.arg) == ticket.id:
@@ -72,10 +73,15 @@ async def unlink(a: Acting, arg: str) -> str:
     return f"unlinked from incident {a.settings.helpdesk.ticket_prefix}-{incident}"
 
 
+async def open_linked(a: Acting) -> list[Ticket]:
+    """The tickets linked to incident `a.ticket` that are not resolved, oldest first."""
+    query = select(Ticket).where(Ticket.incident_id == a.ticket.id, Ticket.status != "resolved").order_by(Ticket.id)
+    return list((await a.session.scalars(query)).all())
+
+
 async def subscribers(a: Acting) -> list[Ticket]:
     """The incident and its linked tickets still open, one per requester (the oldest ticket)."""
-    linked = (await a.session.scalars(select(Ticket).where(Ticket.incident_id == a.ticket.id, Ticket.status != "resolved")
-                                      .order_by(Ticket.id))).all()
+    linked = await open_linked(a)
     seen, result = set(), []
     for ticket in [a.ticket, *linked]:
         if ticket.requester.lower() not in seen:
@@ -104,8 +110,7 @@ async def update(a: Acting, arg: str) -> str:
 async def resolve_linked(a: Acting, resolution: str, resolve: Callable[[Acting, str], Awaitable[str]]) -> str:
     """Resolve every open ticket linked to incident `a.ticket` with `resolve`, telling each reporter once."""
     told = {a.ticket.requester.lower()}  # the incident's own reporter hears through the command's own mail
-    linked = (await a.session.scalars(select(Ticket).where(Ticket.incident_id == a.ticket.id, Ticket.status != "resolved")
-                                      .order_by(Ticket.id))).all()
+    linked = await open_linked(a)
     for ticket in linked:
         cal = BusinessCalendar.from_config(a.settings.business_for_level(ticket.level))
         await resolve(dataclasses.replace(a, ticket=ticket, cal=cal), resolution)

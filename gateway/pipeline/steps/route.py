@@ -1,4 +1,4 @@
-"""Step: new tickets go to a level: a [routing] rule for the sender, else urgent to the servers level, else the front end."""
+"""Step: new tickets go to a level: a [routing] rule for the sender, else urgent or default level."""
 from __future__ import annotations
 
 from gateway.pipeline.context import Hit, MailContext
