@@ -1,7 +1,7 @@
 """The ticket lifecycle: the changes a person makes to a ticket, the same for mail commands and the web."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,8 @@ class Acting:
     cal: BusinessCalendar
     note: str = ""  # the text that came with the change (an escalation carries it to the new level)
     rest: str = ""  # the text after the command lines (an incident's /update sends it)
+    # Levels told of a completion in this change, shared with the incident's linked tickets: once each.
+    levels_told: set[int] = field(default_factory=set)
 
     @property
     def ref(self) -> str:
@@ -104,7 +106,9 @@ async def resolve(a: Acting, arg: str) -> str:
 async def completion_flows_down(a: Acting, resolution: str) -> str:
     """The lower levels that escalated this ticket hear it was resolved; '' or '; level(s) ... told'."""
     told = await tell_completed(a.session, ticket=a.ticket, actor=a.actor, now=a.now, settings=a.settings,
-                                notifier=a.notifier, resolution=resolution)
+                                notifier=a.notifier, resolution=resolution, skip=frozenset(a.levels_told))
+    told = [n for n in told if n not in a.levels_told]
+    a.levels_told.update(told)
     return f"; level {', '.join(map(str, told))} told it is done" if told else ""
 
 

@@ -59,11 +59,12 @@ def levels_to_tell(escalations: list[Event], *, since: int, current: int) -> lis
 
 
 async def tell_completed(session, *, ticket: Ticket, actor: str, now: datetime, settings: Settings, notifier,
-                         resolution: str) -> list[int]:
-    """Tell each lower level that escalated `ticket` that it was resolved above it; returns the levels told.
+                         resolution: str, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Tell each lower level that escalated `ticket` that it was resolved above it; returns the levels due.
 
     Once per escalation: a level told at one resolution is told again only when it escalates the
     ticket again after that (a resolve, reopen, resolve cycle sends nothing new).
+    skip: levels already told in this change (an incident's linked tickets): recorded, not mailed again.
     """
     events = (await session.scalars(select(Event).where(
         Event.ticket_id == ticket.id, Event.kind.in_(("escalated", "completion_told"))).order_by(Event.id))).all()
@@ -73,12 +74,13 @@ async def tell_completed(session, *, ticket: Ticket, actor: str, now: datetime, 
     if not levels:
         return []
     resolved_at = settings.level(ticket.level)
-    for number in levels:
+    mailed = [n for n in levels if n not in skip]
+    for number in mailed:
         level = settings.level(number)
         await notifier.enqueue(session, ticket=ticket, template="level/completed",
                                recipients=[r for r in level.recipients if r.lower() != actor.lower()],
                                automatic=False, context={"level": level, "resolved_level": resolved_at,
                                                          "resolution": resolution, "actor": actor})
     session.add(Event(ticket_id=ticket.id, kind="completion_told", actor=actor, at=now,
-                      data={"levels": levels, "resolved_at_level": ticket.level}))
+                      data={"levels": levels, "mailed": mailed, "resolved_at_level": ticket.level}))
     return levels

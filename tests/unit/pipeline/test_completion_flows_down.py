@@ -44,7 +44,7 @@ async def test_each_level_below_is_told_once_with_the_resolution(settings_factor
     text = mail.get_body(("plain",)).get_content()
     assert "level 1 (Help desk front end) escalated" in text and "Resolution: Replaced the switch" in text
     [told] = [e for e in events if e.kind == "completion_told"]
-    assert told.data == {"levels": [1, 2], "resolved_at_level": 3}
+    assert told.data == {"levels": [1, 2], "mailed": [1, 2], "resolved_at_level": 3}
     result = next(r for r in rows if r.template == "engineer/result")
     assert "level 1, 2 told it is done" in email.message_from_bytes(result.raw, policy=policy.default).get_body(
         ("plain",)).get_content()
@@ -87,3 +87,18 @@ def test_levels_to_tell_reads_only_escalations_after_the_last_notice():
     assert levels_to_tell(moves, since=0, current=4) == [0, 1, 2, 3]
     assert levels_to_tell(moves, since=2, current=4) == [2, 3]
     assert levels_to_tell(moves, since=0, current=2) == [0, 1]
+
+
+async def test_an_incident_and_its_linked_tickets_tell_each_level_once(settings_factory, db):
+    settings = settings_factory()
+    incident, linked, other = [await escalated(db, settings, (1, 3)) for _ in range(3)]
+    await reply(db, settings, incident, text="/incident Mail server down")
+    await reply(db, settings, linked, text=f"/link HD-{incident}")
+    await reply(db, settings, other, text=f"/link HD-{incident}")
+    _, _, rows = await reply(db, settings, incident, text="/resolve Replaced the disk")
+    assert [(r.ticket_id, r.recipient) for r in rows if r.template == "level/completed"] == [
+        (incident, "frontdesk@example.com")]
+    await reply(db, settings, linked, text="/reopen")
+    _, events, rows = await reply(db, settings, linked, text="/resolve")  # told with the incident already
+    assert len([r for r in rows if r.template == "level/completed"]) == 1
+    assert [e.data["mailed"] for e in events if e.kind == "completion_told"] == [[]]
