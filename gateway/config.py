@@ -298,6 +298,16 @@ class TicketsConfig(Section):
     similar_among: int = Field(300, ge=1)
 
 
+class IncidentsConfig(Section):
+    """A new ticket much like a recent ticket of an open incident joins that incident by itself."""
+
+    # Similarity (as [tickets] similar_at) at which a new ticket is linked without asking; between
+    # similar_at and link_at the announcement suggests /link instead. 0 turns automatic linking off.
+    link_at: float = Field(0.5, ge=0, le=1)
+    # Only tickets opened this recently count as the same outage.
+    window_hours: float = Field(24.0, gt=0)
+
+
 class PipelineConfig(Section):
     steps: tuple[str, ...] | None = None  # None: gateway.pipeline.steps.DEFAULT_STEPS
 
@@ -323,6 +333,7 @@ class Settings(Section):
     tickets: TicketsConfig = TicketsConfig()
     sla: SlaConfig = SlaConfig()
     routing: RoutingConfig = RoutingConfig()
+    incidents: IncidentsConfig = IncidentsConfig()
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
     web: WebConfig = WebConfig()

@@ -77,7 +77,7 @@ class Notify:
         lacking = missing(ctx.report) if ctx.report and ctx.category == "bug" else []
         context = {"level": level, "message": message_view(ctx, prepared(ctx, self)), "linked": linked,
                    "reasons": explain(ctx.decisions, ctx.hits) + ([describe(ctx.report)] if ctx.report else []),
-                   "missing": lacking,
+                   "missing": lacking, "incident": ctx.incident.as_dict(prefix) if ctx.incident else None,
                    "similar": [{"ref": f"{prefix}-{s.ticket_id}", "score": f"{s.score:.2f}", "words": ", ".join(s.words)}
                                for s in ctx.similar]}
         reply_to_mail = ctx.mail.message_id
