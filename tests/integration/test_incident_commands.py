@@ -60,3 +60,30 @@ async def test_one_update_and_one_resolve_reach_every_reporter_in_their_own_thre
     assert sorted(str(m["To"]) for m in resolved) == REPORTERS
     assert {status for status, _ in (await statuses(gw)).values()} == {"resolved"}
     assert await queued(gw, "customer/resolved") == 5  # written with the command: nothing more is on its way
+
+
+LATER = [(f"late{n}@client.example", subject, text) for n, (subject, text) in enumerate([
+    ("Mail server down?", "Outlook says the mail server is unavailable since this morning."),
+    ("Cannot reach the mail server", "Since 9:00 Outlook cannot reach the server, unavailable."),
+    ("outlook: server unavailable", "The mail server is unavailable, Outlook cannot send or receive."),
+    ("Re: mail server", "Same here: Outlook says the server is unavailable."),
+    ("No mail", "Outlook: the mail server is unavailable. Cannot reach it."),
+    ("mail server unreachable", "Our whole team cannot reach the mail server; Outlook says unavailable."),
+])]
+
+
+async def test_reports_after_the_incident_join_it_by_themselves(gw, relay):
+    await asend(gw.port, make_mail(sender=REPORTERS[0], subject="Cannot reach the mail server",
+                                   body="Outlook says the server is unavailable."))
+    [first] = await wait_for(lambda: to(relay, "sysadmins@example.com"))
+    await command(gw, BOB, first, "/incident Mail server down")
+    await wait_for(lambda: to(relay, BOB))
+    # One after another: six clients at once would take every thread of the loop's default executor,
+    # which this in-process serve needs too (the similar step), and wait on it for ever.
+    for who, subject, text in LATER:
+        await asend(gw.port, make_mail(sender=who, subject=subject, body=text))
+    await wait_for(lambda: len(to(relay, "sysadmins@example.com")) == 1 + len(LATER))
+    linked = [n for n, (_, incident) in (await statuses(gw)).items() if incident == 1]
+    assert len(linked) >= len(LATER) - 1  # the done-when of issue 20: nearly all without an engineer
+    announcements = [m for m in to(relay, "sysadmins@example.com") if "Incident:  linked to HD-1" in body(m)]
+    assert len(announcements) == len(linked)
