@@ -171,7 +171,7 @@ async def help_(a: Acting, arg: str) -> str:
 CHANGES = {"resolve": resolve, "reopen": reopen, "pending": pending, "escalate": escalate_to, "assign": assign,
            "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_,
            "incident": incidents.open_incident, "link": incidents.link, "unlink": incidents.unlink,
-           "update": incidents.update}
+           "update": incidents.update, "cc": incidents.cc}
 
 
 async def apply(a: Acting, c: Command) -> str:

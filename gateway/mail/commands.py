@@ -23,6 +23,7 @@ USAGE: dict[str, str] = {
     "link": "/link HD-n  (this ticket is part of incident HD-n: its reporter hears the incident's updates)",
     "unlink": "/unlink  (this ticket leaves its incident)",
     "update": "/update text  (on an incident: sent to the reporter of every linked ticket, once each)",
+    "cc": "/cc ADDRESS  (on an incident: ADDRESS gets its updates and its resolution)",
     "help": "/help",
 }
 
@@ -74,6 +75,9 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         if not level.isdigit():
             return arg, f"LEVEL must be a level number, got {arg!r}"
         return str(int(level)), None
+    if name == "cc":
+        match = _ADDRESS.match(arg)
+        return (match.group(1).lower(), None) if match else (arg, f"needs an email address, got {arg!r}")
     if name == "assign":
         if arg.lower() == "me":
             return "me", None

@@ -112,3 +112,34 @@ async def test_tickets_show_names_the_incident_and_its_tickets(settings_factory,
         shown = [render_ticket(await show_ticket(session, ref=f"HD-{n}", prefix="HD")) for n in (incident, linked)]
     assert f"  incident: Mail server down; linked: HD-{linked}" in shown[0]
     assert f"  part of incident HD-{incident}" in shown[1]
+
+
+async def test_the_recipient_list_hears_each_update_and_the_resolution_once(settings_factory, db, outage):
+    settings = settings_factory(incidents={"announce": ["status@example.com"]})
+    incident, ann, _, _ = outage
+    await reply(db, settings, incident, text="/incident Mail server down\n/cc Owner@Client.example")
+    await reply(db, settings, incident, text="/cc status@example.com")  # already listed by config: still once
+    await reply(db, settings, ann, text=f"/link HD-{incident}")
+    _, _, rows = await reply(db, settings, incident, text="/update Restoring from backup.")
+    assert sent(rows, "stakeholder/incident_update") == [(incident, "status@example.com"),
+                                                         (incident, "owner@client.example")]
+    update = email.message_from_bytes(next(r.raw for r in rows if r.template == "stakeholder/incident_update"),
+                                      policy=policy.default).get_content()
+    assert "sent to its 2 reporters as well" in update and "Restoring from backup." in update
+    last = rows[-1].id
+    _, _, rows = await reply(db, settings, incident, text="/resolve Replaced the disk")
+    assert sent(rows, "stakeholder/incident_resolved", after=last) == [(incident, "status@example.com"),
+                                                                        (incident, "owner@client.example")]
+
+
+@pytest.mark.parametrize("target, text, error", [
+    ("plain", "/cc owner@client.example", "is not an incident"),
+    ("incident", "/cc boss@client.example", "reported HD-1 and hears every update already"),
+    ("incident", "/cc the boss", "/cc needs an email address"),
+])
+async def test_bad_cc_lines_say_why(settings_factory, db, outage, target, text, error):
+    settings = settings_factory()
+    incident, plain, _, _ = outage
+    await reply(db, settings, incident, text="/incident")
+    _, events, _ = await reply(db, settings, incident if target == "incident" else plain, text=text)
+    assert error in [e for e in events if e.kind == "commands_failed"][-1].data["errors"][0]
