@@ -306,6 +306,9 @@ class IncidentsConfig(Section):
     link_at: float = Field(0.5, ge=0, le=1)
     # Only tickets opened this recently count as the same outage.
     window_hours: float = Field(24.0, gt=0)
+    # A new urgent ticket that joins no open incident becomes one itself, so that the reports after it
+    # join it without an engineer (the first report of an outage is usually urgent).
+    open_for_urgent: bool = False
     # Addresses that get every incident's updates and resolution (a status list, business owners);
     # /cc ADDRESS adds one to a single incident.
     announce: tuple[str, ...] = ()

@@ -12,7 +12,7 @@ from gateway.store.models import Event, Ticket
 
 QUIET = timedelta(hours=24)  # an open incident with no update for this long reminds its owner
 # The moments an incident's reporters last heard something: it was opened, or an update went out.
-HEARD = ("command_incident", "incident_update")
+HEARD = ("command_incident", "incident_opened", "incident_update")
 
 
 async def open_incidents(session) -> list[tuple[Ticket, datetime]]:

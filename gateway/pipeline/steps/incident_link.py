@@ -57,6 +57,12 @@ class IncidentLink:
         if not ctx.new_ticket or ctx.history or ctx.ticket is None:
             return
         ctx.incident = match = await best_match(ctx)
+        if match is None and ctx.priority == "urgent" and ctx.settings.incidents.open_for_urgent:
+            ctx.ticket.incident_title = ctx.ticket.subject[:200]
+            ctx.session.add(Event(ticket_id=ctx.ticket.id, kind="incident_opened", actor="gateway", at=ctx.now,
+                                  data={"why": "an urgent ticket that joined no open incident "
+                                               "([incidents] open_for_urgent)"}))
+            return
         if match is None or not match.linked:
             return
         prefix = ctx.settings.helpdesk.ticket_prefix

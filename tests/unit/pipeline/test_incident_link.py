@@ -78,3 +78,24 @@ async def test_resolved_or_old_incidents_take_no_one(settings_factory, db):
     async with db.transaction() as session:
         assert {t.id: t.incident_id for t in (await session.scalars(select(Ticket))).all()} == {
             old: None, late: None, again: None}
+
+
+async def test_an_urgent_report_opens_an_incident_when_configured(settings_factory, db):
+    clock = FixedClock(utc("2026-01-05 09:10"))
+    ingestor = Ingestor(settings=settings_factory(incidents={"open_for_urgent": True}), db=db, clock=clock)
+    first = await ingest(ingestor, "ann@client.example", "Mail server down", "The mail server is down, nobody can work.")
+    second = await ingest(ingestor, "ben@client.example", "mail server down?", "Is the mail server down? Nobody here can work.")
+    plain = await ingest(ingestor, "cat@client.example", "Printer jammed", "The printer on floor 2 is jammed.")
+    async with db.transaction() as session:
+        rows = {t.id: (t.priority, t.incident_title, t.incident_id) for t in (await session.scalars(select(Ticket))).all()}
+    assert rows == {first: ("urgent", "Mail server down", None), second: ("urgent", None, first),
+                    plain: ("medium", None, None)}
+    assert "Incident:  opened for this urgent ticket" in await announcement(db, first)
+    assert f"Incident:  linked to HD-{first}" in await announcement(db, second)
+
+
+async def test_urgent_reports_open_no_incident_by_default(settings_factory, db):
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=FixedClock(utc("2026-01-05 09:10")))
+    tid = await ingest(ingestor, "ann@client.example", "Mail server down", "The mail server is down, nobody can work.")
+    async with db.transaction() as session:
+        assert (await session.get(Ticket, tid)).incident_title is None
