@@ -313,6 +313,14 @@ class IncidentsConfig(Section):
     # /cc ADDRESS adds one to a single incident.
     announce: tuple[str, ...] = ()
 
+    @field_validator("announce")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if address.count("@") != 1:
+                raise ValueError(f"{address!r} is not an email address")
+        return tuple(a.strip() for a in value)
+
 
 class PipelineConfig(Section):
     steps: tuple[str, ...] | None = None  # None: gateway.pipeline.steps.DEFAULT_STEPS

@@ -99,3 +99,15 @@ async def test_urgent_reports_open_no_incident_by_default(settings_factory, db):
     tid = await ingest(ingestor, "ann@client.example", "Mail server down", "The mail server is down, nobody can work.")
     async with db.transaction() as session:
         assert (await session.get(Ticket, tid)).incident_title is None
+
+
+def test_config_check_names_a_bad_announce_address(tmp_path):
+    from gateway.config import problems
+
+    path = tmp_path / "config.toml"
+    path.write_text('[incidents]\nannounce = ["status list"]\nlink_at = 2\n')
+    _, found = problems(path, {}, deep=False)
+    assert found == ["incidents.link_at: Input should be less than or equal to 1; fix it in config.toml or "
+                     "GATEWAY_INCIDENTS__LINK_AT",
+                     "incidents.announce: 'status list' is not an email address; fix it in config.toml or "
+                     "GATEWAY_INCIDENTS__ANNOUNCE"]
