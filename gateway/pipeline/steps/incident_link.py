@@ -25,7 +25,17 @@ class IncidentMatch:
 
     def as_dict(self, prefix: str) -> dict:
         return {"ref": f"{prefix}-{self.incident_id}", "title": self.title, "via": f"{prefix}-{self.via}",
-                "score": f"{self.score:.2f}", "words": ", ".join(self.words), "linked": self.linked}
+                "score": f"{self.score:.2f}", "words": ", ".join(self.words), "linked": self.linked, "opened": False}
+
+
+def announced(ctx: MailContext) -> dict | None:
+    """What the level's announcement says of incidents: the match, or that this ticket opened one."""
+    prefix = ctx.settings.helpdesk.ticket_prefix
+    if ctx.incident is not None:
+        return ctx.incident.as_dict(prefix)
+    if ctx.new_ticket and ctx.ticket is not None and ctx.ticket.incident_title is not None:
+        return {"ref": f"{prefix}-{ctx.ticket.id}", "title": ctx.ticket.incident_title, "opened": True}
+    return None
 
 
 async def best_match(ctx: MailContext) -> IncidentMatch | None:
