@@ -14,7 +14,6 @@ from gateway.store.models import Event, Participant, Ticket
 if TYPE_CHECKING:
     from gateway.tickets import Acting
 
-COMMANDS = ("incident", "link", "unlink", "update", "cc")
 LIST_ROLE = "incident_cc"  # a Participant on the incident's recipient list
 
 
