@@ -62,10 +62,13 @@ async def ticket_page(request: Request, d: Deps, user: WebUser) -> Response:
             return not_found(d, request, f"There is no ticket {request.path_params['ref']}.")
         events = list((await session.scalars(select(Event).where(Event.ticket_id == ticket.id)
                                              .order_by(Event.id))).all())
+        linked = (await session.scalars(select(Ticket.id).where(Ticket.incident_id == ticket.id)
+                                        .order_by(Ticket.id))).all() if ticket.incident_title is not None else []
     return d.render(request, "ticket.html.j2", {
         "ticket": ticket, "ref": f"{d.prefix}-{ticket.id}", "timeline": timeline(ticket, events),
         "can_act": may_act(user, ticket.level), "actions": ACTIONS, "levels": d.settings.levels,
-        "priorities": PRIORITIES, "categories": CATEGORIES, "engineers": sorted(d.settings.engineers)})
+        "priorities": PRIORITIES, "categories": CATEGORIES, "engineers": sorted(d.settings.engineers),
+        "linked_tickets": list(linked)})
 
 
 @staff

@@ -24,8 +24,12 @@ async def test_incident_link_update_and_unlink_from_the_page(settings_factory, d
             await sign_in(http, ALICE)
             await act(http, f"HD-{incident}", action="incident", arg="Mail server down")
             await act(http, f"HD-{linked}", action="link", arg=f"HD-{incident}")
-            assert f"Unlink from incident HD-{incident}" in (await http.get(f"/tickets/HD-{linked}")).text
-            assert "Send update" in (await http.get(f"/tickets/HD-{incident}")).text
+            page = (await http.get(f"/tickets/HD-{linked}")).text
+            assert f"Unlink from incident HD-{incident}" in page
+            assert f'part of <a href="/tickets/HD-{incident}">HD-{incident}</a>' in page
+            page = (await http.get(f"/tickets/HD-{incident}")).text
+            assert "Send update" in page
+            assert f'Mail server down · linked: <a href="/tickets/HD-{linked}">HD-{linked}</a>' in page
             response = await act(http, f"HD-{incident}", action="update", text="Restoring from backup.\nBack by 14:00.")
             assert "update sent to 2 reporters" in (await http.get(response.headers["location"])).text
             titles, updates = await state(db)
