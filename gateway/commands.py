@@ -99,6 +99,11 @@ def render_ticket(t: dict) -> str:
              for d in e["data"].get("decisions", ())]
     head += ["  " + describe(e["data"]["report"])
              for e in t["events"] if e["kind"] == "created" and isinstance(e["data"], dict) and e["data"].get("report")]
+    if t.get("incident_title") is not None:
+        linked = ", ".join(t.get("linked_tickets") or ()) or "none yet"
+        head.append(f"  incident: {t['incident_title']}; linked: {linked}")
+    if t.get("incident"):
+        head.append(f"  part of incident {t['incident']}")
     for m in t["messages"]:
         head += ["", f"--- {m['direction']} #{m['id']} {m['date']} from {m['from']} <{m['message_id']}>",
                  f"    subject: {m['subject']}", f"    threaded: {m['thread_reason']}"]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
 from gateway.config_source import env_overlay, parse_env_value, read_file  # noqa: F401  (the one reader)
+from gateway.config_routing import RoutingConfig
 from gateway.config_web import WebConfig
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
@@ -103,6 +104,9 @@ class LevelConfig(Section):
     recipients: tuple[str, ...] = ()
     engineers: tuple[str, ...] = ()
     hours: LevelHours | None = None  # SLA clocks of tickets at this level run on these hours
+    # A customer's reply to a ticket resolved at this level reopens it within this many days, later
+    # it opens a new ticket linked to the old one; 0: always a new ticket. None: [tickets] reopen_days.
+    reopen_days: int | None = Field(None, ge=0)
 
 
 DEFAULT_LEVELS = (
@@ -277,6 +281,9 @@ class SlaConfig(Section):
     # high priority arriving after [business] high_cutoff (or out of hours): due at this local time
     # on the next working day.
     high_next_morning: str = Field("12:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # An urgent ticket that breaches: "escalate" moves it up a level; "page" keeps it at its level
+    # ("all urgent issues are handled at level 3") and pages that level's recipients, once per breach.
+    urgent_breach: Literal["escalate", "page"] = "escalate"
 
     def target(self, priority: str) -> SlaTargetConfig:
         return getattr(self, priority if priority in ("urgent", "high", "medium", "low") else "medium")
@@ -289,6 +296,30 @@ class TicketsConfig(Section):
     similar_max: int = Field(3, ge=0, le=10)
     similar_at: float = Field(0.3, gt=0, le=1)
     similar_among: int = Field(300, ge=1)
+
+
+class IncidentsConfig(Section):
+    """A new ticket much like a recent ticket of an open incident joins that incident by itself."""
+
+    # Similarity (as [tickets] similar_at) at which a new ticket is linked without asking; between
+    # similar_at and link_at the announcement suggests /link instead. 0 turns automatic linking off.
+    link_at: float = Field(0.5, ge=0, le=1)
+    # Only tickets opened this recently count as the same outage.
+    window_hours: float = Field(24.0, gt=0)
+    # A new urgent ticket that joins no open incident becomes one itself, so that the reports after it
+    # join it without an engineer (the first report of an outage is usually urgent).
+    open_for_urgent: bool = False
+    # Addresses that get every incident's updates and resolution (a status list, business owners);
+    # /cc ADDRESS adds one to a single incident.
+    announce: tuple[str, ...] = ()
+
+    @field_validator("announce")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if address.count("@") != 1:
+                raise ValueError(f"{address!r} is not an email address")
+        return tuple(a.strip() for a in value)
 
 
 class PipelineConfig(Section):
@@ -315,6 +346,8 @@ class Settings(Section):
     business: BusinessConfig = BusinessConfig()
     tickets: TicketsConfig = TicketsConfig()
     sla: SlaConfig = SlaConfig()
+    routing: RoutingConfig = RoutingConfig()
+    incidents: IncidentsConfig = IncidentsConfig()
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
     web: WebConfig = WebConfig()
@@ -342,9 +375,11 @@ class Settings(Section):
     @model_validator(mode="after")
     def _routing_levels_exist(self) -> "Settings":
         numbers = {level.number for level in self.levels}
-        for key in ("urgent_level", "default_level"):
-            if getattr(self.priority, key) not in numbers:
-                raise ValueError(f"priority.{key}: level {getattr(self.priority, key)} is not among [[levels]] {sorted(numbers)}")
+        found = [f"priority.{key}: level {getattr(self.priority, key)} is not among [[levels]] {sorted(numbers)}"
+                 for key in ("urgent_level", "default_level") if getattr(self.priority, key) not in numbers]
+        found += self.routing.problems(numbers)
+        if found:
+            raise ValueError("\n".join(found))  # one problem a line: _format_error splits them
         return self
 
     # Derived, read-only views that many steps need.
@@ -367,6 +402,11 @@ class Settings(Section):
             if level.number == number:
                 return level
         raise ConfigError(f"levels: no level {number}; add a [[levels]] entry with number = {number}")
+
+    def reopen_days_for_level(self, number: int) -> int:
+        """How long a reply reopens a ticket resolved at level `number`: its own reopen_days, else [tickets]'s."""
+        own = next((level.reopen_days for level in self.levels if level.number == number), None)
+        return self.tickets.reopen_days if own is None else own
 
     def business_for_level(self, number: int) -> BusinessConfig:
         """[business] with the level's own working hours laid over it, when it has any."""
@@ -411,8 +451,10 @@ def _secrets_from_file(data: Mapping[str, Any]) -> list[str]:
 
 
 def _format_error(error: Mapping[str, Any]) -> str:
-    loc = ".".join(str(part) for part in error["loc"]) or "config"
+    loc = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
+    if not loc:  # a check across sections: its message names the keys, one problem a line
+        return "\n".join(f"{line}; fix it in config.toml" for line in message.split("\n"))
     if error["type"] == "extra_forbidden":
         return f"{loc}: unknown key; remove it or check its spelling against the shipped config.toml"
     if error["type"] == "missing":
@@ -440,7 +482,7 @@ def problems(path: Path, environ: Mapping[str, str], *, deep: bool = True) -> tu
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        return None, found + [_format_error(e) for e in exc.errors()]
+        return None, found + [line for e in exc.errors() for line in _format_error(e).split("\n")]
     if deep:
         from gateway.config_check import settings_problems  # builds calendars and the pipeline: import late
 

@@ -24,6 +24,9 @@ STEP_ORDER = (
     ("record", "commands", "commands act on the stored ticket and message"),
     ("record", "notify", "notifications quote the stored message"),
     ("commands", "notify", "notify must see the state the commands left"),
+    ("similar", "incident_link", "incident_link reads the similar tickets"),
+    ("record", "incident_link", "incident_link links the recorded ticket"),
+    ("incident_link", "notify", "the announcement says which incident the ticket joined"),
 )
 REQUIRED_STEPS = {"thread": "mail is not threaded", "record": "mail is not stored"}
 

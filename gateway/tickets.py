@@ -1,15 +1,16 @@
 """The ticket lifecycle: the changes a person makes to a ticket, the same for mail commands and the web."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from gateway import incidents
 from gateway.clock import utc
 from gateway.mail.commands import USAGE, Command, ParsedCommands
 from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
-from gateway.schedule.escalate import escalate, next_level
+from gateway.schedule.escalate import escalate, next_level, tell_completed
 from gateway.store.models import Event, Ticket
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class Acting:
     now: datetime
     cal: BusinessCalendar
     note: str = ""  # the text that came with the change (an escalation carries it to the new level)
+    rest: str = ""  # the text after the command lines (an incident's /update sends it)
+    # Levels told of a completion in this change, shared with the incident's linked tickets: once each.
+    levels_told: set[int] = field(default_factory=set)
 
     @property
     def ref(self) -> str:
@@ -69,7 +73,7 @@ def problems(a: Acting, commands: list[Command]) -> list[str]:
             why = f"{ref} is at the top level ({ticket.level}); name a level"
         if why:
             found.append(f"line {c.line}: /{c.name}: {why}; usage: {USAGE[c.name]}")
-    return found
+    return found + incidents.problems(a, commands, a.rest)
 
 
 async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
@@ -79,12 +83,33 @@ async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
         if c.name == "duplicate" and int(c.arg) != a.ticket.id and await a.session.get(Ticket, int(c.arg)) is None:
             prefix = a.settings.helpdesk.ticket_prefix
             found.append(f"line {c.line}: /duplicate: there is no ticket {prefix}-{c.arg}; usage: {USAGE['duplicate']}")
-    return found
+    return found + await incidents.missing_incidents(a, commands)
+
+
+def reply_reopens(ticket: Ticket, settings: Settings, now: datetime) -> bool:
+    """Whether a customer's reply to resolved `ticket` reopens it (else it opens a new, linked ticket).
+
+    The policy of the level it was resolved at: within that level's reopen_days; 0 means never.
+    """
+    days = settings.reopen_days_for_level(ticket.level)
+    return ticket.resolved_at is None or (days > 0 and now - utc(ticket.resolved_at) <= timedelta(days=days))
 
 
 async def resolve(a: Acting, arg: str) -> str:
     a.ticket.status, a.ticket.resolved_at, a.ticket.sla_check_at = "resolved", a.now, None
-    return "resolved" + (f": {arg}" if arg else "")
+    done = "resolved" + (f": {arg}" if arg else "") + await completion_flows_down(a, arg)
+    if a.ticket.incident_title is not None:  # an incident: its linked tickets are resolved with it
+        done += await incidents.resolve_linked(a, arg, resolve)
+    return done
+
+
+async def completion_flows_down(a: Acting, resolution: str) -> str:
+    """The lower levels that escalated this ticket hear it was resolved; '' or '; level(s) ... told'."""
+    told = await tell_completed(a.session, ticket=a.ticket, actor=a.actor, now=a.now, settings=a.settings,
+                                notifier=a.notifier, resolution=resolution, skip=frozenset(a.levels_told))
+    told = [n for n in told if n not in a.levels_told]
+    a.levels_told.update(told)
+    return f"; level {', '.join(map(str, told))} told it is done" if told else ""
 
 
 async def reopen(a: Acting, arg: str) -> str:
@@ -134,7 +159,9 @@ async def duplicate(a: Acting, arg: str) -> str:
     ticket.status, ticket.resolved_at, ticket.sla_check_at = "resolved", a.now, None
     a.session.add(Event(ticket_id=target, kind="duplicate_linked", actor=a.actor, at=a.now,
                         data={"ticket": ticket.id, "why": f"{a.ref} is the same problem"}))
-    return f"linked to {a.settings.helpdesk.ticket_prefix}-{target} as the same problem, and resolved"
+    other = f"{a.settings.helpdesk.ticket_prefix}-{target}"
+    told = await completion_flows_down(a, f"the same problem as {other}")
+    return f"linked to {other} as the same problem, and resolved" + told
 
 
 async def help_(a: Acting, arg: str) -> str:
@@ -142,7 +169,9 @@ async def help_(a: Acting, arg: str) -> str:
 
 
 CHANGES = {"resolve": resolve, "reopen": reopen, "pending": pending, "escalate": escalate_to, "assign": assign,
-           "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_}
+           "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_,
+           "incident": incidents.open_incident, "link": incidents.link, "unlink": incidents.unlink,
+           "update": incidents.update, "cc": incidents.cc}
 
 
 async def apply(a: Acting, c: Command) -> str:
@@ -176,7 +205,7 @@ async def tell_customer(a: Acting, parsed: ParsedCommands, names: set[str]) -> s
             if name == "pending" and by_name[name].arg:
                 text = "\n\n".join(part for part in (by_name[name].arg, text) if part)
             break
-    if not template and text:
+    if not template and text and "update" not in names:  # an /update's text went out as the update
         template = "customer/reply"
     if not template or (template == "customer/reply" and not text):
         return ""

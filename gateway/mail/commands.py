@@ -19,6 +19,11 @@ USAGE: dict[str, str] = {
     "pending": "/pending [text]  (waiting on the customer: the SLA clock pauses)",
     "note": "/note text  (internal: never sent to the customer)",
     "duplicate": "/duplicate HD-n  (the same problem as ticket HD-n: linked and resolved, the customer told)",
+    "incident": "/incident [title]  (this ticket stands for an outage; other tickets /link to it)",
+    "link": "/link HD-n  (this ticket is part of incident HD-n: its reporter hears the incident's updates)",
+    "unlink": "/unlink  (this ticket leaves its incident)",
+    "update": "/update text  (on an incident: sent to the reporter of every linked ticket, once each)",
+    "cc": "/cc ADDRESS  (on an incident: ADDRESS gets its updates and its resolution)",
     "help": "/help",
 }
 
@@ -61,7 +66,7 @@ def clean_line(line: str) -> str:
 
 def _check(name: str, arg: str) -> tuple[str, str | None]:
     """(normalised argument, error or None) for one command."""
-    if name in ("reopen", "help"):
+    if name in ("reopen", "help", "unlink"):
         return "", (None if not arg else f"takes no argument, got {arg!r}")
     if name == "note" and not arg:
         return arg, "needs the note's text"
@@ -70,6 +75,9 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         if not level.isdigit():
             return arg, f"LEVEL must be a level number, got {arg!r}"
         return str(int(level)), None
+    if name == "cc":
+        match = _ADDRESS.match(arg)
+        return (match.group(1).lower(), None) if match else (arg, f"needs an email address, got {arg!r}")
     if name == "assign":
         if arg.lower() == "me":
             return "me", None
@@ -77,7 +85,7 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         if not match:
             return arg, f"needs an email address or 'me', got {arg!r}" if arg else "needs an email address or 'me'"
         return match.group(1).lower(), None
-    if name == "duplicate":
+    if name in ("duplicate", "link"):
         match = _TICKET.match(arg)
         if not match:
             return arg, f"needs a ticket reference such as HD-42, got {arg!r}" if arg else "needs a ticket reference"

@@ -22,6 +22,7 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     engineer = {"in_reply_to": ctx.mail.message_id, "references": [*ctx.mail.references,
                                                                    *([ctx.mail.message_id] if ctx.mail.message_id else [])]}
     change = acting(ctx, cal)
+    change.rest = parsed.rest
     errors = [*parsed.errors, *tickets.problems(change, parsed.commands),
               *await tickets.missing_tickets(change, parsed.commands)]
     if errors:
@@ -41,7 +42,8 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
 
 
 async def customer_follow_up(ctx: MailContext, cal: BusinessCalendar) -> None:
-    """A customer's reply restarts a paused clock, and reopens a resolved ticket (inside reopen_days)."""
+    """A customer's reply restarts a paused clock, and reopens a resolved ticket (the reopen step has already
+    sent replies past the level's reopen_days to a new ticket: gateway.tickets.reply_reopens)."""
     ticket, now = ctx.ticket, ctx.now
     if ticket.status == "pending":
         paused = sla.resume(ticket, now=now, settings=ctx.settings, cal=cal)

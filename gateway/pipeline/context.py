@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gateway.pipeline.steps.incident_link import IncidentMatch
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from gateway.clock import Clock
@@ -97,6 +98,8 @@ class MailContext:
     decisions: list[Decision] = field(default_factory=list)  # which stage set category/priority, and why
     report: dict[str, bool] | None = None  # bugs: which parts of a good bug report the mail has
     similar: list[Similar] = field(default_factory=list)  # set by similar: open tickets like this one
+    # Set by incident_link: the open incident this new ticket was linked to, or is suggested for.
+    incident: IncidentMatch | None = None
     # Set by record.
     message: Message | None = None
     # Set by commands: True when the mail was an engineer's command mail that needs no forwarding.

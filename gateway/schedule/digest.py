@@ -10,9 +10,11 @@ from sqlalchemy import and_, func, or_, select
 from gateway.clock import Clock, utc
 from gateway.config import Settings
 from gateway.mail.compose import build_message, make_message_id
+from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.reports import DAYS, compliance
 from gateway.schedule.businesstime import BusinessCalendar, parse_hhmm
+from gateway.schedule.incident_reminders import open_incidents, remind_owners
 from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import Event, JobRun, Outbox, Ticket
 
@@ -34,7 +36,7 @@ class Section:
 
 def _row(ticket: Ticket, prefix: str, now: datetime, **extra) -> dict[str, Any]:
     return {"ref": f"{prefix}-{ticket.id}", "subject": ticket.subject, "priority": ticket.priority,
-            "level": ticket.level, "status": ticket.status, "due": "", "age": "", **extra}
+            "level": ticket.level, "status": ticket.status, "due": "", "age": "", "note": "", **extra}
 
 
 def _age(delta: timedelta) -> str:
@@ -66,7 +68,12 @@ async def build_digest(session, *, settings: Settings, now: datetime, since: dat
     def count(where) -> Any:
         return select(func.count()).select_from(t).where(where)
 
+    incidents = await open_incidents(session)
     sections = [
+        # First: during an outage, the incidents and how long their reporters have waited for news.
+        Section(title="Open incidents (oldest first)", total=len(incidents), rows=[
+            _row(x, prefix, now, note=f"{x.incident_title}; open {_age(now - utc(x.created_at))}, "
+                                      f"last update {last:%Y-%m-%d %H:%M} UTC") for x, last in incidents[:LIMIT]]),
         await _section(session, "New since the last digest", select(t).where(t.created_at >= since).order_by(t.id),
                        count(t.created_at >= since), lambda x: _row(x, prefix, now)),
         await _section(session, "Near breach", select(t).where(near).order_by(t.resolution_due), count(near), due),
@@ -107,6 +114,9 @@ async def run_digest(db: Database, *, settings: Settings, clock: Clock, renderer
         if claimed.rowcount != 1:
             return None  # the unique (job, period) row says: already sent
         since = utc(last) if last is not None else now - timedelta(days=1)
+        # The digest's once-a-working-day claim is also the incident owners' morning reminder.
+        await remind_owners(session, settings=settings, now=now,
+                            notifier=Notifier(settings=settings, clock=clock, renderer=renderer or Renderer()))
         data = await build_digest(session, settings=settings, now=now, since=since)
         rendered = (renderer or Renderer()).render("helpdesk/digest", {**data, "helpdesk": settings.helpdesk,
                                                                        "period": period, "ref": f"digest {period}"})

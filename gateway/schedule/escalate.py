@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from gateway.config import Settings
 from gateway.store.models import Event, Ticket
 
@@ -49,3 +51,36 @@ async def escalate(session, *, ticket: Ticket, to_level: int | None, actor: str,
     for row in rows if send_after is not None else ():
         row.next_attempt_at = max(row.next_attempt_at, send_after)
     return target
+
+
+def levels_to_tell(escalations: list[Event], *, since: int, current: int) -> list[int]:
+    """Levels a ticket was escalated from below `current`, by escalations after event id `since`, lowest first."""
+    return sorted({e.data["from"] for e in escalations if e.id > since and e.data.get("from", current) < current})
+
+
+async def tell_completed(session, *, ticket: Ticket, actor: str, now: datetime, settings: Settings, notifier,
+                         resolution: str, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Tell each lower level that escalated `ticket` that it was resolved above it; returns the levels due.
+
+    Once per escalation: a level told at one resolution is told again only when it escalates the
+    ticket again after that (a resolve, reopen, resolve cycle sends nothing new).
+    skip: levels already told in this change (an incident's linked tickets): recorded, not mailed again.
+    """
+    events = (await session.scalars(select(Event).where(
+        Event.ticket_id == ticket.id, Event.kind.in_(("escalated", "completion_told"))).order_by(Event.id))).all()
+    told = [e.id for e in events if e.kind == "completion_told"]
+    levels = [n for n in levels_to_tell([e for e in events if e.kind == "escalated"], since=max(told, default=0),
+                                        current=ticket.level) if n in {lv.number for lv in settings.levels}]
+    if not levels:
+        return []
+    resolved_at = settings.level(ticket.level)
+    mailed = [n for n in levels if n not in skip]
+    for number in mailed:
+        level = settings.level(number)
+        await notifier.enqueue(session, ticket=ticket, template="level/completed",
+                               recipients=[r for r in level.recipients if r.lower() != actor.lower()],
+                               automatic=False, context={"level": level, "resolved_level": resolved_at,
+                                                         "resolution": resolution, "actor": actor})
+    session.add(Event(ticket_id=ticket.id, kind="completion_told", actor=actor, at=now,
+                      data={"levels": levels, "mailed": mailed, "resolved_at_level": ticket.level}))
+    return levels

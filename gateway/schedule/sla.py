@@ -190,8 +190,20 @@ class Sweeper:
         session.add(Event(ticket_id=ticket.id, kind="sla_breach", at=now,
                           data={"target": target, "due": due.isoformat(), "level": ticket.level}))
         reason = f"{target.replace('_', ' ')} target missed (due {due:%Y-%m-%d %H:%M} UTC)"
+        if ticket.priority == "urgent" and self.settings.sla.urgent_breach == "page":
+            await self._page(session, ticket, reason, now)
+            return
         await escalate(session, ticket=ticket, to_level=None, actor="sla", now=now, settings=self.settings,
                        notifier=self.notifier, reason=reason, send_after=self._send_after(ticket, now))
+
+    async def _page(self, session, ticket: Ticket, reason: str, now: datetime) -> None:
+        """Urgent work stays where it is handled: page its level (and its assignee) instead of escalating."""
+        level = self.settings.level(ticket.level)
+        recipients = [*level.recipients, *([ticket.assignee] if ticket.assignee else [])]
+        rows = await self.notifier.enqueue(session, ticket=ticket, template="level/paged", recipients=recipients,
+                                           automatic=False, context={"level": level, "reason": reason})
+        session.add(Event(ticket_id=ticket.id, kind="paged", actor="sla", at=now,
+                          data={"level": ticket.level, "reason": reason, "recipients": [r.recipient for r in rows]}))
 
     def _send_after(self, ticket: Ticket, now: datetime) -> datetime:
         """Non-urgent notifications wait in the outbox until business hours begin; urgent ones go now."""

@@ -50,6 +50,10 @@ class Ticket(Base):
     assignee: Mapped[str | None] = mapped_column(String(320), nullable=True)
     reply_token: Mapped[str] = mapped_column(String(64), unique=True)
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    # Incidents (gateway.incidents): a ticket with a title is an incident; incident_id links a ticket to one.
+    incident_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", name="fk_tickets_incident_id_tickets"),
+                                                    nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)  # indexed for the digest's "new since"
     updated_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]

@@ -69,6 +69,11 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
                          "sha256": a.sha256, "inline": a.inline} for a in m.attachments],
     } for m in ticket.messages]
     detail["events"] = [{"kind": e.kind, "actor": e.actor, "at": iso(e.at), "data": e.data} for e in events]
+    detail["incident_title"] = ticket.incident_title  # set: this ticket is an incident
+    detail["incident"] = f"{prefix}-{ticket.incident_id}" if ticket.incident_id else None  # the incident it is part of
+    if ticket.incident_title is not None:
+        detail["linked_tickets"] = [f"{prefix}-{n}" for n in (await session.scalars(
+            select(Ticket.id).where(Ticket.incident_id == number).order_by(Ticket.id))).all()]
     return detail
 
 

@@ -21,7 +21,8 @@ from gateway.web.auth import csrf_ok, may_act
 from gateway.web.deps import Deps, flash, staff
 
 # What the page offers; "help" is a mail thing (the page itself shows what can be done).
-ACTIONS = ("assign", "escalate", "priority", "category", "pending", "resolve", "reopen", "note")
+ACTIONS = ("assign", "escalate", "priority", "category", "pending", "resolve", "reopen", "note",
+           "incident", "link", "unlink", "update")
 # Types a browser may be handed as they are; anything else (HTML, SVG, scripts) goes as octet-stream.
 SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
                         "text/csv", "application/zip", "application/json"})
@@ -61,10 +62,13 @@ async def ticket_page(request: Request, d: Deps, user: WebUser) -> Response:
             return not_found(d, request, f"There is no ticket {request.path_params['ref']}.")
         events = list((await session.scalars(select(Event).where(Event.ticket_id == ticket.id)
                                              .order_by(Event.id))).all())
+        linked = (await session.scalars(select(Ticket.id).where(Ticket.incident_id == ticket.id)
+                                        .order_by(Ticket.id))).all() if ticket.incident_title is not None else []
     return d.render(request, "ticket.html.j2", {
         "ticket": ticket, "ref": f"{d.prefix}-{ticket.id}", "timeline": timeline(ticket, events),
         "can_act": may_act(user, ticket.level), "actions": ACTIONS, "levels": d.settings.levels,
-        "priorities": PRIORITIES, "categories": CATEGORIES, "engineers": sorted(d.settings.engineers)})
+        "priorities": PRIORITIES, "categories": CATEGORIES, "engineers": sorted(d.settings.engineers),
+        "linked_tickets": list(linked)})
 
 
 @staff
@@ -89,13 +93,14 @@ def command_text(form) -> tuple[str, str, str]:
     """(command line, text after it, note for the new level) from the action form.
 
     Unlike a command mail, whose text after the commands goes to the customer, the form's text
-    field is for staff only: an internal note's text, or the escalation's word to the new level.
+    field is for staff only: an internal note's text, or the escalation's word to the new level;
+    except an incident's update, whose text goes to every reporter.
     """
     name, text = str(form.get("action", "")), str(form.get("text", "")).strip()
     arg = " ".join(str(form.get("arg", "")).split())  # one line: a line break would start a second command
     if name == "note" and not arg:
         arg = " ".join(text.split())[:500]  # the audit line; the whole text is kept as the note's text
-    return f"/{name} {arg}".strip(), text if name == "note" else "", text if name == "escalate" else ""
+    return f"/{name} {arg}".strip(), text if name in ("note", "update") else "", text if name == "escalate" else ""
 
 
 @staff
@@ -121,8 +126,9 @@ async def act(request: Request, d: Deps, user: WebUser) -> Response:
                                                            f"on tickets at level {ticket.level}."}, 403)
             change = tickets.Acting(session=session, ticket=ticket, settings=d.settings, notifier=d.ingestor.notifier,
                                     actor=user.actor, now=d.clock.now(), cal=tickets.calendar_for(ticket, d.settings),
-                                    note=note)
-            errors = parsed.errors + tickets.problems(change, parsed.commands)
+                                    note=note, rest=parsed.rest)
+            errors = [*parsed.errors, *tickets.problems(change, parsed.commands),
+                      *await tickets.missing_tickets(change, parsed.commands)]
             page = f"/tickets/{change.ref}"
             if errors:
                 flash(request, "Not done: " + "; ".join(e.split(": ", 1)[-1] for e in errors))

@@ -4,6 +4,7 @@ from gateway.pipeline.steps import (  # noqa: F401  (importing registers each st
     classify,
     commands,
     dedupe,
+    incident_link,
     loop_guard,
     notify,
     prioritise,
@@ -25,6 +26,7 @@ DEFAULT_STEPS: tuple[str, ...] = (
     "route",       # new tickets only: urgent to the servers level, the rest to the front end
     "similar",     # new tickets only: open tickets that look like the same problem, before record adds this one
     "record",      # open the ticket (SLA clocks set) if new; store message, attachments, participants, events
+    "incident_link",  # new tickets only: join the open incident a very similar recent ticket belongs to
     "commands",    # follow-ups: engineers act by reply (authorised only); others' commands stay text
     "notify",      # last, so every row it writes sees the final state: ack, announce, forward
 )

@@ -6,6 +6,7 @@ from markupsafe import Markup
 from gateway.mail.reply_strip import new_text
 from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
+from gateway.pipeline.steps.incident_link import announced
 from gateway.store.counters import bump
 from gateway.store.models import Event
 from gateway.store.status_links import link_token
@@ -77,7 +78,7 @@ class Notify:
         lacking = missing(ctx.report) if ctx.report and ctx.category == "bug" else []
         context = {"level": level, "message": message_view(ctx, prepared(ctx, self)), "linked": linked,
                    "reasons": explain(ctx.decisions, ctx.hits) + ([describe(ctx.report)] if ctx.report else []),
-                   "missing": lacking,
+                   "missing": lacking, "incident": announced(ctx),
                    "similar": [{"ref": f"{prefix}-{s.ticket_id}", "score": f"{s.score:.2f}", "words": ", ".join(s.words)}
                                for s in ctx.similar]}
         reply_to_mail = ctx.mail.message_id
