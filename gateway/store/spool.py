@@ -38,10 +38,20 @@ async def write(session: AsyncSession, mails: Sequence[tuple[bytes, str, str, st
 
 
 async def pending(session: AsyncSession, *, limit: int, max_bytes: int) -> list[Spooled]:
-    """The oldest pending rows, at most `limit` and about `max_bytes` of mail (always at least one row)."""
-    heads = (await session.execute(
-        select(SpoolEntry.id, SpoolEntry.raw_sha256, Blob.size).join(Blob, Blob.sha256 == SpoolEntry.raw_sha256)
-        .where(SpoolEntry.status == "pending").order_by(SpoolEntry.id).limit(limit))).all()
+    """The oldest pending rows, at most `limit` and about `max_bytes` of mail (always at least one row).
+
+    [] also while another instance is processing the oldest pending rows (PostgreSQL), so that
+    instances take turns batch by batch and the spool is processed in arrival order.
+    """
+    query = (select(SpoolEntry.id, Blob.size).join(Blob, Blob.sha256 == SpoolEntry.raw_sha256)
+             .where(SpoolEntry.status == "pending").order_by(SpoolEntry.id).limit(limit))
+    heads = (await session.execute(query)).all()
+    if heads and session.bind.dialect.name == "postgresql":
+        free = (await session.execute(query.with_for_update(skip_locked=True, of=SpoolEntry))).all()
+        if not free or free[0].id != heads[0].id:
+            # Another instance's batch holds the oldest rows. Taking the ones after them would process a
+            # reply before the mail it answers; wait for that batch instead (and parse nothing meanwhile).
+            return []
     chosen, total = [], 0
     for head in heads:
         if chosen and total + head.size > max_bytes:

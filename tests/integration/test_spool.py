@@ -3,6 +3,7 @@ drain processes it in arrival order, a batch per transaction; a poison mail is h
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import subprocess
@@ -147,8 +148,16 @@ async def test_database_trouble_in_a_batch_leaves_its_rows_pending_for_the_next_
     assert sorted(done) == ids and await rows(any_db, Ticket) == 3
 
 
-async def test_two_instances_on_postgresql_never_process_a_row_twice(pg_db, settings_factory, clock):
+async def test_two_instances_on_postgresql_never_process_a_row_twice(pg_db, settings_factory, clock, monkeypatch):
     settings = settings_factory()
+    runs: collections.Counter = collections.Counter()
+    original = Ingestor._run
+
+    async def counted(self, session, job, now):
+        runs[job.digest] += 1  # the pipeline ran for this mail (dedupe would hide a second run's result)
+        return await original(self, session, job, now)
+
+    monkeypatch.setattr(Ingestor, "_run", counted)
     other_db = Database(pg_db.url, schema=pg_db.schema)
     first = Ingestor(settings=settings, db=pg_db, clock=clock)
     second = Ingestor(settings=settings, db=other_db, clock=clock)
@@ -160,6 +169,7 @@ async def test_two_instances_on_postgresql_never_process_a_row_twice(pg_db, sett
         processed = [spool_id for done in results for spool_id in done]
         assert sorted(processed) == ids  # each row by exactly one drain
         assert all(o.status == "stored" for done in results for o in done.values())
+        assert len(runs) == 150 and set(runs.values()) == {1}
         assert await rows(pg_db, Ticket) == 150 and await rows(pg_db, Message, Message.direction == "in") == 150
         assert await rows(pg_db, SpoolEntry, SpoolEntry.status == "pending") == 0
     finally:
