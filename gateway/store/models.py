@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, status links, the inbound spool and their helpers."""
+"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, spool, status links, helpers."""
 from __future__ import annotations
 
 from datetime import datetime

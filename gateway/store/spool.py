@@ -103,8 +103,8 @@ class SpoolStatus:
 
 
 async def status(session: AsyncSession, now: datetime) -> SpoolStatus:
-    depth, oldest = (await session.execute(
-        select(func.count(SpoolEntry.id), func.min(SpoolEntry.received_at)).where(SpoolEntry.status == "pending"))).one()
+    depth, oldest = (await session.execute(select(func.count(SpoolEntry.id), func.min(SpoolEntry.received_at))
+                                           .where(SpoolEntry.status == "pending"))).one()
 
     async def done_since(delta: timedelta) -> int:
         return await session.scalar(select(func.count(SpoolEntry.id)).where(
