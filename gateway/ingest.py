@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_GROUP = 64  # mails per spool commit: enough to amortise a commit, small enough to keep latency flat
 BATCH = 64  # spool rows per drain transaction, for the same reasons
 BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
+HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
 MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quarantine
 
 
@@ -53,6 +54,9 @@ class Ingestor(PipelineRunner):
         self._conflicts: dict[int, int] = {}  # spool id -> unique-key races lost
         self._wanted: set[int] = set()  # spool ids callers of settle() wait for ...
         self._finished: dict[int, Outcome] = {}  # ... and those of them a drain in this process finished
+        # The bytes of mail this process spooled, up to HOLD_BYTES, so the drain need not read them back.
+        self._held: dict[int, bytes] = {}
+        self._held_bytes = 0
         self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
@@ -91,8 +95,17 @@ class Ingestor(PipelineRunner):
         async with self.db.transaction() as session:
             ids = await spool.write(session, [(item.raw, digest, item.source, item.envelope_from, item.recipients)
                                               for item, digest in pairs], self.clock.now())
+        for spool_id, (item, _) in zip(ids, pairs):
+            if self._held_bytes + len(item.raw) <= HOLD_BYTES:
+                self._held[spool_id] = item.raw
+                self._held_bytes += len(item.raw)
         self.spooled.set()
         return ids
+
+    def _let_go(self, below: int | None) -> None:
+        """Drop held bytes of rows below id `below` (all with None): those are done, here or elsewhere."""
+        for spool_id in [i for i in self._held if below is None or i < below]:
+            self._held_bytes -= len(self._held.pop(spool_id))
 
     async def _commit_accepted(self) -> None:
         """Spool whatever is waiting, one commit per group, until nothing is; then end (the next mail starts anew)."""
@@ -172,7 +185,8 @@ class Ingestor(PipelineRunner):
         done: dict[int, Outcome] = {}
         while True:
             async with self.db.transaction() as session:
-                rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES)
+                rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
+            self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
             processed = await self._drain_batch(rows)
@@ -228,6 +242,8 @@ class Ingestor(PipelineRunner):
     def _settled(self, done: dict[int, Outcome]) -> None:
         for spool_id, outcome in done.items():
             self._conflicts.pop(spool_id, None)
+            if spool_id in self._held:
+                self._held_bytes -= len(self._held.pop(spool_id))
             if spool_id in self._wanted:  # a caller in settle() waits for it
                 self._finished[spool_id] = outcome
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,8 +37,10 @@ async def write(session: AsyncSession, mails: Sequence[tuple[bytes, str, str, st
     return [entry.id for entry in entries]
 
 
-async def pending(session: AsyncSession, *, limit: int, max_bytes: int) -> list[Spooled]:
-    """The oldest pending rows, at most `limit` and about `max_bytes` of mail (always at least one row).
+async def pending(session: AsyncSession, *, limit: int, max_bytes: int,
+                  known: Mapping[int, bytes] | None = None) -> list[Spooled]:
+    """The oldest pending rows, at most `limit` and about `max_bytes` of mail (always at least one row);
+    `known`: the bytes of rows the caller holds already, by spool id.
 
     [] also while another instance is processing the oldest pending rows (PostgreSQL), so that
     instances take turns batch by batch and the spool is processed in arrival order.
@@ -60,11 +62,14 @@ async def pending(session: AsyncSession, *, limit: int, max_bytes: int) -> list[
         total += head.size
     if not chosen:
         return []
-    rows = (await session.execute(
-        select(SpoolEntry, Blob.data).join(Blob, Blob.sha256 == SpoolEntry.raw_sha256)
-        .where(SpoolEntry.id.in_(chosen)).order_by(SpoolEntry.id))).all()
-    return [Spooled(entry.id, data, entry.raw_sha256, entry.source, entry.envelope_from, tuple(entry.recipients or ()))
-            for entry, data in rows]
+    known = known or {}
+    entries = (await session.scalars(select(SpoolEntry).where(SpoolEntry.id.in_(chosen)).order_by(SpoolEntry.id))).all()
+    # Bytes a caller of this process still holds are not read back: a second copy of a 25 MB mail for nothing.
+    wanted = {entry.raw_sha256 for entry in entries if entry.id not in known}
+    data = dict((await session.execute(select(Blob.sha256, Blob.data).where(Blob.sha256.in_(wanted)))).all()) \
+        if wanted else {}
+    return [Spooled(entry.id, known[entry.id] if entry.id in known else data[entry.raw_sha256], entry.raw_sha256,
+                    entry.source, entry.envelope_from, tuple(entry.recipients or ())) for entry in entries]
 
 
 async def claim(session: AsyncSession, ids: Sequence[int]) -> set[int]:

@@ -226,3 +226,26 @@ def test_spool_status_command(tmp_path):
     assert result.returncode == 0
     assert result.stdout.splitlines() == ["pending: 0", "oldest pending: -", "done in the last minute: 1",
                                           "done in the last hour: 1"]
+
+
+async def test_a_row_that_keeps_losing_unique_key_races_is_held_not_retried_for_ever(any_db, settings_factory, clock,
+                                                                                      monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
+    original = Ingestor._run
+
+    async def always_conflicts(self, session, job, now):
+        if job.mail.subject == "Conflicted":
+            raise IntegrityError("INSERT INTO messages", {}, Exception("UNIQUE constraint failed"))
+        return await original(self, session, job, now)
+
+    monkeypatch.setattr(Ingestor, "_run", always_conflicts)
+    conflicted = await ingestor.accept(make_mail(subject="Conflicted").as_bytes(), source="smtp")
+    fine = await ingestor.accept(make_mail(subject="Fine").as_bytes(), source="smtp")
+    done: dict = {}
+    for _ in range(4):  # each drain leaves it pending once more (the next may see the other writer's row)
+        done.update(await ingestor.drain())
+    assert done[fine].status == "stored"
+    assert done[conflicted].status == "quarantined" and "conflicting concurrent writes" in done[conflicted].reason
+    assert await rows(any_db, SpoolEntry, SpoolEntry.status == "pending") == 0
