@@ -61,6 +61,7 @@ class SpoolConfig(Section):
     # serve drains at once when it accepts mail itself; this often it also looks for mail spooled by
     # other processes (`gateway ingest` while serve was down, another instance) and retries a failed drain.
     poll_seconds: float = Field(2.0, gt=0)
+    keep_days: float = Field(7.0, gt=0)  # done rows are forgotten after this (the mail itself is kept)
 
 
 class OutboundConfig(Section):

@@ -17,8 +17,11 @@ from typing import Sequence
 
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.errors import TempFail
+from gateway.errors import Quarantine, TempFail
+from gateway.mail.parse import parse
 from gateway.notify.render import Renderer
+from gateway.pipeline import registry
+from gateway.pipeline.context import HISTORY_SOURCE, Preparation
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
 from gateway.store import spool
 from gateway.store.blobs import sha256_hex
@@ -65,6 +68,18 @@ class Ingestor(PipelineRunner):
         """Let the worker threads go (they end once their current mail is prepared)."""
         self._small.shutdown(wait=False, cancel_futures=True)
         self._large.shutdown(wait=False, cancel_futures=True)
+
+    def _prepare(self, item: Incoming, digest: str | None = None) -> Job:
+        """Hash, parse and each step's pure work, on a worker thread: the writer's time is for writing."""
+        digest = digest or sha256_hex(item.raw)
+        try:
+            mail = parse(item.raw, limits=self.limits)
+        except Quarantine as exc:
+            return Job(item, digest, None, exc.reason)
+        prep = Preparation(mail=mail, envelope_from=item.envelope_from, recipients=item.recipients,
+                           settings=self.settings)
+        registry.prepare_all(self.history_steps if item.source == HISTORY_SOURCE else self.steps, prep)
+        return Job(item, digest, mail, prepared=prep.results)
 
     def _lane(self, size: int) -> ThreadPoolExecutor:
         return self._large if size >= LARGE else self._small

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Callable
 
 from gateway.clock import Clock
@@ -36,6 +37,7 @@ async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolCon
         if time.monotonic() >= next_check:  # a duration, not a moment: the Clock is for moments
             next_check = time.monotonic() + min(WARN_CHECK_SECONDS, config.warn_after_seconds / 2)
             await warn_if_behind(ingestor, clock=clock, warn_after=config.warn_after_seconds)
+            await prune_done(ingestor, clock=clock, keep_days=config.keep_days)
         await _wait_any(ingestor.spooled, stop, timeout=config.poll_seconds)
 
 
@@ -52,6 +54,16 @@ async def warn_if_behind(ingestor: Ingestor, *, clock: Clock, warn_after: float)
                     "spool.warn_after_seconds = %.0f): see the errors above and `gateway spool status`",
                     state.oldest_pending_seconds, state.depth, warn_after)
     return state
+
+
+async def prune_done(ingestor: Ingestor, *, clock: Clock, keep_days: float) -> int:
+    """Delete spool rows done more than `keep_days` ago; how many (0 when the database is away)."""
+    try:
+        async with ingestor.db.transaction() as session:
+            return await spool.prune(session, clock.now() - timedelta(days=keep_days))
+    except TempFail as exc:
+        log.warning("spool prune skipped: %s", exc)
+        return 0
 
 
 async def _wait_any(event: asyncio.Event, stop: asyncio.Event, *, timeout: float) -> None:

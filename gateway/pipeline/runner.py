@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.errors import Discard, Duplicate, Quarantine, TempFail
-from gateway.mail.parse import ParsedMail, ParseLimits, parse
+from gateway.mail.parse import ParsedMail, ParseLimits
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
-from gateway.pipeline.context import HISTORY_SOURCE, MailContext, Preparation
+from gateway.pipeline.context import HISTORY_SOURCE, MailContext
 from gateway.store.blobs import put_blob, sha256_hex
 from gateway.store.counters import bump, kind_of
 from gateway.store.db import Database, is_transient, savepoint
@@ -72,18 +72,6 @@ class PipelineRunner:
 
     def ref(self, ticket_id: int) -> str:
         return f"{self.settings.helpdesk.ticket_prefix}-{ticket_id}"
-
-    def _prepare(self, item: Incoming, digest: str | None = None) -> Job:
-        """Hash, parse and each step's pure work, on a worker thread: the writer's time is for writing."""
-        digest = digest or sha256_hex(item.raw)
-        try:
-            mail = parse(item.raw, limits=self.limits)
-        except Quarantine as exc:
-            return Job(item, digest, None, exc.reason)
-        prep = Preparation(mail=mail, envelope_from=item.envelope_from, recipients=item.recipients,
-                           settings=self.settings)
-        registry.prepare_all(self.history_steps if item.source == HISTORY_SOURCE else self.steps, prep)
-        return Job(item, digest, mail, prepared=prep.results)
 
     async def _store_in(self, session: AsyncSession, jobs: list[Job], now: datetime) -> list[Outcome | None]:
         """Each job in its own savepoint; outcomes in order, None for a mail that lost a unique-key race."""

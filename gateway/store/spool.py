@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.blobs import put_blob
@@ -93,6 +93,13 @@ async def outcomes_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, di
     rows = await session.execute(select(SpoolEntry.id, SpoolEntry.outcome)
                                  .where(SpoolEntry.id.in_(list(ids)), SpoolEntry.status == "done"))
     return {row.id: row.outcome for row in rows}
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Forget done rows processed before `before` (their mail lives on in messages and blobs); how many."""
+    result = await session.execute(delete(SpoolEntry).where(SpoolEntry.status == "done",
+                                                            SpoolEntry.processed_at < before))
+    return result.rowcount or 0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from gateway.clock import FixedClock
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
-from gateway.spool_worker import warn_if_behind
+from gateway.spool_worker import prune_done, warn_if_behind
 from gateway.store import spool
 from gateway.store.db import Database
 from gateway.store.models import Blob, Message, QuarantineEntry, SpoolEntry, Ticket
@@ -205,6 +205,10 @@ async def test_status_and_the_warning_when_the_oldest_mail_waits_too_long(db, se
     assert state.as_dict() == {"depth": 0, "oldest_pending_seconds": None, "done_last_minute": 2,
                                "done_last_hour": 2}
     assert caplog.text == ""
+    # Done rows are forgotten after spool.keep_days; the mail itself stays.
+    assert await prune_done(ingestor, clock=FixedClock(later.now() + timedelta(days=6)), keep_days=7) == 0
+    assert await prune_done(ingestor, clock=FixedClock(later.now() + timedelta(days=8)), keep_days=7) == 2
+    assert await rows(db, SpoolEntry) == 0 and await rows(db, Ticket) == 2
 
 
 def test_spool_status_command(tmp_path):

@@ -22,7 +22,7 @@ from tests.integration.serving import make_mail
 
 async def ingest(settings, db, clock, subject: str, body: str) -> int:
     outcome = await Ingestor(settings=settings, db=db, clock=clock).ingest(
-        make_mail(subject=subject, body=body).as_bytes(), source="test")
+        make_mail(subject=subject, body=body).as_bytes(), source="test", envelope_from="customer@example.org")
     return outcome.ticket_id
 
 
