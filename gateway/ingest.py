@@ -185,8 +185,9 @@ class Ingestor(PipelineRunner):
 
     # --- the drain: spooled mail through the pipeline, in arrival order, a batch per transaction -------
 
-    async def drain(self, *, upto: int | None = None) -> dict[int, Outcome]:
-        """Process pending spool rows oldest first until none is left (or none up to id `upto`).
+    async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+        """Process pending spool rows oldest first until none is left (or none up to id `upto`, or
+        `stop` is set: it is looked at between batches, so that serve stops without draining a backlog).
 
         Returns the outcomes of the rows this call processed, by spool id. One drain at a time in this
         process (serve's worker and direct callers share it); other instances are kept off our rows by
@@ -194,11 +195,11 @@ class Ingestor(PipelineRunner):
         failed batch stay pending.
         """
         async with self._drain_lock:
-            return await self._drain(upto=upto)
+            return await self._drain(upto=upto, stop=stop)
 
-    async def _drain(self, *, upto: int | None) -> dict[int, Outcome]:
+    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
-        while True:
+        while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
             async with self.db.transaction() as session:
                 rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
             self._let_go(rows[0].id if rows else None)
@@ -208,6 +209,7 @@ class Ingestor(PipelineRunner):
             if not processed:
                 return done  # another instance holds these rows
             done.update(processed)
+        return done
 
     async def _drain_batch(self, rows: list[spool.Spooled]) -> dict[int, Outcome]:
         loop = asyncio.get_running_loop()

@@ -59,6 +59,16 @@ async def test_the_drain_keeps_arrival_order_so_a_reply_threads_onto_its_parent(
     assert done[ids[0]].ticket_id == done[ids[1]].ticket_id
 
 
+async def test_a_stopping_serve_leaves_the_rest_of_a_backlog_for_its_next_start(any_db, settings_factory, clock):
+    ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
+    ids = [await ingestor.accept(make_mail(subject=f"n{n}").as_bytes(), source="smtp") for n in range(3)]
+    stop = asyncio.Event()
+    stop.set()
+    assert await ingestor.drain(stop=stop) == {}
+    assert await rows(any_db, SpoolEntry, SpoolEntry.status == "pending") == 3
+    assert sorted(await ingestor.drain()) == ids
+
+
 async def test_a_failing_spool_write_accepts_nothing(any_db, settings_factory, clock, monkeypatch):
     ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
 
