@@ -12,6 +12,7 @@ from gateway.ingest import Ingestor
 from gateway.ingest_timings import IngestTimings
 from gateway.inbound.smtp import start_listener, stop_listener
 from gateway.notify.send import OutboxSender, transport_for
+from gateway.spool_worker import run_spool_worker
 from gateway.schedule.jobs import start_scheduler, stop_scheduler
 from gateway.store.db import describe
 from gateway.store.migrate import upgrade
@@ -48,15 +49,9 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         ingestor = Ingestor(settings=settings, db=db, clock=clock)
         sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
 
-        async def ingest_and_wake(raw: bytes, **kwargs):
-            # The sender sleeps poll_seconds between drains; a stored mail usually has rows to send now.
-            outcome = await ingestor.ingest(raw, **kwargs)
-            if outcome.status == "stored":
-                sender.wake()
-            return outcome
-
         timings = IngestTimings()
-        server, handler = await start_listener(ingest=timings.timed("smtp", ingest_and_wake), config=settings.smtp)
+        # SMTP answers 250 once the mail is in the spool; the spool worker (below) runs the pipeline.
+        server, handler = await start_listener(ingest=timings.timed("smtp", ingestor.accept), config=settings.smtp)
         web = await start_web_if_enabled(settings=settings, db=db, clock=clock, ingestor=ingestor,
                                          wake=sender.wake, smtp_up=server.is_serving, timings=timings)
     except BaseException:
@@ -65,6 +60,10 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         await db.dispose()
         raise
     tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
+    # Draining at start too: mail accepted before a crash (kill -9) is processed now. The sender sleeps
+    # poll_seconds between drains; a drain that stored mail usually left rows to send now.
+    tasks.append(asyncio.create_task(run_spool_worker(ingestor=ingestor, clock=clock, config=settings.spool,
+                                                      stop=stop, on_stored=sender.wake), name="spool"))
     scheduler = start_scheduler(settings=settings, db=db, clock=clock)
     tasks += background_tasks(settings=settings, ingestor=ingestor, db=db, clock=clock, stop=stop,
                               environ=environ)

@@ -10,7 +10,7 @@ import sys
 from gateway.cli import EXIT_USAGE
 
 EPILOG = """exit codes:
-  0   done (for `ingest`: the mail is stored, or kept in quarantine)
+  0   done (for `ingest`: the mail is spooled; it is then stored, or kept in quarantine)
   1   a ticket, quarantine entry or outbox row named does not exist
   2   configuration problem (`gateway config check` lists them all)
   64  usage error (bad arguments)
@@ -105,6 +105,11 @@ def build_parser() -> Parser:
     o_list.add_argument("--json", action="store_true")
     o_retry = outbox.add_parser("retry", help="send failed rows again")
     o_retry.add_argument("id", type=int, nargs="*", help="row ids (default: every failed row)")
+
+    spool = sub.add_parser("spool", help="mail accepted and waiting for the pipeline").add_subparsers(
+        dest="action", required=True)
+    s_status = spool.add_parser("status", help="pending depth, oldest pending age, rows done in the last minute/hour")
+    s_status.add_argument("--json", action="store_true")
 
     stats = sub.add_parser("stats", help="counts of tickets, messages, duplicates, quarantine, outbox")
     stats.add_argument("--json", action="store_true")

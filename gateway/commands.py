@@ -248,6 +248,26 @@ async def stats_run(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+async def spool_status(args: Args, settings: Settings, environ) -> int:
+    from gateway.store import spool
+
+    state = await _with_session(settings, lambda s: spool.status(s, SystemClock().now()))
+    emit(state.as_dict(), args.json, lambda d: "\n".join(_spool_lines(d, settings.spool.warn_after_seconds)))
+    return 0
+
+
+def _spool_lines(data: dict, warn_after: float) -> list[str]:
+    age = data["oldest_pending_seconds"]
+    lines = [f"pending: {data['depth']}",
+             f"oldest pending: {'-' if age is None else f'{age:.0f} s'}",
+             f"done in the last minute: {data['done_last_minute']}",
+             f"done in the last hour: {data['done_last_hour']}"]
+    if age is not None and age > warn_after:
+        lines.append(f"behind: the oldest mail waits longer than spool.warn_after_seconds ({warn_after:.0f} s); "
+                     f"is `gateway serve` running? see its log")
+    return lines
+
+
 async def db_upgrade(args: Args, settings: Settings, environ) -> int:
     from gateway.store.migrate import upgrade  # alembic: only for the commands that migrate
 

@@ -56,6 +56,15 @@ class SmtpConfig(Section):
         return self
 
 
+class SpoolConfig(Section):
+    # serve logs a warning while the oldest accepted mail still waits for the pipeline longer than this.
+    warn_after_seconds: float = Field(300.0, gt=0)
+    # serve drains at once when it accepts mail itself; this often it also looks for mail spooled by
+    # other processes (`gateway ingest` while serve was down, another instance) and retries a failed drain.
+    poll_seconds: float = Field(2.0, gt=0)
+    keep_days: float = Field(7.0, gt=0)  # done rows are forgotten after this (the mail itself is kept)
+
+
 class OutboundConfig(Section):
     mode: Literal["smtp", "maildir"] = "maildir"
     host: str = "127.0.0.1"
@@ -333,6 +342,7 @@ class LoggingConfig(Section):
 class Settings(Section):
     database: DatabaseConfig = DatabaseConfig()
     smtp: SmtpConfig = SmtpConfig()
+    spool: SpoolConfig = SpoolConfig()
     outbound: OutboundConfig = OutboundConfig()
     helpdesk: HelpdeskConfig = HelpdeskConfig()
     levels: tuple[LevelConfig, ...] = DEFAULT_LEVELS

@@ -1,70 +1,41 @@
-"""ingest(raw, source) -> Outcome: the one path every mail takes.
+"""The one path every mail takes: accept into the inbound spool, then drain it through the pipeline.
 
-Mails that arrive together are stored together: `ingest()` queues the mail for the group commit,
-which runs every mail waiting at that moment through the pipeline in one transaction, each inside
-its own savepoint, and commits once. Each caller still gets its own Outcome only after that commit,
-so an acknowledgement (SMTP 250, pipe exit 0, IMAP move) still means "committed".
+`accept()` commits the raw bytes and envelope to the spool (group-committed: concurrent sessions share
+one commit) and only then may the source hear "accepted" (SMTP 250, pipe exit 0, IMAP move). `drain()`
+runs pending spool rows through the pipeline in arrival order, a batch per transaction, each mail in its
+own savepoint, and marks the batch's rows done in that same transaction: a crash re-runs exactly the
+rows not done, and dedupe makes the re-run store nothing twice. `ingest()` is accept + drain for the
+callers that need an Outcome.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Literal, Sequence
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import asdict
+from typing import Sequence
 
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.errors import Discard, Duplicate, Quarantine, TempFail
-from gateway.mail.parse import ParsedMail, ParseLimits, parse
-from gateway.notify.outbox import Notifier
+from gateway.errors import Quarantine, TempFail
+from gateway.mail.parse import parse
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
-from gateway.pipeline.context import HISTORY_SOURCE, MailContext, Preparation
-from gateway.store.blobs import put_blob, sha256_hex
-from gateway.store.counters import bump, kind_of
-from gateway.store.db import Database, is_transient, savepoint
-from gateway.store.models import QuarantineEntry
+from gateway.pipeline.context import HISTORY_SOURCE, Preparation
+from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
+from gateway.store import spool
+from gateway.store.blobs import sha256_hex
+from gateway.store.db import Database
+
+__all__ = ["HISTORY_SKIPS", "Incoming", "Ingestor", "Outcome", "history_time"]
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP = 64  # mails per group commit: enough to amortise a commit, small enough to keep latency flat
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one mail. Every status means: committed, safe to acknowledge to the source."""
-
-    status: Literal["stored", "duplicate", "discarded", "quarantined"]
-    ticket_ref: str | None = None
-    ticket_id: int | None = None
-    new_ticket: bool = False
-    reason: str = ""  # thread reason, quarantine reason, or why it was a duplicate
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One mail as a transport hands it over. source: "smtp", "pipe", "imap:<name>", "import", …;
-    envelope_from: SMTP MAIL FROM ("" for the null sender, None when unknown); recipients: RCPT TO."""
-
-    raw: bytes
-    source: str
-    envelope_from: str | None = None
-    recipients: tuple[str, ...] = ()
-
-
-@dataclass
-class _Job:
-    incoming: Incoming
-    digest: str
-    mail: ParsedMail | None  # None: unusable, `problem` says why
-    problem: str = ""
-    prepared: dict = field(default_factory=dict)  # each step's prepare() result, by step name
+MAX_GROUP = 64  # mails per spool commit: enough to amortise a commit, small enough to keep latency flat
+BATCH = 64  # spool rows per drain transaction, for the same reasons
+BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
+HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
+MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quarantine
 
 
 # Parsing and the steps' pure work run on worker threads, never on the event loop: a 25 MB mail takes
@@ -75,20 +46,21 @@ class _Job:
 LARGE = 1 << 20
 
 
-class Ingestor:
-    """Holds what ingest needs; `ingest()` is safe to call concurrently from many transports."""
+class Ingestor(PipelineRunner):
+    """Accepts mail into the spool and drains it; every method is safe to call concurrently from many transports."""
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None):
-        self.settings = settings
-        self.db = db
-        self.clock = clock
-        self.limits = ParseLimits(**settings.limits.model_dump())
-        self.notifier = Notifier(settings=settings, clock=clock, renderer=renderer or Renderer())
-        names = settings.pipeline.steps or _default_steps()
-        self.steps = registry.build(names)
-        self.history_steps = registry.build(tuple(name for name in names if name not in HISTORY_SKIPS))
-        self._waiting: list[tuple[_Job, asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
+        super().__init__(settings=settings, db=db, clock=clock, renderer=renderer)
+        self._accepting: list[tuple[Incoming, str, asyncio.Future]] = []
+        self._acceptor: asyncio.Task | None = None
+        self._drain_lock = asyncio.Lock()
+        self._conflicts: dict[int, int] = {}  # spool id -> unique-key races lost
+        self._wanted: set[int] = set()  # spool ids callers of settle() wait for ...
+        self._finished: dict[int, Outcome] = {}  # ... and those of them a drain in this process finished
+        # The bytes of mail this process spooled, up to HOLD_BYTES, so the drain need not read them back.
+        self._held: dict[int, bytes] = {}
+        self._held_bytes = 0
+        self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
 
@@ -97,173 +69,213 @@ class Ingestor:
         self._small.shutdown(wait=False, cancel_futures=True)
         self._large.shutdown(wait=False, cancel_futures=True)
 
-    def ref(self, ticket_id: int) -> str:
-        return f"{self.settings.helpdesk.ticket_prefix}-{ticket_id}"
-
-    async def ingest(self, raw: bytes, *, source: str, envelope_from: str | None = None,
-                     recipients: Sequence[str] = ()) -> Outcome:
-        """Store `raw` and everything it causes; raise TempFail to mean 'try again' (nothing was stored)."""
-        item = Incoming(raw, source, envelope_from, tuple(recipients))
-        loop = asyncio.get_running_loop()
-        job = await loop.run_in_executor(self._large if len(raw) >= LARGE else self._small, self._prepare, item)
-        done = loop.create_future()
-        self._waiting.append((job, done))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
-        return await done
-
-    async def ingest_many(self, items: Sequence[Incoming]) -> list[Outcome]:
-        """Store several mails in one transaction, one savepoint each; outcomes in the same order.
-
-        A mail that fails on its own (duplicate, quarantine, a conflict) does not affect the others.
-        Raises TempFail when the database cannot take the batch: then none of it is stored.
-        """
-        jobs = await asyncio.get_running_loop().run_in_executor(
-            self._small, lambda: [self._prepare(item) for item in items])
-        return await self._store(jobs)
-
-    def _prepare(self, item: Incoming) -> _Job:
+    def _prepare(self, item: Incoming, digest: str | None = None) -> Job:
         """Hash, parse and each step's pure work, on a worker thread: the writer's time is for writing."""
-        digest = sha256_hex(item.raw)
+        digest = digest or sha256_hex(item.raw)
         try:
             mail = parse(item.raw, limits=self.limits)
         except Quarantine as exc:
-            return _Job(item, digest, None, exc.reason)
+            return Job(item, digest, None, exc.reason)
         prep = Preparation(mail=mail, envelope_from=item.envelope_from, recipients=item.recipients,
                            settings=self.settings)
         registry.prepare_all(self.history_steps if item.source == HISTORY_SOURCE else self.steps, prep)
-        return _Job(item, digest, mail, prepared=prep.results)
+        return Job(item, digest, mail, prepared=prep.results)
 
-    async def _flush(self) -> None:
-        """Store whatever is waiting, group by group, until nothing is; then end (the next mail starts anew)."""
+    def _lane(self, size: int) -> ThreadPoolExecutor:
+        return self._large if size >= LARGE else self._small
+
+    # --- accept: the spool commit every source waits for ------------------------------------------------
+
+    async def accept(self, raw: bytes, *, source: str, envelope_from: str | None = None,
+                     recipients: Sequence[str] = ()) -> int:
+        """Commit `raw` and its envelope to the spool (group-committed); its spool id once durable.
+
+        Raises TempFail when the spool write failed: then nothing was accepted.
+        """
+        loop = asyncio.get_running_loop()
+        digest = await loop.run_in_executor(self._lane(len(raw)), sha256_hex, raw)  # 25 MB: ~50 ms of CPU
+        done = loop.create_future()
+        self._accepting.append((Incoming(raw, source, envelope_from, tuple(recipients)), digest, done))
+        if self._acceptor is None:
+            self._acceptor = asyncio.create_task(self._commit_accepted())
+        return await done
+
+    async def accept_many(self, items: Sequence[Incoming]) -> list[int]:
+        """Spool several mails in one transaction; their ids, in the same order."""
+        digests = await asyncio.get_running_loop().run_in_executor(
+            self._small, lambda: [sha256_hex(item.raw) for item in items])
+        return await self._spool_write(list(zip(items, digests)))
+
+    async def _spool_write(self, pairs: list[tuple[Incoming, str]]) -> list[int]:
+        async with self.db.transaction() as session:
+            ids = await spool.write(session, [(item.raw, digest, item.source, item.envelope_from, item.recipients)
+                                              for item, digest in pairs], self.clock.now())
+        for spool_id, (item, _) in zip(ids, pairs):
+            if self._held_bytes + len(item.raw) <= HOLD_BYTES:
+                self._held[spool_id] = item.raw
+                self._held_bytes += len(item.raw)
+        self.spooled.set()
+        return ids
+
+    def _let_go(self, below: int | None) -> None:
+        """Drop held bytes of rows below id `below` (all with None): those are done, here or elsewhere."""
+        for spool_id in [i for i in self._held if below is None or i < below]:
+            self._held_bytes -= len(self._held.pop(spool_id))
+
+    async def _commit_accepted(self) -> None:
+        """Spool whatever is waiting, one commit per group, until nothing is; then end (the next mail starts anew)."""
         try:
-            while self._waiting:
-                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+            while self._accepting:
+                group, self._accepting = self._accepting[:MAX_GROUP], self._accepting[MAX_GROUP:]
                 try:
-                    outcomes = await self._store([job for job, _ in group])
+                    ids = await self._spool_write([(item, digest) for item, digest, _ in group])
                 except BaseException as exc:  # TempFail (or a bug): every caller of this group hears it
-                    for _, done in group:
+                    for *_, done in group:
                         if not done.done():
                             done.set_exception(exc)
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                for (_, done), outcome in zip(group, outcomes):
-                    if not done.done():  # a caller that gave up (client gone) still had its mail stored
-                        done.set_result(outcome)
+                for (*_, done), spool_id in zip(group, ids):
+                    if not done.done():  # a caller that gave up (client gone) still had its mail spooled
+                        done.set_result(spool_id)
         finally:
-            self._flusher = None
+            self._acceptor = None
 
-    async def _store(self, jobs: list[_Job], *, retry_alone: bool = True) -> list[Outcome | None]:
-        """Outcomes in order; None only with retry_alone=False, for a mail that lost a unique-key race."""
-        outcomes: list[Outcome | None] = [None] * len(jobs)
-        alone: list[int] = []  # lost a unique-key race to another writer: run again on its own
-        async with self.db.transaction() as session:
-            now = self.clock.now()
-            for index, job in enumerate(jobs):
-                reason = job.problem
-                if job.mail is not None:
-                    try:
-                        async with savepoint(session):
-                            outcomes[index] = await self._run(session, job, now)
-                    except Duplicate as exc:
-                        bump(session, "duplicates")
-                        if exc.note is not None:  # a copy with bytes of its own: keep them, say where it came from
-                            await put_blob(session, job.incoming.raw, job.digest)  # (the savepoint dropped both)
-                            session.add(exc.note)
-                        outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
-                    except Discard as exc:
-                        bump(session, "discarded")
-                        outcomes[index] = Outcome(status="discarded", reason=exc.reason)
-                    except Quarantine as exc:
-                        reason = exc.reason
-                    except IntegrityError:
-                        alone.append(index)
-                    except TempFail:
-                        raise
-                    except Exception as exc:
-                        if is_transient(exc):
-                            raise  # the transaction maps it to TempFail: nothing of this group is stored
-                        # A bug in a step must not lose the mail: keep it for `quarantine retry`.
-                        log.exception("ingest failed for %s mail %s", job.incoming.source, job.digest[:12])
-                        reason = f"internal error: {type(exc).__name__}: {exc}"
-                if reason:
-                    try:
-                        async with savepoint(session):
-                            outcomes[index] = await self._hold(session, job, reason)
-                    except IntegrityError:
-                        alone.append(index)
-        for index in alone if retry_alone else ():
-            outcomes[index] = await self._store_alone(jobs[index])
-        return outcomes
+    # --- the callers that need an Outcome: accept, then drain until their rows are done -----------------
 
-    async def _store_alone(self, job: _Job) -> Outcome:
-        # The next round sees the other writer's committed row, so this mail becomes a duplicate.
-        for _ in range(3):
-            [outcome] = await self._store([job], retry_alone=False)
-            if outcome is not None:
-                return outcome
-        raise TempFail("conflicting concurrent writes; try again")
+    async def ingest(self, raw: bytes, *, source: str, envelope_from: str | None = None,
+                     recipients: Sequence[str] = ()) -> Outcome:
+        """Accept `raw`, then drain until it is processed; its Outcome.
 
-    async def _run(self, session: AsyncSession, job: _Job, now) -> Outcome:
-        item = job.incoming
-        history = item.source == HISTORY_SOURCE
-        ctx = MailContext(raw=item.raw, sha256=job.digest, source=item.source, envelope_from=item.envelope_from,
-                          recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
-                          clock=self.clock, now=history_time(job.mail, now) if history else now,
-                          notifier=self.notifier, prepared=dict(job.prepared))
-        await put_blob(session, item.raw, job.digest)
-        for current in self.history_steps if history else self.steps:
-            await current.run(ctx)
-        await session.flush()  # inside the savepoint, so a constraint this mail breaks fails this mail only
-        if ctx.auto_reason:
-            bump(session, "loop_guarded")
-            bump(session, f"loop_guarded_by_kind:{kind_of(ctx.auto_reason)}")
-        ticket_id = ctx.ticket.id if ctx.ticket else None
-        return Outcome(status="stored", ticket_id=ticket_id, ticket_ref=self.ref(ticket_id) if ticket_id else None,
-                       new_ticket=ctx.new_ticket, reason=ctx.thread_reason)
-
-    async def quarantine(self, raw: bytes, *, reason: str, source: str, digest: str | None = None) -> Outcome:
-        """Keep `raw` whole with its reason; the same bytes quarantined twice are held once."""
-        job = _Job(Incoming(raw, source), digest or sha256_hex(raw), None, reason)
-        async with self.db.transaction() as session:
-            outcome = await self._hold(session, job, reason)
+        TempFail before the spool commit: nothing was accepted. TempFail after it: the mail waits in the
+        spool for the next drain, and a re-delivery by the source is absorbed by dedupe.
+        """
+        spool_id = await self.accept(raw, source=source, envelope_from=envelope_from, recipients=recipients)
+        [outcome] = await self.settle([spool_id])
         return outcome
 
-    async def _hold(self, session: AsyncSession, job: _Job, reason: str) -> Outcome:
-        await put_blob(session, job.incoming.raw, job.digest)
-        held = await session.scalar(select(QuarantineEntry).where(QuarantineEntry.raw_sha256 == job.digest))
-        newly_held = held is None or held.status == "released"  # not a second delivery of bytes held
-        if held is None:
-            session.add(QuarantineEntry(raw_sha256=job.digest, reason=reason[:2000], source=job.incoming.source,
-                                        envelope_from=job.incoming.envelope_from,
-                                        recipients=list(job.incoming.recipients), status="held", at=self.clock.now()))
-        elif newly_held:
-            held.status, held.reason, held.at = "held", reason[:2000], self.clock.now()
-        await session.flush()  # inside the caller's savepoint: a conflict fails this mail only
-        if newly_held:
-            bump(session, f"quarantined_by_reason:{kind_of(reason)}")
-        log.warning("quarantined %s mail %s: %s", job.incoming.source, job.digest[:12], reason)
-        return Outcome(status="quarantined", reason=reason)
+    async def ingest_many(self, items: Sequence[Incoming]) -> list[Outcome]:
+        """Accept several mails in one commit, then drain until each is processed; outcomes in the same order."""
+        return await self.settle(await self.accept_many(items))
+
+    async def settle(self, ids: Sequence[int]) -> list[Outcome]:
+        """Drain until every spool row of `ids` is done (here or by another instance); their Outcomes."""
+        self._wanted.update(ids)
+        try:
+            while True:
+                missing = [spool_id for spool_id in ids if spool_id not in self._finished]
+                if missing:
+                    async with self._drain_lock:  # the drain before us may have done them meanwhile
+                        missing = [spool_id for spool_id in missing if spool_id not in self._finished]
+                        if missing:
+                            await self._drain(upto=max(missing))
+                    missing = [spool_id for spool_id in missing if spool_id not in self._finished]
+                if missing:  # processed by another instance (or held by it right now): read what it stored
+                    async with self.db.transaction() as session:
+                        stored = await spool.outcomes_of(session, missing)
+                    self._finished.update((spool_id, Outcome(**value)) for spool_id, value in stored.items())
+                if all(spool_id in self._finished for spool_id in ids):
+                    return [self._finished[spool_id] for spool_id in ids]
+                await asyncio.sleep(0.05)  # another instance's batch holds them; its commit is near
+        finally:
+            self._wanted.difference_update(ids)
+            for spool_id in ids:
+                self._finished.pop(spool_id, None)
+
+    # --- the drain: spooled mail through the pipeline, in arrival order, a batch per transaction -------
+
+    async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+        """Process pending spool rows oldest first until none is left (or none up to id `upto`, or
+        `stop` is set: it is looked at between batches, so that serve stops without draining a backlog).
+
+        Returns the outcomes of the rows this call processed, by spool id. One drain at a time in this
+        process (serve's worker and direct callers share it); other instances are kept off our rows by
+        the claim in each batch's transaction. Raises TempFail when the database failed: the rows of the
+        failed batch stay pending.
+        """
+        async with self._drain_lock:
+            return await self._drain(upto=upto, stop=stop)
+
+    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+        done: dict[int, Outcome] = {}
+        while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
+            async with self.db.transaction() as session:
+                rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
+            self._let_go(rows[0].id if rows else None)
+            if not rows or (upto is not None and rows[0].id > upto):
+                return done
+            processed = await self._drain_batch(rows)
+            if not processed:
+                return done  # another instance holds these rows
+            done.update(processed)
+        return done
+
+    async def _drain_batch(self, rows: list[spool.Spooled]) -> dict[int, Outcome]:
+        loop = asyncio.get_running_loop()
+        # Parsing off the loop, before the transaction: SQLite's one write lock is held only for writing.
+        jobs = await asyncio.gather(*(loop.run_in_executor(self._lane(len(row.raw)), self._prepare, _incoming(row),
+                                                           row.digest) for row in rows))
+        done: dict[int, Outcome] = {}
+        for row in rows:  # lost unique-key races again and again: not a race, hold it
+            if self._conflicts.get(row.id, 0) >= MAX_CONFLICTS:
+                done.update(await self._hold_row(row, "conflicting concurrent writes, again and again"))
+        try:
+            done.update(await self._process([(row, job) for row, job in zip(rows, jobs) if row.id not in done]))
+            return done
+        except TempFail:
+            raise
+        except Exception:  # a bug outside the per-mail boundary: find the mail that causes it
+            log.exception("spool batch of %d mail(s) failed as a whole; retrying them one by one", len(rows))
+        for row, job in zip(rows, jobs):
+            if row.id in done:
+                continue
+            try:
+                done.update(await self._process([(row, job)]))
+            except TempFail:
+                raise
+            except Exception as exc:
+                log.exception("spool row %d failed on its own", row.id)
+                done.update(await self._hold_row(row, f"internal error: {type(exc).__name__}: {exc}"))
+        return done
+
+    async def _process(self, pairs: list[tuple[spool.Spooled, Job]]) -> dict[int, Outcome]:
+        """One transaction: claim the rows, run the pipeline over the claimed ones, mark them done."""
+        async with self.db.transaction() as session:
+            now = self.clock.now()
+            mine = await spool.claim(session, [row.id for row, _ in pairs])
+            picked = [(row, job) for row, job in pairs if row.id in mine]
+            outcomes = await self._store_in(session, [job for _, job in picked], now)
+            done: dict[int, Outcome] = {}
+            for (row, _), outcome in zip(picked, outcomes):
+                if outcome is None:  # lost a unique-key race: stays pending, the next batch sees the winner's row
+                    self._conflicts[row.id] = self._conflicts.get(row.id, 0) + 1
+                    continue
+                await spool.finish(session, row.id, asdict(outcome), now)
+                done[row.id] = outcome
+        self._settled(done)
+        return done
+
+    def _settled(self, done: dict[int, Outcome]) -> None:
+        for spool_id, outcome in done.items():
+            self._conflicts.pop(spool_id, None)
+            if spool_id in self._held:
+                self._held_bytes -= len(self._held.pop(spool_id))
+            if spool_id in self._wanted:  # a caller in settle() waits for it
+                self._finished[spool_id] = outcome
+
+    async def _hold_row(self, row: spool.Spooled, reason: str) -> dict[int, Outcome]:
+        """Quarantine a spool row whole with `reason` and mark it done, so it no longer blocks the spool."""
+        async with self.db.transaction() as session:
+            if not await spool.claim(session, [row.id]):
+                return {}
+            outcome = await self._hold(session, Job(_incoming(row), row.digest, None, reason), reason)
+            await spool.finish(session, row.id, asdict(outcome), self.clock.now())
+        self._settled({row.id: outcome})
+        return {row.id: outcome}
 
 
-# Imported history is stored and threaded, never acted on: a late reply stays on its thread (reopen),
-# an old "/resolve" is no order and old tickets get no SLA clock (commands), nothing is sent (notify).
-HISTORY_SKIPS = frozenset({"reopen", "commands", "notify"})
+def _incoming(row: spool.Spooled) -> Incoming:
+    return Incoming(row.raw, row.source, row.envelope_from, row.recipients)
 
 
-def history_time(mail: ParsedMail, now: datetime) -> datetime:
-    """When imported history happened: its Date header, unless missing, in the future or before 1990."""
-    date = mail.date
-    if date is None or date.tzinfo is None or not _EARLIEST <= date <= now:
-        return now
-    return date
-
-
-_EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
-
-
-def _default_steps() -> tuple[str, ...]:
-    from gateway.pipeline.steps import DEFAULT_STEPS
-
-    return DEFAULT_STEPS

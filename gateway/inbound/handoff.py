@@ -2,11 +2,11 @@
 
 An MTA starts one process per mail. Loading the validated configuration, the ORM and the parser
 costs such a process most of a second; a running serve already has them, and its group commit
-stores the mail with everyone else's. So this module reads only what it needs from config.toml
+spools the mail with everyone else's. So this module reads only what it needs from config.toml
 (no validation: anything odd sends the mail down the ordinary path) and imports nothing heavy:
 what it imports is paid on every mail. When no serve answers, or it refuses the sender or a
-recipient, the caller stores the mail itself as before. A 250 from serve means committed, exactly
-as for any SMTP client; a 4xx means try again.
+recipient, the caller spools and processes the mail itself. A 250 from serve means committed to
+its spool, exactly as for any SMTP client; a 4xx means try again.
 """
 from __future__ import annotations
 

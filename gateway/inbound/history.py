@@ -116,6 +116,10 @@ async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
                       report: Callable[[str], None] = print) -> ImportResult:
     """Store every mail of `source` through the pipeline as history; counts by outcome."""
     result, started = ImportResult(), time.monotonic()
+    # A run interrupted between a batch's spool commit and its drain left it pending: process it first.
+    leftover = await ingestor.drain()
+    if leftover:
+        report(f"processed {len(leftover)} mail(s) accepted into the spool earlier and not yet processed")
     bar = tqdm(total=source.total, unit="mail", disable=not progress, smoothing=0.05)
     try:
         for batch in _batches(source.mails(), BATCH):

@@ -1,4 +1,4 @@
-"""Pipe transport (`gateway ingest`): one mail on stdin; exit 0 stored, 75 try again later."""
+"""Pipe transport (`gateway ingest`): one mail on stdin; exit 0 once spooled, 75 try again later."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 
 async def ingest_stdin(settings: Settings, *, sender: str | None, recipients: Sequence[str],
                        stdin: BinaryIO, raw: bytes | None = None) -> int:
-    """Store the mail on `stdin` (or `raw`, already read from it); returns the exit code (TempFail: 75)."""
+    """Spool the mail on `stdin` (or `raw`, already read from it), then drain; returns the exit code.
+
+    TempFail before the spool commit propagates (exit 75). Once spooled the answer is 0: with no serve
+    running this process drains the spool itself, and if that fails the mail waits for the next drain.
+    """
     if raw is None:
         limit = settings.smtp.max_message_bytes
         try:
@@ -32,7 +36,13 @@ async def ingest_stdin(settings: Settings, *, sender: str | None, recipients: Se
     try:
         ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
         try:
-            outcome = await ingestor.ingest(raw, source="pipe", envelope_from=sender, recipients=tuple(recipients))
+            spool_id = await ingestor.accept(raw, source="pipe", envelope_from=sender, recipients=tuple(recipients))
+            try:
+                [outcome] = await ingestor.settle([spool_id])
+            except TempFail as exc:
+                log.warning("pipe mail spooled as %d; processing it failed, the next drain retries it: %s",
+                            spool_id, exc)
+                return 0
         finally:
             ingestor.close()
     finally:

@@ -1,4 +1,4 @@
-"""SMTP listener (aiosmtpd) on the service's own loop: 250 only after the commit, 451 on any failure."""
+"""SMTP listener (aiosmtpd) on the service's own loop: 250 only after the spool commit, 451 on any failure."""
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +30,10 @@ def has_control(address: str) -> bool:
 
 
 class GatewayHandler:
-    """aiosmtpd handler: RCPT only for our addresses (never an open relay), DATA → ingest."""
+    """aiosmtpd handler: RCPT only for our addresses (never an open relay), DATA → accept into the spool.
+
+    `ingest` is the accept function: it returns the spool id once the mail is durably committed.
+    """
 
     def __init__(self, *, ingest: IngestFn, config: SmtpConfig):
         self.ingest = ingest
@@ -65,20 +68,19 @@ class GatewayHandler:
         self.in_flight += 1
         self.idle.clear()
         try:
-            outcome = await self.ingest(envelope.original_content or envelope.content, source=source_of(session),
+            spool_id = await self.ingest(envelope.original_content or envelope.content, source=source_of(session),
                                         envelope_from=envelope.mail_from, recipients=tuple(envelope.rcpt_tos))
         except TempFail as exc:
-            log.warning("SMTP mail from %s not stored, answered 451: %s", envelope.mail_from, exc)
+            log.warning("SMTP mail from %s not spooled, answered 451: %s", envelope.mail_from, exc)
             return "451 4.3.0 temporary failure storing the mail; try again later"
         except Exception:
-            log.exception("SMTP mail from %s not stored, answered 451", envelope.mail_from)
+            log.exception("SMTP mail from %s not spooled, answered 451", envelope.mail_from)
             return "451 4.3.0 temporary failure storing the mail; try again later"
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
                 self.idle.set()
-        detail = f" {outcome.ticket_ref}" if outcome.ticket_ref else ""
-        return f"250 2.0.0 OK {outcome.status}{detail}"
+        return f"250 2.0.0 OK queued as {spool_id}"
 
 
 def source_of(session) -> str:

@@ -118,5 +118,5 @@ class MailContext:
 
     @property
     def history(self) -> bool:
-        """Imported history (`gateway import`): stored and threaded, never acted on (see ingest.HISTORY_SKIPS)."""
+        """Imported history (`gateway import`): stored and threaded, never acted on (see pipeline.runner.HISTORY_SKIPS)."""
         return self.source == HISTORY_SOURCE

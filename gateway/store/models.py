@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, status links and their helpers."""
+"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, spool, status links, helpers."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -257,3 +257,19 @@ class WebSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class SpoolEntry(Base):
+    """A mail accepted from its source (bytes in blobs), in arrival order: pending until the pipeline ran it."""
+
+    __tablename__ = "spool"
+    __table_args__ = (Index("ix_spool_status_id", "status", "id"),)  # the drain reads pending rows by id
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(64))
+    envelope_from: Mapped[str | None] = mapped_column(Text, nullable=True)  # "" the null sender; None unknown
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    raw_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # what the pipeline made of it
+    processed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)

@@ -29,6 +29,9 @@ class Running:
     def database(self) -> Database:
         return self.settings.open_database()
 
+    async def drained(self, timeout: float = 20.0) -> None:
+        await drained(self.settings, timeout)
+
 
 async def start(settings: Settings, clock=None) -> Running:
     stop, ready = asyncio.Event(), asyncio.Event()
@@ -86,9 +89,10 @@ async def asend(port: int, mail, **kwargs) -> tuple[int, bytes]:
 
 
 async def stats(running: Running) -> dict:
-    """`gateway stats` of a running serve's database."""
+    """`gateway stats` of a running serve's database, once it has processed what it accepted."""
     from gateway.store import repo
 
+    await running.drained()  # a 250 means spooled: wait for the pipeline before reading what it stored
     db = running.database()
     try:
         async with db.transaction() as session:
@@ -118,3 +122,21 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def drained(settings: Settings, timeout: float = 20.0) -> None:
+    """Wait until serve's spool worker has processed every accepted mail (a 250 means spooled, not yet stored)."""
+    from sqlalchemy import func, select
+
+    from gateway.store.models import SpoolEntry
+
+    db = settings.open_database()
+    try:
+        async def empty() -> bool:
+            async with db.transaction() as session:
+                return not await session.scalar(
+                    select(func.count()).select_from(SpoolEntry).where(SpoolEntry.status == "pending"))
+
+        await wait_for(empty, timeout=timeout)
+    finally:
+        await db.dispose()

@@ -84,6 +84,7 @@ async def test_sqlite_on_a_full_disk_answers_451_then_takes_mail_that_fits(setti
         db = running.database()
         try:
             assert (await asend(running.port, make_mail(subject="Before")))[0] == 250
+            await running.drained()  # a 250 means spooled: let the pipeline finish it
             before = await table_counts(db)
             code, reply = await asend(running.port, big_mail())
             assert code == 451, reply  # the sender hears "try again"; the log says why
@@ -145,6 +146,7 @@ async def test_postgres_tablespace_full_answers_451_and_rolls_back(settings_fact
         running = await start(settings)
         try:
             assert (await asend(running.port, make_mail(subject="Before")))[0] == 250
+            await running.drained()  # a 250 means spooled: let the pipeline finish it
             before = await table_counts(database)
             code, reply = await asend(running.port, big_mail())
             assert code == 451, reply

@@ -30,6 +30,7 @@ def engineer_reply(token_address: str, ack, commands: str):
 
 
 async def ticket_row(gw) -> tuple[Ticket, list[str]]:
+    await gw.drained()  # a 250 means spooled: wait for the pipeline before reading what it stored
     db = gw.database()
     try:
         async with db.transaction() as session:

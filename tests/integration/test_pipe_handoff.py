@@ -13,7 +13,7 @@ from gateway.config import load
 from gateway.store.blobs import get_blob
 from gateway.store.models import Message
 from tests.conftest import free_port
-from tests.integration.serving import make_mail, start
+from tests.integration.serving import drained, make_mail, start
 
 
 def write_config(tmp_path):
@@ -36,6 +36,7 @@ def imported(result: subprocess.CompletedProcess) -> set[str]:
 
 
 async def raw_of(settings, subject: str) -> tuple[str, bytes]:
+    await drained(settings)  # serve's 250 to the hand-off means spooled: wait for its spool worker
     db = settings.open_database()
     try:
         async with db.transaction() as session:
@@ -47,6 +48,7 @@ async def raw_of(settings, subject: str) -> tuple[str, bytes]:
 
 
 async def stored(settings) -> list[tuple[str, str, str]]:
+    await drained(settings)
     db = settings.open_database()
     try:
         async with db.transaction() as session:

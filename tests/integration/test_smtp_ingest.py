@@ -24,6 +24,7 @@ async def gw(settings_factory, relay):
 
 
 async def tickets(running) -> list[dict]:
+    await running.drained()
     db = running.database()
     try:
         async with db.transaction() as session:
@@ -39,7 +40,7 @@ def by_recipient(relay, address):
 async def test_new_mail_becomes_ticket_with_one_ack_and_one_announcement(gw, relay):
     mail = make_mail(subject="Invoice report crashes", body="It fails with error 500 since this morning.")
     code, text = await asend(gw.port, mail)
-    assert code == 250 and b"HD-1" in text
+    assert code == 250 and b"OK queued as 1" in text  # spooled; the ticket number comes with the ack
     await wait_for(lambda: len(relay.messages) >= 2)
     [ticket] = await tickets(gw)
     assert ticket["category"] == "bug" and ticket["status"] == "open" and ticket["level"] == 1
@@ -77,7 +78,7 @@ async def test_a_strangers_subject_tag_does_not_thread(gw, relay):
     code, _ = await asend(gw.port, make_mail(sender="stranger@evil.example", subject="Re: [HD-1] My laptop",
                                              body="/resolve hijacked"), sender="stranger@evil.example")
     assert code == 250
-    rows = await tickets(gw)
+    rows = await tickets(gw)  # (waits for the spool to drain)
     assert len(rows) == 2
     db = gw.database()
     async with db.transaction() as session:
@@ -231,6 +232,7 @@ async def test_postgres_lost_mid_stream_answers_451_and_writes_nothing(settings_
     running = await start(settings)
     try:
         assert (await asend(running.port, make_mail(subject="Before")))[0] == 250
+        await running.drained()
         await proxy.cut()
         code, text = await asend(running.port, make_mail(subject="During"))
         assert code == 451, text
@@ -239,6 +241,7 @@ async def test_postgres_lost_mid_stream_answers_451_and_writes_nothing(settings_
         assert subjects == ["Before"]
         await proxy.start()
         assert (await asend(running.port, make_mail(subject="After")))[0] == 250
+        await running.drained()
         async with database.transaction() as session:
             assert await session.scalar(select(func.count()).select_from(Ticket)) == 2
     finally:
@@ -279,6 +282,7 @@ async def test_mail_is_labelled_smtp_unless_it_is_the_pipe_handing_over(gw):
 
     assert (await asend(gw.port, make_mail(subject="Any client"), helo="client.example.org"))[0] == 250
     assert (await asend(gw.port, make_mail(subject="Handed over"), helo=HANDOFF_HELO))[0] == 250
+    await gw.drained()
     db = gw.database()
     try:
         async with db.transaction() as session:

@@ -21,6 +21,7 @@ def reply_address(mail) -> str:
 
 
 async def tickets(gw) -> list[tuple[Ticket, list[Event]]]:
+    await gw.drained()  # a 250 means spooled: wait for the pipeline before reading what it stored
     db = gw.database()
     try:
         async with db.transaction() as session:

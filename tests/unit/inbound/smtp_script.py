@@ -10,7 +10,7 @@ DEFAULT_ANSWERS = {
     "MAIL": "250 OK",
     "RCPT": "250 OK",
     "DATA": "354 go ahead",
-    ".": "250 2.0.0 OK stored",  # the answer to the end of the mail
+    ".": "250 2.0.0 OK queued as 1",  # the answer to the end of the mail
     "QUIT": "221 Bye",
 }
 HANG_UP = "hang up"  # as an answer: close the connection instead
