@@ -20,6 +20,7 @@ from gateway.store.models import (
     QuarantineEntry,
     Ticket,
 )
+from gateway.store import spool
 from gateway.store.repo import iso
 from gateway.web.deps import deps
 
@@ -35,7 +36,13 @@ async def healthz(request: Request) -> Response:
             report["outbox_failed"] = await session.scalar(
                 select(func.count()).select_from(Outbox).where(Outbox.status == "failed")) or 0
             states = {s.name: s for s in (await session.scalars(select(MailboxState))).all()}
+            waiting = await spool.status(session, now)
         report["database"] = "ok"
+        report["spool_pending"], report["spool_oldest_seconds"] = waiting.depth, waiting.oldest_pending_seconds
+        bound = d.settings.spool.warn_after_seconds
+        if waiting.oldest_pending_seconds is not None and waiting.oldest_pending_seconds > bound:
+            problems.append(f"spool: the oldest accepted mail has waited {waiting.oldest_pending_seconds:.0f} s "
+                            f"(over [spool] warn_after_seconds = {bound:g}); is serve draining? see its log")
     except Exception as exc:  # any failure to reach it is the answer, whatever its type
         report["database"] = f"unreachable: {type(exc).__name__}"
         problems.append(f"database unreachable ({type(exc).__name__}); check [database] url and the server")
@@ -69,7 +76,7 @@ async def _numbers(session, now) -> dict:
     breached = await session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.status == "open", sla_state(now) == "breached")) or 0
     return {"by_source": by_source, "by_status": by_status, "outbox": outbox, "counters": counters,
-            "quarantined": quarantined, "breached": breached}
+            "quarantined": quarantined, "breached": breached, "spool": await spool.status(session, now)}
 
 
 async def metrics(request: Request) -> Response:
@@ -93,6 +100,9 @@ async def metrics(request: Request) -> Response:
         gauge(f"gateway_{name}_total", doc).set(n["counters"].get(name, 0))
     gauge("gateway_quarantine_held", "Mails in quarantine").set(n["quarantined"])
     gauge("gateway_sla_breached_tickets", "Open tickets past a due time now").set(n["breached"])
+    gauge("gateway_spool_pending", "Mails accepted and not yet processed").set(n["spool"].depth)
+    gauge("gateway_spool_oldest_seconds", "Age of the oldest accepted, unprocessed mail (0: none)").set(
+        n["spool"].oldest_pending_seconds or 0)
     if d.timings is not None:
         registry.register(_TimingsCollector(d.timings))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -75,6 +75,7 @@ async def test_healthz_says_ok_or_503_with_reasons(settings_factory, db, clock):
             ok = await http.get("/healthz")
             assert ok.status_code == 200 and ok.json()["status"] == "ok"
             assert ok.json()["outbox_pending"] == 2 and ok.json()["smtp_listener"] == "up"
+            assert ok.json()["spool_pending"] == 0 and ok.json()["spool_oldest_seconds"] is None
             up["smtp"] = False
             down = await http.get("/healthz")
             assert down.status_code == 503 and "SMTP listener is not serving" in down.json()["problems"][0]
@@ -84,6 +85,20 @@ async def test_healthz_says_ok_or_503_with_reasons(settings_factory, db, clock):
         await app.state.deps.db.dispose()
     assert gone.status_code == 503 and gone.json()["database"].startswith("unreachable")
     assert "database unreachable" in gone.json()["problems"][0]
+
+
+async def test_healthz_says_when_accepted_mail_waits_too_long(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        await ingestor.accept(b"From: a@example.org\r\nSubject: waiting\r\n\r\nhi\r\n", source="smtp",
+                              envelope_from="a@example.org")
+        async with client(app) as http:
+            fresh = await http.get("/healthz")
+            clock.advance(seconds=app.state.deps.settings.spool.warn_after_seconds + 1)
+            stuck = await http.get("/healthz")
+            metrics = (await http.get("/metrics")).text
+    assert fresh.status_code == 200 and fresh.json()["spool_pending"] == 1
+    assert stuck.status_code == 503 and "spool: the oldest accepted mail has waited" in stuck.json()["problems"][0]
+    assert "gateway_spool_pending 1.0" in metrics
 
 
 async def test_healthz_names_a_failing_mailbox(settings_factory, db, clock):
