@@ -32,7 +32,10 @@ __all__ = ["HISTORY_SKIPS", "Incoming", "Ingestor", "Outcome", "history_time"]
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 64  # mails per spool commit: enough to amortise a commit, small enough to keep latency flat
-BATCH = 64  # spool rows per drain transaction, for the same reasons
+# Spool rows per drain transaction. Small: on SQLite a drain transaction holds the one write lock, and
+# every accept (every SMTP 250) waits behind it. smtp-source -s 20 against serve on SQLite: 40 mails/s
+# with 64 rows a batch, 53 with 16, 100 with 8 (bench/smtp_reference.py, this machine, one run each).
+BATCH = 8
 BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
 HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
 MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quarantine

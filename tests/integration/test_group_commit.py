@@ -29,7 +29,7 @@ async def test_concurrent_mails_share_commits_and_each_gets_its_outcome(any_db, 
 
     assert [o.status for o in outcomes] == ["stored"] * 30
     assert len({o.ticket_id for o in outcomes}) == 30
-    assert commits[0] < 10  # 30 mails, far fewer transactions: the first alone, then the ones that queued
+    assert commits[0] < 20, commits  # 30 mails, far fewer transactions: accepts share commits, the drain takes 8 a batch
     async with any_db.transaction() as session:
         requesters = dict((await session.execute(select(Ticket.id, Ticket.requester))).all())
     for n, outcome in enumerate(outcomes):  # each caller got the outcome of its own mail
