@@ -32,6 +32,17 @@ class Running:
     async def drained(self, timeout: float = 20.0) -> None:
         await drained(self.settings, timeout)
 
+    async def read(self, work):
+        """`await work(session)` on this serve's database, once it has processed what it accepted
+        (a 250 means spooled: the pipeline may still be running)."""
+        await self.drained()
+        db = self.database()
+        try:
+            async with db.transaction() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
 
 async def start(settings: Settings, clock=None) -> Running:
     stop, ready = asyncio.Event(), asyncio.Event()
@@ -92,13 +103,7 @@ async def stats(running: Running) -> dict:
     """`gateway stats` of a running serve's database, once it has processed what it accepted."""
     from gateway.store import repo
 
-    await running.drained()  # a 250 means spooled: wait for the pipeline before reading what it stored
-    db = running.database()
-    try:
-        async with db.transaction() as session:
-            return await repo.stats(session)
-    finally:
-        await db.dispose()
+    return await running.read(repo.stats)
 
 
 def to(relay, address: str) -> list:

@@ -30,16 +30,12 @@ def engineer_reply(token_address: str, ack, commands: str):
 
 
 async def ticket_row(gw) -> tuple[Ticket, list[str]]:
-    await gw.drained()  # a 250 means spooled: wait for the pipeline before reading what it stored
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            row = (await session.scalars(select(Ticket))).one()
-            kinds = list((await session.scalars(select(Event.kind).where(Event.ticket_id == row.id)
-                                                .order_by(Event.id))).all())
-            return row, kinds
-    finally:
-        await db.dispose()
+    async def read(session):
+        row = (await session.scalars(select(Ticket))).one()
+        kinds = list((await session.scalars(select(Event.kind).where(Event.ticket_id == row.id)
+                                            .order_by(Event.id))).all())
+        return row, kinds
+    return await gw.read(read)
 
 
 async def open_ticket(gw, relay):

@@ -24,15 +24,12 @@ def with_from(mail, value: str) -> bytes:
 
 
 async def rows(gw):
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            tickets = (await session.scalars(select(Ticket).order_by(Ticket.id))).all()
-            events = (await session.scalars(select(Event).order_by(Event.id))).all()
-            messages = (await session.scalars(select(Message).where(Message.direction == "in"))).all()
-            return tickets, [(e.kind, e.data) for e in events], messages
-    finally:
-        await db.dispose()
+    async def read(session):
+        tickets = (await session.scalars(select(Ticket).order_by(Ticket.id))).all()
+        events = (await session.scalars(select(Event).order_by(Event.id))).all()
+        messages = (await session.scalars(select(Message).where(Message.direction == "in"))).all()
+        return tickets, [(e.kind, e.data) for e in events], messages
+    return await gw.read(read)
 
 
 async def test_display_name_address_runs_no_command_and_gets_nothing(gw, relay):

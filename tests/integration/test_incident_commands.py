@@ -14,21 +14,15 @@ REPORTERS = [f"user{n}@client.example" for n in range(5)]
 
 
 async def statuses(gw) -> dict[int, tuple[str, int | None]]:
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            return {t.id: (t.status, t.incident_id) for t in (await session.scalars(select(Ticket))).all()}
-    finally:
-        await db.dispose()
+    async def read(session):
+        return {t.id: (t.status, t.incident_id) for t in (await session.scalars(select(Ticket))).all()}
+    return await gw.read(read)
 
 
 async def queued(gw, template: str) -> int:
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            return len((await session.scalars(select(Outbox.id).where(Outbox.template == template))).all())
-    finally:
-        await db.dispose()
+    async def read(session):
+        return len((await session.scalars(select(Outbox.id).where(Outbox.template == template))).all())
+    return await gw.read(read)
 
 
 def announcement(relay, n: int):

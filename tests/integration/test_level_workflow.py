@@ -28,21 +28,15 @@ async def gw(settings_factory, relay):
 
 
 async def tickets(gw) -> list[Ticket]:
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            return list((await session.scalars(select(Ticket).order_by(Ticket.id))).all())
-    finally:
-        await db.dispose()
+    async def read(session):
+        return list((await session.scalars(select(Ticket).order_by(Ticket.id))).all())
+    return await gw.read(read)
 
 
 async def event_kinds(gw, tid: int) -> list[str]:
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            return list((await session.scalars(select(Event.kind).where(Event.ticket_id == tid).order_by(Event.id))).all())
-    finally:
-        await db.dispose()
+    async def read(session):
+        return list((await session.scalars(select(Event.kind).where(Event.ticket_id == tid).order_by(Event.id))).all())
+    return await gw.read(read)
 
 
 async def command(gw, sender: str, to_mail, text: str) -> None:

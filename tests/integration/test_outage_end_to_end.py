@@ -33,12 +33,9 @@ async def gw(settings_factory, relay):
 
 
 async def tickets(gw) -> list[Ticket]:
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            return list((await session.scalars(select(Ticket).order_by(Ticket.id))).all())
-    finally:
-        await db.dispose()
+    async def read(session):
+        return list((await session.scalars(select(Ticket).order_by(Ticket.id))).all())
+    return await gw.read(read)
 
 
 def mails(relay, words: str) -> list:

@@ -21,17 +21,13 @@ def reply_address(mail) -> str:
 
 
 async def tickets(gw) -> list[tuple[Ticket, list[Event]]]:
-    await gw.drained()  # a 250 means spooled: wait for the pipeline before reading what it stored
-    db = gw.database()
-    try:
-        async with db.transaction() as session:
-            found = []
-            for row in (await session.scalars(select(Ticket).order_by(Ticket.id))).all():
-                events = (await session.scalars(select(Event).where(Event.ticket_id == row.id).order_by(Event.id))).all()
-                found.append((row, list(events)))
-            return found
-    finally:
-        await db.dispose()
+    async def read(session):
+        found = []
+        for row in (await session.scalars(select(Ticket).order_by(Ticket.id))).all():
+            events = (await session.scalars(select(Event).where(Event.ticket_id == row.id).order_by(Event.id))).all()
+            found.append((row, list(events)))
+        return found
+    return await gw.read(read)
 
 
 async def open_ticket(gw, relay, **headers):
