@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from gateway.mail.commands import ParsedCommands, parse_commands
-from gateway.mail.reply_strip import new_text
 from gateway.pipeline import actions
 from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
+from gateway.pipeline.steps.record import reply_text
 from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
 from gateway.store.models import Event
@@ -36,8 +36,7 @@ class Commands:
 
     def prepare(self, prep: Preparation) -> ParsedCommands:
         # A reply of megabytes of blank lines took seconds to read for commands: off the loop, like the rest.
-        fresh = (prep.results.get("record") or {}).get("new_text")
-        return parse_commands(new_text(prep.mail.text) if fresh is None else fresh)
+        return parse_commands(reply_text(prep))
 
     async def run(self, ctx: MailContext) -> None:
         ticket = ctx.ticket

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from gateway.mail.reply_strip import new_text
 from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.pipeline.steps.incident_link import announced
+from gateway.pipeline.steps.record import reply_text
 from gateway.store.counters import bump
 from gateway.store.models import Event
 from gateway.store.status_links import link_token
@@ -61,9 +61,7 @@ class Notify:
 
     def prepare(self, prep: Preparation) -> dict:
         text = prep.mail.text
-        fresh = (prep.results.get("record") or {}).get("new_text")
-        fresh = new_text(text) if fresh is None else fresh
-        (text, more_text), (fresh, more_fresh) = excerpt(text), excerpt(fresh)
+        (text, more_text), (fresh, more_fresh) = excerpt(text), excerpt(reply_text(prep))
         return {"text": text, "more_text_lines": more_text, "new_text": fresh, "more_new_text_lines": more_fresh}
 
     async def run(self, ctx: MailContext) -> None:

@@ -51,6 +51,13 @@ def open_ticket(ctx: MailContext) -> Ticket:
     return ticket
 
 
+def reply_text(prep: Preparation) -> str:
+    """The mail's new text (quoted history stripped) as record's prepare() made it; stripped here when
+    record has not prepared it (a pipeline without record, or a context built by hand)."""
+    done = prep.results.get("record")
+    return done["new_text"] if done else new_text(prep.mail.text)
+
+
 @step
 class Record:
     name = "record"
