@@ -88,6 +88,12 @@ def build_parser() -> Parser:
     revoke = tickets.add_parser("revoke-link", help="revoke the customer's status page link (/s/...) of a ticket")
     revoke.add_argument("ref", help="HD-42 or 42")
 
+    report = sub.add_parser("report", help="an incident's final report: timeline, people, SLA, cause, "
+                            "workaround, follow-ups")
+    report.add_argument("ref", help="the incident, HD-42 or 42")
+    report.add_argument("--format", choices=["md", "html", "pdf"], default="md", help="default md (Markdown)")
+    report.add_argument("--output", metavar="FILE", help="write it to FILE (default: standard output)")
+
     quarantine = sub.add_parser("quarantine", help="mail that could not be processed").add_subparsers(
         dest="action", required=True)
     q_list = quarantine.add_parser("list")

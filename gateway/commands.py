@@ -132,6 +132,27 @@ async def tickets_revoke_link(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+async def report_run(args: Args, settings: Settings, environ) -> int:
+    from gateway import incident_report
+    from gateway.errors import UsageError
+    from gateway.notify.render import Renderer
+
+    report = await _with_session(settings, lambda s: incident_report.load(s, args.ref, settings))
+    data = incident_report.render(report, args.format, Renderer(), settings)
+    if not args.output:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        with open(args.output, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise UsageError(f"report: cannot write {args.output}: {exc.strerror}; name a file in a folder you may "
+                         f"write to") from None
+    print(f"{report.ref}: final report written to {args.output} ({args.format}, {len(data)} bytes)", file=sys.stderr)
+    return 0
+
+
 async def quarantine_list(args: Args, settings: Settings, environ) -> int:
     rows = await _with_session(settings, lambda s: repo.list_quarantine(s, status=None if args.all else "held"))
     emit(rows, args.json, lambda r: table(r, ["id", "status", "at", "source", "reason"]))
