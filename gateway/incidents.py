@@ -4,12 +4,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from gateway.incident_services import Named, named
 from gateway.mail.commands import USAGE, Command
 from gateway.schedule.businesstime import BusinessCalendar
 from gateway.notify.outbox import unique_recipients
-from gateway.store.models import Event, Participant, Ticket
+from gateway.store.models import Event, Message, Participant, Ticket
+from gateway.triage.features import MAX_BODY
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,7 +68,21 @@ async def missing_incidents(a: Acting, commands: list[Command]) -> list[str]:
 
 async def open_incident(a: Acting, arg: str) -> str:
     a.ticket.incident_title = (arg or a.ticket.subject)[:200]  # sent to every reporter: kept short
-    return f"{a.ref} is now the incident {a.ticket.incident_title!r}: /link {a.ref} joins tickets to it"
+    service = await service_of(a)
+    a.ticket.incident_service = service.service if service else None
+    about = f" of the service {service.service}" if service else ""
+    return f"{a.ref} is now the incident {a.ticket.incident_title!r}{about}: /link {a.ref} joins tickets to it"
+
+
+async def service_of(a: Acting) -> Named | None:
+    """The first configured service the incident's title, subject or first mail names (1,500 characters of
+    it: a bounded scan, on the loop), or None."""
+    if not a.settings.incidents.services:
+        return None
+    first = await a.session.scalar(select(func.substr(Message.text, 1, MAX_BODY)).where(
+        Message.ticket_id == a.ticket.id, Message.direction == "in").order_by(Message.id).limit(1))
+    found = named(a.settings.incidents.services, f"{a.ticket.incident_title}\n{a.ticket.subject}", first or "")
+    return found[0] if found else None
 
 
 async def link(a: Acting, arg: str) -> str:
