@@ -108,3 +108,27 @@ def test_people_counts_and_close_out(settings_factory):
 ])
 def test_duration_words(span, text):
     assert duration(span) == text
+
+
+async def test_load_reads_the_incident_its_tickets_and_follow_ups_on_both_databases(settings_factory, any_db):
+    from gateway.incident_report import load
+    from gateway.store.models import FollowUp, Participant
+
+    settings = settings_factory(incidents={"announce": ["status@example.com"]})
+    async with any_db.transaction() as session:
+        row = ticket(settings, utc("2026-01-05 09:00"), priority="urgent", level=3, requester="ann@client.example",
+                     incident_title="Mail server down", status="resolved", resolved_at=utc("2026-01-05 10:00"))
+        session.add(row)
+        await session.flush()
+        session.add_all([ticket(settings, utc("2026-01-05 09:05"), requester="ben@client.example", incident_id=row.id),
+                         Participant(ticket_id=row.id, address="owner@client.example", role="incident_cc"),
+                         FollowUp(ticket_id=row.id, text="Spare disks", actor=BOB, at=utc("2026-01-05 10:05")),
+                         Event(ticket_id=row.id, kind="command_resolve", actor=BOB, at=utc("2026-01-05 10:00"),
+                               data={"arg": "New disk"})])
+        incident = row.id
+    async with any_db.transaction() as session:
+        report = await load(session, f"HD-{incident}", settings)
+    assert (report.reporters, report.tickets, report.followups, report.recipients, report.engineers) == (
+        2, 2, ["Spare disks"], ["status@example.com", "owner@client.example"], [BOB])
+    assert (report.timeline[-1].what, report.resolve.took_text, report.resolve.verdict) == ("resolved", "1 h 00 min",
+                                                                                            "met")
