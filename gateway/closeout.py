@@ -69,10 +69,11 @@ async def mail_report(a: Acting, names: set[str]) -> str:
     updated = "resolve" not in names
     reporters = {r.lower() for r in (await a.session.scalars(select(Ticket.requester).where(
         (Ticket.id == ticket.id) | (Ticket.incident_id == ticket.id)))).all()}
-    recipients = [r for r in await incidents.listed(a.session, a.settings, ticket.id) if r.lower() not in reporters]
+    listed = await incidents.listed(a.session, a.settings, ticket.id)
+    recipients = [r for r in listed if r.lower() not in reporters]
     if not recipients:
         return ""
-    report = await incident_report.for_incident(a.session, ticket, a.settings, recipients)
+    report = await incident_report.for_incident(a.session, ticket, a.settings, listed)
     template = "stakeholder/final_report_updated" if updated else "stakeholder/incident_resolved"
     rows = await a.notifier.enqueue(a.session, ticket=ticket, template=template, recipients=recipients,
                                     automatic=False, context={"report": report, "title": ticket.incident_title,

@@ -102,7 +102,7 @@ def target(name: str, start: datetime, done: datetime | None, due: datetime | No
                   business=business, due=None if due is None else utc(due), met=met)
 
 
-def moment(event: Event, prefix: str) -> Moment | None:
+def moment(event: Event) -> Moment | None:
     """The timeline line for one of the incident's events, or None for the events a report leaves out."""
     data = event.data or {}
     if "handoff" in event.kind:
@@ -138,7 +138,7 @@ def build(incident: Ticket, events: list[Event], linked: list[Ticket], followups
         timeline.append(Moment(utc(incident.first_response_at), "acknowledged: first answer to the reporter",
                                first_actor(ordered, utc(incident.first_response_at))))
     own = [e for e in ordered if e.ticket_id == incident.id]
-    timeline += [m for m in (moment(e, prefix) for e in own) if m is not None]
+    timeline += [m for m in map(moment, own) if m is not None]
     resolution = ""
     if incident.resolved_at is not None:
         resolves = [e for e in own if e.kind == "command_resolve"]
@@ -204,8 +204,6 @@ async def for_incident(session: AsyncSession, incident: Ticket, settings: Settin
                                             .order_by(FollowUp.id))).all())
     return build(incident, events, linked, followups, recipients, settings)
 
-
-FORMATS = ("md", "html", "pdf")
 
 
 def render(report: Report, fmt: str, renderer: Renderer, settings: Settings) -> bytes:

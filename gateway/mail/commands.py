@@ -82,11 +82,11 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         return arg, "needs the note's text"
     if name in ("workaround", "followup") and not arg:
         return arg, "needs the text, on the same line"
+    if name == "cause" and not arg:
+        return arg, f"needs a category ({', '.join(CAUSES)}), the cause's text, or both"
     if name == "cause":
         category, text = split_cause(arg)
-        if not arg:
-            return arg, f"needs a category ({', '.join(CAUSES)}), the cause's text, or both"
-        return " ".join(part for part in (category, text) if part), None
+        return " ".join(part for part in (category, text) if part), None  # the category in lower case
     if name == "escalate" and arg:
         level = arg.lstrip("Ll")  # "/escalate L3" as well as "/escalate 3"
         if not level.isdigit():

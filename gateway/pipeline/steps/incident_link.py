@@ -1,4 +1,5 @@
-"""Step: a new ticket much like a recent ticket of an open incident joins it (or the announcement suggests it)."""
+"""Step: a new ticket naming an open incident's service, or much like a recent ticket of one, joins it (or the
+announcement suggests it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,7 +91,8 @@ async def best_match(ctx: MailContext) -> IncidentMatch | None:
 @step
 class IncidentLink:
     name = "incident_link"
-    description = "Link a new ticket to the open incident its most similar recent ticket belongs to, when sure."
+    description = ("Link a new ticket to the open incident of a service it names, else of its most similar "
+                   "recent ticket when sure; open one for urgent mail when configured.")
 
     def prepare(self, prep: Preparation) -> list[Named]:
         # The configured services this mail names: pattern work on its text, off the event loop.
