@@ -11,7 +11,7 @@ from gateway.cli import EXIT_USAGE
 
 EPILOG = """exit codes:
   0   done (for `ingest`: the mail is spooled; it is then stored, or kept in quarantine)
-  1   a ticket, quarantine entry or outbox row named does not exist
+  1   a ticket, quarantine entry or outbox row named does not exist (`report`: or is not an incident)
   2   configuration problem (`gateway config check` lists them all)
   64  usage error (bad arguments)
   69  `ingest` only: the mail is larger than smtp.max_message_bytes and was refused
