@@ -102,6 +102,11 @@ def render_ticket(t: dict) -> str:
     if t.get("incident_title") is not None:
         linked = ", ".join(t.get("linked_tickets") or ()) or "none yet"
         head.append(f"  incident: {t['incident_title']}; linked: {linked}")
+        done = t.get("close_out") or {}
+        cause = ": ".join(part for part in (done.get("cause_category"), done.get("cause")) if part)
+        head.append(f"  close-out: service {done.get('service') or '-'}; cause {cause or '-'}; workaround "
+                    f"{done.get('workaround') or '-'}; {len(done.get('followups') or ())} follow-up(s)"
+                    f" (`gateway report {t['ref']}`)")
     if t.get("incident"):
         head.append(f"  part of incident {t['incident']}")
     for m in t["messages"]:
