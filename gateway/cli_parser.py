@@ -11,7 +11,7 @@ from gateway.cli import EXIT_USAGE
 
 EPILOG = """exit codes:
   0   done (for `ingest`: the mail is spooled; it is then stored, or kept in quarantine)
-  1   a ticket, quarantine entry or outbox row named does not exist
+  1   a ticket, quarantine entry or outbox row named does not exist (`report`: or is not an incident)
   2   configuration problem (`gateway config check` lists them all)
   64  usage error (bad arguments)
   69  `ingest` only: the mail is larger than smtp.max_message_bytes and was refused
@@ -87,6 +87,12 @@ def build_parser() -> Parser:
     show.add_argument("--json", action="store_true")
     revoke = tickets.add_parser("revoke-link", help="revoke the customer's status page link (/s/...) of a ticket")
     revoke.add_argument("ref", help="HD-42 or 42")
+
+    report = sub.add_parser("report", help="an incident's final report: timeline, people, SLA, cause, "
+                            "workaround, follow-ups")
+    report.add_argument("ref", help="the incident, HD-42 or 42")
+    report.add_argument("--format", choices=["md", "html", "pdf"], default="md", help="default md (Markdown)")
+    report.add_argument("--output", metavar="FILE", help="write it to FILE (default: standard output)")
 
     quarantine = sub.add_parser("quarantine", help="mail that could not be processed").add_subparsers(
         dest="action", required=True)

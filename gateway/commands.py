@@ -102,6 +102,11 @@ def render_ticket(t: dict) -> str:
     if t.get("incident_title") is not None:
         linked = ", ".join(t.get("linked_tickets") or ()) or "none yet"
         head.append(f"  incident: {t['incident_title']}; linked: {linked}")
+        done = t.get("close_out") or {}
+        cause = ": ".join(part for part in (done.get("cause_category"), done.get("cause")) if part)
+        head.append(f"  close-out: service {done.get('service') or '-'}; cause {cause or '-'}; workaround "
+                    f"{done.get('workaround') or '-'}; {len(done.get('followups') or ())} follow-up(s)"
+                    f" (`gateway report {t['ref']}`)")
     if t.get("incident"):
         head.append(f"  part of incident {t['incident']}")
     for m in t["messages"]:
@@ -129,6 +134,27 @@ async def tickets_revoke_link(args: Args, settings: Settings, environ) -> int:
     count = await _with_session(settings, lambda s: revoke(s, number, now=SystemClock().now()))
     ref = f"{settings.helpdesk.ticket_prefix}-{number}"
     print(f"{ref}: {count} status link{'' if count == 1 else 's'} revoked: they no longer open the page")
+    return 0
+
+
+async def report_run(args: Args, settings: Settings, environ) -> int:
+    from gateway import incident_report
+    from gateway.errors import UsageError
+    from gateway.notify.render import Renderer
+
+    report = await _with_session(settings, lambda s: incident_report.load(s, args.ref, settings))
+    data = incident_report.render(report, args.format, Renderer(), settings)
+    if not args.output:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        with open(args.output, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise UsageError(f"report: cannot write {args.output}: {exc.strerror}; name a file in a folder you may "
+                         f"write to") from None
+    print(f"{report.ref}: final report written to {args.output} ({args.format}, {len(data)} bytes)", file=sys.stderr)
     return 0
 
 

@@ -307,6 +307,21 @@ class TicketsConfig(Section):
     similar_among: int = Field(300, ge=1)
 
 
+class IncidentService(Section):
+    """A service whose outages are incidents of their own: the words a mail about it uses."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")
+    words: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("words")
+    @classmethod
+    def _words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        words = tuple(" ".join(w.split()) for w in value)
+        if not all(words):
+            raise ValueError("an empty word matches every mail; remove it")
+        return words
+
+
 class IncidentsConfig(Section):
     """A new ticket much like a recent ticket of an open incident joins that incident by itself."""
 
@@ -321,6 +336,19 @@ class IncidentsConfig(Section):
     # Addresses that get every incident's updates and resolution (a status list, business owners);
     # /cc ADDRESS adds one to a single incident.
     announce: tuple[str, ...] = ()
+    # Services with their words ([[incidents.services]] name = "mail", words = ["outlook", "mail server"]).
+    # When any are set, open_for_urgent opens incidents only for urgent mail naming one of them, each
+    # incident is of that service, and a new mail naming the service of an open incident (within
+    # window_hours of its newest ticket) joins it, before and beyond word similarity.
+    services: tuple[IncidentService, ...] = ()
+
+    @field_validator("services")
+    @classmethod
+    def _unique_services(cls, value: tuple[IncidentService, ...]) -> tuple[IncidentService, ...]:
+        names = [s.name.lower() for s in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"service names must be unique, got {[s.name for s in value]}")
+        return value
 
     @field_validator("announce")
     @classmethod

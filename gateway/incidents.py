@@ -4,14 +4,19 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from gateway.incident_services import Named, named
 from gateway.mail.commands import USAGE, Command
 from gateway.schedule.businesstime import BusinessCalendar
 from gateway.notify.outbox import unique_recipients
-from gateway.store.models import Event, Participant, Ticket
+from gateway.store.models import Event, Message, Participant, Ticket
+from gateway.triage.features import MAX_BODY
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from gateway.config import Settings
     from gateway.tickets import Acting
 
 LIST_ROLE = "incident_cc"  # a Participant on the incident's recipient list
@@ -63,7 +68,21 @@ async def missing_incidents(a: Acting, commands: list[Command]) -> list[str]:
 
 async def open_incident(a: Acting, arg: str) -> str:
     a.ticket.incident_title = (arg or a.ticket.subject)[:200]  # sent to every reporter: kept short
-    return f"{a.ref} is now the incident {a.ticket.incident_title!r}: /link {a.ref} joins tickets to it"
+    service = await service_of(a)
+    a.ticket.incident_service = service.service if service else None
+    about = f" of the service {service.service}" if service else ""
+    return f"{a.ref} is now the incident {a.ticket.incident_title!r}{about}: /link {a.ref} joins tickets to it"
+
+
+async def service_of(a: Acting) -> Named | None:
+    """The first configured service the incident's title, subject or first mail names (1,500 characters of
+    it: a bounded scan, on the loop), or None."""
+    if not a.settings.incidents.services:
+        return None
+    first = await a.session.scalar(select(func.substr(Message.text, 1, MAX_BODY)).where(
+        Message.ticket_id == a.ticket.id, Message.direction == "in").order_by(Message.id).limit(1))
+    found = named(a.settings.incidents.services, f"{a.ticket.incident_title}\n{a.ticket.subject}", first or "")
+    return found[0] if found else None
 
 
 async def link(a: Acting, arg: str) -> str:
@@ -91,11 +110,16 @@ async def cc(a: Acting, arg: str) -> str:
     return f"{arg} is on the recipient list of {a.ref}"
 
 
+async def listed(session: AsyncSession, settings: Settings, incident_id: int) -> list[str]:
+    """The recipient list of an incident: [incidents] announce, then its /cc addresses, each once."""
+    cc = (await session.scalars(select(Participant.address).where(
+        Participant.ticket_id == incident_id, Participant.role == LIST_ROLE).order_by(Participant.id))).all()
+    return unique_recipients([*settings.incidents.announce, *cc])
+
+
 async def recipient_list(a: Acting, reporters: set[str]) -> list[str]:
-    """[incidents] announce and the /cc addresses of incident `a.ticket`, without those told as reporters."""
-    listed = (await a.session.scalars(select(Participant.address).where(
-        Participant.ticket_id == a.ticket.id, Participant.role == LIST_ROLE).order_by(Participant.id))).all()
-    return [address for address in unique_recipients([*a.settings.incidents.announce, *listed])
+    """The recipient list of incident `a.ticket`, without those told as reporters."""
+    return [address for address in await listed(a.session, a.settings, a.ticket.id)
             if address.lower() not in reporters]
 
 
@@ -157,7 +181,6 @@ async def resolve_linked(a: Acting, resolution: str, resolve: Callable[[Acting, 
         told.add(ticket.requester.lower())
         await a.notifier.enqueue(a.session, ticket=ticket, template="customer/resolved", recipients=[ticket.requester],
                                  automatic=False, context={"text": "", "resolution": resolution})
-    listed = await tell_list(a, "stakeholder/incident_resolved", told,
-                             {"resolution": resolution, "tickets": len(linked) + 1})
-    done = f"; {len(linked)} linked ticket{'' if len(linked) == 1 else 's'} resolved" if linked else ""
-    return done + (f"; {listed} on the recipient list told" if listed else "")
+    # The recipient list hears of the close once every command of this change is done, with the final
+    # report (gateway.closeout.mail_report): a /cause beside the /resolve belongs in it.
+    return f"; {len(linked)} linked ticket{'' if len(linked) == 1 else 's'} resolved" if linked else ""

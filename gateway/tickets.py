@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gateway import incidents
+from gateway import closeout, incidents
 from gateway.clock import utc
 from gateway.mail.commands import USAGE, Command, ParsedCommands
 from gateway.schedule import sla
@@ -73,7 +73,7 @@ def problems(a: Acting, commands: list[Command]) -> list[str]:
             why = f"{ref} is at the top level ({ticket.level}); name a level"
         if why:
             found.append(f"line {c.line}: /{c.name}: {why}; usage: {USAGE[c.name]}")
-    return found + incidents.problems(a, commands, a.rest)
+    return found + incidents.problems(a, commands, a.rest) + closeout.problems(a, commands)
 
 
 async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
@@ -171,7 +171,8 @@ async def help_(a: Acting, arg: str) -> str:
 CHANGES = {"resolve": resolve, "reopen": reopen, "pending": pending, "escalate": escalate_to, "assign": assign,
            "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_,
            "incident": incidents.open_incident, "link": incidents.link, "unlink": incidents.unlink,
-           "update": incidents.update, "cc": incidents.cc}
+           "update": incidents.update, "cc": incidents.cc,
+           "cause": closeout.cause, "workaround": closeout.workaround, "followup": closeout.followup}
 
 
 async def apply(a: Acting, c: Command) -> str:
@@ -190,6 +191,10 @@ async def carry_out(a: Acting, parsed: ParsedCommands) -> list[str]:
     told = await tell_customer(a, parsed, names)
     if told:
         changes.append(f"sent to {a.ticket.requester}: {told}")
+    # Last: the report holds every command of this change (a /cause beside the /resolve) and the answer just sent.
+    reported = await closeout.mail_report(a, names)
+    if reported:
+        changes.append(reported)
     a.ticket.updated_at = a.now
     return changes
 

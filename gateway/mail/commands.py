@@ -7,6 +7,7 @@ from gateway.mail import linear
 
 PRIORITIES = ("urgent", "high", "medium", "low")
 CATEGORIES = ("bug", "change", "misc")
+CAUSES = ("network", "hardware", "software", "data")  # an incident's cause category (/cause)
 
 # name -> (usage, argument rule). Rules: "none", "optional", "required", or a tuple of allowed words.
 USAGE: dict[str, str] = {
@@ -24,6 +25,9 @@ USAGE: dict[str, str] = {
     "unlink": "/unlink  (this ticket leaves its incident)",
     "update": "/update text  (on an incident: sent to the reporter of every linked ticket, once each)",
     "cc": "/cc ADDRESS  (on an incident: ADDRESS gets its updates and its resolution)",
+    "cause": "/cause [network|hardware|software|data] text  (an incident's root cause, for its final report)",
+    "workaround": "/workaround text  (on an incident: how people got by meanwhile, for its final report)",
+    "followup": "/followup text  (on an incident: one follow-up action for its final report; several allowed)",
     "help": "/help",
 }
 
@@ -64,12 +68,25 @@ def clean_line(line: str) -> str:
     return unbold.rstrip("*").rstrip() if unbold.startswith("/") else line
 
 
+def split_cause(arg: str) -> tuple[str | None, str]:
+    """(category or None, text) of a /cause argument: split_cause("Network switch died") -> ("network", "switch died")."""
+    word, _, text = arg.partition(" ")
+    return (word.lower(), text.strip()) if word.lower() in CAUSES else (None, arg.strip())
+
+
 def _check(name: str, arg: str) -> tuple[str, str | None]:
     """(normalised argument, error or None) for one command."""
     if name in ("reopen", "help", "unlink"):
         return "", (None if not arg else f"takes no argument, got {arg!r}")
     if name == "note" and not arg:
         return arg, "needs the note's text"
+    if name in ("workaround", "followup") and not arg:
+        return arg, "needs the text, on the same line"
+    if name == "cause" and not arg:
+        return arg, f"needs a category ({', '.join(CAUSES)}), the cause's text, or both"
+    if name == "cause":
+        category, text = split_cause(arg)
+        return " ".join(part for part in (category, text) if part), None  # the category in lower case
     if name == "escalate" and arg:
         level = arg.lstrip("Ll")  # "/escalate L3" as well as "/escalate 3"
         if not level.isdigit():

@@ -50,6 +50,10 @@ class Renderer:
         html = self._render(html_file, context) if (self.templates_dir / html_file).is_file() else None
         return Rendered(subject=subject, text=text, html=html)
 
+    def render_file(self, file: str, context: Mapping[str, Any]) -> str:
+        """One template file, e.g. "report/incident.md.j2", for output that is not a mail (a report)."""
+        return self._render(file, context)
+
     def _render(self, file: str, context: Mapping[str, Any]) -> str:
         path = self.templates_dir / file
         try:

@@ -1,7 +1,7 @@
 """What a reply does to its ticket: an engineer's commands, a customer's reopening or resumption."""
 from __future__ import annotations
 
-from gateway import tickets
+from gateway import closeout, tickets
 from gateway.mail.commands import ParsedCommands, help_text
 from gateway.pipeline.context import MailContext
 from gateway.schedule import sla
@@ -36,7 +36,8 @@ async def run_commands(ctx: MailContext, parsed: ParsedCommands, cal: BusinessCa
     if parsed.commands:
         await ctx.notifier.enqueue(session, ticket=ticket, template="engineer/result", recipients=[ctx.sender],
                                    automatic=False,
-                                   context={"changes": changes, "help": help_text() if "help" in names else ""},
+                                   context={"changes": changes, "help": help_text() if "help" in names else "",
+                                            "closeout": await closeout.missing(session, ticket)},
                                    **engineer)
     sla.schedule_check(ticket, settings=ctx.settings, cal=cal)
 

@@ -54,6 +54,11 @@ class Ticket(Base):
     incident_title: Mapped[str | None] = mapped_column(Text, nullable=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", name="fk_tickets_incident_id_tickets"),
                                                     nullable=True, index=True)
+    # An incident's service ([[incidents.services]] name) and its close-out (gateway.closeout).
+    incident_service: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cause_category: Mapped[str | None] = mapped_column(String(16), nullable=True)  # network|hardware|software|data
+    cause: Mapped[str | None] = mapped_column(Text, nullable=True)
+    workaround: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(index=True)  # indexed for the digest's "new since"
     updated_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]
@@ -84,6 +89,17 @@ class Participant(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     address: Mapped[str] = mapped_column(String(320), index=True)
     role: Mapped[str] = mapped_column(String(16))
+
+
+class FollowUp(Base):
+    """One follow-up action an incident's close-out names (/followup): several per incident, in order."""
+
+    __tablename__ = "followups"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime]
 
 
 class Message(Base):

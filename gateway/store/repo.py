@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from gateway.errors import NotFound, UsageError
 from gateway.store.counters import GROUPS
-from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Suppression, Ticket
+from gateway.store.models import Counter, Event, FollowUp, Message, Outbox, QuarantineEntry, Suppression, Ticket
 
 
 def iso(value) -> str | None:
@@ -74,6 +74,10 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
     if ticket.incident_title is not None:
         detail["linked_tickets"] = [f"{prefix}-{n}" for n in (await session.scalars(
             select(Ticket.id).where(Ticket.incident_id == number).order_by(Ticket.id))).all()]
+        detail["close_out"] = {  # for the final report (gateway report)
+            "service": ticket.incident_service, "cause_category": ticket.cause_category, "cause": ticket.cause,
+            "workaround": ticket.workaround, "followups": list((await session.scalars(
+                select(FollowUp.text).where(FollowUp.ticket_id == number).order_by(FollowUp.id))).all())}
     return detail
 
 

@@ -69,6 +69,7 @@ def build_app(deps: Deps, secret: str) -> Starlette:
         Route("/logout", pages.logout, methods=["POST"]),
         Route("/tickets/{ref}", ticket_page.ticket_page),
         Route("/tickets/{ref}/act", ticket_page.act, methods=["POST"]),
+        Route("/tickets/{ref}/report", ticket_page.report_page),
         Route("/tickets/{ref}/attachments/{id:int}", ticket_page.attachment),
         Route("/s/{token}", customer.status_page),
         Route("/s/{token}", customer.status_reply, methods=["POST"]),

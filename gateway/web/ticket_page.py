@@ -8,10 +8,12 @@ from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway import tickets
+from markupsafe import Markup
+
+from gateway import incident_report, tickets
 from gateway.clock import utc
 from gateway.config_web import WebUser
-from gateway.errors import GatewayError, UsageError
+from gateway.errors import GatewayError, NotFound, UsageError
 from gateway.mail.commands import CATEGORIES, PRIORITIES, parse_commands
 from gateway.schedule import sla
 from gateway.store.blobs import get_blob
@@ -22,7 +24,7 @@ from gateway.web.deps import Deps, flash, staff
 
 # What the page offers; "help" is a mail thing (the page itself shows what can be done).
 ACTIONS = ("assign", "escalate", "priority", "category", "pending", "resolve", "reopen", "note",
-           "incident", "link", "unlink", "update")
+           "incident", "link", "unlink", "update", "cause", "workaround", "followup")
 # Types a browser may be handed as they are; anything else (HTML, SVG, scripts) goes as octet-stream.
 SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
                         "text/csv", "application/zip", "application/json"})
@@ -69,6 +71,20 @@ async def ticket_page(request: Request, d: Deps, user: WebUser) -> Response:
         "can_act": may_act(user, ticket.level), "actions": ACTIONS, "levels": d.settings.levels,
         "priorities": PRIORITIES, "categories": CATEGORIES, "engineers": sorted(d.settings.engineers),
         "linked_tickets": list(linked)})
+
+
+@staff
+async def report_page(request: Request, d: Deps, user: WebUser) -> Response:
+    """An incident's final report, the same fragment the report mail and `gateway report --format html` show."""
+    async with d.db.sessions() as session:
+        try:
+            report = await incident_report.load(session, request.path_params["ref"], d.settings)
+        except (NotFound, UsageError) as exc:
+            return not_found(d, request, str(exc))
+    # Escaped by the notify renderer (an .html.j2 template), so it goes into the page as it is.
+    fragment = Markup(d.ingestor.notifier.renderer.render_file(
+        "report/incident.html.j2", {"report": report, "helpdesk": d.settings.helpdesk, "ref": report.ref}))
+    return d.render(request, "report.html.j2", {"ref": report.ref, "report_html": fragment})
 
 
 @staff

@@ -1,4 +1,5 @@
-"""Issue 20's outage over real SMTP: 30 reporters gather under one incident; one /update, a quiet day, one /resolve."""
+"""Issue 20's outage over real SMTP: 30 reporters gather under one incident; one /update, a quiet day, one /resolve,
+and the final report."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -86,6 +87,21 @@ async def test_thirty_reporters_one_incident_one_update_one_reminder_one_resolut
     await command(gw, BOB, first, "/resolve Replaced the failed disk in the mail store")
     resolved = await wait_for(exactly(relay, "] Resolved: ", 30), timeout=30)
     assert sorted(str(m["To"]) for m in resolved) == sorted(sender for sender, _, _ in REPORTS)
-    await wait_for(exactly(relay, "Incident resolved: Mail server down in London?", 1))
+    [closed] = await wait_for(exactly(relay, "Incident resolved: Mail server down in London?", 1))
     assert {t.status for t in await tickets(gw)} == {"resolved"} and len(linked) >= 28
     assert all("Replaced the failed disk" in body(m) for m in resolved)
+
+    # The recipient list's close mail is the final report: the timeline in order, and the counts.
+    report = body(closed)
+    timeline = [line.split(": ", 1)[1] for line in report.split("## Timeline")[1].split("## People")[0].splitlines()
+                if line.startswith("- ")]
+    # In time order; the reminder's job ran as of the next business morning, so after the resolution.
+    assert [line.split(" (")[0] for line in timeline] == [
+        "detected: first mail", "declared an incident", "acknowledged: first answer to the reporter", "update sent",
+        "resolved", "owner reminded"]
+    assert timeline[0] == f"detected: first mail ({REPORTS[0][0]}): Mail server down in London?"
+    assert timeline[3] == f"update sent ({BOB}): The mail store is being rebuilt; next update at 14:00."
+    assert timeline[4] == f"resolved ({BOB}): Replaced the failed disk in the mail store"
+    assert "- Reporters: 30, on 30 tickets (the incident and those linked to it)" in report
+    assert f"- Engineers: {BOB}" in report and f"- Recipient list: {STATUS}" in report
+    assert "- Time to acknowledge: " in report and "(target 1 hour: met)" in report

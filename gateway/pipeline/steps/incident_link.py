@@ -1,14 +1,16 @@
-"""Step: a new ticket much like a recent ticket of an open incident joins it (or the announcement suggests it)."""
+"""Step: a new ticket naming an open incident's service, or much like a recent ticket of one, joins it (or the
+announcement suggests it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.clock import utc
-from gateway.pipeline.context import MailContext
-from gateway.pipeline.registry import step
+from gateway.incident_services import Named, named
+from gateway.pipeline.context import MailContext, Preparation
+from gateway.pipeline.registry import prepared, step
 from gateway.store.models import Event, Ticket
 
 
@@ -22,10 +24,12 @@ class IncidentMatch:
     score: float
     words: tuple[str, ...]
     linked: bool  # True: linked automatically; False: only suggested
+    service: str | None = None  # set: joined because the mail names the incident's service (words: the word)
 
     def as_dict(self, prefix: str) -> dict:
         return {"ref": f"{prefix}-{self.incident_id}", "title": self.title, "via": f"{prefix}-{self.via}",
-                "score": f"{self.score:.2f}", "words": ", ".join(self.words), "linked": self.linked, "opened": False}
+                "score": f"{self.score:.2f}", "words": ", ".join(self.words), "linked": self.linked, "opened": False,
+                "service": self.service}
 
 
 def announced(ctx: MailContext) -> dict | None:
@@ -36,6 +40,32 @@ def announced(ctx: MailContext) -> dict | None:
     if ctx.new_ticket and ctx.ticket is not None and ctx.ticket.incident_title is not None:
         return {"ref": f"{prefix}-{ctx.ticket.id}", "title": ctx.ticket.incident_title, "opened": True}
     return None
+
+
+async def service_match(ctx: MailContext, services: list[Named]) -> IncidentMatch | None:
+    """The newest open incident of a service the mail names whose newest ticket is within the window."""
+    if not services:
+        return None
+    since = ctx.now - timedelta(hours=ctx.settings.incidents.window_hours)
+    word = {n.service: n.word for n in services}
+    incidents = (await ctx.session.scalars(select(Ticket).where(
+        Ticket.incident_title.is_not(None), Ticket.status != "resolved", Ticket.id != ctx.ticket.id,
+        Ticket.incident_service.in_(list(word))).order_by(Ticket.id.desc()))).all()
+    for incident in incidents:
+        newest = await ctx.session.scalar(select(func.max(Ticket.created_at)).where(
+            (Ticket.id == incident.id) | (Ticket.incident_id == incident.id), Ticket.id != ctx.ticket.id))
+        if newest is not None and utc(newest) >= since:
+            return IncidentMatch(incident.id, incident.incident_title or "", incident.id, 1.0,
+                                 (word[incident.incident_service],), True, incident.incident_service)
+    return None
+
+
+async def of_another_service(ctx: MailContext, match: IncidentMatch, services: list[Named]) -> bool:
+    """Whether the similar incident is of a service other than the ones the mail names (two outages at once)."""
+    if not services:
+        return False
+    theirs = (await ctx.session.get(Ticket, match.incident_id)).incident_service
+    return theirs is not None and theirs not in {n.service for n in services}
 
 
 async def best_match(ctx: MailContext) -> IncidentMatch | None:
@@ -61,23 +91,39 @@ async def best_match(ctx: MailContext) -> IncidentMatch | None:
 @step
 class IncidentLink:
     name = "incident_link"
-    description = "Link a new ticket to the open incident its most similar recent ticket belongs to, when sure."
+    description = ("Link a new ticket to the open incident of a service it names, else of its most similar "
+                   "recent ticket when sure; open one for urgent mail when configured.")
+
+    def prepare(self, prep: Preparation) -> list[Named]:
+        # The configured services this mail names: pattern work on its text, off the event loop.
+        return named(prep.settings.incidents.services, prep.mail.subject or "", prep.mail.text or "")
 
     async def run(self, ctx: MailContext) -> None:
         if not ctx.new_ticket or ctx.history or ctx.ticket is None:
             return
-        ctx.incident = match = await best_match(ctx)
-        if match is None and ctx.priority == "urgent" and ctx.settings.incidents.open_for_urgent:
+        config = ctx.settings.incidents
+        services = prepared(ctx, self) if config.services else []
+        # Named services first: an operator's words are surer than word similarity, and keep two outages apart.
+        match = await service_match(ctx, services)
+        if match is None:
+            match = await best_match(ctx)
+            if match is not None and await of_another_service(ctx, match, services):
+                match = None
+        ctx.incident = match
+        if match is None and ctx.priority == "urgent" and config.open_for_urgent and (services or not config.services):
             ctx.ticket.incident_title = ctx.ticket.subject[:200]
+            ctx.ticket.incident_service = services[0].service if services else None
+            about = f" about the service {services[0].service} ({services[0].word})" if services else ""
             ctx.session.add(Event(ticket_id=ctx.ticket.id, kind="incident_opened", actor="gateway", at=ctx.now,
-                                  data={"why": "an urgent ticket that joined no open incident "
-                                               "([incidents] open_for_urgent)"}))
+                                  data={"why": f"an urgent ticket{about} that joined no open incident "
+                                               "([incidents] open_for_urgent)", "service": ctx.ticket.incident_service}))
             return
         if match is None or not match.linked:
             return
         prefix = ctx.settings.helpdesk.ticket_prefix
         ctx.ticket.incident_id = match.incident_id
-        why = f"similar to {prefix}-{match.via} ({match.score:.2f}: {', '.join(match.words)})"
+        why = (f"names the service {match.service} ({match.words[0]})" if match.service else
+               f"similar to {prefix}-{match.via} ({match.score:.2f}: {', '.join(match.words)})")
         ctx.session.add_all([
             Event(ticket_id=match.incident_id, kind="incident_linked", actor="gateway", at=ctx.now,
                   data={"ticket": ctx.ticket.id, "why": why}),

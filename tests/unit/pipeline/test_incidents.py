@@ -111,6 +111,7 @@ async def test_tickets_show_names_the_incident_and_its_tickets(settings_factory,
     async with db.transaction() as session:
         shown = [render_ticket(await show_ticket(session, ref=f"HD-{n}", prefix="HD")) for n in (incident, linked)]
     assert f"  incident: Mail server down; linked: HD-{linked}" in shown[0]
+    assert f"  close-out: service -; cause -; workaround -; 0 follow-up(s) (`gateway report HD-{incident}`)" in shown[0]
     assert f"  part of incident HD-{incident}" in shown[1]
 
 

@@ -42,3 +42,23 @@ async def test_incident_link_update_and_unlink_from_the_page(settings_factory, d
             await act(http, f"HD-{linked}", action="unlink")
             titles, _ = await state(db)
             assert titles[linked] == (None, None)
+
+
+async def test_close_out_from_the_page_and_the_final_report_page(settings_factory, db, clock):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, ingestor, _):
+        incident = await new_ticket(ingestor, subject="Printer jammed")
+        other = await new_ticket(ingestor, subject="Toner <low>", sender="ann@client.example")
+        async with client(app) as http:
+            await sign_in(http, ALICE)
+            await act(http, f"HD-{incident}", action="incident", arg="Print server <down>")
+            await act(http, f"HD-{incident}", action="cause", arg="hardware The print server's disk died")
+            await act(http, f"HD-{incident}", action="followup", arg="Monitor the disk")
+            await act(http, f"HD-{incident}", action="resolve", arg="New disk")
+            page = (await http.get(f"/tickets/HD-{incident}")).text
+            assert f'<a href="/tickets/HD-{incident}/report">final report</a>' in page and "Set cause" in page
+            report = (await http.get(f"/tickets/HD-{incident}/report")).text
+            assert "Final report: Print server &lt;down&gt;" in report  # escaped once, not twice
+            assert "Cause category: hardware" in report and "<li>Monitor the disk</li>" in report
+            assert f"declared an incident</td><td style=\"padding:2px 12px 2px 0;\">{ALICE}" in report
+            missing = await http.get(f"/tickets/HD-{other}/report")
+            assert missing.status_code == 404 and f"HD-{other} is not an incident" in missing.text
