@@ -38,7 +38,7 @@ def emit(data, as_json: bool, render) -> None:
 async def web_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
     from gateway.web.run import run_alone
 
-    return await run_alone(settings)
+    return await run_alone(settings, environ)
 
 
 async def web_hash_password(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
@@ -104,6 +104,11 @@ def render_ticket(t: dict) -> str:
         head.append(f"  incident: {t['incident_title']}; linked: {linked}")
     if t.get("incident"):
         head.append(f"  part of incident {t['incident']}")
+    for h in t.get("handoffs") or ():
+        where = h["issue_url"] or h["issue_ref"] or f"{h['status']}, {h['attempts']} attempt(s)"
+        closed = " (closed there)" if t.get("tracker_closed_at") and h["issue_url"] == t.get("tracker_issue_url") else ""
+        error = f"; last error: {h['last_error']}" if h["last_error"] and h["status"] != "delivered" else ""
+        head.append(f"  tracker {h['tracker']}: {where}{closed}{error}")
     for m in t["messages"]:
         head += ["", f"--- {m['direction']} #{m['id']} {m['date']} from {m['from']} <{m['message_id']}>",
                  f"    subject: {m['subject']}", f"    threaded: {m['thread_reason']}"]

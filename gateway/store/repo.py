@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from gateway.errors import NotFound, UsageError
 from gateway.store.counters import GROUPS
-from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Suppression, Ticket
+from gateway.store.models import Counter, Event, Message, Outbox, QuarantineEntry, Suppression, Ticket, TrackerDelivery
 
 
 def iso(value) -> str | None:
@@ -74,6 +74,12 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
     if ticket.incident_title is not None:
         detail["linked_tickets"] = [f"{prefix}-{n}" for n in (await session.scalars(
             select(Ticket.id).where(Ticket.incident_id == number).order_by(Ticket.id))).all()]
+    detail["tracker_issue_url"] = ticket.tracker_issue_url
+    detail["tracker_closed_at"] = iso(ticket.tracker_closed_at)
+    detail["handoffs"] = [{"tracker": h.tracker, "status": h.status, "attempts": h.attempts, "issue_url": h.issue_url,
+                           "issue_ref": h.issue_ref, "last_error": h.last_error, "key": h.idempotency_key}
+                          for h in (await session.scalars(select(TrackerDelivery).where(
+                              TrackerDelivery.ticket_id == number).order_by(TrackerDelivery.id))).all()]
     return detail
 
 
