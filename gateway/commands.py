@@ -224,6 +224,27 @@ async def outbox_retry(args: Args, settings: Settings, environ) -> int:
     return 0
 
 
+async def handoffs_list(args: Args, settings: Settings, environ) -> int:
+    from gateway.handoff.rows import list_rows
+
+    rows = await _with_session(settings, lambda s: list_rows(s, status=args.status))
+    prefix = settings.helpdesk.ticket_prefix
+    data = [{"id": r.id, "ticket": f"{prefix}-{r.ticket_id}", "tracker": r.tracker, "status": r.status,
+             "attempts": r.attempts, "next_attempt_at": repo.iso(r.next_attempt_at), "issue_url": r.issue_url,
+             "issue_ref": r.issue_ref, "key": r.idempotency_key, "last_error": r.last_error} for r in rows]
+    emit(data, args.json, lambda r: table(r, ["id", "ticket", "tracker", "status", "attempts", "issue_url",
+                                               "last_error"]))
+    return 0
+
+
+async def handoffs_retry(args: Args, settings: Settings, environ) -> int:
+    from gateway.handoff.rows import retry
+
+    count = await _with_session(settings, lambda s: retry(s, ids=args.id or None, now=SystemClock().now()))
+    print(f"{count} hand-off(s) queued to try again")
+    return 0
+
+
 async def suppressions_list(args: Args, settings: Settings, environ) -> int:
     rows = await _with_session(settings, lambda s: repo.list_suppressions(s, now=SystemClock().now()))
     emit(rows, args.json, lambda r: table(r, ["address", "until", "bounces", "ticket_id", "reason"]))

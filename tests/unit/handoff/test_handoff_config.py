@@ -84,3 +84,42 @@ def test_config_check_names_each_unset_variable(tmp_path, monkeypatch, capsys):
 def test_the_lease_must_outlast_a_try(tmp_path):
     found = check(tmp_path, "[handoff]\ntimeout_seconds = 60\nlease_seconds = 100\n")
     assert len(found) == 1 and "lease_seconds (100) must be at least three times timeout_seconds (60)" in found[0]
+
+
+def test_handoffs_list_and_retry_from_the_cli(tmp_path, capsys):
+    import asyncio
+    import json as jsonlib
+    from datetime import datetime, timezone
+
+    from gateway.config import load
+    from gateway.store.migrate import upgrade
+    from gateway.store.models import TrackerDelivery
+    from tests.unit.schedule.helpers import ticket
+
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD + f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/gw.db"\n')
+    settings = load(path, {}, deep=False)
+    now = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+    async def seed():
+        db = settings.open_database()
+        await upgrade(db)
+        async with db.transaction() as session:
+            row = ticket(settings, now)
+            session.add(row)
+            await session.flush()
+            session.add_all([TrackerDelivery(ticket_id=row.id, tracker=t, idempotency_key=f"gw{n}", payload={},
+                                             actor="a", status=s, attempts=12, next_attempt_at=now, created_at=now,
+                                             last_error="503") for n, (t, s) in enumerate([("devs", "failed"),
+                                                                                           ("other", "delivered")])])
+        await db.dispose()
+
+    asyncio.run(seed())
+    assert main(["--config", str(path), "handoffs", "list", "--status", "failed", "--json"]) == 0
+    [row] = jsonlib.loads(capsys.readouterr().out)
+    assert (row["ticket"], row["tracker"], row["attempts"], row["key"]) == ("HD-1", "devs", 12, "gw0")
+    assert main(["--config", str(path), "handoffs", "retry"]) == 0
+    assert "1 hand-off(s) queued to try again" in capsys.readouterr().out
+    assert main(["--config", str(path), "handoffs", "list", "--json"]) == 0
+    assert [(r["status"], r["attempts"]) for r in jsonlib.loads(capsys.readouterr().out)] == [
+        ("pending", 0), ("delivered", 12)]
