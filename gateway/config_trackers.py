@@ -88,6 +88,9 @@ class HandoffConfig(_Section):
     # A sender owns the deliveries it claimed this long; those of a sender that died are tried again after it.
     lease_seconds: float = Field(120.0, gt=0)
     poll_seconds: float = Field(5.0, gt=0)
+    # Trackers that send no webhook (Mantis; others without secret_env) are asked this often whether
+    # our issues are closed.
+    poll_closed_minutes: float = Field(30.0, gt=0)
     rules: tuple[HandoffRule, ...] = ()
 
     @model_validator(mode="after")

@@ -71,6 +71,7 @@ class TrackerSender:
         self.rng = rng or random.Random()
         self._stop: asyncio.Event | None = None
         self._wake = asyncio.Event()
+        self._next_poll = clock.now()
 
     def wake(self) -> None:
         self._wake.set()
@@ -95,6 +96,7 @@ class TrackerSender:
                 self._wake.clear()
                 try:
                     await self.drain_once()
+                    await self.poll_if_due()
                 except Exception:
                     log.exception("handoff: drain failed; retrying in %.0f s", self.config.poll_seconds)
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
@@ -107,6 +109,22 @@ class TrackerSender:
             close = getattr(self.transport, "close", None)
             if close is not None:
                 await close()
+
+    async def poll_if_due(self) -> None:
+        """Every poll_closed_minutes, one instance asks trackers without hooks about our open issues."""
+        from gateway.handoff.poll import poll_closed
+        from gateway.schedule.jobs import claim_tick
+
+        now = self.clock.now()
+        if now < self._next_poll:
+            return
+        seconds = int(self.config.poll_closed_minutes * 60)
+        self._next_poll = now + timedelta(seconds=seconds)
+        if await claim_tick(self.db, "handoff_poll", now, max(seconds, 1)):
+            closed = await poll_closed(settings=self.settings, db=self.db, clock=self.clock, keys=self.keys,
+                                       transport=self.transport, notifier=self.notifier)
+            if closed:
+                log.info("handoff poll: %d issue(s) closed in their trackers", closed)
 
     async def _claim(self, limit: int) -> list[_Claimed]:
         now = self.clock.now()

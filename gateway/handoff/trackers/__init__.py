@@ -2,7 +2,7 @@
 
 An adapter is pure: `lookup(key)` (None when the tracker honours an Idempotency-Key header itself),
 `found(reply)`, `create(payload, key, now)` and `created(reply)` turn data into Requests and Replies
-into Issues, so each is tested against recorded shapes without a network (tests/data/trackers/).
+into Issues (`status(ref)` and `is_closed(reply)` for trackers asked rather than heard from), so each is tested against recorded shapes without a network (tests/data/trackers/).
 """
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class Adapter(Protocol):
     def create(self, payload: Mapping[str, Any], key: str, now: datetime) -> Request: ...
 
     def created(self, reply: Reply) -> Issue: ...
+
+    def status(self, ref: str) -> Request | None: ...
+
+    def is_closed(self, reply: Reply) -> bool: ...
 
 
 def adapter_for(config: TrackerConfig, keys: Keys) -> Adapter:

@@ -40,6 +40,12 @@ class GitHub:
     def created(self, reply: Reply) -> Issue:
         return self._issue(reply.json())
 
+    def status(self, ref: str) -> Request | None:
+        return Request("GET", f"{self.base}/repos/{self.config.project}/issues/{ref}", headers=self.headers)
+
+    def is_closed(self, reply: Reply) -> bool:
+        return (reply.json() or {}).get("state") == "closed"
+
     @staticmethod
     def _issue(data: Any) -> Issue:
         if not isinstance(data, dict) or not data.get("html_url") or data.get("number") is None:

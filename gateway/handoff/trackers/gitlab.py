@@ -38,6 +38,12 @@ class GitLab:
     def created(self, reply: Reply) -> Issue:
         return self._issue(reply.json())
 
+    def status(self, ref: str) -> Request | None:
+        return Request("GET", f"{self.issues}/{ref}", headers=self.headers)
+
+    def is_closed(self, reply: Reply) -> bool:
+        return (reply.json() or {}).get("state") == "closed"
+
     @staticmethod
     def _issue(data: Any) -> Issue:
         if not isinstance(data, dict) or not data.get("web_url") or data.get("iid") is None:

@@ -41,6 +41,13 @@ class Jira:
     def created(self, reply: Reply) -> Issue:
         return self._issue(reply.json())
 
+    def status(self, ref: str) -> Request | None:
+        return Request("GET", f"{self.base}/rest/api/2/issue/{ref}", headers=self.headers, params={"fields": "status"})
+
+    def is_closed(self, reply: Reply) -> bool:
+        status = ((reply.json() or {}).get("fields") or {}).get("status") or {}
+        return (status.get("statusCategory") or {}).get("key") == "done"
+
     def _issue(self, data: Any) -> Issue:
         if not isinstance(data, dict) or not data.get("key"):
             raise TrackerReplyError("Jira's answer has no issue key")

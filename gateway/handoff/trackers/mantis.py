@@ -10,6 +10,7 @@ from gateway.handoff.http import Issue, Keys, Reply, Request, TrackerReplyError,
 from gateway.handoff.trackers import key_line
 
 NEWEST = 50  # issues read before creating one
+CLOSED = ("resolved", "closed")  # Mantis's default status names for work that is done
 
 
 class Mantis:
@@ -41,6 +42,13 @@ class Mantis:
     def created(self, reply: Reply) -> Issue:
         data = reply.json()
         return self._issue(data.get("issue") if isinstance(data, dict) else None)
+
+    def status(self, ref: str) -> Request | None:
+        return Request("GET", f"{self.base}/api/rest/issues/{ref}", headers=self.headers)
+
+    def is_closed(self, reply: Reply) -> bool:
+        issues = (reply.json() or {}).get("issues") or [{}]
+        return ((issues[0].get("status") or {}).get("name") or "") in CLOSED
 
     def _issue(self, data: Any) -> Issue:
         if not isinstance(data, dict) or data.get("id") is None:

@@ -34,6 +34,12 @@ class Webhook:
     def found(self, reply: Reply, key: str) -> Issue | None:
         return None
 
+    def status(self, ref: str) -> Request | None:
+        return None  # the receiver tells us (POST /hooks/tracker/<name>); there is nothing to ask
+
+    def is_closed(self, reply: Reply) -> bool:
+        return False
+
     def create(self, payload: Mapping[str, Any], key: str, now: datetime) -> Request:
         body = json_body({k: v for k, v in payload.items() if k not in ("title", "body")})
         timestamp = str(int(now.timestamp()))

@@ -104,3 +104,12 @@ def test_webhook_is_signed_json_with_the_idempotency_key():
 def test_webhook_answer_may_name_the_issue(answer, issue):
     config = TrackerConfig(name="hook", kind="webhook", url="https://hooks.example.com/in", secret_env="S")
     assert adapter_for(config, Keys(secret="x")).created(Reply(status=200, body=answer)) == issue
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_status_request_and_closed_answer_for_trackers_asked_rather_than_heard(kind):
+    case = recorded(kind)
+    a = adapter(case)
+    same_request(a.status(case["status_ref"]), case["status_request"])
+    assert not a.is_closed(reply(case["status_open"]))
+    assert a.is_closed(reply(case["status_closed"]))

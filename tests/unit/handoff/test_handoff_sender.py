@@ -141,3 +141,28 @@ async def test_an_issue_address_that_is_no_web_address_is_not_kept(db, settings,
     await sender(settings, db, clock, Script(answer)).drain_once()
     [row] = await rows(db, TrackerDelivery)
     assert (row.status, row.issue_url, row.issue_ref) == ("delivered", None, "5")
+
+
+async def test_trackers_without_hooks_are_asked_and_a_closed_issue_tells_the_customer_once(db, settings_factory, clock):
+    from gateway.handoff.poll import poll_closed
+
+    mantis = {"name": "mantis", "kind": "mantis", "url": "https://mantis.example.com", "project": "3", "token_env": "T"}
+    hooked = {**GITLAB, "name": "hooked", "secret_env": "S"}  # hears by webhook: never asked
+    settings = settings_factory(trackers=[mantis, hooked])
+    for tracker in ("mantis", "mantis", "hooked"):
+        await queued(db, settings, clock, tracker=tracker)
+    async with db.transaction() as session:
+        for n, row in enumerate((await session.scalars(select(TrackerDelivery).order_by(TrackerDelivery.id))).all()):
+            row.status, row.issue_ref = "delivered", str(40 + n)
+    closed = Reply(status=200, body=b'{"issues": [{"id": 40, "status": {"name": "resolved"}}]}')
+    still = Reply(status=200, body=b'{"issues": [{"id": 41, "status": {"name": "assigned"}}]}')
+    transport = Script(closed, still)
+    notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
+    args = dict(settings=settings, db=db, clock=clock, keys={"mantis": Keys(token="m")}, notifier=notifier)
+    assert await poll_closed(transport=transport, **args) == 1
+    assert [r.url for r in transport.requests] == ["https://mantis.example.com/api/rest/issues/40",
+                                                   "https://mantis.example.com/api/rest/issues/41"]
+    again = Script(still)  # the closed one is not asked about again
+    assert await poll_closed(transport=again, **args) == 0 and len(again.requests) == 1
+    told = [r for r in await rows(db, Outbox) if r.template == "customer/tracker_closed"]
+    assert len(told) == 1 and told[0].recipient == "customer@client.example"
