@@ -189,6 +189,8 @@ class TrackerSender:
                 result.issue = adapter.created(reply)
         except TrackerReplyError as exc:
             result.error = str(exc)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # an answer of another shape than documented
+            result.error = f"{tracker.name}: an answer of an unexpected shape ({type(exc).__name__}: {exc})"
         return result
 
     async def _send(self, result: Try, request: Request) -> Reply | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from gateway.config_trackers import TrackerConfig
-from gateway.handoff.http import Issue, Keys, Reply, Request, json_body
+from gateway.handoff.http import Issue, Keys, Reply, Request, TrackerReplyError, json_body
 
 SIGNATURE = "X-Gateway-Signature"
 TIMESTAMP = "X-Gateway-Timestamp"
@@ -49,7 +49,10 @@ class Webhook:
 
     def created(self, reply: Reply) -> Issue:
         """The receiver may answer {"url": ..., "id": ...} (or issue_url, number, key); an empty 2xx is fine too."""
-        data = reply.json() if reply.body.strip() else {}
+        try:  # the receiver took it (2xx): whatever else it says, the hand-off is done
+            data = reply.json() if reply.body.strip() else {}
+        except TrackerReplyError:
+            data = {}
         data = data if isinstance(data, dict) else {}
         url = next((str(data[k]) for k in ("url", "issue_url", "html_url", "web_url") if data.get(k)), "")
         ref = next((str(data[k]) for k in ("id", "number", "key", "iid") if data.get(k) is not None), "")

@@ -98,6 +98,7 @@ def test_webhook_is_signed_json_with_the_idempotency_key():
 
 @pytest.mark.parametrize("answer, issue", [
     (b"", Issue(url="", ref="")),
+    (b"Created", Issue(url="", ref="")),
     (b'{"url": "https://t.example/i/9", "id": 9}', Issue(url="https://t.example/i/9", ref="9")),
     (b'{"issue_url": "https://t.example/i/OPS-1", "key": "OPS-1"}', Issue(url="https://t.example/i/OPS-1", ref="OPS-1")),
 ])

@@ -49,6 +49,13 @@ async def test_an_engineer_hands_off_to_the_first_tracker_by_default(db, setting
         "handoff_queued", "command_handoff"]
     [result] = [r for r in rows if r.template == "engineer/result"]
     assert "handed off to gl: queued" in text_of(result)
+    from gateway.commands import render_ticket
+    from gateway.store import repo
+
+    async with db.transaction() as session:
+        shown = await repo.show_ticket(session, ref=f"HD-{tid}", prefix="HD")
+    assert [h["tracker"] for h in shown["handoffs"]] == ["gl"]
+    assert "  tracker gl: pending, 0 attempt(s)" in render_ticket(shown).splitlines()
 
 
 async def test_a_named_tracker_once_only(db, settings):

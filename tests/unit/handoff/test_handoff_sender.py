@@ -166,3 +166,11 @@ async def test_trackers_without_hooks_are_asked_and_a_closed_issue_tells_the_cus
     assert await poll_closed(transport=again, **args) == 0 and len(again.requests) == 1
     told = [r for r in await rows(db, Outbox) if r.template == "customer/tracker_closed"]
     assert len(told) == 1 and told[0].recipient == "customer@client.example"
+
+
+async def test_an_answer_of_another_shape_is_a_failed_try_not_a_stuck_row(db, settings, clock):
+    await queued(db, settings, clock)
+    transport = Script(Reply(status=200, body=b'["not an issue"]'))
+    assert await sender(settings, db, clock, transport).drain_once() == {"delivered": 0, "retried": 1, "failed": 0}
+    [row] = await rows(db, TrackerDelivery)
+    assert row.status == "pending" and "unexpected shape" in row.last_error
