@@ -106,7 +106,8 @@ def render_ticket(t: dict) -> str:
         head.append(f"  part of incident {t['incident']}")
     for h in t.get("handoffs") or ():
         where = h["issue_url"] or h["issue_ref"] or f"{h['status']}, {h['attempts']} attempt(s)"
-        closed = " (closed there)" if t.get("tracker_closed_at") and h["issue_url"] == t.get("tracker_issue_url") else ""
+        closed = t.get("tracker_closed_at") and h["issue_url"] == t.get("tracker_issue_url")
+        closed = " (closed there)" if closed else ""
         error = f"; last error: {h['last_error']}" if h["last_error"] and h["status"] != "delivered" else ""
         head.append(f"  tracker {h['tracker']}: {where}{closed}{error}")
     for m in t["messages"]:

@@ -27,7 +27,8 @@ async def poll_closed(*, settings, db, clock, keys: dict[str, Keys], transport, 
         return 0
     async with db.transaction() as session:
         rows = (await session.execute(
-            select(TrackerDelivery.tracker, TrackerDelivery.issue_ref).join(Ticket, Ticket.id == TrackerDelivery.ticket_id)
+            select(TrackerDelivery.tracker, TrackerDelivery.issue_ref)
+            .join(Ticket, Ticket.id == TrackerDelivery.ticket_id)
             .where(TrackerDelivery.status == "delivered", TrackerDelivery.tracker.in_(list(trackers)),
                    TrackerDelivery.issue_ref.is_not(None), Ticket.tracker_closed_at.is_(None))
             .order_by(TrackerDelivery.id).limit(BATCH))).all()
@@ -45,5 +46,6 @@ async def poll_closed(*, settings, db, clock, keys: dict[str, Keys], transport, 
             log.warning("handoff poll: %s: %s", request.line, exc)
     for name, ref in closed:
         async with db.transaction() as session:
-            await mark_closed(session, tracker=trackers[name], closed=Closed(ref=ref), now=clock.now(), notifier=notifier)
+            await mark_closed(session, tracker=trackers[name], closed=Closed(ref=ref), now=clock.now(),
+                              notifier=notifier)
     return len(closed)

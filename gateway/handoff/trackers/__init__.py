@@ -2,7 +2,8 @@
 
 An adapter is pure: `lookup(key)` (None when the tracker honours an Idempotency-Key header itself),
 `found(reply)`, `create(payload, key, now)` and `created(reply)` turn data into Requests and Replies
-into Issues (`status(ref)` and `is_closed(reply)` for trackers asked rather than heard from), so each is tested against recorded shapes without a network (tests/data/trackers/).
+into Issues (`status(ref)` and `is_closed(reply)`: for trackers asked rather than heard from), so
+each is tested against recorded shapes without a network (tests/data/trackers/).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each tracker adapter builds the documented request and reads the documented answer (recorded in tests/data/trackers)."""
+"""Each tracker adapter builds the documented request and reads the documented answer (tests/data/trackers)."""
 from __future__ import annotations
 
 import json
@@ -100,7 +100,8 @@ def test_webhook_is_signed_json_with_the_idempotency_key():
     (b"", Issue(url="", ref="")),
     (b"Created", Issue(url="", ref="")),
     (b'{"url": "https://t.example/i/9", "id": 9}', Issue(url="https://t.example/i/9", ref="9")),
-    (b'{"issue_url": "https://t.example/i/OPS-1", "key": "OPS-1"}', Issue(url="https://t.example/i/OPS-1", ref="OPS-1")),
+    (b'{"issue_url": "https://t.example/i/OPS-1", "key": "OPS-1"}',
+     Issue(url="https://t.example/i/OPS-1", ref="OPS-1")),
 ])
 def test_webhook_answer_may_name_the_issue(answer, issue):
     config = TrackerConfig(name="hook", kind="webhook", url="https://hooks.example.com/in", secret_env="S")

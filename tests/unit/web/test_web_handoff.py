@@ -26,7 +26,8 @@ def signed(body: bytes, secret: str) -> dict:
 
 async def test_hand_off_from_the_page_then_the_trackers_hook_tells_the_customer_once(settings_factory, db, clock):
     settings = web_settings(settings_factory).model_copy(update={"trackers": (TrackerConfig(**GITHUB),)})
-    async with web_app(settings, db, clock, tracker_keys={"gh": Keys(token="t", secret="hook-secret")}) as (app, ingestor, _):
+    keys = {"gh": Keys(token="t", secret="hook-secret")}
+    async with web_app(settings, db, clock, tracker_keys=keys) as (app, ingestor, _):
         tid = await new_ticket(ingestor, subject="Invoice export crashes")
         async with client(app) as http:
             await sign_in(http, ALICE)
