@@ -174,3 +174,28 @@ async def test_an_answer_of_another_shape_is_a_failed_try_not_a_stuck_row(db, se
     assert await sender(settings, db, clock, transport).drain_once() == {"delivered": 0, "retried": 1, "failed": 0}
     [row] = await rows(db, TrackerDelivery)
     assert row.status == "pending" and "unexpected shape" in row.last_error
+
+
+class Slow(Script):
+    """Answers every create with a new issue, after a pause: two senders overlap in time."""
+
+    async def send(self, request):
+        import asyncio
+
+        self.requests.append(request)
+        await asyncio.sleep(0.05)
+        return Reply(status=200, body=b"[]") if request.method == "GET" else created(len(self.requests))
+
+
+async def test_two_senders_on_one_database_try_each_delivery_once(any_db, settings, clock):
+    import asyncio
+
+    for _ in range(6):
+        await queued(any_db, settings, clock)
+    first, second = Slow(), Slow()
+    results = await asyncio.gather(sender(settings, any_db, clock, first).drain_once(),
+                                   sender(settings, any_db, clock, second).drain_once())
+    assert sum(r["delivered"] for r in results) == 6
+    posts = [r for r in first.requests + second.requests if r.method == "POST"]
+    assert len(posts) == 6  # no delivery claimed by both
+    assert {d.status for d in await rows(any_db, TrackerDelivery)} == {"delivered"}
