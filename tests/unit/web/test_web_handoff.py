@@ -34,6 +34,7 @@ async def test_hand_off_from_the_page_then_the_trackers_hook_tells_the_customer_
             assert "Hand off to" in (await http.get(f"/tickets/HD-{tid}")).text
             response = await act(http, f"HD-{tid}", action="handoff", arg="gh")
             assert "handed off to gh: queued" in (await http.get(response.headers["location"])).text
+            assert 'gateway_handoffs{status="pending"} 1.0' in (await http.get("/metrics")).text
             async with db.transaction() as session:  # as the sender records a delivery
                 await session.execute(update(TrackerDelivery).values(status="delivered", issue_url=ISSUE,
                                                                      issue_ref="1347"))
