@@ -6,8 +6,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import httpx
-
 from gateway.errors import GatewayError
 
 RESPONSE_EXCERPT = 2000  # characters of each response kept in the attempt log
@@ -89,6 +87,9 @@ class HttpTransport:
     """Sends Requests with one httpx.AsyncClient (on the event loop, never blocking it)."""
 
     def __init__(self, *, timeout: float):
+        import httpx  # only a serve with [[trackers]] pays for it
+
+        self.errors = httpx.HTTPError
         self.client = httpx.AsyncClient(timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
 
     async def send(self, request: Request) -> Reply:
@@ -96,7 +97,7 @@ class HttpTransport:
         try:
             response = await self.client.request(request.method, request.url, headers=dict(request.headers),
                                                  params=dict(request.params) or None, content=request.body or None)
-        except httpx.HTTPError as exc:
+        except self.errors as exc:
             raise TransportError(f"{request.line}: {type(exc).__name__}: {exc or 'no answer'}") from None
         return Reply(status=response.status_code, body=response.content, seconds=time.monotonic() - started)
 
