@@ -15,7 +15,7 @@ from tests.conftest import free_port
 from tests.integration import crashkit
 from tests.integration.serving import asend, body, make_mail, smtp_send, start, to, wait_for
 from tests.integration.test_level_workflow import command
-from tests.integration.tracker_server import TrackerServer
+from tests.integration.tracker_server import FakeGitHub, TrackerServer
 
 ALICE, CUSTOMER, SECRET = "alice@example.com", "customer@example.org", "s3cret-for-tests"
 FAST = {"backoff_seconds": 0.05, "backoff_max_seconds": 0.2, "poll_seconds": 0.05, "timeout_seconds": 5,
@@ -168,3 +168,26 @@ secret_env = "DEVS_SECRET"
         serve.stop()
         relay.stop()
         tracker.stop()
+
+
+async def test_github_answer_lost_after_creating_the_issue_finds_it_by_key(settings_factory, relay):
+    """Over real HTTP: the create's answer is lost (502 after the issue was made); the next try searches
+    for the key first and takes that issue, so GitHub ends up with one."""
+    github = FakeGitHub(token="ghp_test").start()
+    settings = settings_factory(smtp={"port": free_port()},
+                                outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05},
+                                trackers=[{"name": "gh", "kind": "github", "url": github.url, "project": "acme/portal",
+                                           "token_env": "GH_TOKEN"}], handoff=FAST)
+    gw = await start(settings, environ={"GH_TOKEN": "ghp_test"})
+    try:
+        await asend(gw.port, make_mail(sender=CUSTOMER, subject="Invoice export crashes", body="Error 500."))
+        [announce] = await wait_for(lambda: to(relay, "frontdesk@example.com"))
+        await command(gw, ALICE, announce, "/handoff")
+        [row] = await wait_for(lambda: _delivered(gw))
+        assert github.requests == [("GET", "/search/issues"), ("POST", "/repos/acme/portal/issues"),
+                                   ("GET", "/search/issues")]
+        assert len(github.issues) == 1 and row.idempotency_key in github.issues[0]["body"]
+        assert row.issue_url == "https://github.example/acme/portal/issues/1" and row.issue_ref == "1"
+    finally:
+        await gw.shutdown()
+        github.stop()

@@ -81,3 +81,82 @@ class TrackerServer:
                     pass
 
         return Handler
+
+
+class FakeGitHub:
+    """GitHub's issues API as far as the hand-off uses it (search, create), on loopback.
+
+    The first issue it makes is answered with 502, as when the answer is lost on the way back: the
+    gateway must find that issue by its key instead of making a second one.
+    """
+
+    def __init__(self, *, token: str, repo: str = "acme/portal"):
+        self.token, self.repo = token, repo
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []  # (method, path)
+        self.issues: list[dict] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeGitHub":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        github = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status: int, data) -> None:
+                raw = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def _authorised(self) -> bool:
+                if self.headers.get("Authorization") != f"Bearer {github.token}":
+                    self._answer(401, {"message": "Bad credentials"})
+                    return False
+                return True
+
+            def do_GET(self):
+                from urllib.parse import parse_qs, urlsplit
+
+                with github.lock:
+                    github.requests.append(("GET", self.path.split("?")[0]))
+                if not self._authorised():
+                    return
+                query = parse_qs(urlsplit(self.path).query).get("q", [""])[0]
+                words = [w.strip('"') for w in query.split() if ":" not in w]
+                with github.lock:
+                    items = [i for i in github.issues if all(w in i["body"] for w in words)]
+                self._answer(200, {"total_count": len(items), "incomplete_results": False, "items": items})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                with github.lock:
+                    github.requests.append(("POST", self.path))
+                if not self._authorised():
+                    return
+                with github.lock:
+                    number = len(github.issues) + 1
+                    issue = {"number": number, "title": body["title"], "body": body["body"], "state": "open",
+                             "html_url": f"https://github.example/{github.repo}/issues/{number}"}
+                    github.issues.append(issue)
+                self._answer(502 if number == 1 else 201, {"message": "Bad Gateway"} if number == 1 else issue)
+
+        return Handler
