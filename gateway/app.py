@@ -7,6 +7,7 @@ import signal
 from typing import Mapping
 
 from gateway.clock import Clock, SystemClock
+from gateway.handoff.keys import tracker_keys
 from gateway.config import Settings
 from gateway.ingest import Ingestor
 from gateway.ingest_timings import IngestTimings
@@ -42,28 +43,33 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests run serve in a task)
             pass
+    keys = tracker_keys(settings.trackers, environ)  # a tracker's token not set: say so before listening
     db = settings.open_database()
     server = handler = None
     try:
         await upgrade(db)
         ingestor = Ingestor(settings=settings, db=db, clock=clock)
         sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
+        trackers = tracker_sender(settings=settings, db=db, clock=clock, keys=keys, notifier=ingestor.notifier)
+        wake = sender.wake if trackers is None else lambda: (sender.wake(), trackers.wake())
 
         timings = IngestTimings()
         # SMTP answers 250 once the mail is in the spool; the spool worker (below) runs the pipeline.
         server, handler = await start_listener(ingest=timings.timed("smtp", ingestor.accept), config=settings.smtp)
         web = await start_web_if_enabled(settings=settings, db=db, clock=clock, ingestor=ingestor,
-                                         wake=sender.wake, smtp_up=server.is_serving, timings=timings)
+                                         wake=wake, smtp_up=server.is_serving, timings=timings, tracker_keys=keys)
     except BaseException:
         if server is not None:  # the web address was taken: let go of the SMTP port too
             await stop_listener(server, handler)
         await db.dispose()
         raise
     tasks = [asyncio.create_task(sender.run(stop), name="outbox")]
+    if trackers is not None:
+        tasks.append(asyncio.create_task(trackers.run(stop), name="handoff"))
     # Draining at start too: mail accepted before a crash (kill -9) is processed now. The sender sleeps
     # poll_seconds between drains; a drain that stored mail usually left rows to send now.
     tasks.append(asyncio.create_task(run_spool_worker(ingestor=ingestor, clock=clock, config=settings.spool,
-                                                      stop=stop, on_stored=sender.wake), name="spool"))
+                                                      stop=stop, on_stored=wake), name="spool"))
     scheduler = start_scheduler(settings=settings, db=db, clock=clock)
     tasks += background_tasks(settings=settings, ingestor=ingestor, db=db, clock=clock, stop=stop,
                               environ=environ)
@@ -87,14 +93,23 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         log.info("stopped")
 
 
-async def start_web_if_enabled(*, settings, db, clock, ingestor, wake, smtp_up, timings):
+async def start_web_if_enabled(*, settings, db, clock, ingestor, wake, smtp_up, timings, tracker_keys):
     """The web face on this loop when [web] enabled; imported only then (Starlette, uvicorn, argon2)."""
     if not settings.web.enabled:
         return None
     from gateway.web.run import start_web
 
     return await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up,
-                           timings=timings)
+                           timings=timings, tracker_keys=tracker_keys)
+
+
+def tracker_sender(*, settings, db, clock, keys, notifier):
+    """The hand-off sender when [[trackers]] are configured (httpx is imported only then)."""
+    if not settings.trackers:
+        return None
+    from gateway.handoff.send import TrackerSender
+
+    return TrackerSender(settings=settings, db=db, clock=clock, keys=keys, notifier=notifier)
 
 
 def background_tasks(*, settings, ingestor, db, clock, stop, environ) -> list[asyncio.Task]:

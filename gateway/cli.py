@@ -65,6 +65,10 @@ def run_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
 
     if args.command == "config":
         settings, found = config_module.problems(path, environ)
+        if settings is not None:  # serve refuses to start without them; other commands do not need them
+            from gateway.config_trackers import env_problems
+
+            found = env_problems(settings.trackers, environ)
         for line in found:
             print(line, file=sys.stderr)
         if not found:

@@ -112,6 +112,14 @@ def build_parser() -> Parser:
     o_retry = outbox.add_parser("retry", help="send failed rows again")
     o_retry.add_argument("id", type=int, nargs="*", help="row ids (default: every failed row)")
 
+    handoffs = sub.add_parser("handoffs", help="tickets handed off to the developers' trackers").add_subparsers(
+        dest="action", required=True)
+    h_list = handoffs.add_parser("list", help="deliveries with their state, issue and last error")
+    h_list.add_argument("--status", choices=["pending", "sending", "delivered", "failed"])
+    h_list.add_argument("--json", action="store_true")
+    h_retry = handoffs.add_parser("retry", help="try failed deliveries again (same idempotency key)")
+    h_retry.add_argument("id", type=int, nargs="*", help="delivery ids (default: every failed one)")
+
     spool = sub.add_parser("spool", help="mail accepted and waiting for the pipeline").add_subparsers(
         dest="action", required=True)
     s_status = spool.add_parser("status", help="pending depth, oldest pending age, rows done in the last minute/hour")

@@ -38,7 +38,7 @@ def emit(data, as_json: bool, render) -> None:
 async def web_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
     from gateway.web.run import run_alone
 
-    return await run_alone(settings)
+    return await run_alone(settings, environ)
 
 
 async def web_hash_password(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
@@ -109,6 +109,12 @@ def render_ticket(t: dict) -> str:
                     f" (`gateway report {t['ref']}`)")
     if t.get("incident"):
         head.append(f"  part of incident {t['incident']}")
+    for h in t.get("handoffs") or ():
+        where = h["issue_url"] or h["issue_ref"] or f"{h['status']}, {h['attempts']} attempt(s)"
+        closed = t.get("tracker_closed_at") and h["issue_url"] == t.get("tracker_issue_url")
+        closed = " (closed there)" if closed else ""
+        error = f"; last error: {h['last_error']}" if h["last_error"] and h["status"] != "delivered" else ""
+        head.append(f"  tracker {h['tracker']}: {where}{closed}{error}")
     for m in t["messages"]:
         head += ["", f"--- {m['direction']} #{m['id']} {m['date']} from {m['from']} <{m['message_id']}>",
                  f"    subject: {m['subject']}", f"    threaded: {m['thread_reason']}"]
@@ -242,6 +248,27 @@ async def outbox_retry(args: Args, settings: Settings, environ) -> int:
 
     count = await _with_session(settings, lambda s: retry(s, ids=args.id or None, now=SystemClock().now()))
     print(f"{count} row(s) queued to send again")
+    return 0
+
+
+async def handoffs_list(args: Args, settings: Settings, environ) -> int:
+    from gateway.handoff.rows import list_rows
+
+    rows = await _with_session(settings, lambda s: list_rows(s, status=args.status))
+    prefix = settings.helpdesk.ticket_prefix
+    data = [{"id": r.id, "ticket": f"{prefix}-{r.ticket_id}", "tracker": r.tracker, "status": r.status,
+             "attempts": r.attempts, "next_attempt_at": repo.iso(r.next_attempt_at), "issue_url": r.issue_url,
+             "issue_ref": r.issue_ref, "key": r.idempotency_key, "last_error": r.last_error} for r in rows]
+    emit(data, args.json, lambda r: table(r, ["id", "ticket", "tracker", "status", "attempts", "issue_url",
+                                               "last_error"]))
+    return 0
+
+
+async def handoffs_retry(args: Args, settings: Settings, environ) -> int:
+    from gateway.handoff.rows import retry
+
+    count = await _with_session(settings, lambda s: retry(s, ids=args.id or None, now=SystemClock().now()))
+    print(f"{count} hand-off(s) queued to try again")
     return 0
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from gateway.config_path import find_config_path  # noqa: F401  (re-exported: the CLI's one way to find it)
 from gateway.config_source import env_overlay, parse_env_value, read_file  # noqa: F401  (the one reader)
 from gateway.config_routing import RoutingConfig
+from gateway.config_trackers import HandoffConfig, TrackerConfig, tracker_problems
 from gateway.config_web import WebConfig
 from gateway.errors import ConfigError
 from gateway.mail.parse import ParseLimits
@@ -389,6 +390,8 @@ class Settings(Section):
     pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
     web: WebConfig = WebConfig()
+    trackers: tuple[TrackerConfig, ...] = ()  # the developers' trackers /handoff delivers to (gateway.handoff)
+    handoff: HandoffConfig = HandoffConfig()
     # Set by load(): where relative paths (sqlite file, maildir) are anchored.
     base_dir: str = "."
 
@@ -416,6 +419,9 @@ class Settings(Section):
         found = [f"priority.{key}: level {getattr(self.priority, key)} is not among [[levels]] {sorted(numbers)}"
                  for key in ("urgent_level", "default_level") if getattr(self.priority, key) not in numbers]
         found += self.routing.problems(numbers)
+        found += tracker_problems(self.trackers, self.handoff)
+        found += [f"handoff.rules[{i}] ({rule.name}): level {rule.level} is not among [[levels]] {sorted(numbers)}"
+                  for i, rule in enumerate(self.handoff.rules) if rule.level is not None and rule.level not in numbers]
         if found:
             raise ValueError("\n".join(found))  # one problem a line: _format_error splits them
         return self
@@ -434,6 +440,9 @@ class Settings(Section):
         """The addresses we announce to (level recipients, digest recipients): lists, not people."""
         return frozenset(a.lower() for a in (*(r for level in self.levels for r in level.recipients),
                                              *self.digest.recipients))
+
+    def tracker(self, name: str) -> TrackerConfig | None:
+        return next((t for t in self.trackers if t.name == name), None)
 
     def level(self, number: int) -> LevelConfig:
         for level in self.levels:

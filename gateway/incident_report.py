@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from gateway.notify.render import Renderer
 
 # Event kinds of the incident's own ticket that make a line of the timeline, with the words for them.
-# Hand-off kinds are matched by "handoff" in the kind: the tracker hand-off names its own events.
 MOMENTS = {"incident_opened": "declared an incident", "command_incident": "declared an incident",
            "escalated": "escalated", "sla_breach": "SLA target missed", "paged": "level paged",
            "incident_update": "update sent", "incident_reminded": "owner reminded (no update for 24 hours)",
-           "command_reopen": "reopened", "reopened": "reopened"}
+           "command_reopen": "reopened", "reopened": "reopened",
+           "handed_off": "handed off to the developers' tracker", "handoff_failed": "hand-off to the tracker failed",
+           "tracker_closed": "the tracker closed its issue"}
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,6 @@ def target(name: str, start: datetime, done: datetime | None, due: datetime | No
 def moment(event: Event) -> Moment | None:
     """The timeline line for one of the incident's events, or None for the events a report leaves out."""
     data = event.data or {}
-    if "handoff" in event.kind:
-        where = data.get("url") or data.get("tracker") or ""
-        return Moment(utc(event.at), "handed off to the developers' tracker", event.actor, str(where))
     what = MOMENTS.get(event.kind)
     if what is None:
         return None
@@ -116,6 +114,10 @@ def moment(event: Event) -> Moment | None:
         detail = f"level {data.get('from')} → {data.get('to')}: {data.get('reason', '')}".rstrip(": ")
     elif event.kind == "incident_update":
         detail = str(data.get("text", ""))
+    elif event.kind in ("handed_off", "tracker_closed"):
+        detail = str(data.get("issue_url") or data.get("tracker") or "")
+    elif event.kind == "handoff_failed":
+        detail = f"{data.get('tracker', '')}: {data.get('error', '')}"
     elif event.kind == "sla_breach":
         detail = str(data.get("target") or data.get("kind") or "")
     return Moment(utc(event.at), what, event.actor, brief(detail))

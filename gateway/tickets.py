@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from gateway import closeout, incidents
 from gateway.clock import utc
+from gateway.handoff import command as handoff_command
+from gateway.handoff.queue import apply_rules
 from gateway.mail.commands import USAGE, Command, ParsedCommands
 from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
@@ -73,7 +75,8 @@ def problems(a: Acting, commands: list[Command]) -> list[str]:
             why = f"{ref} is at the top level ({ticket.level}); name a level"
         if why:
             found.append(f"line {c.line}: /{c.name}: {why}; usage: {USAGE[c.name]}")
-    return found + incidents.problems(a, commands, a.rest) + closeout.problems(a, commands)
+    return (found + incidents.problems(a, commands, a.rest) + closeout.problems(a, commands)
+            + handoff_command.problems(a, commands))
 
 
 async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
@@ -83,7 +86,7 @@ async def missing_tickets(a: Acting, commands: list[Command]) -> list[str]:
         if c.name == "duplicate" and int(c.arg) != a.ticket.id and await a.session.get(Ticket, int(c.arg)) is None:
             prefix = a.settings.helpdesk.ticket_prefix
             found.append(f"line {c.line}: /duplicate: there is no ticket {prefix}-{c.arg}; usage: {USAGE['duplicate']}")
-    return found + await incidents.missing_incidents(a, commands)
+    return found + await incidents.missing_incidents(a, commands) + await handoff_command.already(a, commands)
 
 
 def reply_reopens(ticket: Ticket, settings: Settings, now: datetime) -> bool:
@@ -171,7 +174,7 @@ async def help_(a: Acting, arg: str) -> str:
 CHANGES = {"resolve": resolve, "reopen": reopen, "pending": pending, "escalate": escalate_to, "assign": assign,
            "priority": set_priority, "category": set_category, "note": note, "duplicate": duplicate, "help": help_,
            "incident": incidents.open_incident, "link": incidents.link, "unlink": incidents.unlink,
-           "update": incidents.update, "cc": incidents.cc,
+           "update": incidents.update, "cc": incidents.cc, "handoff": handoff_command.handoff,
            "cause": closeout.cause, "workaround": closeout.workaround, "followup": closeout.followup}
 
 
@@ -191,6 +194,10 @@ async def carry_out(a: Acting, parsed: ParsedCommands) -> list[str]:
     told = await tell_customer(a, parsed, names)
     if told:
         changes.append(f"sent to {a.ticket.requester}: {told}")
+    # A category or level the commands set may be one [[handoff.rules]] hands off by itself.
+    if a.settings.handoff.rules:
+        changes += [f"handed off to {name} by rule" for name in await apply_rules(
+            a.session, ticket=a.ticket, settings=a.settings, renderer=a.notifier.renderer, now=a.now)]
     # Last: the report holds every command of this change (a /cause beside the /resolve) and the answer just sent.
     reported = await closeout.mail_report(a, names)
     if reported:

@@ -28,6 +28,7 @@ USAGE: dict[str, str] = {
     "cause": "/cause [network|hardware|software|data] text  (an incident's root cause, for its final report)",
     "workaround": "/workaround text  (on an incident: how people got by meanwhile, for its final report)",
     "followup": "/followup text  (on an incident: one follow-up action for its final report; several allowed)",
+    "handoff": "/handoff [TRACKER]  (an issue in the developers' tracker; default: the first configured)",
     "help": "/help",
 }
 
@@ -39,6 +40,7 @@ _COMMAND = linear.compile(r"^/(?P<name>[A-Za-z][\pL\pN_-]*)(?:\s+(?P<arg>.*))?$"
 _BOLD_BEFORE = linear.compile(r"^\*+\s*(/)", name="commands.BOLD_BEFORE")  # the "/" is put back
 _BOLD_AFTER_NAME = linear.compile(r"^(/[A-Za-z][\pL\pN_-]*)\*+", name="commands.BOLD_AFTER_NAME")
 _ADDRESS = linear.compile(r"^<?([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>?$", name="commands.ADDRESS")
+_TRACKER = linear.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$", name="commands.TRACKER")  # config_trackers' name rule
 _TICKET = linear.compile(r"^\[?(?:[A-Za-z][A-Za-z0-9]{0,15}-)?(\d{1,12})\]?$", name="commands.TICKET")  # HD-42, [HD-42] or 42
 
 
@@ -107,6 +109,9 @@ def _check(name: str, arg: str) -> tuple[str, str | None]:
         if not match:
             return arg, f"needs a ticket reference such as HD-42, got {arg!r}" if arg else "needs a ticket reference"
         return str(int(match.group(1))), None
+    if name == "handoff" and arg:
+        word = arg.lower()
+        return (word, None) if _TRACKER.match(word) else (arg, f"needs a tracker's name, got {arg!r}")
     if name in ("priority", "category"):
         allowed = PRIORITIES if name == "priority" else CATEGORIES
         word = arg.lower()

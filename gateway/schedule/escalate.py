@@ -50,6 +50,10 @@ async def escalate(session, *, ticket: Ticket, to_level: int | None, actor: str,
                                                             "moved": target is not None})
     for row in rows if send_after is not None else ():
         row.next_attempt_at = max(row.next_attempt_at, send_after)
+    if target is not None and settings.handoff.rules:  # e.g. "bugs at level 4 go to the developers' tracker"
+        from gateway.handoff.queue import apply_rules
+
+        await apply_rules(session, ticket=ticket, settings=settings, renderer=notifier.renderer, now=now)
     return target
 
 

@@ -76,6 +76,9 @@ class Ticket(Base):
     sla_fired: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sla_check_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     stall_nudged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Hand-off (gateway.handoff): the developers' issue this ticket became, and when the tracker closed it.
+    tracker_issue_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tracker_closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     messages: Mapped[list["Message"]] = relationship(back_populates="ticket", order_by="Message.id")
 
@@ -289,3 +292,46 @@ class SpoolEntry(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # what the pipeline made of it
     processed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+
+
+class TrackerDelivery(Base):
+    """One hand-off of a ticket to a tracker, written in the transaction that decided it, delivered by the sender.
+
+    Its idempotency_key is fixed at creation: every try sends it (a header, or a label/field the
+    adapter looks for before creating), so a try repeated after a crash finds the issue it made.
+    """
+
+    __tablename__ = "tracker_deliveries"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "tracker"),  # a ticket goes to a tracker once
+        Index("ix_tracker_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    tracker: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    issue_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    issue_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)  # "42", "OPS-7": inbound hooks find it
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class TrackerAttempt(Base):
+    """Every request of every delivery try: what was asked, what came back, how long it took."""
+
+    __tablename__ = "tracker_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("tracker_deliveries.id"), index=True)
+    at: Mapped[datetime]
+    request: Mapped[str] = mapped_column(Text)  # "POST https://api.github.com/repos/acme/portal/issues"
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no answer
+    response: Mapped[str] = mapped_column(Text, default="")  # the first RESPONSE_EXCERPT characters
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seconds: Mapped[float] = mapped_column(default=0.0)

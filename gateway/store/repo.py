@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from gateway.errors import NotFound, UsageError
 from gateway.store.counters import GROUPS
-from gateway.store.models import Counter, Event, FollowUp, Message, Outbox, QuarantineEntry, Suppression, Ticket
+from gateway.store.models import (Counter, Event, FollowUp, Message, Outbox, QuarantineEntry, Suppression, Ticket,
+                                   TrackerDelivery)
 
 
 def iso(value) -> str | None:
@@ -78,6 +79,12 @@ async def show_ticket(session: AsyncSession, *, ref: str, prefix: str) -> dict[s
             "service": ticket.incident_service, "cause_category": ticket.cause_category, "cause": ticket.cause,
             "workaround": ticket.workaround, "followups": list((await session.scalars(
                 select(FollowUp.text).where(FollowUp.ticket_id == number).order_by(FollowUp.id))).all())}
+    detail["tracker_issue_url"] = ticket.tracker_issue_url
+    detail["tracker_closed_at"] = iso(ticket.tracker_closed_at)
+    detail["handoffs"] = [{"tracker": h.tracker, "status": h.status, "attempts": h.attempts, "issue_url": h.issue_url,
+                           "issue_ref": h.issue_ref, "last_error": h.last_error, "key": h.idempotency_key}
+                          for h in (await session.scalars(select(TrackerDelivery).where(
+                              TrackerDelivery.ticket_id == number).order_by(TrackerDelivery.id))).all()]
     return detail
 
 

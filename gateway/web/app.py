@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import WebSecret
-from gateway.web import charts, customer, ops, pages, ticket_page
+from gateway.web import charts, customer, hooks, ops, pages, ticket_page
 from gateway.web.deps import Deps
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -75,6 +75,7 @@ def build_app(deps: Deps, secret: str) -> Starlette:
         Route("/s/{token}", customer.status_reply, methods=["POST"]),
         Route("/healthz", ops.healthz),
         Route("/metrics", ops.metrics),
+        Route("/hooks/tracker/{name}", hooks.tracker_hook, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [

@@ -30,6 +30,7 @@ class Deps:
     smtp_up: Callable[[], bool] | None = None  # None: this process runs no SMTP listener (`gateway web`)
     timings: Any = None  # gateway.ingest_timings.IngestTimings of this process's SMTP listener, if any
     limiter: LoginLimiter | None = None
+    tracker_keys: dict = field(default_factory=dict)  # {tracker name: gateway.handoff.http.Keys}: inbound hooks
     # Replies per status link: a leaked link must not become a way to flood a ticket and its engineers.
     replies: LoginLimiter = field(default_factory=lambda: LoginLimiter(attempts=REPLIES_PER_HOUR, window_seconds=3600))
     env: jinja2.Environment = field(default_factory=lambda: jinja2.Environment(

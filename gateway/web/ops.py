@@ -19,6 +19,7 @@ from gateway.store.models import (
     Outbox,
     QuarantineEntry,
     Ticket,
+    TrackerDelivery,
 )
 from gateway.store import spool
 from gateway.store.repo import iso
@@ -69,13 +70,16 @@ async def _numbers(session, now) -> dict:
                                        .group_by(Message.source))).all()
     by_status = (await session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))).all()
     outbox = (await session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).all()
+    handoffs = (await session.execute(select(TrackerDelivery.status, func.count())
+                                      .group_by(TrackerDelivery.status))).all()
     counters = dict((await session.execute(select(Counter.name, Counter.value).where(
         Counter.name.in_(("loop_guarded", "duplicates", "held_back"))))).all())
     quarantined = await session.scalar(select(func.count()).select_from(QuarantineEntry)
                                        .where(QuarantineEntry.status == "held")) or 0
     breached = await session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.status == "open", sla_state(now) == "breached")) or 0
-    return {"by_source": by_source, "by_status": by_status, "outbox": outbox, "counters": counters,
+    return {"by_source": by_source, "by_status": by_status, "outbox": outbox, "handoffs": handoffs,
+            "counters": counters,
             "quarantined": quarantined, "breached": breached, "spool": await spool.status(session, now)}
 
 
@@ -94,6 +98,10 @@ async def metrics(request: Request) -> Response:
     outbox = gauge("gateway_outbox", "Outbox rows by status (pending, sending, sent, failed)", ("status",))
     for status in ("pending", "sending", "sent", "failed"):
         outbox.labels(status=status).set(dict(n["outbox"]).get(status, 0))
+    handoffs = gauge("gateway_handoffs", "Hand-offs to trackers by status (pending, sending, delivered, failed)",
+                     ("status",))
+    for status in ("pending", "sending", "delivered", "failed"):
+        handoffs.labels(status=status).set(dict(n["handoffs"]).get(status, 0))
     for name, doc in (("loop_guarded", "Mails stored but never answered (auto-replies, lists, our own)"),
                       ("duplicates", "Mails received again and stored once"),
                       ("held_back", "Automatic mails not sent (rate limit, suppression, never-answer)")):

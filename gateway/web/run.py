@@ -20,10 +20,10 @@ log = logging.getLogger("gateway.web")
 
 async def start_web(*, settings: Settings, db: Database, clock: Clock, ingestor,
                     wake: Callable[[], None] = lambda: None, smtp_up: Callable[[], bool] | None = None,
-                    timings=None) -> WebServer:
+                    timings=None, tracker_keys=None) -> WebServer:
     """Bind [web] host:port and serve there on this loop; ConfigError when the address cannot be had."""
     deps = Deps(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=wake, smtp_up=smtp_up,
-                timings=timings)
+                timings=timings, tracker_keys=tracker_keys or {})
     secret = await session_secret(settings, db, clock.now())
     server = WebServer(build_app(deps, secret), settings.web)
     await server.start()
@@ -34,13 +34,15 @@ async def start_web(*, settings: Settings, db: Database, clock: Clock, ingestor,
     return server
 
 
-async def run_alone(settings: Settings) -> int:
+async def run_alone(settings: Settings, environ=None) -> int:
     """`gateway web`: the web face against the configured database, until SIGTERM/SIGINT."""
     from gateway.app import setup_logging
+    from gateway.handoff.keys import tracker_keys
     from gateway.ingest import Ingestor
     from gateway.store.migrate import upgrade
 
     setup_logging(settings)
+    keys = tracker_keys(settings.trackers, environ or {})  # the inbound hooks verify with their secrets
     clock, stop = SystemClock(), asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -49,7 +51,7 @@ async def run_alone(settings: Settings) -> int:
     try:
         await upgrade(db)
         ingestor = Ingestor(settings=settings, db=db, clock=clock)
-        server = await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor)
+        server = await start_web(settings=settings, db=db, clock=clock, ingestor=ingestor, tracker_keys=keys)
         await stop.wait()
         await server.stop()
     finally:

@@ -24,7 +24,7 @@ from gateway.web.deps import Deps, flash, staff
 
 # What the page offers; "help" is a mail thing (the page itself shows what can be done).
 ACTIONS = ("assign", "escalate", "priority", "category", "pending", "resolve", "reopen", "note",
-           "incident", "link", "unlink", "update", "cause", "workaround", "followup")
+           "incident", "link", "unlink", "update", "cause", "workaround", "followup", "handoff")
 # Types a browser may be handed as they are; anything else (HTML, SVG, scripts) goes as octet-stream.
 SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
                         "text/csv", "application/zip", "application/json"})
@@ -70,7 +70,7 @@ async def ticket_page(request: Request, d: Deps, user: WebUser) -> Response:
         "ticket": ticket, "ref": f"{d.prefix}-{ticket.id}", "timeline": timeline(ticket, events),
         "can_act": may_act(user, ticket.level), "actions": ACTIONS, "levels": d.settings.levels,
         "priorities": PRIORITIES, "categories": CATEGORIES, "engineers": sorted(d.settings.engineers),
-        "linked_tickets": list(linked)})
+        "linked_tickets": list(linked), "trackers": [t.name for t in d.settings.trackers]})
 
 
 @staff

@@ -44,9 +44,9 @@ class Running:
             await db.dispose()
 
 
-async def start(settings: Settings, clock=None) -> Running:
+async def start(settings: Settings, clock=None, environ: dict | None = None) -> Running:
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(settings, environ={}, clock=clock, stop=stop, ready=ready))
+    task = asyncio.create_task(serve(settings, environ=environ or {}, clock=clock, stop=stop, ready=ready))
     done, _ = await asyncio.wait({task, asyncio.create_task(ready.wait())}, timeout=20,
                                  return_when=asyncio.FIRST_COMPLETED)
     if task in done:

@@ -38,7 +38,7 @@ def test_the_timeline_runs_from_detection_to_resolution_whatever_order_the_event
         event(3, 1, "incident_update", "2026-01-05 10:30", text="Rebuilding the store;\n\nback at 14:00."),
         event(2, 1, "command_incident", "2026-01-05 09:10"),
         event(5, 1, "escalated", "2026-01-05 09:40", actor="sla", **{"from": 3, "to": 4, "reason": "SLA breach"}),
-        event(7, 1, "tracker_handoff", "2026-01-05 11:00", url="https://tracker.example/issues/7"),
+        event(7, 1, "handed_off", "2026-01-05 11:00", issue_url="https://tracker.example/issues/7"),
         event(4, 1, "customer_told", "2026-01-05 09:20", template="customer/reply"),
         event(6, 2, "incident_update", "2026-01-05 10:30", text="Rebuilding"),  # a linked ticket's copy: not a line
         event(8, 1, "message_in", "2026-01-05 11:30", actor="ann@client.example"),  # not a moment

@@ -1,6 +1,7 @@
 """Step: engineers act on a ticket by replying; anyone else's command lines stay plain text."""
 from __future__ import annotations
 
+from gateway.handoff.queue import apply_rules
 from gateway.mail.commands import ParsedCommands, parse_commands
 from gateway.pipeline import actions
 from gateway.pipeline.context import MailContext, Preparation
@@ -45,6 +46,9 @@ class Commands:
                 ticket.linked_ticket_id = ctx.linked_ticket_id
                 ctx.session.add(Event(ticket_id=ticket.id, kind="linked", at=ctx.now,
                                       data={"ticket": ctx.linked_ticket_id, "why": ctx.link_why}))
+            if ctx.settings.handoff.rules:  # a new ticket may start where a rule hands off (e.g. bugs at level 4)
+                await apply_rules(ctx.session, ticket=ticket, settings=ctx.settings,
+                                  renderer=ctx.notifier.renderer, now=ctx.now)
             return
         if ctx.auto_reason is not None:
             return  # out-of-office and other automatic mail neither acts nor reopens

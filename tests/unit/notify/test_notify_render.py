@@ -17,7 +17,8 @@ def full_context(subject: str = "Printer on fire", **ticket_fields) -> dict:
     """Every key the ingest pipeline passes, as the notify step builds it."""
     settings = Settings()
     ticket = SimpleNamespace(id=42, subject=subject, requester="bob@customer.example", requester_name="Bob",
-                             category="bug", priority="urgent", level=3, status="open", assignee=None)
+                             category="bug", priority="urgent", level=3, status="open", assignee=None,
+                             tracker_issue_url=None, tracker_closed_at=None)
     for key, value in ticket_fields.items():
         setattr(ticket, key, value)
     message = {"from_addr": "bob@customer.example", "from_name": "Bob", "subject": subject,

@@ -7,7 +7,9 @@ import pytest
 from gateway.web.auth import LoginLimiter
 from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
 
-PUBLIC = {"/login", "/s/{token}", "/healthz", "/metrics", "/static"}  # the only pages without a session
+# The only pages without a session; /hooks/tracker/{name} answers only a request signed with the tracker's
+# secret (tests/unit/web/test_web_handoff.py).
+PUBLIC = {"/login", "/s/{token}", "/healthz", "/metrics", "/static", "/hooks/tracker/{name}"}
 
 
 def staff_urls(app) -> list[tuple[str, str]]:

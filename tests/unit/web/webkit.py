@@ -26,12 +26,12 @@ def web_settings(settings_factory, **web):
 
 
 @asynccontextmanager
-async def web_app(settings, db, clock, *, smtp_up=None, timings=None):
+async def web_app(settings, db, clock, *, smtp_up=None, timings=None, tracker_keys=None):
     """(app, ingestor, woken) on the running loop; a client reaches it over https://testserver."""
     ingestor = Ingestor(settings=settings, db=db, clock=clock)
     woken = []
     deps = Deps(settings=settings, db=db, clock=clock, ingestor=ingestor, wake=lambda: woken.append(1),
-                smtp_up=smtp_up, timings=timings)
+                smtp_up=smtp_up, timings=timings, tracker_keys=tracker_keys or {})
     app = build_app(deps, await session_secret(settings, db, clock.now()))
     yield app, ingestor, woken
 
