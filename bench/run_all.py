@@ -258,17 +258,25 @@ def main() -> None:
     table = Table()
     print("running every benchmark (several minutes)...", flush=True)
     peers = Peers()
-    smtp_section(table, 500 if args.quick else 2000, pg_url)
-    spool_section(table, 300 if args.quick else 1000)
-    latency_section(table, 3 if args.quick else 10)
-    threading_section(table, 500 if args.quick else 1000)
-    memory_section(table)
-    pipe_section(table, peers, 50 if args.quick else 200)
-    outbox_section(table, 500 if args.quick else 2000, pg_url)
-    faults_section(table, 300, 5 if args.quick else 30)
-    import_section(table, peers, 100 if args.quick else 1000, [500, 2000] if args.quick else [2000, 10000], pg_url)
-    web_section(table, args.quick)
-    triage_section(table, args.quick)
+    quick = args.quick
+    sections = [
+        ("SMTP", lambda: smtp_section(table, 500 if quick else 2000, pg_url)),
+        ("spool", lambda: spool_section(table, 300 if quick else 1000)),
+        ("latency", lambda: latency_section(table, 3 if quick else 10)),
+        ("threading", lambda: threading_section(table, 500 if quick else 1000)),
+        ("memory", lambda: memory_section(table)),
+        ("pipe", lambda: pipe_section(table, peers, 50 if quick else 200)),
+        ("outbox", lambda: outbox_section(table, 500 if quick else 2000, pg_url)),
+        ("faults", lambda: faults_section(table, 300, 5 if quick else 30)),
+        ("import", lambda: import_section(table, peers, 100 if quick else 1000,
+                                          [500, 2000] if quick else [2000, 10000], pg_url)),
+        ("web", lambda: web_section(table, quick)),
+        ("triage", lambda: triage_section(table, quick)),
+    ]
+    for name, section in sections:
+        section_started = time.time()
+        section()
+        print(f"  ({name}: {time.time() - section_started:.0f} s)", flush=True)
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 
