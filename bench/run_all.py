@@ -105,7 +105,7 @@ class Peers:
         if peer not in self.missing:
             try:
                 figure = fn(*args)
-            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as exc:
                 print(f"  {peer} failed ({str(exc)[:300]}); using the figure quoted in the scale issue", flush=True)
             else:
                 if figure is not None:

@@ -47,4 +47,6 @@ EMAIL_FILE_PATH = str(HOME / "sent")
 DEFAULT_FROM_EMAIL = "ihelp@example.com"
 
 HELPDESK_TEAMS_MODE_ENABLED = False  # no pinax-teams
+# The bench corpus attaches .bin logs: store them, as the gateway does, rather than refuse them.
+HELPDESK_VALID_EXTENSIONS = [".txt", ".asc", ".pdf", ".doc", ".docx", ".odt", ".jpg", ".png", ".eml", ".bin"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
