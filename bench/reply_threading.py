@@ -36,11 +36,15 @@ def corpus(path: Path, mails: int) -> list[tuple[str, str, str | None, bytes]]:
     archive(path, mails)
     out = []
     for message in mailbox.mbox(path):
-        strip = lambda value: str(value).strip().strip("<>") if value else None  # noqa: E731
         raw = message.as_bytes(unixfrom=False).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        out.append((strip(message["Message-ID"]), parseaddr(str(message["From"]))[1],
-                    strip(message["In-Reply-To"]), raw))
+        out.append((_bare_id(message["Message-ID"]), parseaddr(str(message["From"]))[1],
+                    _bare_id(message["In-Reply-To"]), raw))
     return out
+
+
+def _bare_id(value) -> str | None:
+    """'<hist-3@example.org>' -> 'hist-3@example.org', as the gateway stores Message-IDs."""
+    return str(value).strip().strip("<>") if value else None
 
 
 def send_all(port: int, mails: list[tuple[str, str, str | None, bytes]], clients: int) -> int:
