@@ -5,8 +5,9 @@
 The archive: new questions from many customers, a third of the mails replies (In-Reply-To and
 References) to earlier ones, some with a small attachment. Each size runs in a fresh database, as
 its own `gateway import` process (as an operator runs it); peak RSS comes from that process.
-Memory that stays flat as the archive grows is what "bounded" means here. The peers, quoted in the
-scale issue: Roundup reads about 50 mails/s from an mbox, django-helpdesk about 45 mails/s.
+Memory that stays flat as the archive grows is what "bounded" means here. The "vs Roundup" column
+divides by the figure quoted in the scale issue (about 50 mails/s from an mbox); bench/peers/measure.py
+measures Roundup and django-helpdesk on this same archive, and run_all.py sets them side by side.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import shutil
 import smtplib
@@ -122,7 +123,7 @@ def run_rate(port: int, relay: Relay, rate: int, seconds: float) -> dict:
         "offered": count, "accepted": len(accepted), "achieved_rate": len(accepted) / sent_for,
         "acks": len(latencies),
         "median_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else float("nan"),
+        "p99_ms": latencies[math.ceil(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),  # nearest rank
         "max_ms": latencies[-1] * 1000 if latencies else float("nan"),
     }
 
