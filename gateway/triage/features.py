@@ -21,6 +21,18 @@ def mail_text(subject: str, body: str) -> str:
     return f"{(subject or '')[:MAX_SUBJECT]}\n{(body or '')[:MAX_BODY]}"
 
 
+FIELDS = ("text", "subject", "body")
+
+
+def field_text(field: str, subject: str, body: str) -> str:
+    """What one block of features reads: the whole mail_text, the subject alone or the body alone (bounded)."""
+    if field == "subject":
+        return (subject or "")[:MAX_SUBJECT]
+    if field == "body":
+        return (body or "")[:MAX_BODY]
+    return mail_text(subject, body)
+
+
 def word_ngrams(text: str, low: int, high: int) -> list[str]:
     tokens = _TOKEN.findall(text.lower())
     grams = list(tokens) if low == 1 else []
@@ -63,13 +75,15 @@ def gram_counts(text: str, analyzer: str, low: int, high: int) -> Counter[str]:
 
 @dataclass(frozen=True)
 class Vectorizer:
-    """One fitted TfidfVectorizer (sublinear tf, l2 norm): its analyzer, n-gram range, vocabulary and idf."""
+    """One fitted TfidfVectorizer (sublinear tf, l2 norm) over one field of the mail, its vector scaled by weight."""
 
     analyzer: str  # "word" or "char_wb"
     low: int
     high: int
     vocabulary: dict[str, int]
     idf: tuple[float, ...]
+    field: str = "text"  # one of FIELDS; models saved before fields existed read mail_text
+    weight: float = 1.0  # the block's share against the others (the subject says more per word than the body)
 
     def grams(self, text: str) -> list[str]:
         if self.analyzer == "word":
@@ -85,16 +99,19 @@ class Vectorizer:
             return [], []
         indices = [j for j, _ in pairs]
         values = [(1.0 + math.log(c)) * idf[j] if c > 1 else idf[j] for j, c in pairs]
-        norm = math.hypot(*values)
-        return indices, [v / norm for v in values]
+        scale = self.weight / math.hypot(*values)
+        return indices, [v * scale for v in values]
 
     def as_dict(self) -> dict:
-        return {"analyzer": self.analyzer, "ngram_range": [self.low, self.high],
-                "vocabulary": self.vocabulary, "idf": list(self.idf)}
+        return {"analyzer": self.analyzer, "ngram_range": [self.low, self.high], "field": self.field,
+                "weight": self.weight, "vocabulary": self.vocabulary, "idf": list(self.idf)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Vectorizer:
         low, high = data["ngram_range"]
         # JSON already gives str keys, int indices and floats: no per-item conversion (load time)
+        field = data.get("field", "text")
+        if field not in FIELDS:
+            raise ValueError(f"block field {field!r} is not one of {', '.join(FIELDS)}")
         return cls(analyzer=data["analyzer"], low=int(low), high=int(high), vocabulary=dict(data["vocabulary"]),
-                   idf=tuple(data["idf"]))
+                   idf=tuple(data["idf"]), field=field, weight=float(data.get("weight", 1.0)))

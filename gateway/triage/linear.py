@@ -10,7 +10,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import Vectorizer, mail_text
+from gateway.triage.features import Vectorizer, field_text
 
 FORMAT = 1
 
@@ -39,11 +39,10 @@ class LinearModel:
 
     def features(self, subject: str, body: str) -> tuple[list[int], list[float]]:
         """Every non-zero feature of the mail: (indices over all blocks, values)."""
-        text = mail_text(subject, body)
         indices: list[int] = []
         values: list[float] = []
         for offset, block in zip(self._offsets, self.blocks):
-            idx, vals = block.transform(text)
+            idx, vals = block.transform(field_text(block.field, subject, body))
             indices.extend([offset + j for j in idx] if offset else idx)
             values.extend(vals)
         return indices, values
