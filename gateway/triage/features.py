@@ -104,7 +104,7 @@ class Vectorizer:
 
     def as_dict(self) -> dict:
         return {"analyzer": self.analyzer, "ngram_range": [self.low, self.high], "field": self.field,
-                "weight": self.weight, "vocabulary": self.vocabulary, "idf": list(self.idf)}
+                "weight": self.weight, "vocabulary": self.vocabulary, "idf": [round(x, 6) for x in self.idf]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Vectorizer:

@@ -33,7 +33,10 @@ def test_scores_are_scikit_learns_decision_function():
     blocks, clf, _ = fit_sklearn(examples, weights)
     expected = clf.decision_function(sklearn_matrix(blocks, held))
     for example, row in zip(held, expected):
-        assert model.scores(model.features(example.subject, example.body)) == pytest.approx(list(row), abs=1e-6)
+        assert model.scores(example.subject, example.body) == pytest.approx(list(row), abs=1e-6)
+        indices, values = model.features(example.subject, example.body)  # the same sum, feature by feature
+        assert [b + sum(v * r[j] for j, v in zip(indices, values)) for r, b in zip(model.coef, model.intercept)] == (
+            pytest.approx(list(row), abs=1e-6))
 
 
 def test_a_model_saved_before_blocks_had_fields_reads_the_whole_mail_text():
