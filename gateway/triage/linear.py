@@ -61,30 +61,31 @@ class LinearModel:
     def scores(self, subject: str, body: str) -> list[float]:
         """The raw linear scores (scikit-learn's decision_function), one per coef row.
 
-        Computed from each block's n-gram counts in one lookup per n-gram (see _by_gram): the same sum
-        as the dot product of features() with the coef rows, about a third quicker on long mails."""
+        Computed from each block's n-gram counts with one lookup per n-gram (see _by_gram) and every
+        loop in C (map, sum): the same sum as the dot product of features() with the coef rows, about
+        a third quicker on long mails."""
         totals = list(self.intercept)
         for block, by_gram in zip(self.blocks, self._by_gram):
             counts = gram_counts(field_text(block.field, subject, body), block.analyzer, block.low, block.high)
             present = counts.keys() & by_gram.keys()  # a set, iterated twice below in the same order
             if not present:
                 continue
-            tf = list(map(_TF.__getitem__, map(counts.__getitem__, present)))
             idf, *rows = zip(*map(by_gram.__getitem__, present))
-            scale = block.weight / math.hypot(*map(mul, tf, idf))
+            values = list(map(mul, map(_TF.__getitem__, map(counts.__getitem__, present)), idf))
+            scale = block.weight / math.hypot(*values)
             for k, row in enumerate(rows):
-                totals[k] += scale * sum(map(mul, tf, row))
+                totals[k] += scale * sum(map(mul, values, row))
         return totals
 
     @cached_property
     def _by_gram(self) -> list[dict[str, tuple[float, ...]]]:
-        """Per block: n-gram -> (its idf, then idf x its weight in each coef row)."""
+        """Per block: n-gram -> (its idf, its weight in each coef row); built at the first scoring."""
         tables = []
         for offset, block in zip(self._offsets, self.blocks):
-            grams, columns = block.vocabulary.keys(), [offset + j for j in block.vocabulary.values()]
-            idf = list(map(block.idf.__getitem__, block.vocabulary.values()))
-            weighted = [list(map(mul, idf, map(row.__getitem__, columns))) for row in self.coef]
-            tables.append(dict(zip(grams, zip(idf, *weighted))))
+            columns = list(map(offset.__add__, block.vocabulary.values()))
+            idf = map(block.idf.__getitem__, block.vocabulary.values())
+            tables.append(dict(zip(block.vocabulary.keys(), zip(idf, *(map(row.__getitem__, columns)
+                                                                       for row in self.coef)))))
         return tables
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
