@@ -155,9 +155,10 @@ class LinearModel:
             return cls.from_dict(json.load(src))
 
 
-# Sublinear tf, 1 + log(count), by count: a block reads at most MAX_SUBJECT + MAX_BODY + 1 characters,
-# so no n-gram occurs more often than that.
-_TF = [0.0] + [1.0 + math.log(count) for count in range(1, MAX_SUBJECT + MAX_BODY + 2)]
+# Sublinear tf, 1 + log(count), by count. A block reads at most MAX_SUBJECT + 1 + MAX_BODY characters
+# and an n-gram occurs at most once per character read (or per space-padded word's character), so
+# twice that bounds every count.
+_TF = [0.0] + [1.0 + math.log(count) for count in range(1, 2 * (MAX_SUBJECT + 1 + MAX_BODY) + 3)]
 
 # Words too common to explain anything to a reader (the model still uses them).
 FILLER = frozenset(

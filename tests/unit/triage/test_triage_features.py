@@ -62,6 +62,16 @@ def test_a_saved_model_loads_the_same(tmp_path):
     assert again.meta["note"] == "x"
 
 
+@pytest.mark.parametrize("subject, body", [
+    ("a" * 5000, "a" * 50_000), ("a " * 5000, "a " * 50_000), ("ab " * 2000, "\n".join(["x y"] * 9000)), ("", "")])
+def test_degenerate_mails_score_as_the_dot_product_of_their_features(subject, body):
+    model = fit([e for e in seed_mails() if e.split == "train"][::4], kind="category")
+    indices, values = model.features(subject, body)
+    expected = [b + sum(v * r[j] for j, v in zip(indices, values)) for r, b in zip(model.coef, model.intercept)]
+    assert model.scores(subject, body) == pytest.approx(expected, abs=1e-9)
+    assert model.predict(subject, body).label in model.classes
+
+
 def test_the_model_reads_a_bounded_start_of_any_body():
     huge = "word " * 400_000  # 2 MB: classification cost must not grow with it
     assert mail_text("s", huge) == mail_text("s", huge[:MAX_BODY])
