@@ -1,19 +1,42 @@
-"""Rebuild the models shipped in gateway/triage/models/ from the seed set's train split (needs scikit-learn)."""
+"""Rebuild the models shipped in gateway/triage/models/ (needs scikit-learn and the NLBSE'24 set).
+
+    .venv/bin/python scripts/train_shipped_models.py [--nlbse DIR]
+
+category: the seed set's train split plus the NLBSE'24 train split (GitHub issues), each NLBSE row
+weighing NLBSE_WEIGHT of a seed mail so that help-desk mail still decides help-desk mail.
+emergency: the seed emergencies' train split plus the seed mails' train split.
+"""
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 from gateway.triage.linear import LinearModel
-from gateway.triage.seed import seed_emergencies, seed_mails
+from gateway.triage.seed import read_nlbse, seed_emergencies, seed_mails
 from gateway.triage.store import shipped_path
-from gateway.triage.train import fit
+from gateway.triage.train import NLBSE_WEIGHT, fit
+
+NLBSE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nlbse24"
+VERSION = "shipped-2"
 
 
-def main() -> None:
-    for kind, examples in (("category", seed_mails()), ("emergency", seed_emergencies())):
-        train = [e for e in examples if e.split == "train"]
-        model: LinearModel = fit(train, kind=kind, meta={"data": "gateway/triage/seed, train split",
-                                                         "version": "shipped-1"})
-        model.save(shipped_path(kind))
-        print(f"{kind}: {len(train)} mails, {shipped_path(kind)} {shipped_path(kind).stat().st_size} bytes")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nlbse", type=Path, default=NLBSE, help="folder with issues_train.csv")
+    args = parser.parse_args(argv)
+    seed = [e for e in seed_mails() if e.split == "train"]
+    nlbse = read_nlbse(args.nlbse, "train")
+    category = fit(seed + nlbse, kind="category", weights=[1.0] * len(seed) + [NLBSE_WEIGHT] * len(nlbse),
+                   meta={"data": f"gateway/triage/seed train split ({len(seed)} mails) + NLBSE'24 train split "
+                                 f"({len(nlbse)} issues, each weighing {NLBSE_WEIGHT})", "version": VERSION})
+    emergencies = [e for e in seed_emergencies() if e.split == "train"]
+    emergency = fit(emergencies, kind="emergency",
+                    meta={"data": f"gateway/triage/seed train splits ({len(emergencies)} mails)", "version": VERSION})
+    model: LinearModel
+    for model in (category, emergency):
+        path = shipped_path(model.kind)
+        model.save(path)
+        print(f"{model.kind}: {model.meta['data']}; {path} {path.stat().st_size:,} bytes")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import Vectorizer, mail_text
+from gateway.triage.features import MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts
 
 FORMAT = 1
 
@@ -37,15 +38,16 @@ class LinearModel:
     temperature: float = 1.0  # scores are divided by it before softmax: fitted on held-out folds
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def features(self, subject: str, body: str) -> tuple[list[int], list[float]]:
-        """Every non-zero feature of the mail: (indices over all blocks, values)."""
-        text = mail_text(subject, body)
+    def features(self, subject: str, body: str, *, analyzer: str | None = None) -> tuple[list[int], list[float]]:
+        """Every non-zero feature of the mail (of the blocks with `analyzer`, or all): (indices over all
+        blocks, values)."""
         indices: list[int] = []
         values: list[float] = []
         for offset, block in zip(self._offsets, self.blocks):
-            idx, vals = block.transform(text)
-            indices.extend([offset + j for j in idx] if offset else idx)
-            values.extend(vals)
+            if analyzer is None or block.analyzer == analyzer:
+                idx, vals = block.transform(field_text(block.field, subject, body))
+                indices.extend([offset + j for j in idx] if offset else idx)
+                values.extend(vals)
         return indices, values
 
     @cached_property
@@ -56,35 +58,71 @@ class LinearModel:
             total += len(block.idf)
         return offsets
 
-    def scores(self, feats: tuple[list[int], list[float]]) -> list[float]:
-        """The raw linear scores (scikit-learn's decision_function), one per coef row."""
-        indices, values = feats
-        return [b0 + sum(map(mul, values, map(row.__getitem__, indices)))
-                for row, b0 in zip(self.coef, self.intercept)]
+    def scores(self, subject: str, body: str) -> list[float]:
+        """The raw linear scores (scikit-learn's decision_function), one per coef row.
+
+        Computed from each block's n-gram counts with one lookup per n-gram (see _by_gram) and every
+        loop in C (map, sum): the same sum as the dot product of features() with the coef rows, about
+        a third quicker on long mails."""
+        totals = list(self.intercept)
+        for block, by_gram in zip(self.blocks, self._by_gram):
+            counts = gram_counts(field_text(block.field, subject, body), block.analyzer, block.low, block.high)
+            present = counts.keys() & by_gram.keys()  # a set, iterated twice below in the same order
+            if not present:
+                continue
+            idf, *rows = zip(*map(by_gram.__getitem__, present))
+            values = list(map(mul, map(_TF.__getitem__, map(counts.__getitem__, present)), idf))
+            scale = block.weight / math.hypot(*values)
+            for k, row in enumerate(rows):
+                totals[k] += scale * sum(map(mul, values, row))
+        return totals
+
+    @cached_property
+    def _by_gram(self) -> list[dict[str, tuple[float, ...]]]:
+        """Per block: n-gram -> (its idf, its weight in each coef row); built at the first scoring."""
+        tables = []
+        for offset, block in zip(self._offsets, self.blocks):
+            columns = list(map(offset.__add__, block.vocabulary.values()))
+            idf = map(block.idf.__getitem__, block.vocabulary.values())
+            tables.append(dict(zip(block.vocabulary.keys(), zip(idf, *(map(row.__getitem__, columns)
+                                                                       for row in self.coef)))))
+        return tables
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
-        feats = self.features(subject, body)
-        probs = _probabilities(self.scores(feats), self.temperature)
+        probs = _probabilities(self.scores(subject, body), self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
+        words = self._words(self.features(subject, body, analyzer="word"), best, explain) if explain else ()
         return Prediction(label=self.classes[best], confidence=probs[best],
-                          probabilities=dict(zip(self.classes, probs)),
-                          words=self._words(feats, best, explain))
+                          probabilities=dict(zip(self.classes, probs)), words=words)
 
     def _words(self, feats: tuple[list[int], list[float]], best: int, top: int) -> tuple[str, ...]:
-        """The word features that added most to the chosen class over the others' average."""
-        def weight(index: int) -> float:
-            if len(self.coef) == 1:  # binary: the row favours classes[1]
-                return self.coef[0][index] * (1 if best == 1 else -1)
-            return self.coef[best][index] - sum(row[index] for row in self.coef) / len(self.coef)
-        names = self._word_names
-        ranked = sorted((v * weight(j), names[j]) for j, v in zip(*feats) if j in names)
+        """The words that added most to the chosen class over the others' average (a word read by two
+        blocks, the subject's and the whole mail's, adds up)."""
+        weights = self._word_weights
+        added: dict[str, float] = defaultdict(float)
+        for j, v in zip(*feats):
+            if j in weights:
+                name, towards = weights[j]
+                added[name] += v * towards[best]
+        ranked = sorted((contribution, name) for name, contribution in added.items())
         return tuple(name for contribution, name in reversed(ranked) if contribution > 0 and name not in FILLER)[:top]
 
     @cached_property
-    def _word_names(self) -> dict[int, str]:
-        """Feature index over all blocks -> the word, for the word blocks (char n-grams explain nothing)."""
-        return {offset + j: gram for offset, block in zip(self._offsets, self.blocks) if block.analyzer == "word"
-                for gram, j in block.vocabulary.items()}
+    def _word_weights(self) -> dict[int, tuple[str, tuple[float, ...]]]:
+        """Feature index -> (word, its weight towards each class over the others' average), for the word
+        blocks only (char n-grams explain nothing to a reader); built once, at the first explanation."""
+        weights: dict[int, tuple[str, tuple[float, ...]]] = {}
+        for offset, block in zip(self._offsets, self.blocks):
+            if block.analyzer != "word":
+                continue
+            for gram, j in block.vocabulary.items():
+                column = [row[offset + j] for row in self.coef]
+                if len(column) == 1:  # binary: the row favours classes[1]
+                    weights[offset + j] = (gram, (-column[0], column[0]))
+                else:
+                    mean = sum(column) / len(column)
+                    weights[offset + j] = (gram, tuple(c - mean for c in column))
+        return weights
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "kind": self.kind, "classes": list(self.classes),
@@ -116,6 +154,11 @@ class LinearModel:
         with gzip.open(path, "rt", encoding="utf-8") as src:
             return cls.from_dict(json.load(src))
 
+
+# Sublinear tf, 1 + log(count), by count. A block reads at most MAX_SUBJECT + 1 + MAX_BODY characters
+# and an n-gram occurs at most once per character read (or per space-padded word's character), so
+# twice that bounds every count.
+_TF = [0.0] + [1.0 + math.log(count) for count in range(1, 2 * (MAX_SUBJECT + 1 + MAX_BODY) + 3)]
 
 # Words too common to explain anything to a reader (the model still uses them).
 FILLER = frozenset(

@@ -56,3 +56,20 @@ def seed_emergencies() -> list[Example]:
         rows += [Example(subject=r["subject"], body=r["body"], label="1" if r["priority"] == "urgent" else "0",
                          language=r["language"], split=r["split"]) for r in csv.DictReader(src)]
     return rows
+
+
+# NLBSE'24 issue classification (GitHub issues) in the help desk's categories.
+NLBSE_LABELS = {"bug": "bug", "feature": "change", "question": "misc"}
+
+
+def read_nlbse(directory: Path, split: str) -> list[Example]:
+    """One split of the NLBSE'24 set (issues_<split>.csv: repo, label, title, body) as Examples, source = repo."""
+    path = directory / f"issues_{split}.csv"
+    csv.field_size_limit(10_000_000)  # a few issue bodies carry long logs
+    try:
+        with open(path, newline="", encoding="utf-8") as src:
+            return [Example(subject=r["title"], body=r["body"], label=NLBSE_LABELS[r["label"]], split=split,
+                            source=r["repo"]) for r in csv.DictReader(src)]
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the NLBSE'24 set ({exc.strerror}); it lives in "
+                         f"../shared/data/nlbse24 next to the project, or pass its folder") from None

@@ -108,8 +108,11 @@ async def test_jobs_run_classifier_retrains_from_corrections(db, settings_factor
     ticket = await ingest(settings, db, clock, "Blinds", "The blinds in meeting room 2 are stuck.")
     await correct(db, ticket, "misc")
     done = await run_jobs("classifier", settings=settings, db=db, clock=clock)
-    assert done["classifier"]["accepted"] and done["classifier"]["corrections"] == 1
-    assert "accepted" in done["classifier"]["summary"]
+    result = done["classifier"]
+    assert result["corrections"] == 1 and result["held_out"] > 0
+    # One correction moves the model by noise; whether it is kept follows the held-out comparison.
+    assert result["accepted"] == (result["new_accuracy"] >= result["old_accuracy"])
+    assert ("accepted" if result["accepted"] else "refused") in result["summary"]
 
 
 @pytest.mark.parametrize("train_at, scheduled", [("02:30", True), (None, False)])

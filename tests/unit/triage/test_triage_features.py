@@ -6,7 +6,7 @@ import pytest
 from gateway.triage.features import MAX_BODY, char_wb_ngrams, mail_text, word_ngrams
 from gateway.triage.linear import LinearModel
 from gateway.triage.seed import seed_mails
-from gateway.triage.train import fit, fit_sklearn
+from gateway.triage.train import fit, fit_sklearn, sklearn_matrix
 
 TfidfVectorizer = pytest.importorskip("sklearn.feature_extraction.text").TfidfVectorizer
 
@@ -27,15 +27,30 @@ def test_ngrams_are_scikit_learns(text):
 
 def test_scores_are_scikit_learns_decision_function():
     examples = [e for e in seed_mails() if e.split == "train"][::3]
-    model = fit(examples, kind="category")
-    texts = [mail_text(e.subject, e.body) for e in seed_mails() if e.split == "test"]
-    vectorizers, clf, _ = fit_sklearn([mail_text(e.subject, e.body) for e in examples], [e.label for e in examples])
-    from scipy.sparse import hstack
+    weights = [0.5 if i % 2 else 1.0 for i in range(len(examples))]
+    model = fit(examples, kind="category", weights=weights)
+    held = [e for e in seed_mails() if e.split == "test"]
+    blocks, clf, _ = fit_sklearn(examples, weights)
+    expected = clf.decision_function(sklearn_matrix(blocks, held))
+    for example, row in zip(held, expected):
+        assert model.scores(example.subject, example.body) == pytest.approx(list(row), abs=1e-6)
+        indices, values = model.features(example.subject, example.body)  # the same sum, feature by feature
+        assert [b + sum(v * r[j] for j, v in zip(indices, values)) for r, b in zip(model.coef, model.intercept)] == (
+            pytest.approx(list(row), abs=1e-6))
 
-    expected = clf.decision_function(hstack([v.transform(texts) for v in vectorizers]).tocsr())
-    for text, row in zip(texts, expected):
-        subject, body = text.split("\n", 1)
-        assert model.scores(model.features(subject, body)) == pytest.approx(list(row), abs=1e-6)
+
+def test_a_model_saved_before_blocks_had_fields_reads_the_whole_mail_text():
+    data = fit([e for e in seed_mails() if e.split == "train"][::4], kind="category").as_dict()
+    for block in data["blocks"]:
+        block.update(field="text", weight=1.0)
+    explicit = LinearModel.from_dict(data)
+    for block in data["blocks"]:  # the shape written before fields existed
+        del block["field"], block["weight"]
+    old = LinearModel.from_dict(data)
+    assert {(b.field, b.weight) for b in old.blocks} == {("text", 1.0)}
+    mail = ("Rechnung falsch", "Die Summe auf der Rechnung stimmt nicht.")
+    assert old.predict(*mail).probabilities == explicit.predict(*mail).probabilities
+    assert old.features(*mail) == explicit.features(*mail)
 
 
 def test_a_saved_model_loads_the_same(tmp_path):
@@ -45,6 +60,16 @@ def test_a_saved_model_loads_the_same(tmp_path):
     mail = ("Rechnung falsch", "Die Summe auf der Rechnung stimmt nicht.")
     assert again.predict(*mail).probabilities == pytest.approx(model.predict(*mail).probabilities, abs=1e-5)
     assert again.meta["note"] == "x"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("a" * 5000, "a" * 50_000), ("a " * 5000, "a " * 50_000), ("ab " * 2000, "\n".join(["x y"] * 9000)), ("", "")])
+def test_degenerate_mails_score_as_the_dot_product_of_their_features(subject, body):
+    model = fit([e for e in seed_mails() if e.split == "train"][::4], kind="category")
+    indices, values = model.features(subject, body)
+    expected = [b + sum(v * r[j] for j, v in zip(indices, values)) for r, b in zip(model.coef, model.intercept)]
+    assert model.scores(subject, body) == pytest.approx(expected, abs=1e-9)
+    assert model.predict(subject, body).label in model.classes
 
 
 def test_the_model_reads_a_bounded_start_of_any_body():

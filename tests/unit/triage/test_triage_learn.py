@@ -35,7 +35,7 @@ def test_fifty_corrections_of_a_new_kind_are_learned(tmp_path):
     corrections = facilities_desk()
     held = [e for e in corrections if e.split == "test"]
     shipped, _ = store.load("category", tmp_path)
-    assert model_accuracy(shipped, held) <= 0.3  # the shipped model calls them bugs
+    assert model_accuracy(shipped, held) <= 0.5  # the shipped model calls most of them bugs
     result = retrain(corrections, model_dir=tmp_path, now=NOW, fit=fit)
     assert result.accepted and result.corrections == 60 and result.new_accuracy >= result.old_accuracy
     learned, path = store.load("category", tmp_path)
