@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None, *, end_process: bool = False) -> int:
 
     args = build_parser().parse_args(argv)
     if args.command == "ingest":
-        if plain is None:  # a spelling of the command line that only argparse reads (--send=, ...)
+        if plain is None and not args.drain:  # a spelling of the command line that only argparse reads (--send=, ...)
             handed = guarded_hand_off(args.config, args.sender, args.recipient, environ)
             if isinstance(handed, int):
                 return handed

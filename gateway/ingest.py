@@ -5,7 +5,8 @@ one commit) and only then may the source hear "accepted" (SMTP 250, pipe exit 0,
 runs pending spool rows through the pipeline in arrival order, a batch per transaction, each mail in its
 own savepoint, and marks the batch's rows done in that same transaction: a crash re-runs exactly the
 rows not done, and dedupe makes the re-run store nothing twice. `ingest()` is accept + drain for the
-callers that need an Outcome.
+callers that need an Outcome. Where the spool lives (a table on PostgreSQL, a file of its own beside a
+SQLite database, so that an accept never waits for a drain's write lock) is store/spool.py's business.
 """
 from __future__ import annotations
 
@@ -67,6 +68,10 @@ class Ingestor(PipelineRunner):
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
 
+    @property
+    def spool(self) -> spool.Spool:
+        return self.db.spool
+
     def close(self) -> None:
         """Let the worker threads go (they end once their current mail is prepared)."""
         self._small.shutdown(wait=False, cancel_futures=True)
@@ -110,9 +115,8 @@ class Ingestor(PipelineRunner):
         return await self._spool_write(list(zip(items, digests)))
 
     async def _spool_write(self, pairs: list[tuple[Incoming, str]]) -> list[int]:
-        async with self.db.transaction() as session:
-            ids = await spool.write(session, [(item.raw, digest, item.source, item.envelope_from, item.recipients)
-                                              for item, digest in pairs], self.clock.now())
+        ids = await self.spool.write([(item.raw, digest, item.source, item.envelope_from, item.recipients)
+                                      for item, digest in pairs], self.clock.now())
         for spool_id, (item, _) in zip(ids, pairs):
             if self._held_bytes + len(item.raw) <= HOLD_BYTES:
                 self._held[spool_id] = item.raw
@@ -175,8 +179,7 @@ class Ingestor(PipelineRunner):
                             await self._drain(upto=max(missing))
                     missing = [spool_id for spool_id in missing if spool_id not in self._finished]
                 if missing:  # processed by another instance (or held by it right now): read what it stored
-                    async with self.db.transaction() as session:
-                        stored = await spool.outcomes_of(session, missing)
+                    stored = await self.spool.outcomes_of(missing)
                     self._finished.update((spool_id, Outcome(**value)) for spool_id, value in stored.items())
                 if all(spool_id in self._finished for spool_id in ids):
                     return [self._finished[spool_id] for spool_id in ids]
@@ -202,15 +205,17 @@ class Ingestor(PipelineRunner):
 
     async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
+        head = None
         while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
-            async with self.db.transaction() as session:
-                rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
+            rows = await self.spool.pending(limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
             processed = await self._drain_batch(rows)
-            if not processed:
+            if not processed and rows[0].id == head:
                 return done  # another instance holds these rows
+            # (Nothing processed, a new head: the rows were done elsewhere, the next batch may be ours.)
+            head = rows[0].id
             done.update(processed)
         return done
 
@@ -246,7 +251,7 @@ class Ingestor(PipelineRunner):
         """One transaction: claim the rows, run the pipeline over the claimed ones, mark them done."""
         async with self.db.transaction() as session:
             now = self.clock.now()
-            mine = await spool.claim(session, [row.id for row, _ in pairs])
+            mine = await self.spool.claim(session, [row.id for row, _ in pairs])
             picked = [(row, job) for row, job in pairs if row.id in mine]
             outcomes = await self._store_in(session, [job for _, job in picked], now)
             done: dict[int, Outcome] = {}
@@ -254,8 +259,10 @@ class Ingestor(PipelineRunner):
                 if outcome is None:  # lost a unique-key race: stays pending, the next batch sees the winner's row
                     self._conflicts[row.id] = self._conflicts.get(row.id, 0) + 1
                     continue
-                await spool.finish(session, row.id, asdict(outcome), now)
                 done[row.id] = outcome
+            await self.spool.finish(session, [(row, asdict(done[row.id])) for row, _ in picked if row.id in done],
+                                    now)
+        await self.spool.forget([row.id for row, _ in pairs if row.id in done or row.id not in mine])
         self._settled(done)
         return done
 
@@ -270,10 +277,11 @@ class Ingestor(PipelineRunner):
     async def _hold_row(self, row: spool.Spooled, reason: str) -> dict[int, Outcome]:
         """Quarantine a spool row whole with `reason` and mark it done, so it no longer blocks the spool."""
         async with self.db.transaction() as session:
-            if not await spool.claim(session, [row.id]):
+            if not await self.spool.claim(session, [row.id]):
                 return {}
             outcome = await self._hold(session, Job(_incoming(row), row.digest, None, reason), reason)
-            await spool.finish(session, row.id, asdict(outcome), self.clock.now())
+            await self.spool.finish(session, [(row, asdict(outcome))], self.clock.now())
+        await self.spool.forget([row.id])
         self._settled({row.id: outcome})
         return {row.id: outcome}
 
