@@ -6,10 +6,12 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.conftest import free_port
+from tests.integration import crashkit
 from tests.integration.serving import make_mail
 
 
@@ -137,6 +139,7 @@ def test_a_locked_spool_file_exits_75_and_spools_the_mail_on_the_retry(config, t
     finally:
         blocker.close()
     assert gateway(config, "ingest", stdin=make_mail().as_bytes(), env=env).returncode == 0
+    assert json.loads(gateway(config, "spool", "status", "--json").stdout)["depth"] == 1
 
 
 def test_a_spool_file_that_cannot_be_written_exits_75_and_accepts_nothing(config, tmp_path):
@@ -150,3 +153,32 @@ def test_a_spool_file_that_cannot_be_written_exits_75_and_accepts_nothing(config
     assert result.returncode == 75 and len(err.strip().splitlines()) == 1, err
     assert f"spool file {spool_file} unavailable" in err and "try again later" in err
     assert spool_file.read_bytes() == b"not a database, whatever wrote it" * 100
+
+
+def test_with_no_serve_the_pipe_spools_without_the_orm_and_serve_processes_the_mail(tmp_path):
+    relay = crashkit.Relay()
+    relay.start()
+    serve = crashkit.Serve(tmp_path, relay.port)  # its config, its database; not started yet
+    try:
+        probe = ("import json, sys\nfrom gateway.cli import main\n"
+                 "code = main(['--config', sys.argv[1], 'ingest', '--sender', 'customer@example.org'])\n"
+                 "print(json.dumps([code, sorted(sys.modules)]))")
+        ran = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "config.toml")],
+                             input=make_mail(subject="Piped while serve was down").as_bytes(), capture_output=True,
+                             timeout=60)
+        code, modules = json.loads(ran.stdout)
+        assert code == 0, ran.stderr
+        heavy = [m for m in modules if m.split(".")[0] in ("sqlalchemy", "pydantic", "aiosqlite", "asyncio", "jinja2")]
+        assert heavy == []
+        assert serve.query("SELECT count(*) FROM spoolfile.spool") == [(1,)]
+        assert serve.query("SELECT count(*) FROM tickets") == [(0,)]
+        serve.start()  # drains at start
+        deadline = time.monotonic() + 60
+        while serve.query("SELECT subject FROM tickets") != [("Piped while serve was down",)]:
+            assert time.monotonic() < deadline, serve.log()
+            time.sleep(0.05)
+        assert serve.query("SELECT source, from_addr FROM messages WHERE direction = 'in'") == [
+            ("pipe", "customer@example.org")]
+    finally:
+        serve.stop()
+        relay.stop()

@@ -255,6 +255,7 @@ def test_spool_status_command(tmp_path):
     piped = subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest"],
                            input=make_mail().as_bytes(), capture_output=True, timeout=60)
     assert piped.returncode == 0, piped.stderr
+    assert gateway("spool", "status").stdout.splitlines()[0] == "pending: 1"
     assert gateway("ingest", "--drain").returncode == 0
     result = gateway("spool", "status")
     assert result.returncode == 0
