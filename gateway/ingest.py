@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Sequence
@@ -40,6 +41,7 @@ BATCH = 8
 BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
 HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
 MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quarantine
+MAX_PAUSE = 0.5  # seconds: the longest the drain gives way to arriving mail between two batches
 
 
 # Parsing and the steps' pure work run on worker threads, never on the event loop: a 25 MB mail takes
@@ -65,6 +67,7 @@ class Ingestor(PipelineRunner):
         self._held: dict[int, bytes] = {}
         self._held_bytes = 0
         self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
+        self._commits = 0  # spool commits so far: the drain gives way while this grows
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
 
@@ -121,6 +124,7 @@ class Ingestor(PipelineRunner):
             if self._held_bytes + len(item.raw) <= HOLD_BYTES:
                 self._held[spool_id] = item.raw
                 self._held_bytes += len(item.raw)
+        self._commits += 1
         self.spooled.set()
         return ids
 
@@ -191,19 +195,22 @@ class Ingestor(PipelineRunner):
 
     # --- the drain: spooled mail through the pipeline, in arrival order, a batch per transaction -------
 
-    async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+    async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None,
+                    give_way: bool = False) -> dict[int, Outcome]:
         """Process pending spool rows oldest first until none is left (or none up to id `upto`, or
         `stop` is set: it is looked at between batches, so that serve stops without draining a backlog).
 
+        give_way: serve's background drain pauses between batches while mail keeps arriving (_give_way).
         Returns the outcomes of the rows this call processed, by spool id. One drain at a time in this
         process (serve's worker and direct callers share it); other instances are kept off our rows by
         the claim in each batch's transaction. Raises TempFail when the database failed: the rows of the
         failed batch stay pending.
         """
         async with self._drain_lock:
-            return await self._drain(upto=upto, stop=stop)
+            return await self._drain(upto=upto, stop=stop, give_way=give_way)
 
-    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None,
+                     give_way: bool = False) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
         head = None
         while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
@@ -211,13 +218,25 @@ class Ingestor(PipelineRunner):
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
+            started, commits = time.monotonic(), self._commits
             processed = await self._drain_batch(rows)
+            if give_way and self._commits != commits:
+                await self._give_way(time.monotonic() - started)
             if not processed and rows[0].id == head:
                 return done  # another instance holds these rows
             # (Nothing processed, a new head: the rows were done elsewhere, the next batch may be ours.)
             head = rows[0].id
             done.update(processed)
         return done
+
+    async def _give_way(self, worked: float) -> None:
+        """Mail arrived during the batch that took `worked` seconds: pause so that the drain has about
+        spool.drain_share_under_load of the time. The drain's pipeline runs on the loop the SMTP sessions
+        share, and every mail accepted meanwhile is one more the drain must run: under a burst it would
+        hold intake down to its own pace, while a mail accepted is safe and its processing can wait."""
+        share = self.settings.spool.drain_share_under_load
+        if share < 1:
+            await asyncio.sleep(min(MAX_PAUSE, worked * (1 - share) / share))
 
     async def _drain_batch(self, rows: list[spool.Spooled]) -> dict[int, Outcome]:
         loop = asyncio.get_running_loop()

@@ -25,7 +25,7 @@ async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolCon
     while not stop.is_set():
         ingestor.spooled.clear()  # before draining: mail accepted meanwhile sets it again
         try:
-            done = await ingestor.drain(stop=stop)
+            done = await ingestor.drain(stop=stop, give_way=True)
         except TempFail as exc:
             log.warning("spool drain failed, the mail waits in the spool; retrying in %.0f s: %s",
                         config.poll_seconds, exc)

@@ -362,3 +362,35 @@ async def test_a_lost_spool_file_is_made_again_with_ids_no_done_row_has(db, sett
     ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
     second = await ingestor.ingest(make_mail(subject="Second").as_bytes(), source="smtp")
     assert first.status == second.status == "stored" and second.ticket_id == first.ticket_id + 1
+
+
+@pytest.mark.parametrize("share, give_way, pauses", [(0.5, True, 1), (1.0, True, 0), (0.5, False, 0)])
+async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_factory, clock, monkeypatch,
+                                                                  share, give_way, pauses):
+    import gateway.ingest as ingest_module
+
+    ingestor = Ingestor(settings=settings_factory(spool={"drain_share_under_load": share}), db=db, clock=clock)
+    await ingestor.accept(make_mail(subject="First").as_bytes(), source="smtp")
+    original = Ingestor._drain_batch
+    arrivals = [make_mail(subject="Arrives meanwhile").as_bytes()]
+
+    async def batch_while_mail_arrives(self, rows):
+        done = await original(self, rows)
+        if arrivals:  # an SMTP session's mail, committed while this batch ran
+            await self.accept(arrivals.pop(), source="smtp")
+        return done
+
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded(seconds, *args):  # (asyncio's own sleep, for the whole loop: turns taken are sleep(0))
+        if seconds:
+            slept.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(Ingestor, "_drain_batch", batch_while_mail_arrives)
+    monkeypatch.setattr(ingest_module.asyncio, "sleep", recorded)
+    done = await ingestor.drain(give_way=give_way)
+    monkeypatch.undo()
+    assert [o.status for o in done.values()] == ["stored", "stored"]  # it paused, it did not stop
+    assert len(slept) == pauses and all(0 < s <= ingest_module.MAX_PAUSE for s in slept)
