@@ -10,7 +10,6 @@ heavy.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import datetime, timezone
@@ -58,9 +57,11 @@ def spool_mail(raw: bytes, *, path: str, busy_timeout_ms: int, sender: str | Non
     """
     conn = spool_file.connect(path, busy_timeout_ms=busy_timeout_ms)
     try:
-        # datetime.now() here, not gateway.clock: its dataclasses and typing imports would cost every pipe process.
+        # No SHA-256 here (hashlib loads OpenSSL: milliseconds of every pipe process): the drain computes it.
+        # datetime.now(), not gateway.clock: its imports (dataclasses, typing) would cost every pipe process.
         [spool_id] = spool_file.write(conn, [(datetime.now(timezone.utc).isoformat(), "pipe", sender,
-                                              json.dumps(list(recipients)), hashlib.sha256(raw).hexdigest(), raw)])
+                                              json.dumps(list(recipients)), spool_file.DIGEST_LATER, raw)])
     finally:
         conn.close()
     return spool_id
+
