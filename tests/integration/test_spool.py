@@ -22,6 +22,7 @@ from gateway.errors import TempFail
 from gateway.ingest import Ingestor
 from gateway.spool_worker import prune_done, warn_if_behind
 from gateway.store import spool_file, spool_table
+from gateway.store.blobs import sha256_hex
 from gateway.store.db import Database
 from gateway.store.models import Blob, Message, QuarantineEntry, Ticket
 from tests.conftest import free_port
@@ -394,3 +395,26 @@ async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_fa
     monkeypatch.undo()
     assert [o.status for o in done.values()] == ["stored", "stored"]  # it paused, it did not stop
     assert len(slept) == pauses and all(0 < s <= ingest_module.MAX_PAUSE for s in slept)
+
+
+async def test_mail_an_older_gateway_left_in_the_database_s_spool_table_moves_into_the_spool_file(
+        db, settings_factory, clock):
+    from gateway.store.migrate import upgrade
+    from gateway.store.models import SpoolEntry
+    from gateway.store.spool_table import TableSpool
+
+    # Before the spool file, SQLite kept the spool in this table: one mail accepted, not yet processed.
+    raw = make_mail(subject="Accepted before the upgrade").as_bytes()
+    [old_id] = await TableSpool(db).write([(raw, sha256_hex(raw), "smtp", "customer@example.org",
+                                            ["ihelp@example.com"])], clock.now())
+    await upgrade(db)  # again, as every serve start does: the file takes it over
+    await upgrade(db)  # and once more: nothing moves twice
+    entry = await spooled(db, old_id)
+    assert (entry.raw, entry.envelope_from, entry.recipients) == (raw, "customer@example.org", ("ihelp@example.com",))
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    new_id = await ingestor.accept(make_mail(subject="Accepted after").as_bytes(), source="smtp")
+    assert new_id > old_id  # the file's ids start above the table's
+    done = await ingestor.drain()
+    assert [done[old_id].status, done[new_id].status] == ["stored", "stored"] and done[old_id].ticket_ref == "HD-1"
+    async with db.transaction() as session:
+        assert (await session.scalars(select(SpoolEntry.status))).all() == ["moved"]
