@@ -34,9 +34,10 @@ __all__ = ["HISTORY_SKIPS", "Incoming", "Ingestor", "Outcome", "history_time"]
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 64  # mails per spool commit: enough to amortise a commit, small enough to keep latency flat
-# Spool rows per drain transaction. Small: on SQLite a drain transaction holds the one write lock, and
-# every accept (every SMTP 250) waits behind it. smtp-source -s 20 against serve on SQLite: 40 mails/s
-# with 64 rows a batch, 53 with 16, 100 with 8 (bench/smtp_reference.py, this machine, one run each).
+# Spool rows per drain transaction. Chosen small when accepts waited behind the drain's write lock
+# (smtp-source -s 20: 40 mails/s with 64 rows a batch, 100 with 8). Accepts no longer wait for it (on
+# SQLite the spool has a file of its own), and bench/spool.py's drain showed no clear difference
+# between 8, 32 and 64 (same run, contended machine), so it stays small: a short transaction.
 BATCH = 8
 BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
 HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
