@@ -60,7 +60,8 @@ def build_parser() -> Parser:
         "hash-password", help="read a password (twice at a terminal, else one line of stdin); print its "
         "argon2 hash for [[web.users]] password_hash")
     ingest = sub.add_parser("ingest", help="read one mail on stdin and store it (for an MTA's pipe)",
-                            epilog="exit 0 stored or quarantined, 75 try again later, 64 usage error")
+                            epilog="exit 0 spooled (serve, `ingest --drain` or `jobs run spool` processes it), "
+                            "75 try again later, 69 too large, 64 usage error")
     ingest.add_argument("--sender", help="envelope sender (Postfix: ${sender}); empty for bounces")
     ingest.add_argument("--recipient", action="append", default=[], help="envelope recipient (repeatable)")
     ingest.add_argument("--drain", action="store_true", help="read no mail: process the spool (mail spooled while "
