@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None, *, end_process: bool = False) -> int:
     environ = dict(os.environ)
     # An MTA runs `ingest` once per mail: hand it to serve before argparse, pydantic, the ORM or asyncio.
     plain = plain_ingest(argv)
-    handed = None if plain is None else guarded_hand_off(*plain, environ)
+    handed = None if plain is None else guarded(hand_off_to_serve, *plain, environ)
+    if plain is not None and not isinstance(handed, int):
+        # No serve took it: commit it to the spool file, still before anything heavy (SQLite only).
+        handed = guarded(spool_alone, *plain, environ, mail=handed)
     if isinstance(handed, int):
         if end_process:
             _end(handed)
@@ -36,18 +39,19 @@ def main(argv: list[str] | None = None, *, end_process: bool = False) -> int:
 
     args = build_parser().parse_args(argv)
     if args.command == "ingest":
-        if plain is None:  # a spelling of the command line that only argparse reads (--send=, ...)
-            handed = guarded_hand_off(args.config, args.sender, args.recipient, environ)
+        if plain is None and not args.drain:  # a spelling of the command line that only argparse reads (--send=, ...)
+            handed = guarded(hand_off_to_serve, args.config, args.sender, args.recipient, environ)
             if isinstance(handed, int):
                 return handed
         args.mail = handed  # the mail when already read from stdin
     return run_command(args, environ)
 
 
-def guarded_hand_off(config: str | None, sender: str | None, recipients: list[str], environ) -> int | bytes | None:
-    """hand_off_to_serve(), with a bug in it ending as 75: the mail may be read already, so the MTA must keep it."""
+def guarded(step, *args, **kwargs) -> int | bytes | None:
+    """hand_off_to_serve() or spool_alone(), with a bug in it ending as 75: the mail may be read already, so
+    the MTA must keep it."""
     try:
-        return hand_off_to_serve(config, sender, recipients, environ)
+        return step(*args, **kwargs)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -166,6 +170,45 @@ def hand_off_to_serve(config: str | None, sender: str | None, recipients: list[s
     if handed.line:
         print(handed.line, file=sys.stderr)
     return handed.code
+
+
+def spool_alone(config: str | None, sender: str | None, recipients: list[str], environ, *,
+                mail: bytes | None) -> int | bytes | None:
+    """`ingest` with no serve: the mail committed to the spool file beside a SQLite database, with the
+    standard library only; serve, `ingest --drain` or `jobs run spool` runs the pipeline over it.
+
+    An int: the exit code, done. Bytes: the mail (`mail`, or read from stdin here), for the ordinary
+    path. None: not tried, stdin untouched (another database than a SQLite file, or odd config).
+    """
+    import sqlite3
+
+    from gateway.inbound import handoff, pipe_spool
+
+    path = config_file(config, environ)
+    target, limits = pipe_spool.spool_target(path, environ), handoff.listener(path, environ)
+    if target is None or limits is None:
+        return mail
+    if mail is None:
+        try:
+            mail = handoff.read_mail(sys.stdin.buffer, limits.max_bytes)
+        except OSError as exc:
+            print(f"gateway: temporary failure: cannot read the mail from standard input: {exc}", file=sys.stderr)
+            return EXIT_TEMPFAIL
+        if mail is None:
+            print(f"gateway: mail larger than smtp.max_message_bytes ({limits.max_bytes} bytes); "
+                  f"the sender should send a smaller mail", file=sys.stderr)
+            return handoff.EX_UNAVAILABLE
+    spool, busy_timeout_ms = target
+    try:
+        pipe_spool.spool_mail(mail, path=spool, busy_timeout_ms=busy_timeout_ms, sender=sender,
+                              recipients=recipients)
+    except (sqlite3.Error, OSError) as exc:
+        from gateway.store.spool_file import problem
+
+        print(f"gateway: temporary failure: {problem(spool, exc)}; nothing was lost, try again later",
+              file=sys.stderr)
+        return EXIT_TEMPFAIL
+    return EXIT_OK
 
 
 def _end(code: int) -> None:

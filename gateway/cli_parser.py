@@ -60,9 +60,12 @@ def build_parser() -> Parser:
         "hash-password", help="read a password (twice at a terminal, else one line of stdin); print its "
         "argon2 hash for [[web.users]] password_hash")
     ingest = sub.add_parser("ingest", help="read one mail on stdin and store it (for an MTA's pipe)",
-                            epilog="exit 0 stored or quarantined, 75 try again later, 64 usage error")
+                            epilog="exit 0 spooled (serve, `ingest --drain` or `jobs run spool` processes it), "
+                            "75 try again later, 69 too large, 64 usage error")
     ingest.add_argument("--sender", help="envelope sender (Postfix: ${sender}); empty for bounces")
     ingest.add_argument("--recipient", action="append", default=[], help="envelope recipient (repeatable)")
+    ingest.add_argument("--drain", action="store_true", help="read no mail: process the spool (mail spooled while "
+                        "no serve ran) and exit, as `jobs run spool` does")
 
     history = sub.add_parser("import", help="import old mail (mbox or Maildir) as history: stored, threaded, "
                              "nothing sent").add_subparsers(dest="action", required=True)
@@ -142,9 +145,9 @@ def build_parser() -> Parser:
     m_check.add_argument("--json", action="store_true")
 
     jobs = sub.add_parser("jobs", help="scheduled work").add_subparsers(dest="action", required=True)
-    j_run = jobs.add_parser("run", help="run scheduled work now: drain the outbox, SLA sweep, daily digest")
-    j_run.add_argument("job", nargs="?", default="all", choices=["outbox", "sla", "digest", "classifier", "all"],
-                       help="all = outbox, sla and digest; classifier (retrain from corrections) only when named")
+    j_run = jobs.add_parser("run", help="run scheduled work now: process the spool, drain the outbox, SLA sweep, daily digest")
+    j_run.add_argument("job", nargs="?", default="all", choices=["spool", "outbox", "sla", "digest", "classifier", "all"],
+                       help="all = spool, outbox, sla and digest; classifier (retrain from corrections) only when named")
     j_run.add_argument("--as-of", help="act as if it were this ISO time (e.g. 2026-01-05T09:00:00+00:00)")
     j_run.add_argument("--json", action="store_true")
 

@@ -63,8 +63,10 @@ async def serve_run(args: Args, settings: Settings, environ: Mapping[str, str]) 
 
 
 async def ingest_run(args: Args, settings: Settings, environ: Mapping[str, str]) -> int:
-    from gateway.inbound.pipe import ingest_stdin
+    from gateway.inbound.pipe import drain_spool, ingest_stdin
 
+    if args.drain:
+        return await drain_spool(settings)
     return await ingest_stdin(settings, sender=args.sender, recipients=args.recipient, stdin=sys.stdin.buffer,
                               raw=getattr(args, "mail", None))
 
@@ -302,9 +304,11 @@ async def stats_run(args: Args, settings: Settings, environ) -> int:
 
 
 async def spool_status(args: Args, settings: Settings, environ) -> int:
-    from gateway.store import spool
-
-    state = await _with_session(settings, lambda s: spool.status(s, SystemClock().now()))
+    db = open_db(settings)
+    try:
+        state = await db.spool.status(SystemClock().now())
+    finally:
+        await db.dispose()
     emit(state.as_dict(), args.json, lambda d: "\n".join(_spool_lines(d, settings.spool.warn_after_seconds)))
     return 0
 

@@ -64,6 +64,9 @@ class SpoolConfig(Section):
     # other processes (`gateway ingest` while serve was down, another instance) and retries a failed drain.
     poll_seconds: float = Field(2.0, gt=0)
     keep_days: float = Field(7.0, gt=0)  # done rows are forgotten after this (the mail itself is kept)
+    # While mail keeps arriving, the drain takes at most about this share of serve's time and pauses for
+    # the rest, so the SMTP sessions (on the same loop) are answered first; 1 = never pause.
+    drain_share_under_load: float = Field(0.5, gt=0, le=1)
 
 
 class OutboundConfig(Section):

@@ -5,12 +5,14 @@ one commit) and only then may the source hear "accepted" (SMTP 250, pipe exit 0,
 runs pending spool rows through the pipeline in arrival order, a batch per transaction, each mail in its
 own savepoint, and marks the batch's rows done in that same transaction: a crash re-runs exactly the
 rows not done, and dedupe makes the re-run store nothing twice. `ingest()` is accept + drain for the
-callers that need an Outcome.
+callers that need an Outcome. Where the spool lives (a table on PostgreSQL, a file of its own beside a
+SQLite database, so that an accept never waits for a drain's write lock) is store/spool.py's business.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Sequence
@@ -32,13 +34,15 @@ __all__ = ["HISTORY_SKIPS", "Incoming", "Ingestor", "Outcome", "history_time"]
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 64  # mails per spool commit: enough to amortise a commit, small enough to keep latency flat
-# Spool rows per drain transaction. Small: on SQLite a drain transaction holds the one write lock, and
-# every accept (every SMTP 250) waits behind it. smtp-source -s 20 against serve on SQLite: 40 mails/s
-# with 64 rows a batch, 53 with 16, 100 with 8 (bench/smtp_reference.py, this machine, one run each).
+# Spool rows per drain transaction. Chosen small when accepts waited behind the drain's write lock
+# (smtp-source -s 20: 40 mails/s with 64 rows a batch, 100 with 8). Accepts no longer wait for it (on
+# SQLite the spool has a file of its own), and bench/spool.py's drain showed no clear difference
+# between 8, 32 and 64 (same run, contended machine), so it stays small: a short transaction.
 BATCH = 8
 BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
 HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
 MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quarantine
+MAX_PAUSE = 0.5  # seconds: the longest the drain gives way to arriving mail between two batches
 
 
 # Parsing and the steps' pure work run on worker threads, never on the event loop: a 25 MB mail takes
@@ -47,6 +51,9 @@ MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quar
 # nothing (the GIL). Mail from LARGE bytes up has its own lane, so small mail never queues behind a
 # big one and only one big mail is parsed at a time.
 LARGE = 1 << 20
+# Below this a mail's SHA-256 takes microseconds: hashed on the loop, not queued on a lane behind the
+# drain's parsing (which held each accept up by as much).
+HASH_HERE = 64 << 10
 
 
 class Ingestor(PipelineRunner):
@@ -64,8 +71,13 @@ class Ingestor(PipelineRunner):
         self._held: dict[int, bytes] = {}
         self._held_bytes = 0
         self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
+        self._commits = 0  # spool commits so far: the drain gives way while this grows
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
+
+    @property
+    def spool(self) -> spool.Spool:
+        return self.db.spool
 
     def close(self) -> None:
         """Let the worker threads go (they end once their current mail is prepared)."""
@@ -96,7 +108,10 @@ class Ingestor(PipelineRunner):
         Raises TempFail when the spool write failed: then nothing was accepted.
         """
         loop = asyncio.get_running_loop()
-        digest = await loop.run_in_executor(self._lane(len(raw)), sha256_hex, raw)  # 25 MB: ~50 ms of CPU
+        if len(raw) < HASH_HERE:
+            digest = sha256_hex(raw)
+        else:
+            digest = await loop.run_in_executor(self._lane(len(raw)), sha256_hex, raw)  # 25 MB: ~50 ms of CPU
         done = loop.create_future()
         self._accepting.append((Incoming(raw, source, envelope_from, tuple(recipients)), digest, done))
         if self._acceptor is None:
@@ -110,13 +125,13 @@ class Ingestor(PipelineRunner):
         return await self._spool_write(list(zip(items, digests)))
 
     async def _spool_write(self, pairs: list[tuple[Incoming, str]]) -> list[int]:
-        async with self.db.transaction() as session:
-            ids = await spool.write(session, [(item.raw, digest, item.source, item.envelope_from, item.recipients)
-                                              for item, digest in pairs], self.clock.now())
+        ids = await self.spool.write([(item.raw, digest, item.source, item.envelope_from, item.recipients)
+                                      for item, digest in pairs], self.clock.now())
         for spool_id, (item, _) in zip(ids, pairs):
             if self._held_bytes + len(item.raw) <= HOLD_BYTES:
                 self._held[spool_id] = item.raw
                 self._held_bytes += len(item.raw)
+        self._commits += 1
         self.spooled.set()
         return ids
 
@@ -175,8 +190,7 @@ class Ingestor(PipelineRunner):
                             await self._drain(upto=max(missing))
                     missing = [spool_id for spool_id in missing if spool_id not in self._finished]
                 if missing:  # processed by another instance (or held by it right now): read what it stored
-                    async with self.db.transaction() as session:
-                        stored = await spool.outcomes_of(session, missing)
+                    stored = await self.spool.outcomes_of(missing)
                     self._finished.update((spool_id, Outcome(**value)) for spool_id, value in stored.items())
                 if all(spool_id in self._finished for spool_id in ids):
                     return [self._finished[spool_id] for spool_id in ids]
@@ -188,31 +202,48 @@ class Ingestor(PipelineRunner):
 
     # --- the drain: spooled mail through the pipeline, in arrival order, a batch per transaction -------
 
-    async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+    async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None,
+                    give_way: bool = False) -> dict[int, Outcome]:
         """Process pending spool rows oldest first until none is left (or none up to id `upto`, or
         `stop` is set: it is looked at between batches, so that serve stops without draining a backlog).
 
+        give_way: serve's background drain pauses between batches while mail keeps arriving (_give_way).
         Returns the outcomes of the rows this call processed, by spool id. One drain at a time in this
         process (serve's worker and direct callers share it); other instances are kept off our rows by
         the claim in each batch's transaction. Raises TempFail when the database failed: the rows of the
         failed batch stay pending.
         """
         async with self._drain_lock:
-            return await self._drain(upto=upto, stop=stop)
+            return await self._drain(upto=upto, stop=stop, give_way=give_way)
 
-    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
+    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None,
+                     give_way: bool = False) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
+        head = None
         while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
-            async with self.db.transaction() as session:
-                rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
+            rows = await self.spool.pending(limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
+            started, commits = time.monotonic(), self._commits
             processed = await self._drain_batch(rows)
-            if not processed:
+            if give_way and self._commits != commits:
+                await self._give_way(time.monotonic() - started)
+            if not processed and rows[0].id == head:
                 return done  # another instance holds these rows
+            # (Nothing processed, a new head: the rows were done elsewhere, the next batch may be ours.)
+            head = rows[0].id
             done.update(processed)
         return done
+
+    async def _give_way(self, worked: float) -> None:
+        """Mail arrived during the batch that took `worked` seconds: pause so that the drain has about
+        spool.drain_share_under_load of the time. The drain's pipeline runs on the loop the SMTP sessions
+        share, and every mail accepted meanwhile is one more the drain must run: under a burst it would
+        hold intake down to its own pace, while a mail accepted is safe and its processing can wait."""
+        share = self.settings.spool.drain_share_under_load
+        if share < 1:
+            await asyncio.sleep(min(MAX_PAUSE, worked * (1 - share) / share))
 
     async def _drain_batch(self, rows: list[spool.Spooled]) -> dict[int, Outcome]:
         loop = asyncio.get_running_loop()
@@ -246,7 +277,7 @@ class Ingestor(PipelineRunner):
         """One transaction: claim the rows, run the pipeline over the claimed ones, mark them done."""
         async with self.db.transaction() as session:
             now = self.clock.now()
-            mine = await spool.claim(session, [row.id for row, _ in pairs])
+            mine = await self.spool.claim(session, [row.id for row, _ in pairs])
             picked = [(row, job) for row, job in pairs if row.id in mine]
             outcomes = await self._store_in(session, [job for _, job in picked], now)
             done: dict[int, Outcome] = {}
@@ -254,8 +285,10 @@ class Ingestor(PipelineRunner):
                 if outcome is None:  # lost a unique-key race: stays pending, the next batch sees the winner's row
                     self._conflicts[row.id] = self._conflicts.get(row.id, 0) + 1
                     continue
-                await spool.finish(session, row.id, asdict(outcome), now)
                 done[row.id] = outcome
+            await self.spool.finish(session, [(row, asdict(done[row.id])) for row, _ in picked if row.id in done],
+                                    now)
+        await self.spool.forget([row.id for row, _ in pairs if row.id in done or row.id not in mine])
         self._settled(done)
         return done
 
@@ -270,10 +303,11 @@ class Ingestor(PipelineRunner):
     async def _hold_row(self, row: spool.Spooled, reason: str) -> dict[int, Outcome]:
         """Quarantine a spool row whole with `reason` and mark it done, so it no longer blocks the spool."""
         async with self.db.transaction() as session:
-            if not await spool.claim(session, [row.id]):
+            if not await self.spool.claim(session, [row.id]):
                 return {}
             outcome = await self._hold(session, Job(_incoming(row), row.digest, None, reason), reason)
-            await spool.finish(session, row.id, asdict(outcome), self.clock.now())
+            await self.spool.finish(session, [(row, asdict(outcome))], self.clock.now())
+        await self.spool.forget([row.id])
         self._settled({row.id: outcome})
         return {row.id: outcome}
 

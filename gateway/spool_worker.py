@@ -11,7 +11,7 @@ from gateway.clock import Clock
 from gateway.config import SpoolConfig
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
-from gateway.store import spool
+from gateway.store.spool import SpoolStatus
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolCon
     while not stop.is_set():
         ingestor.spooled.clear()  # before draining: mail accepted meanwhile sets it again
         try:
-            done = await ingestor.drain(stop=stop)
+            done = await ingestor.drain(stop=stop, give_way=True)
         except TempFail as exc:
             log.warning("spool drain failed, the mail waits in the spool; retrying in %.0f s: %s",
                         config.poll_seconds, exc)
@@ -41,11 +41,10 @@ async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolCon
         await _wait_any(ingestor.spooled, stop, timeout=config.poll_seconds)
 
 
-async def warn_if_behind(ingestor: Ingestor, *, clock: Clock, warn_after: float) -> spool.SpoolStatus | None:
+async def warn_if_behind(ingestor: Ingestor, *, clock: Clock, warn_after: float) -> SpoolStatus | None:
     """Log a warning when the oldest pending mail is older than `warn_after` seconds; the status read."""
     try:
-        async with ingestor.db.transaction() as session:
-            state = await spool.status(session, clock.now())
+        state = await ingestor.spool.status(clock.now())
     except TempFail as exc:
         log.warning("spool status unavailable: %s", exc)
         return None
@@ -59,8 +58,7 @@ async def warn_if_behind(ingestor: Ingestor, *, clock: Clock, warn_after: float)
 async def prune_done(ingestor: Ingestor, *, clock: Clock, keep_days: float) -> int:
     """Delete spool rows done more than `keep_days` ago; how many (0 when the database is away)."""
     try:
-        async with ingestor.db.transaction() as session:
-            return await spool.prune(session, clock.now() - timedelta(days=keep_days))
+        return await ingestor.spool.prune(clock.now() - timedelta(days=keep_days))
     except TempFail as exc:
         log.warning("spool prune skipped: %s", exc)
         return 0

@@ -1,4 +1,6 @@
-"""Pipe transport (`gateway ingest`): one mail on stdin; exit 0 once spooled, 75 try again later."""
+"""Pipe transport (`gateway ingest`), the ordinary path: one mail on stdin; exit 0 once spooled, 75 try again
+later. (A mail for a running serve is handed to it, handoff.py; with no serve on SQLite it goes into the
+spool file without this module, pipe_spool.py.) `ingest --drain` processes the spool."""
 from __future__ import annotations
 
 import logging
@@ -18,8 +20,9 @@ async def ingest_stdin(settings: Settings, *, sender: str | None, recipients: Se
                        stdin: BinaryIO, raw: bytes | None = None) -> int:
     """Spool the mail on `stdin` (or `raw`, already read from it), then drain; returns the exit code.
 
-    TempFail before the spool commit propagates (exit 75). Once spooled the answer is 0: with no serve
-    running this process drains the spool itself, and if that fails the mail waits for the next drain.
+    TempFail before the spool commit propagates (exit 75). Once spooled the answer is 0: this process
+    drains the spool itself (PostgreSQL, or a SQLite config the lean path left alone), and if that
+    fails the mail waits for the next drain.
     """
     if raw is None:
         limit = settings.smtp.max_message_bytes
@@ -48,4 +51,23 @@ async def ingest_stdin(settings: Settings, *, sender: str | None, recipients: Se
     finally:
         await db.dispose()
     log.info("pipe mail %s %s", outcome.status, outcome.ticket_ref or outcome.reason)
+    return 0
+
+
+async def drain_spool(settings: Settings) -> int:
+    """`gateway ingest --drain`: run the pipeline over every mail waiting in the spool; the exit code."""
+    db = settings.open_database()
+    try:
+        ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
+        try:
+            done = await ingestor.drain()
+        finally:
+            ingestor.close()
+    finally:
+        await db.dispose()
+    counts: dict[str, int] = {}
+    for outcome in done.values():
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    print(f"processed {len(done)} spooled mail(s)" +
+          "".join(f", {status} {count}" for status, count in sorted(counts.items())))
     return 0

@@ -21,7 +21,8 @@ from gateway.store.models import JobRun
 
 log = logging.getLogger(__name__)
 
-JOBS = ("outbox", "sla", "digest")
+# spool first: mail piped in while no serve ran is processed, and its acknowledgements sent, in one run.
+JOBS = ("spool", "outbox", "sla", "digest")
 SWEEP_SECONDS = 60
 # The digest job looks every minute: it fires at the first look after [digest] time on a working
 # day, and the unique JobRun (job, period) row makes every later look (any instance) a no-op.
@@ -29,14 +30,23 @@ DIGEST_CHECK_SECONDS = 60
 
 
 async def run_jobs(which: str, *, settings: Settings, db: Database, clock: Clock, transport=None) -> dict[str, Any]:
-    """Run one job ("outbox", "sla", "digest") or "all" once, as of clock.now(); returns what each did.
+    """Run one job ("spool", "outbox", "sla", "digest") or "all" once, as of clock.now(); returns what each did.
 
     run_jobs("sla", ...) -> {"sla": {"checked": 3, "warned": [1], "breached": [2], "stalled": []}}
     """
     names = JOBS if which == "all" else (which,)
     done: dict[str, Any] = {}
     for name in names:
-        if name == "sla":
+        if name == "spool":
+            from gateway.ingest import Ingestor
+
+            ingestor = Ingestor(settings=settings, db=db, clock=clock)
+            try:
+                outcomes = await ingestor.drain()
+            finally:
+                ingestor.close()
+            done["spool"] = {"processed": len(outcomes)}
+        elif name == "sla":
             sweep = await Sweeper(settings=settings, db=db, clock=clock,
                                   notifier=Notifier(settings=settings, clock=clock, renderer=Renderer())).sweep()
             done["sla"] = {"checked": sweep.checked, "warned": sweep.warned, "breached": sweep.breached,

@@ -74,10 +74,33 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, schema: str | None = None, busy_timeout_ms: int = 5000):
         self.url = url
         self.schema = schema
+        self.busy_timeout_ms = busy_timeout_ms
         self.engine = make_engine(url, echo=echo, schema=schema, busy_timeout_ms=busy_timeout_ms)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: queue our own transactions here rather than in its busy loop.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._spool = None
+
+    @property
+    def spool_path(self) -> str | None:
+        """The inbound spool's own file beside a SQLite database file; None when the spool is a table here."""
+        if self.dialect != "sqlite":
+            return None
+        path = make_url(self.url).database
+        if not path or ":memory:" in path or path.startswith("file:"):
+            return None
+        from gateway.store.spool_file import path_for
+
+        return path_for(path)
+
+    @property
+    def spool(self):
+        """The inbound spool (gateway.store.spool.Spool), made on first use and closed with dispose()."""
+        if self._spool is None:
+            from gateway.store.spool import open_spool
+
+            self._spool = open_spool(self)
+        return self._spool
 
     @property
     def dialect(self) -> str:
@@ -109,6 +132,9 @@ class Database:
             yield
 
     async def dispose(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
         await self.engine.dispose()
 
 

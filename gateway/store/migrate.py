@@ -20,7 +20,7 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(db: Database) -> None:
-    """Upgrade `db` to head; safe to run on every start."""
+    """Upgrade `db` to head, and make the spool file beside a SQLite database; safe to run on every start."""
     config = alembic_config(db.url)
 
     def run(connection) -> None:
@@ -38,3 +38,7 @@ async def upgrade(db: Database) -> None:
             raise
         raise TempFail(f"database {describe(db.url)} unavailable for the schema upgrade: "
                        f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}") from exc
+    if db.spool_path is not None:
+        from gateway.store.spool_sqlite import create_file
+
+        await create_file(db)

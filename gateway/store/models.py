@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, spool, status links, helpers."""
+"""SQLAlchemy 2.0 models: tickets, messages, attachments, events, outbox, quarantine, spool, spool_done, status links, helpers."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -335,3 +335,17 @@ class TrackerAttempt(Base):
     response: Mapped[str] = mapped_column(Text, default="")  # the first RESPONSE_EXCERPT characters
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class SpoolDone(Base):
+    """A row of the spool file beside a SQLite database (store/spool_file.py) that the pipeline ran.
+
+    Written in the batch's transaction, with the tickets it made: a row in the spool file whose id is
+    here is done, whether or not the file has dropped it yet.
+    """
+
+    __tablename__ = "spool_done"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)  # the spool file's id
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the pipeline made of it
+    processed_at: Mapped[datetime] = mapped_column(index=True)

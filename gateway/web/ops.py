@@ -21,7 +21,6 @@ from gateway.store.models import (
     Ticket,
     TrackerDelivery,
 )
-from gateway.store import spool
 from gateway.store.repo import iso
 from gateway.web.deps import deps
 
@@ -37,7 +36,7 @@ async def healthz(request: Request) -> Response:
             report["outbox_failed"] = await session.scalar(
                 select(func.count()).select_from(Outbox).where(Outbox.status == "failed")) or 0
             states = {s.name: s for s in (await session.scalars(select(MailboxState))).all()}
-            waiting = await spool.status(session, now)
+        waiting = await d.db.spool.status(now)
         report["database"] = "ok"
         report["spool_pending"], report["spool_oldest_seconds"] = waiting.depth, waiting.oldest_pending_seconds
         bound = d.settings.spool.warn_after_seconds
@@ -80,13 +79,14 @@ async def _numbers(session, now) -> dict:
         Ticket.status == "open", sla_state(now) == "breached")) or 0
     return {"by_source": by_source, "by_status": by_status, "outbox": outbox, "handoffs": handoffs,
             "counters": counters,
-            "quarantined": quarantined, "breached": breached, "spool": await spool.status(session, now)}
+            "quarantined": quarantined, "breached": breached}
 
 
 async def metrics(request: Request) -> Response:
     d = deps(request)
     async with d.db.sessions() as session:
         n = await _numbers(session, d.clock.now())
+    n["spool"] = await d.db.spool.status(d.clock.now())
     registry = CollectorRegistry(auto_describe=False)
     gauge = lambda name, doc, labels=(): Gauge(name, doc, labels, registry=registry)  # noqa: E731
     mails = gauge("gateway_mails_in", "Mails stored, by the transport they came in by", ("source",))

@@ -104,9 +104,11 @@ recipients = []
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def query(self, sql: str) -> list[tuple]:
-        """Read beside the running writer (WAL); [] before the schema exists."""
+        """Read beside the running writer (WAL); [] before the schema exists. The spool file beside the
+        database is attached as `spoolfile` (its rows are pending unless spool_done names them)."""
         try:
             with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10) as conn:
+                conn.execute("ATTACH DATABASE ? AS spoolfile", (f"file:{self.db}.spool.sqlite?mode=ro",))
                 return conn.execute(sql).fetchall()
         except sqlite3.Error:
             return []

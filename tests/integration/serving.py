@@ -131,16 +131,12 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
 
 async def drained(settings: Settings, timeout: float = 20.0) -> None:
     """Wait until serve's spool worker has processed every accepted mail (a 250 means spooled, not yet stored)."""
-    from sqlalchemy import func, select
-
-    from gateway.store.models import SpoolEntry
+    from gateway.clock import SystemClock
 
     db = settings.open_database()
     try:
         async def empty() -> bool:
-            async with db.transaction() as session:
-                return not await session.scalar(
-                    select(func.count()).select_from(SpoolEntry).where(SpoolEntry.status == "pending"))
+            return (await db.spool.status(SystemClock().now())).depth == 0
 
         await wait_for(empty, timeout=timeout)
     finally:

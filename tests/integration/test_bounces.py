@@ -170,9 +170,11 @@ def test_operator_lists_and_lifts_suppressions(tmp_path):
     assert gateway("db", "upgrade").returncode == 0
     assert gateway("ingest", "--sender", "gone@customer.example.org",
                    stdin=make_mail(sender="gone@customer.example.org").as_bytes()).returncode == 0
+    assert gateway("ingest", "--drain").returncode == 0  # no serve runs: the pipe only spooled it
     shown = json.loads(gateway("tickets", "show", "HD-1", "--json").stdout)
     [ack_id] = [m["message_id"] for m in shown["messages"] if m["to"] == ["gone@customer.example.org"]]
     assert gateway("ingest", "--sender", "", stdin=dsn_for(ack_id, "gone@customer.example.org")).returncode == 0
+    assert gateway("ingest", "--drain").returncode == 0
 
     listed = json.loads(gateway("suppressions", "list", "--json").stdout)
     assert [(s["address"], s["ticket_id"], s["bounces"]) for s in listed] == [("gone@customer.example.org", 1, 1)]

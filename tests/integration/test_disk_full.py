@@ -61,18 +61,26 @@ async def test_sqlite_page_limit_is_a_temporary_failure_and_nothing_is_half_writ
     async with db.transaction() as session:
         pages = (await session.execute(text("PRAGMA page_count"))).scalar()
 
+    limit = [pages + 200]
+
     @event.listens_for(db.engine.sync_engine, "connect")
     def _limit(dbapi_connection, _record) -> None:  # SQLITE_FULL, the error a full disk gives
-        dbapi_connection.execute(f"PRAGMA max_page_count={pages + 200}")
+        dbapi_connection.execute(f"PRAGMA max_page_count={limit[0]}")
 
     await db.engine.dispose()  # reconnect with the limit
     ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
     assert (await ingestor.ingest(make_mail(subject="Fits").as_bytes(), source="test")).status == "stored"
     before = await table_counts(db)
+    # The spool (its own file on SQLite) took the mail; storing it in the full database fails whole.
     with pytest.raises(TempFail, match="database or disk is full"):
         await ingestor.ingest(big_mail().as_bytes(), source="test")
     assert await table_counts(db) == before
+    assert (await db.spool.status(clock.now())).depth == 1  # it waits in the spool, in its turn
+    limit[0] = pages + 10_000  # space freed
+    await db.engine.dispose()
     assert (await ingestor.ingest(make_mail(subject="Fits too").as_bytes(), source="test")).status == "stored"
+    assert (await db.spool.status(clock.now())).depth == 0
+    assert (await table_counts(db))[0] == before[0] + 2  # tickets: the big mail, then this one
     await db.dispose()
 
 

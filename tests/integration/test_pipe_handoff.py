@@ -1,5 +1,5 @@
 """`gateway ingest` beside a running serve: the mail goes through serve's listener (same exit codes);
-without a serve, or for a recipient serve does not list, the process stores it itself as before."""
+without a serve, or for a recipient serve does not list, the process commits it to the spool file itself."""
 from __future__ import annotations
 
 import asyncio
@@ -87,9 +87,9 @@ async def test_ingest_hands_the_mail_to_a_running_serve(tmp_path):
             assert b"\r\n" not in (await raw_of(settings, subject))[1], subject
         assert rows[0][2].splitlines() == ["Line one", ".hidden dot line", "Last line"]
 
-        blocker = sqlite3.connect(tmp_path / "gw.db", isolation_level=None)
+        blocker = sqlite3.connect(tmp_path / "gw.db.spool.sqlite", isolation_level=None)
         try:
-            blocker.execute("BEGIN EXCLUSIVE")
+            blocker.execute("BEGIN EXCLUSIVE")  # serve cannot commit to its spool: it answers 451
             locked = await pipe(config, make_mail(subject="While locked").as_bytes(), "--sender", "c@example.org")
         finally:
             blocker.execute("ROLLBACK")
@@ -102,6 +102,7 @@ async def test_ingest_hands_the_mail_to_a_running_serve(tmp_path):
                        python=("-X", "importtime"))
     assert alone.returncode == 0, alone.stderr
     assert "alembic" not in {name.split(".")[0] for name in imported(alone)}  # migrations are serve's business
+    assert (await pipe(config, b"", "--drain")).returncode == 0  # no serve to process what the pipe spooled
     assert [(subject, source) for subject, source, _ in await stored(settings)][-1] == ("No serve running", "pipe")
 
 

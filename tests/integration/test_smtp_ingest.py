@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 
 import pytest
@@ -192,16 +193,19 @@ async def test_database_unavailable_answers_451_and_writes_nothing(settings_fact
     settings = settings_factory(smtp={"port": free_port()}, database={"busy_timeout_ms": 200},
                                 outbound={"mode": "smtp", "port": relay.port})
     running = await start(settings)
-    path = tmp_path / "gateway.db"
-    blocker = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+    # The spool (on SQLite a file of its own beside the database) is where a 250 commits.
+    blocker = sqlite3.connect(tmp_path / "gateway.db.spool.sqlite", isolation_level=None, timeout=5,
+                              check_same_thread=False)
     try:
         # Off the loop: the gateway's start-up jobs may hold the write lock a moment and need the loop to let go.
         await asyncio.to_thread(blocker.execute, "BEGIN EXCLUSIVE")
         code, text = await asend(running.port, make_mail(subject="During the outage"))
         assert code == 451, text
         blocker.execute("ROLLBACK")
-        counts = [blocker.execute(f"select count(*) from {t}").fetchone()[0]
-                  for t in ("tickets", "messages", "blobs", "outbox", "events")]
+        assert blocker.execute("select count(*) from spool").fetchone() == (0,)
+        with contextlib.closing(sqlite3.connect(tmp_path / "gateway.db")) as database:
+            counts = [database.execute(f"select count(*) from {t}").fetchone()[0]
+                      for t in ("tickets", "messages", "blobs", "outbox", "events")]
         assert counts == [0, 0, 0, 0, 0]
         code, _ = await asend(running.port, make_mail(subject="After the outage"))
         assert code == 250

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
+import os
 import logging
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -18,9 +21,10 @@ from gateway.clock import FixedClock
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
 from gateway.spool_worker import prune_done, warn_if_behind
-from gateway.store import spool
+from gateway.store import spool_file, spool_table
+from gateway.store.blobs import sha256_hex
 from gateway.store.db import Database
-from gateway.store.models import Blob, Message, QuarantineEntry, SpoolEntry, Ticket
+from gateway.store.models import Blob, Message, QuarantineEntry, Ticket
 from tests.conftest import free_port
 from tests.integration.serving import asend, make_mail, start
 
@@ -30,22 +34,46 @@ async def rows(db, model, *where) -> int:
         return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
+async def pending(db) -> int:
+    return (await db.spool.status(FixedClock().now())).depth
+
+
+async def spooled(db, spool_id):
+    """The pending spool row `spool_id` as the drain reads it, or None."""
+    return next((row for row in await db.spool.pending(limit=1000, max_bytes=1 << 30, known={})
+                 if row.id == spool_id), None)
+
+
+def spool_write_fails(db, monkeypatch) -> None:
+    """Every spool write from now on fails as a full disk does, in the spool's own home."""
+    if db.spool_path:  # SQLite: the spool file
+        def full(*args, **kwargs):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(spool_file, "write", full)
+        return
+
+    async def full_table(*args, **kwargs):  # PostgreSQL: the spool table
+        raise OperationalError("INSERT INTO spool", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(spool_table, "put_blob", full_table)
+
+
 async def test_accept_commits_the_mail_to_the_spool_and_stores_nothing_yet(any_db, settings_factory, clock):
     ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
     raw = make_mail(subject="Accepted").as_bytes()
     spool_id = await ingestor.accept(raw, source="smtp", envelope_from="customer@example.org",
                                      recipients=["ihelp@example.com"])
-    async with any_db.transaction() as session:
-        entry = await session.get(SpoolEntry, spool_id)
-        assert (entry.status, entry.source, entry.envelope_from, entry.recipients) == (
-            "pending", "smtp", "customer@example.org", ["ihelp@example.com"])
-        assert await session.scalar(select(Blob.data).where(Blob.sha256 == entry.raw_sha256)) == raw
-    assert await rows(any_db, Ticket) == 0  # accepted, not yet processed
+    entry = await spooled(any_db, spool_id)
+    assert (entry.source, entry.envelope_from, entry.recipients, entry.raw) == (
+        "smtp", "customer@example.org", ("ihelp@example.com",), raw)
+    assert await rows(any_db, Ticket) == 0 and await pending(any_db) == 1  # accepted, not yet processed
     done = await ingestor.drain()
     assert [outcome.status for outcome in done.values()] == ["stored"] and list(done) == [spool_id]
-    async with any_db.transaction() as session:
-        entry = await session.get(SpoolEntry, spool_id)
-        assert entry.status == "done" and entry.outcome["ticket_ref"] == "HD-1" and entry.processed_at is not None
+    assert (await any_db.spool.outcomes_of([spool_id]))[spool_id]["ticket_ref"] == "HD-1"
+    assert await spooled(any_db, spool_id) is None
+    async with any_db.transaction() as session:  # the bytes moved into the database's blobs
+        assert await session.scalar(select(Blob.data).where(Blob.sha256 == entry.digest)) == raw
 
 
 async def test_the_drain_keeps_arrival_order_so_a_reply_threads_onto_its_parent(any_db, settings_factory, clock):
@@ -65,20 +93,16 @@ async def test_a_stopping_serve_leaves_the_rest_of_a_backlog_for_its_next_start(
     stop = asyncio.Event()
     stop.set()
     assert await ingestor.drain(stop=stop) == {}
-    assert await rows(any_db, SpoolEntry, SpoolEntry.status == "pending") == 3
+    assert await pending(any_db) == 3
     assert sorted(await ingestor.drain()) == ids
 
 
 async def test_a_failing_spool_write_accepts_nothing(any_db, settings_factory, clock, monkeypatch):
     ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
-
-    async def disk_full(*args, **kwargs):
-        raise OperationalError("INSERT INTO spool", {}, Exception("database or disk is full"))
-
-    monkeypatch.setattr(spool, "write", disk_full)
-    with pytest.raises(TempFail):
+    spool_write_fails(any_db, monkeypatch)
+    with pytest.raises(TempFail, match="database or disk is full"):
         await ingestor.accept(make_mail().as_bytes(), source="smtp")
-    assert [await rows(any_db, model) for model in (SpoolEntry, Blob, Message)] == [0, 0, 0]
+    assert [await pending(any_db), await rows(any_db, Blob), await rows(any_db, Message)] == [0, 0, 0]
 
 
 async def test_smtp_answers_250_once_spooled_and_451_when_the_spool_write_fails(settings_factory, relay,
@@ -90,22 +114,17 @@ async def test_smtp_answers_250_once_spooled_and_451_when_the_spool_write_fails(
         code, text = await asend(running.port, make_mail(subject="Spooled"))
         assert code == 250 and text.startswith(b"2.0.0 OK queued as ")
         spool_id = int(text.rsplit(b" ", 1)[1])
-        async with db.transaction() as session:  # another connection sees it: committed before the 250
-            assert (await session.get(SpoolEntry, spool_id)) is not None
+        # Another connection sees it: committed before the 250 (or processed already).
+        assert await spooled(db, spool_id) or await db.spool.outcomes_of([spool_id])
 
-        original = spool.write
-
-        async def disk_full(*args, **kwargs):
-            raise OperationalError("INSERT INTO spool", {}, Exception("database or disk is full"))
-
-        monkeypatch.setattr(spool, "write", disk_full)
-        code, text = await asend(running.port, make_mail(subject="Not spooled"))
+        with monkeypatch.context() as patched:
+            spool_write_fails(db, patched)
+            code, text = await asend(running.port, make_mail(subject="Not spooled"))
         assert code == 451, text
-        monkeypatch.setattr(spool, "write", original)
         await running.drained()
         async with db.transaction() as session:
             subjects = (await session.scalars(select(Message.subject).where(Message.direction == "in"))).all()
-        assert subjects == ["Spooled"] and await rows(db, SpoolEntry) == 1
+        assert subjects == ["Spooled"] and list(await db.spool.outcomes_of(range(spool_id + 5))) == [spool_id]
     finally:
         await db.dispose()
         await running.shutdown()
@@ -135,8 +154,8 @@ async def test_a_poison_mail_is_held_whole_and_does_not_block_the_rows_after_it(
         [held] = (await session.scalars(select(QuarantineEntry))).all()
         assert await session.scalar(select(Blob.data).where(Blob.sha256 == held.raw_sha256)) == mails[1]
         assert held.source == "smtp"
-        statuses = (await session.scalars(select(SpoolEntry.status).order_by(SpoolEntry.id))).all()
-    assert statuses == ["done"] * 4 and await rows(any_db, Ticket) == 3
+    assert sorted(await any_db.spool.outcomes_of(ids)) == ids and await pending(any_db) == 0
+    assert await rows(any_db, Ticket) == 3
     assert await ingestor.drain() == {}  # nothing left to run, nothing runs twice
 
 
@@ -144,16 +163,17 @@ async def test_database_trouble_in_a_batch_leaves_its_rows_pending_for_the_next_
                                                                                        clock, monkeypatch):
     ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
     ids = [await ingestor.accept(make_mail(subject=f"n{n}").as_bytes(), source="smtp") for n in range(3)]
-    original = spool.finish
+    home = type(any_db.spool)
+    original = home.finish
 
     async def gone(*args, **kwargs):
         raise OperationalError("UPDATE spool", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(spool, "finish", gone)
+    monkeypatch.setattr(home, "finish", gone)
     with pytest.raises(TempFail):
         await ingestor.drain()
-    assert await rows(any_db, Ticket) == 0 and await rows(any_db, SpoolEntry, SpoolEntry.status == "pending") == 3
-    monkeypatch.setattr(spool, "finish", original)
+    assert await rows(any_db, Ticket) == 0 and await pending(any_db) == 3
+    monkeypatch.setattr(home, "finish", original)
     done = await ingestor.drain()
     assert sorted(done) == ids and await rows(any_db, Ticket) == 3
 
@@ -181,7 +201,7 @@ async def test_two_instances_on_postgresql_never_process_a_row_twice(pg_db, sett
         assert all(o.status == "stored" for done in results for o in done.values())
         assert len(runs) == 150 and set(runs.values()) == {1}
         assert await rows(pg_db, Ticket) == 150 and await rows(pg_db, Message, Message.direction == "in") == 150
-        assert await rows(pg_db, SpoolEntry, SpoolEntry.status == "pending") == 0
+        assert await pending(pg_db) == 0
     finally:
         first.close()
         second.close()
@@ -196,7 +216,7 @@ async def test_ingest_waits_for_a_row_another_drainer_processes(any_db, settings
     outcomes = await asyncio.gather(ingestor.drain(), *(ingestor.ingest(raw, source="test") for raw in raws),
                                     ingestor.drain())
     assert sorted(o.ticket_id for o in outcomes[1:-1]) == [1, 2, 3, 4, 5]
-    assert await rows(any_db, SpoolEntry, SpoolEntry.status == "done") == 5
+    assert (await any_db.spool.status(clock.now())).done_last_minute == 5
 
 
 async def test_status_and_the_warning_when_the_oldest_mail_waits_too_long(db, settings_factory, clock, caplog):
@@ -218,7 +238,7 @@ async def test_status_and_the_warning_when_the_oldest_mail_waits_too_long(db, se
     # Done rows are forgotten after spool.keep_days; the mail itself stays.
     assert await prune_done(ingestor, clock=FixedClock(later.now() + timedelta(days=6)), keep_days=7) == 0
     assert await prune_done(ingestor, clock=FixedClock(later.now() + timedelta(days=8)), keep_days=7) == 2
-    assert await rows(db, SpoolEntry) == 0 and await rows(db, Ticket) == 2
+    assert (await db.spool.status(later.now())).done_last_hour == 0 and await rows(db, Ticket) == 2
 
 
 def test_spool_status_command(tmp_path):
@@ -232,10 +252,12 @@ def test_spool_status_command(tmp_path):
     assert gateway("db", "upgrade").returncode == 0
     assert json.loads(gateway("spool", "status", "--json").stdout) == {
         "depth": 0, "oldest_pending_seconds": None, "done_last_minute": 0, "done_last_hour": 0}
-    # `gateway ingest` with no serve running spools the mail and drains it itself.
+    # `gateway ingest` with no serve running spools the mail; `ingest --drain` processes the spool.
     piped = subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), "ingest"],
                            input=make_mail().as_bytes(), capture_output=True, timeout=60)
     assert piped.returncode == 0, piped.stderr
+    assert gateway("spool", "status").stdout.splitlines()[0] == "pending: 1"
+    assert gateway("ingest", "--drain").returncode == 0
     result = gateway("spool", "status")
     assert result.returncode == 0
     assert result.stdout.splitlines() == ["pending: 0", "oldest pending: -", "done in the last minute: 1",
@@ -262,4 +284,137 @@ async def test_a_row_that_keeps_losing_unique_key_races_is_held_not_retried_for_
         done.update(await ingestor.drain())
     assert done[fine].status == "stored"
     assert done[conflicted].status == "quarantined" and "conflicting concurrent writes" in done[conflicted].reason
-    assert await rows(any_db, SpoolEntry, SpoolEntry.status == "pending") == 0
+    assert await pending(any_db) == 0
+
+
+# --- SQLite: the spool in a file of its own beside the database ------------------------------------------
+
+
+async def test_on_sqlite_accepting_never_waits_for_a_drain_transaction(db, settings_factory, clock):
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    main_file = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
+    try:
+        async with db.transaction() as session:  # a drain's batch: this process's write lock on the database ...
+            await session.execute(select(func.count()).select_from(Ticket))
+            main_file.execute("BEGIN")  # ... and another process reading beside it
+            main_file.execute("SELECT count(*) FROM tickets").fetchone()
+            # Were the spool in the database, this accept would wait for the transaction around it: for ever.
+            spool_id = await asyncio.wait_for(
+                ingestor.accept(make_mail(subject="Not held up").as_bytes(), source="smtp"), 30)
+            # Committed while the database's write lock is held: another connection to the spool file sees it.
+            with sqlite3.connect(db.spool_path) as spool_file_reader:
+                assert spool_file_reader.execute("SELECT id FROM spool").fetchall() == [(spool_id,)]
+        main_file.execute("ROLLBACK")
+    finally:
+        main_file.close()
+    assert [o.status for o in (await ingestor.drain()).values()] == ["stored"]
+
+
+async def test_on_sqlite_a_crash_between_the_batch_commit_and_the_file_drop_runs_nothing_again(
+        db, settings_factory, clock, monkeypatch):
+    runs: collections.Counter = collections.Counter()
+    original_run = Ingestor._run
+
+    async def counted(self, session, job, now):
+        runs[job.digest] += 1
+        return await original_run(self, session, job, now)
+
+    monkeypatch.setattr(Ingestor, "_run", counted)
+    crashed = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    ids = [await crashed.accept(make_mail(subject=f"n{n}").as_bytes(), source="smtp") for n in range(3)]
+    home = type(db.spool)
+    original_forget = home.forget
+
+    async def killed(self, spool_ids):  # the process died after the database's commit, before the file's
+        pass
+
+    monkeypatch.setattr(home, "forget", killed)
+    assert sorted(await crashed.drain()) == ids and sum(runs.values()) == 3
+    with sqlite3.connect(db.spool_path) as reader:  # the rows are still in the spool file ...
+        assert reader.execute("SELECT count(*) FROM spool").fetchone() == (3,)
+    assert await pending(db) == 0  # ... and not pending: spool_done names them
+    monkeypatch.setattr(home, "forget", original_forget)
+    stored = [await rows(db, model) for model in (Ticket, Message, Blob)]
+
+    restarted_db = Database(db.url)
+    try:
+        restarted = Ingestor(settings=settings_factory(), db=restarted_db, clock=clock)
+        assert await restarted.drain() == {}
+        assert sum(runs.values()) == 3 and [await rows(db, model) for model in (Ticket, Message, Blob)] == stored
+        with sqlite3.connect(db.spool_path) as reader:  # the drain dropped them from the file
+            assert reader.execute("SELECT count(*) FROM spool").fetchone() == (0,)
+        restarted.close()
+    finally:
+        await restarted_db.dispose()
+
+
+async def test_a_lost_spool_file_is_made_again_with_ids_no_done_row_has(db, settings_factory, clock):
+    from gateway.store.migrate import upgrade
+
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    first = await ingestor.ingest(make_mail(subject="First").as_bytes(), source="smtp")
+    await db.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(db.spool_path + suffix)
+    with pytest.raises(TempFail, match="run `gateway db upgrade`"):
+        await ingestor.accept(make_mail().as_bytes(), source="smtp")
+    await upgrade(db)
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    second = await ingestor.ingest(make_mail(subject="Second").as_bytes(), source="smtp")
+    assert first.status == second.status == "stored" and second.ticket_id == first.ticket_id + 1
+
+
+@pytest.mark.parametrize("share, give_way, pauses", [(0.5, True, 1), (1.0, True, 0), (0.5, False, 0)])
+async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_factory, clock, monkeypatch,
+                                                                  share, give_way, pauses):
+    import gateway.ingest as ingest_module
+
+    ingestor = Ingestor(settings=settings_factory(spool={"drain_share_under_load": share}), db=db, clock=clock)
+    await ingestor.accept(make_mail(subject="First").as_bytes(), source="smtp")
+    original = Ingestor._drain_batch
+    arrivals = [make_mail(subject="Arrives meanwhile").as_bytes()]
+
+    async def batch_while_mail_arrives(self, rows):
+        done = await original(self, rows)
+        if arrivals:  # an SMTP session's mail, committed while this batch ran
+            await self.accept(arrivals.pop(), source="smtp")
+        return done
+
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded(seconds, *args):  # (asyncio's own sleep, for the whole loop: turns taken are sleep(0))
+        if seconds:
+            slept.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(Ingestor, "_drain_batch", batch_while_mail_arrives)
+    monkeypatch.setattr(ingest_module.asyncio, "sleep", recorded)
+    done = await ingestor.drain(give_way=give_way)
+    monkeypatch.undo()
+    assert [o.status for o in done.values()] == ["stored", "stored"]  # it paused, it did not stop
+    assert len(slept) == pauses and all(0 < s <= ingest_module.MAX_PAUSE for s in slept)
+
+
+async def test_mail_an_older_gateway_left_in_the_database_s_spool_table_moves_into_the_spool_file(
+        db, settings_factory, clock):
+    from gateway.store.migrate import upgrade
+    from gateway.store.models import SpoolEntry
+    from gateway.store.spool_table import TableSpool
+
+    # Before the spool file, SQLite kept the spool in this table: one mail accepted, not yet processed.
+    raw = make_mail(subject="Accepted before the upgrade").as_bytes()
+    [old_id] = await TableSpool(db).write([(raw, sha256_hex(raw), "smtp", "customer@example.org",
+                                            ["ihelp@example.com"])], clock.now())
+    await upgrade(db)  # again, as every serve start does: the file takes it over
+    await upgrade(db)  # and once more: nothing moves twice
+    entry = await spooled(db, old_id)
+    assert (entry.raw, entry.envelope_from, entry.recipients) == (raw, "customer@example.org", ("ihelp@example.com",))
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    new_id = await ingestor.accept(make_mail(subject="Accepted after").as_bytes(), source="smtp")
+    assert new_id > old_id  # the file's ids start above the table's
+    done = await ingestor.drain()
+    assert [done[old_id].status, done[new_id].status] == ["stored", "stored"] and done[old_id].ticket_ref == "HD-1"
+    async with db.transaction() as session:
+        assert (await session.scalars(select(SpoolEntry.status))).all() == ["moved"]
