@@ -67,6 +67,9 @@ class SpoolConfig(Section):
     # While mail keeps arriving, the drain takes at most about this share of serve's time and pauses for
     # the rest, so the SMTP sessions (on the same loop) are answered first; 1 = never pause.
     drain_share_under_load: float = Field(0.5, gt=0, le=1)
+    # A reply whose parent is not stored yet waits at most this long while an SMTP transaction that
+    # began before it is still open (the parent may be in it); 0 = never wait (gateway/parent_wait.py).
+    hold_for_parent_seconds: float = Field(120.0, ge=0)
 
 
 class OutboundConfig(Section):

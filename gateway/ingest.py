@@ -22,6 +22,7 @@ from gateway.config import Settings
 from gateway.errors import Quarantine, TempFail
 from gateway.mail.parse import parse
 from gateway.notify.render import Renderer
+from gateway.parent_wait import OpenTransactions, ParentWait
 from gateway.pipeline import registry
 from gateway.pipeline.context import HISTORY_SOURCE, Preparation
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
@@ -61,7 +62,7 @@ class Ingestor(PipelineRunner):
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None):
         super().__init__(settings=settings, db=db, clock=clock, renderer=renderer)
-        self._accepting: list[tuple[Incoming, str, asyncio.Future]] = []
+        self._accepting: list[tuple[Incoming, str, asyncio.Future, float]] = []
         self._acceptor: asyncio.Task | None = None
         self._drain_lock = asyncio.Lock()
         self._conflicts: dict[int, int] = {}  # spool id -> unique-key races lost
@@ -71,6 +72,11 @@ class Ingestor(PipelineRunner):
         self._held: dict[int, bytes] = {}
         self._held_bytes = 0
         self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
+        # Replies set aside by the current drain until their parent may have come (gateway/parent_wait.py).
+        self.transactions = OpenTransactions()
+        self.parent_wait = ParentWait(self.transactions, settings.spool.hold_for_parent_seconds)
+        self._set_aside: set[int] = set()
+        self.transactions.ended = self._transaction_ended
         self._commits = 0  # spool commits so far: the drain gives way while this grows
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
@@ -108,12 +114,13 @@ class Ingestor(PipelineRunner):
         Raises TempFail when the spool write failed: then nothing was accepted.
         """
         loop = asyncio.get_running_loop()
+        began = self.transactions.now()
         if len(raw) < HASH_HERE:
             digest = sha256_hex(raw)
         else:
             digest = await loop.run_in_executor(self._lane(len(raw)), sha256_hex, raw)  # 25 MB: ~50 ms of CPU
         done = loop.create_future()
-        self._accepting.append((Incoming(raw, source, envelope_from, tuple(recipients)), digest, done))
+        self._accepting.append((Incoming(raw, source, envelope_from, tuple(recipients)), digest, done, began))
         if self._acceptor is None:
             self._acceptor = asyncio.create_task(self._commit_accepted())
         return await done
@@ -146,15 +153,16 @@ class Ingestor(PipelineRunner):
             while self._accepting:
                 group, self._accepting = self._accepting[:MAX_GROUP], self._accepting[MAX_GROUP:]
                 try:
-                    ids = await self._spool_write([(item, digest) for item, digest, _ in group])
+                    ids = await self._spool_write([(item, digest) for item, digest, *_ in group])
                 except BaseException as exc:  # TempFail (or a bug): every caller of this group hears it
-                    for *_, done in group:
+                    for *_, done, _began in group:
                         if not done.done():
                             done.set_exception(exc)
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                for (*_, done), spool_id in zip(group, ids):
+                for (*_, done, began), spool_id in zip(group, ids):
+                    self.parent_wait.accepted(spool_id, began)  # before any drain can see the row
                     if not done.done():  # a caller that gave up (client gone) still had its mail spooled
                         done.set_result(spool_id)
         finally:
@@ -220,8 +228,11 @@ class Ingestor(PipelineRunner):
                      give_way: bool = False) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
         head = None
+        self._set_aside = set()  # looked at afresh by every drain: their parent may have come meanwhile
         while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
-            rows = await self.spool.pending(limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
+            self._set_aside = {spool_id for spool_id in self._set_aside if self.parent_wait.still_waiting(spool_id)}
+            rows = await self.spool.pending(limit=BATCH, max_bytes=BATCH_BYTES, known=self._held,
+                                            skip=self._set_aside)
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
@@ -279,6 +290,10 @@ class Ingestor(PipelineRunner):
             now = self.clock.now()
             mine = await self.spool.claim(session, [row.id for row, _ in pairs])
             picked = [(row, job) for row, job in pairs if row.id in mine]
+            aside = await self.parent_wait.waiting(session, [(row.id, job.mail) for row, job in picked])
+            if aside:
+                self._set_aside |= aside
+                picked = [(row, job) for row, job in picked if row.id not in aside]
             outcomes = await self._store_in(session, [job for _, job in picked], now)
             done: dict[int, Outcome] = {}
             for (row, _), outcome in zip(picked, outcomes):
@@ -289,10 +304,17 @@ class Ingestor(PipelineRunner):
             await self.spool.finish(session, [(row, asdict(done[row.id])) for row, _ in picked if row.id in done],
                                     now)
         await self.spool.forget([row.id for row, _ in pairs if row.id in done or row.id not in mine])
+        self.parent_wait.forget([row.id for row, _ in pairs if row.id not in mine])
         self._settled(done)
         return done
 
+    def _transaction_ended(self, began: float, spool_id: int | None) -> None:
+        self.parent_wait.transaction_ended(began, spool_id)
+        if self._set_aside:
+            self.spooled.set()  # serve's drain worker looks at the replies set aside again
+
     def _settled(self, done: dict[int, Outcome]) -> None:
+        self.parent_wait.forget(done)
         for spool_id, outcome in done.items():
             self._conflicts.pop(spool_id, None)
             if spool_id in self._held:

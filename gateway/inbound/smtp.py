@@ -14,6 +14,7 @@ from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
 from gateway.inbound.handoff_smtp import HANDOFF_HELO
 from gateway.mail.tokens import split_plus
+from gateway.parent_wait import OpenTransactions
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,9 @@ class GatewayHandler:
     `ingest` is the accept function: it returns the spool id once the mail is durably committed.
     """
 
-    def __init__(self, *, ingest: IngestFn, config: SmtpConfig):
+    def __init__(self, *, ingest: IngestFn, config: SmtpConfig, transactions: OpenTransactions | None = None):
         self.ingest = ingest
+        self.transactions = transactions or OpenTransactions()
         self.addresses = frozenset(config.addresses)
         self.max_recipients = config.max_recipients
         self.in_flight = 0
@@ -52,6 +54,7 @@ class GatewayHandler:
             return BAD_ADDRESS
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        self.transactions.begin(envelope)
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -65,6 +68,7 @@ class GatewayHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        spool_id = None
         self.in_flight += 1
         self.idle.clear()
         try:
@@ -77,6 +81,7 @@ class GatewayHandler:
             log.exception("SMTP mail from %s not spooled, answered 451", envelope.mail_from)
             return "451 4.3.0 temporary failure storing the mail; try again later"
         finally:
+            self.transactions.end(envelope, spool_id)
             self.in_flight -= 1
             if self.in_flight == 0:
                 self.idle.set()
@@ -181,9 +186,10 @@ def tls_context(config: SmtpConfig) -> ssl.SSLContext | None:
     return context
 
 
-async def start_listener(*, ingest: IngestFn, config: SmtpConfig) -> tuple[asyncio.Server, GatewayHandler]:
+async def start_listener(*, ingest: IngestFn, config: SmtpConfig, transactions: OpenTransactions | None = None
+                         ) -> tuple[asyncio.Server, GatewayHandler]:
     """Listen on config.host:port on the running loop; returns the server and its handler."""
-    handler = GatewayHandler(ingest=ingest, config=config)
+    handler = GatewayHandler(ingest=ingest, config=config, transactions=transactions)
     context = tls_context(config)
     loop = asyncio.get_running_loop()
 

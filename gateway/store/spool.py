@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Collection, Mapping, Protocol, Sequence
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,9 +49,11 @@ class Spool(Protocol):
     async def write(self, mails: Sequence[Mail], now: datetime) -> list[int]:
         """Commit the mails in this order, in one transaction; their ids, ascending. TempFail: nothing written."""
 
-    async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes]) -> list[Spooled]:
+    async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
+                      skip: Collection[int] = ()) -> list[Spooled]:
         """The oldest pending rows, at most `limit` and about `max_bytes` of mail (always at least one
-        row); `known`: the bytes of rows the caller holds already, by id. [] also while another
+        row); `known`: the bytes of rows the caller holds already, by id; `skip`: ids set aside for now
+        (a reply waiting for its parent). [] also while another
         instance processes the oldest rows, so that the spool is processed in arrival order."""
 
     async def claim(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:

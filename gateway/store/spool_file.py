@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from typing import Collection
 
 SUFFIX = ".spool.sqlite"
 
@@ -78,9 +79,11 @@ def write(conn: sqlite3.Connection, mails: list[tuple]) -> list[int]:
                                        for mail in mails])
 
 
-def heads(conn: sqlite3.Connection, limit: int) -> list[tuple[int, int]]:
-    """(id, size) of the oldest `limit` rows."""
-    return conn.execute("SELECT id, size FROM spool ORDER BY id LIMIT ?", (limit,)).fetchall()
+def heads(conn: sqlite3.Connection, limit: int, skip: Collection[int] = ()) -> list[tuple[int, int]]:
+    """(id, size) of the oldest `limit` rows, leaving out the ids in `skip`."""
+    skip = list(skip)
+    return conn.execute(f"SELECT id, size FROM spool WHERE id NOT IN ({','.join('?' * len(skip))}) ORDER BY id LIMIT ?",
+                        (*skip, limit)).fetchall()
 
 
 def rows(conn: sqlite3.Connection, ids: list[int], *, with_raw: set[int]) -> list[tuple]:

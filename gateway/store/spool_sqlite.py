@@ -9,7 +9,7 @@ import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,12 +54,13 @@ class FileSpool:
                 for raw, digest, source, envelope_from, recipients in mails]
         return await self._call(lambda conn: spool_file.write(conn, rows))
 
-    async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes]) -> list[Spooled]:
+    async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
+                      skip: Collection[int] = ()) -> list[Spooled]:
         held = set(known)
 
         def read(conn: sqlite3.Connection) -> list[tuple]:
             chosen, total = [], 0
-            for spool_id, size in spool_file.heads(conn, limit):
+            for spool_id, size in spool_file.heads(conn, limit, skip):
                 if chosen and total + size > max_bytes:
                     break
                 chosen.append(spool_id)

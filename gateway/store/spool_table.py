@@ -3,7 +3,7 @@ several instances drain one spool without processing a row twice, and marked don
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,14 +31,16 @@ class TableSpool:
             await session.flush()  # one INSERT per row keeps their ids in the order given
             return [entry.id for entry in entries]
 
-    async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes]) -> list[Spooled]:
+    async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
+                      skip: Collection[int] = ()) -> list[Spooled]:
         async with self.db.transaction() as session:
-            return await self._pending(session, limit, max_bytes, known)
+            return await self._pending(session, limit, max_bytes, known, skip)
 
     async def _pending(self, session: AsyncSession, limit: int, max_bytes: int,
-                       known: Mapping[int, bytes]) -> list[Spooled]:
+                       known: Mapping[int, bytes], skip: Collection[int] = ()) -> list[Spooled]:
         query = (select(SpoolEntry.id, Blob.size).join(Blob, Blob.sha256 == SpoolEntry.raw_sha256)
-                 .where(SpoolEntry.status == "pending").order_by(SpoolEntry.id).limit(limit))
+                 .where(SpoolEntry.status == "pending", SpoolEntry.id.not_in(list(skip)))
+                 .order_by(SpoolEntry.id).limit(limit))
         heads = (await session.execute(query)).all()
         if heads and session.bind.dialect.name == "postgresql":
             free = (await session.execute(query.with_for_update(skip_locked=True, of=SpoolEntry))).all()

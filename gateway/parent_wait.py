@@ -1,0 +1,108 @@
+"""Hold a reply briefly for the mail it answers when that mail may still be on its way.
+
+Twenty SMTP sessions at once: a customer's colleague answers within a second, and the answer's
+DATA ends before the first mail's does. The spool is processed in acceptance order, so the answer
+would open a ticket of its own. The drain therefore sets aside a reply whose parent is not stored
+while a mail transaction that began before the reply was accepted is still open (its parent may be
+in it), or was accepted after it and is not processed yet; for at most `[spool]
+hold_for_parent_seconds`. A reply with no such transaction is processed at once: holding every reply
+to an unknown thread would delay its acknowledgement for nothing.
+"""
+from __future__ import annotations
+
+import time
+import weakref
+from typing import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.mail.parse import ParsedMail
+from gateway.store.models import Message
+
+MAX_REFS = 20  # of a reply's In-Reply-To and References, nearest first: its parent is among them
+MAX_FINISHED = 100_000  # transactions remembered (spooled, not yet processed) before the oldest are dropped
+
+
+class OpenTransactions:
+    """The mail transactions of this process's SMTP sessions (MAIL FROM to the end of DATA), by envelope.
+
+    Keyed weakly: a session that vanishes without finishing drops its envelope and with it its entry.
+    """
+
+    def __init__(self, now: Callable[[], float] = time.monotonic):
+        self._began: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.now = now
+        self.ended: Callable[[float, int | None], None] = lambda began, spool_id: None
+
+    def begin(self, envelope) -> None:
+        self._began[envelope] = self.now()
+
+    def end(self, envelope, spool_id: int | None = None) -> None:
+        """The transaction is over; `spool_id`: the row its mail became (None: refused or failed)."""
+        began = self._began.pop(envelope, None)
+        if began is not None:
+            self.ended(began, spool_id)
+
+    def open_since_before(self, moment: float) -> bool:
+        """Some transaction that began before `moment` is still open."""
+        return any(began < moment for began in list(self._began.values()))
+
+
+def parents_of(mail: ParsedMail) -> list[str]:
+    """The Message-IDs a reply names as its ancestors, the nearest first."""
+    ids = [*reversed(mail.in_reply_to), *reversed(mail.references)]
+    return list(dict.fromkeys(ids))[:MAX_REFS]
+
+
+class ParentWait:
+    """Which spooled replies may still wait for their parent, from what this process saw accepted."""
+
+    def __init__(self, transactions: OpenTransactions, hold_seconds: float):
+        self.transactions = transactions
+        self.hold_seconds = hold_seconds
+        self._accepted: dict[int, float] = {}  # spool id -> when it was accepted; only rows not yet processed
+        self._finished: list[tuple[float, int]] = []  # (began, spool id) of ended transactions not yet processed
+
+    def accepted(self, spool_id: int, at: float) -> None:
+        if self.hold_seconds > 0:
+            self._accepted[spool_id] = at
+
+    def transaction_ended(self, began: float, spool_id: int | None) -> None:
+        if spool_id is not None and spool_id in self._accepted:
+            self._finished.append((began, spool_id))
+            del self._finished[:-MAX_FINISHED]
+
+    def forget(self, ids: Iterable[int]) -> None:
+        """These rows are processed (here or by another instance)."""
+        for spool_id in ids:
+            self._accepted.pop(spool_id, None)
+
+    def still_waiting(self, spool_id: int) -> bool:
+        """Accepted here within the limit, while a transaction older than it is open, or ended with a
+        row after it that is not processed yet: the row's parent, if it has one, may be there."""
+        at = self._accepted.get(spool_id)
+        if at is None or self.transactions.now() - at >= self.hold_seconds:
+            return False
+        if self.transactions.open_since_before(at):
+            return True
+        self._finished = [(began, row) for began, row in self._finished if row in self._accepted]
+        return any(began < at and row > spool_id for began, row in self._finished)
+
+    async def waiting(self, session: AsyncSession, rows: list[tuple[int, ParsedMail | None]]) -> set[int]:
+        """Of the (spool id, mail) rows of a batch, in order, those to leave in the spool for now:
+        replies that may still wait and whose parents are neither stored nor earlier in the batch."""
+        candidates = {spool_id: parents_of(mail) for spool_id, mail in rows
+                      if mail is not None and (mail.in_reply_to or mail.references) and self.still_waiting(spool_id)}
+        if not candidates:
+            return set()
+        named = {ref for refs in candidates.values() for ref in refs}
+        known = set((await session.scalars(select(Message.message_id).where(Message.message_id.in_(named)))).all())
+        waiting: set[int] = set()
+        for spool_id, mail in rows:
+            refs = candidates.get(spool_id)
+            if refs is not None and not known.intersection(refs):
+                waiting.add(spool_id)
+            elif mail is not None and mail.message_id:
+                known.add(mail.message_id)  # a later reply in this batch threads onto this one
+        return waiting

@@ -1,0 +1,104 @@
+"""A reply whose DATA ends while the mail it answers is still in another SMTP session's DATA: held for
+its parent, then threaded onto the parent's ticket (real SMTP clients against serve)."""
+from __future__ import annotations
+
+import asyncio
+import smtplib
+
+import pytest
+from sqlalchemy import select
+
+from gateway.store.models import Message
+from tests.conftest import free_port
+from tests.integration.serving import asend, make_mail, start, wait_for
+
+SENDER = "ann@example.org"
+
+
+class HalfSent:
+    """An SMTP session that has sent MAIL, RCPT and half of its DATA, and finishes when told."""
+
+    def __init__(self, port: int, raw: bytes):
+        self.client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        self.client.ehlo()
+        assert self.client.mail(SENDER)[0] == 250
+        assert self.client.rcpt("ihelp@example.com")[0] == 250
+        self.client.putcmd("data")
+        assert self.client.getreply()[0] == 354
+        half = raw.index(b"\r\n\r\n") + 4  # the headers and a blank line: the body is still to come
+        self.client.send(raw[:half])
+        self.rest = raw[half:]
+
+    def finish(self) -> int:
+        self.client.send(self.rest + b".\r\n")
+        code, _ = self.client.getreply()
+        self.client.quit()
+        return code
+
+
+def wire(mail) -> bytes:
+    return mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
+
+
+def pair():
+    parent = make_mail(sender=SENDER, subject="VPN down for the Leeds office",
+                       body="Nobody in Leeds can connect to the VPN since 9:00.")
+    reply = make_mail(sender=SENDER, subject="Re: VPN down for the Leeds office",
+                      body="Forgot to say: the error is 'TLS handshake failed'.",
+                      In_Reply_To=parent["Message-ID"], References=parent["Message-ID"])
+    return parent, reply
+
+
+async def serve_with(settings_factory, relay, hold: float):
+    settings = settings_factory(smtp={"port": free_port()}, spool={"hold_for_parent_seconds": hold, "poll_seconds": 0.1},
+                                outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05})
+    return await start(settings)
+
+
+async def tickets_of(running, *message_ids: str) -> list[int | None]:
+    async def read(session):
+        found = dict((await session.execute(select(Message.message_id, Message.ticket_id)
+                                            .where(Message.message_id.in_(message_ids)))).all())
+        return [found.get(mid) for mid in message_ids]
+    return await running.read(read)
+
+
+def bare(message_id: str) -> str:
+    return message_id.strip("<>")
+
+
+@pytest.mark.parametrize("hold, same_ticket", [(120.0, True), (0.0, False)], ids=["held", "not held"])
+async def test_reply_accepted_before_its_parent_threads_onto_it(settings_factory, relay, hold, same_ticket):
+    running = await serve_with(settings_factory, relay, hold)
+    try:
+        parent, reply = pair()
+        first = await asyncio.to_thread(HalfSent, running.port, wire(parent))
+        code, _ = await asend(running.port, reply)
+        assert code == 250  # spooled before its parent, which is still in its DATA
+        await asyncio.sleep(1.0)  # the drain has seen the reply by now
+        assert await asyncio.to_thread(first.finish) == 250
+
+        parent_ticket, reply_ticket = await tickets_of(running, bare(parent["Message-ID"]), bare(reply["Message-ID"]))
+        assert parent_ticket is not None and reply_ticket is not None
+        # Held: one ticket. Without the hold (the contrast) the reply opened a ticket of its own.
+        assert (parent_ticket == reply_ticket) is same_ticket
+    finally:
+        await running.shutdown()
+
+
+async def test_the_hold_ends_after_its_limit_while_the_older_session_stays_open(settings_factory, relay):
+    running = await serve_with(settings_factory, relay, hold=1.0)
+    first = None
+    try:
+        parent, reply = pair()
+        first = await asyncio.to_thread(HalfSent, running.port, wire(parent))
+        assert (await asend(running.port, reply))[0] == 250
+
+        async def reply_stored():
+            return (await tickets_of(running, bare(reply["Message-ID"])))[0]
+
+        await wait_for(reply_stored, timeout=15)  # the parent's session is still open: the limit freed it
+    finally:
+        if first is not None:
+            assert await asyncio.to_thread(first.finish) == 250
+        await running.shutdown()
