@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS spool (
 )"""
 INSERT = ("INSERT INTO spool (received_at, source, envelope_from, recipients, raw_sha256, size, raw) "
           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+INSERT_ZEROS = INSERT.replace("?)", "zeroblob(?))")
 # raw_sha256 of a row whose writer left hashing to the drain (the pipe with no serve).
 DIGEST_LATER = ""
 FIELDS = ("id", "received_at", "source", "envelope_from", "recipients", "raw_sha256")
@@ -72,11 +73,28 @@ def _transaction(conn: sqlite3.Connection, work):
     return result
 
 
+# SQLite copies a value bound whole and builds its row from the copy: a 25 MB mail would take two to
+# three times its size again for a moment. From this size on the row is made of zeros (which SQLite
+# writes page by page) and the bytes go in through a blob handle, PIECE at a time.
+PIECEWISE_FROM = 1 << 20
+PIECE = 1 << 20
+
+
 def write(conn: sqlite3.Connection, mails: list[tuple]) -> list[int]:
     """Insert (received_at, source, envelope_from, recipients_json, raw_sha256, raw) tuples in this order,
     in one transaction; their ids, ascending. Durable once this returns."""
-    return _transaction(conn, lambda: [conn.execute(INSERT, (*mail[:5], len(mail[5]), mail[5])).lastrowid
-                                       for mail in mails])
+    def insert(mail: tuple) -> int:
+        raw = mail[5]
+        if len(raw) < PIECEWISE_FROM:
+            return conn.execute(INSERT, (*mail[:5], len(raw), raw)).lastrowid
+        spool_id = conn.execute(INSERT_ZEROS, (*mail[:5], len(raw), len(raw))).lastrowid
+        view = memoryview(raw)
+        with conn.blobopen("spool", "raw", spool_id) as blob:
+            for start in range(0, len(view), PIECE):
+                blob.write(view[start:start + PIECE])
+        return spool_id
+
+    return _transaction(conn, lambda: [insert(mail) for mail in mails])
 
 
 def heads(conn: sqlite3.Connection, limit: int, skip: Collection[int] = ()) -> list[tuple[int, int]]:
