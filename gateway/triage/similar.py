@@ -20,31 +20,44 @@ class Similar:
         return {"ticket_id": self.ticket_id, "score": round(self.score, 2), "words": list(self.words)}
 
 
-def _terms(subject: str, body: str) -> Counter[str]:
+def terms(subject: str, body: str) -> Counter[str]:
+    """The words of a mail that similarity compares (filler words and bare numbers left out), with counts."""
     return Counter(w for w in word_ngrams(mail_text(subject, body[:MAX_BODY]), 1, 1)
                    if w not in FILLER and not w.isdigit())
 
 
 def similar(subject: str, body: str, candidates: Sequence[tuple[int, str, str]], *, top: int = 3,
             at_least: float = 0.3) -> list[Similar]:
-    """Up to `top` of `candidates` (ticket id, subject, body) with cosine >= at_least, best first.
+    """Up to `top` of `candidates` (ticket id, subject, body) with cosine >= at_least, best first."""
+    return rank(terms(subject, body), [(ticket_id, terms(s, b)) for ticket_id, s, b in candidates],
+                top=top, at_least=at_least)
+
+
+def rank(mine: Counter[str], docs: Sequence[tuple[int, Counter[str]]], *, top: int = 3,
+         at_least: float = 0.3) -> list[Similar]:
+    """Up to `top` of `docs` (ticket id, its terms()) with cosine >= at_least to `mine`, best first.
 
     idf comes from the candidates themselves, so words every open ticket has ("printer" on a desk full
     of printer tickets) count less than the words this mail shares with one of them.
     """
-    docs = [_terms(s, b) for _, s, b in candidates]
-    mine = _terms(subject, body)
     if not mine or not docs:
         return []
-    df = Counter(term for doc in docs for term in doc)
+    df = Counter(term for _, doc in docs for term in doc)
     n = len(docs) + 1
+    # One idf per word, not one per word and ticket: the same words recur across the candidates.
+    idf = {t: math.log((1 + n) / (1 + count + (t in mine))) + 1 for t, count in df.items()}
+    for t in mine.keys() - idf.keys():
+        idf[t] = math.log((1 + n) / 2) + 1
+
     def weights(doc: Counter[str]) -> dict[str, float]:
-        vector = {t: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[t] + (t in mine))) + 1) for t, c in doc.items()}
+        vector = {t: (1 + math.log(c)) * idf[t] for t, c in doc.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {t: v / norm for t, v in vector.items()}
     query = weights(mine)
     found = []
-    for (ticket_id, _, _), doc in zip(candidates, docs):
+    for ticket_id, doc in docs:
+        if at_least > 0 and query.keys().isdisjoint(doc.keys()):
+            continue  # nothing shared: cosine 0
         other = weights(doc)
         shared = {t: query[t] * other[t] for t in query.keys() & other.keys()}
         score = sum(shared.values())
