@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
@@ -57,6 +57,27 @@ class CustomerTicket:
         return subject if len(subject) <= ECHO_CHARS else subject[:ECHO_CHARS - 1].rstrip() + "…"
 
 
+def _held_back_statement():
+    """One read for held_back(): the address's suppression (if any), all automatic mail of the last hour,
+    and the address's automatic mail in the last day and hour (rows queued earlier in this transaction
+    count). Built once: building it cost more than running it, once per automatic mail."""
+    now, hour_ago = bindparam("now"), bindparam("hour_ago")
+    suppressed = (select(Suppression.until).where(Suppression.address == bindparam("address"), Suppression.until > now)
+                  .scalar_subquery())
+    everyone = (select(func.count()).select_from(Outbox)
+                .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
+    # "automatic" is counted, not filtered on: in the WHERE clause it let SQLite pick the index on
+    # (automatic, created_at) and read every automatic mail of the day to find this address's few.
+    mine = Outbox.automatic.is_(True)
+    return (select(suppressed, everyone, func.count().filter(mine, Outbox.created_at >= hour_ago),
+                   func.count().filter(mine))
+            .where(Outbox.recipient.in_(bindparam("addresses", expanding=True)),
+                   Outbox.created_at >= bindparam("day_ago")))
+
+
+_HELD_BACK = _held_back_statement()
+
+
 class Notifier:
     """Turns (ticket, template, recipients) into one fully rendered outbox row per recipient."""
 
@@ -79,21 +100,9 @@ class Notifier:
             return reason
         caps = self.settings.loopguard
         key = address.lower()
-        hour_ago = now - timedelta(hours=1)
-        # One read: the address's suppression (if any), all automatic mail of the last hour, and the
-        # address's automatic mail in the last day and hour (rows queued earlier in this transaction count).
-        suppressed = (select(Suppression.until).where(Suppression.address == key, Suppression.until > now)
-                      .scalar_subquery())
-        everyone = (select(func.count()).select_from(Outbox)
-                    .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
-        # "automatic" is counted, not filtered on: in the WHERE clause it let SQLite pick the index on
-        # (automatic, created_at) and read every automatic mail of the day to find this address's few.
-        mine = Outbox.automatic.is_(True)
-        row = (await session.execute(
-            select(suppressed, everyone, func.count().filter(mine, Outbox.created_at >= hour_ago),
-                   func.count().filter(mine))
-            .where(Outbox.recipient.in_({address, key}), Outbox.created_at >= now - timedelta(days=1))
-        )).one()
+        row = (await session.execute(_HELD_BACK, {"address": key, "addresses": list({address, key}), "now": now,
+                                                  "hour_ago": now - timedelta(hours=1),
+                                                  "day_ago": now - timedelta(days=1)})).one()
         if row[0] is not None:
             return f"suppressed: {address} bounced permanently; no automatic mail until {row[0]:%Y-%m-%d}"
         if (row[1] or 0) >= caps.max_auto_mail_per_hour:

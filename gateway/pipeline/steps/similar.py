@@ -5,7 +5,7 @@ import asyncio
 from collections import Counter
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
@@ -14,22 +14,26 @@ from gateway.triage.features import MAX_BODY
 from gateway.triage.similar import rank, terms
 
 
+# Built once: making a statement (and its cache key) cost more than running it, once per new ticket.
+_TICKETS = Ticket.__table__
+_OPEN = (select(_TICKETS.c.id, _TICKETS.c.reply_token).where(_TICKETS.c.status != "resolved")
+         .order_by(_TICKETS.c.id.desc()).limit(bindparam("among")))
+_FIRST = (select(Message.ticket_id, func.min(Message.id).label("id"))
+          .where(Message.direction == "in", Message.ticket_id.in_(bindparam("ids", expanding=True)))
+          .group_by(Message.ticket_id).subquery())
+_FIRST_TEXTS = (select(Ticket.id, Ticket.subject, func.substr(Message.text, 1, MAX_BODY))
+                .join(_FIRST, _FIRST.c.ticket_id == Ticket.id).join(Message, Message.id == _FIRST.c.id))
+
+
 async def open_tickets(session, *, among: int) -> list[tuple[int, str]]:
     """The newest `among` open tickets as (id, reply token): the token tells a ticket from one that
     got the same id after a rolled-back transaction (SQLite reuses the ids of rows rolled back)."""
-    rows = await session.execute(select(Ticket.id, Ticket.reply_token).where(Ticket.status != "resolved")
-                                 .order_by(Ticket.id.desc()).limit(among))
-    return [tuple(row) for row in rows.all()]
+    return [tuple(row) for row in (await session.execute(_OPEN, {"among": among})).all()]
 
 
 async def first_texts(session, ids: Sequence[int]) -> list[tuple[int, str, str]]:
     """(id, subject, start of the first inbound text) of the tickets `ids`."""
-    first = (select(Message.ticket_id, func.min(Message.id).label("id"))
-             .where(Message.direction == "in", Message.ticket_id.in_(list(ids)))
-             .group_by(Message.ticket_id).subquery())
-    rows = await session.execute(
-        select(Ticket.id, Ticket.subject, func.substr(Message.text, 1, MAX_BODY))
-        .join(first, first.c.ticket_id == Ticket.id).join(Message, Message.id == first.c.id))
+    rows = await session.execute(_FIRST_TEXTS, {"ids": list(ids)})
     return [(ticket_id, subject or "", text or "") for ticket_id, subject, text in rows.all()]
 
 
