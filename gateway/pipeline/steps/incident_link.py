@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from gateway.clock import utc
 from gateway.pipeline.context import MailContext
@@ -38,15 +38,13 @@ def announced(ctx: MailContext) -> dict | None:
     return None
 
 
-_TICKETS = select(Ticket).where(Ticket.id.in_(bindparam("ids", expanding=True)))  # built once, used per new ticket
-
-
 async def best_match(ctx: MailContext) -> IncidentMatch | None:
     """The best of ctx.similar that belongs to an open incident and was opened within the window."""
     if not ctx.similar:
         return None
     config, since = ctx.settings.incidents, ctx.now - timedelta(hours=ctx.settings.incidents.window_hours)
-    rows = {t.id: t for t in (await ctx.session.scalars(_TICKETS, {"ids": [s.ticket_id for s in ctx.similar]})).all()}
+    rows = {t.id: t for t in (await ctx.session.scalars(
+        select(Ticket).where(Ticket.id.in_([s.ticket_id for s in ctx.similar])))).all()}
     for found in ctx.similar:  # best first
         ticket = rows.get(found.ticket_id)
         if ticket is None or utc(ticket.created_at) < since:
