@@ -1,7 +1,7 @@
 """Step: open the ticket if new; store the message, its attachments, participants and events."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gateway.clock import utc
 from gateway.mail.loopguard import never_answer
@@ -16,12 +16,16 @@ from gateway.store.blobs import put_blob
 from gateway.store.models import Attachment, Event, Message, Participant, Ticket
 
 
+# Built once: it runs for each sender and Cc of every follow-up.
+_IS_PARTICIPANT = select(Participant.id).where(Participant.ticket_id == bindparam("ticket_id"),
+                                               Participant.address == bindparam("address"))
+
+
 async def add_participant(ctx: MailContext, ticket: Ticket, address: str, role: str) -> None:
     # Our own addresses and machine ones (noreply@, mailer-daemon@, also when only Cc'd) take no part.
     if not address or never_answer(address, ctx.settings.smtp.addresses) is not None:
         return
-    exists = await ctx.session.scalar(select(Participant.id).where(
-        Participant.ticket_id == ticket.id, Participant.address == address))
+    exists = await ctx.session.scalar(_IS_PARTICIPANT, {"ticket_id": ticket.id, "address": address})
     if exists is None:
         ctx.session.add(Participant(ticket_id=ticket.id, address=address, role=role))
 
