@@ -11,7 +11,7 @@ from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.store.models import Message, Ticket
 from gateway.triage.features import MAX_BODY
-from gateway.triage.similar import rank, terms
+from gateway.triage.similar import rank, terms, tf
 
 
 # Built once: making a statement (and its cache key) cost more than running it, once per new ticket.
@@ -43,10 +43,10 @@ class Similar:
     description = "Find up to [tickets] similar_max open tickets whose subject and text look like this mail's."
 
     def __init__(self) -> None:
-        # The words of open tickets, by (id, reply token): a ticket's subject and first mail never change,
+        # The words of open tickets (their tf weights), by (id, reply token): a ticket's subject and first mail never change,
         # so each is read and cut into words once, not once per new ticket (similar_among of them each).
         # None: a ticket without inbound mail (opened by an engineer), which is compared with nothing.
-        self._words: dict[tuple[int, str], Counter[str] | None] = {}
+        self._words: dict[tuple[int, str], dict[str, float] | None] = {}
 
     def prepare(self, prep: Preparation) -> Counter[str]:
         return terms(prep.mail.subject, prep.mail.text)
@@ -64,7 +64,7 @@ class Similar:
 
     def _rank(self, mine: Counter[str], heads: list[tuple[int, str]], missing: list[tuple[int, str]],
               new: list[tuple[int, str, str]], *, top: int, at_least: float):
-        found = {ticket_id: terms(subject, body) for ticket_id, subject, body in new}
+        found = {ticket_id: tf(terms(subject, body)) for ticket_id, subject, body in new}
         for ticket_id, token in missing:
             self._words[ticket_id, token] = found.get(ticket_id)
         if len(self._words) > 2 * len(heads) + 100:  # forget tickets no longer among the newest open ones
