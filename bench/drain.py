@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
 import sys
 import tempfile
@@ -70,7 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         urls = [("SQLite", f"sqlite+aiosqlite:///{workdir}/bench.db")]
         if args.pg_url:
-            pg = asyncio.run(fresh_pg_database(args.pg_url, f"gw_bench_drain_{os.getpid()}"))
+            pg = asyncio.run(fresh_pg_database(args.pg_url, "gw_bench_drain"))  # dropped and made anew each run
             if pg:
                 urls.append(("PostgreSQL", pg))
         for name, url in urls:
