@@ -202,41 +202,23 @@ class Ingestor(PipelineRunner):
 
     async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
-        # Parsing runs off the loop, before the transaction (SQLite's one write lock is held only for
-        # writing), and one batch ahead: the next batch is parsed while this one is written and committed.
-        preparing: dict[int, tuple[spool.Spooled, asyncio.Future]] = {}
-        try:
-            while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
-                known = {**self._held, **{spool_id: row.raw for spool_id, (row, _) in preparing.items()}}
-                async with self.db.transaction() as session:
-                    rows = await spool.pending(session, limit=2 * BATCH, max_bytes=BATCH_BYTES, known=known)
-                self._let_go(rows[0].id if rows else None)
-                if not rows or (upto is not None and rows[0].id > upto):
-                    return done
-                batch = rows[:BATCH]
-                wanted = batch + [row for row in rows[BATCH:] if upto is None or row.id <= upto]
-                before, preparing = preparing, {}
-                for row in wanted:
-                    preparing[row.id] = (row, before.pop(row.id)[1] if row.id in before else self._start(row))
-                for _, future in before.values():  # done meanwhile by another instance
-                    future.cancel()
-                processed = await self._drain_batch(batch, [preparing[row.id][1] for row in batch])
-                if not processed:
-                    return done  # another instance holds these rows
-                done.update(processed)
-                for row in batch:
-                    preparing.pop(row.id, None)
-            return done
-        finally:
-            for _, future in preparing.values():
-                future.cancel()  # one not started yet is not parsed for nothing
+        while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
+            async with self.db.transaction() as session:
+                rows = await spool.pending(session, limit=BATCH, max_bytes=BATCH_BYTES, known=self._held)
+            self._let_go(rows[0].id if rows else None)
+            if not rows or (upto is not None and rows[0].id > upto):
+                return done
+            processed = await self._drain_batch(rows)
+            if not processed:
+                return done  # another instance holds these rows
+            done.update(processed)
+        return done
 
-    def _start(self, row: spool.Spooled) -> asyncio.Future:
+    async def _drain_batch(self, rows: list[spool.Spooled]) -> dict[int, Outcome]:
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._lane(len(row.raw)), self._prepare, _incoming(row), row.digest)
-
-    async def _drain_batch(self, rows: list[spool.Spooled], preparing: list[asyncio.Future]) -> dict[int, Outcome]:
-        jobs = await asyncio.gather(*preparing)
+        # Parsing off the loop, before the transaction: SQLite's one write lock is held only for writing.
+        jobs = await asyncio.gather(*(loop.run_in_executor(self._lane(len(row.raw)), self._prepare, _incoming(row),
+                                                           row.digest) for row in rows))
         done: dict[int, Outcome] = {}
         for row in rows:  # lost unique-key races again and again: not a race, hold it
             if self._conflicts.get(row.id, 0) >= MAX_CONFLICTS:
