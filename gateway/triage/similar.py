@@ -20,33 +20,50 @@ class Similar:
         return {"ticket_id": self.ticket_id, "score": round(self.score, 2), "words": list(self.words)}
 
 
-def _terms(subject: str, body: str) -> Counter[str]:
+def terms(subject: str, body: str) -> Counter[str]:
+    """The words of a mail that similarity compares (filler words and bare numbers left out), with counts."""
     return Counter(w for w in word_ngrams(mail_text(subject, body[:MAX_BODY]), 1, 1)
                    if w not in FILLER and not w.isdigit())
 
 
+def tf(words: Counter[str]) -> dict[str, float]:
+    """Term-frequency weights of terms(): 1 + log(count), sublinear as scikit-learn's sublinear_tf."""
+    return {t: 1 + math.log(c) for t, c in words.items()}
+
+
 def similar(subject: str, body: str, candidates: Sequence[tuple[int, str, str]], *, top: int = 3,
             at_least: float = 0.3) -> list[Similar]:
-    """Up to `top` of `candidates` (ticket id, subject, body) with cosine >= at_least, best first.
+    """Up to `top` of `candidates` (ticket id, subject, body) with cosine >= at_least, best first."""
+    return rank(terms(subject, body), [(ticket_id, tf(terms(s, b))) for ticket_id, s, b in candidates],
+                top=top, at_least=at_least)
+
+
+def rank(mine: Counter[str], docs: Sequence[tuple[int, dict[str, float]]], *, top: int = 3,
+         at_least: float = 0.3) -> list[Similar]:
+    """Up to `top` of `docs` (ticket id, tf() of its terms()) with cosine >= at_least to `mine`, best first.
 
     idf comes from the candidates themselves, so words every open ticket has ("printer" on a desk full
     of printer tickets) count less than the words this mail shares with one of them.
     """
-    docs = [_terms(s, b) for _, s, b in candidates]
-    mine = _terms(subject, body)
     if not mine or not docs:
         return []
-    df = Counter(term for doc in docs for term in doc)
+    df = Counter(term for _, doc in docs for term in doc)
     n = len(docs) + 1
-    def weights(doc: Counter[str]) -> dict[str, float]:
-        vector = {t: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[t] + (t in mine))) + 1) for t, c in doc.items()}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        return {t: v / norm for t, v in vector.items()}
-    query = weights(mine)
+    # One idf per word, not one per word and ticket: the same words recur across the candidates.
+    idf = {t: math.log((1 + n) / (1 + count + (t in mine))) + 1 for t, count in df.items()}
+    for t in mine.keys() - idf.keys():
+        idf[t] = math.log((1 + n) / 2) + 1
+    vector = {t: w * idf[t] for t, w in tf(mine).items()}
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    query = {t: v / norm for t, v in vector.items()}
     found = []
-    for (ticket_id, _, _), doc in zip(candidates, docs):
-        other = weights(doc)
-        shared = {t: query[t] * other[t] for t in query.keys() & other.keys()}
+    for ticket_id, doc in docs:
+        common = query.keys() & doc.keys()
+        if at_least > 0 and not common:
+            continue  # nothing shared: cosine 0
+        # Only the shared words' weights are needed, and the norm over all of the ticket's words.
+        norm = math.sqrt(sum(v * v for v in (w * idf[t] for t, w in doc.items()))) or 1.0
+        shared = {t: query[t] * (doc[t] * idf[t] / norm) for t in common}
         score = sum(shared.values())
         if score >= at_least:
             found.append(Similar(ticket_id, score, tuple(sorted(shared, key=lambda t: (-shared[t], t))[:3])))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import bindparam, false, or_, select
 
 from gateway.errors import Duplicate
 from gateway.pipeline.context import MailContext
@@ -42,6 +42,18 @@ def copy_event(first: Message, ctx: MailContext) -> Event:
                        "envelope_from": ctx.envelope_from, "recipients": list(ctx.recipients)})
 
 
+def _copies(by_message_id: bool):
+    """Stored inbound mail with this mail's dedupe key (first) or Message-ID, oldest first; built once per
+    form, since building the statement cost more than running it, once per mail."""
+    keys = Message.dedupe_key.in_([bindparam("key"), bindparam("key_and_hash")])
+    same_id = Message.message_id == bindparam("message_id") if by_message_id else false()
+    return (select(Message).where(Message.direction == "in", or_(keys, same_id))
+            .order_by(keys.desc(), Message.id).limit(_MAX_COPIES))
+
+
+_COPIES, _COPIES_BY_KEY = _copies(True), _copies(False)
+
+
 @step
 class Dedupe:
     name = "dedupe"
@@ -50,12 +62,10 @@ class Dedupe:
     async def run(self, ctx: MailContext) -> None:
         message_id = ctx.mail.message_id
         key = dedupe_key(message_id, ctx.sha256)
-        same_id = Message.message_id == message_id if message_id else false()
-        rows = (await ctx.session.scalars(
-            select(Message).where(Message.direction == "in",
-                                  or_(Message.dedupe_key.in_((key, f"{key}|{ctx.sha256}")), same_id))
-            .order_by(Message.dedupe_key.in_((key, f"{key}|{ctx.sha256}")).desc(), Message.id)
-            .limit(_MAX_COPIES))).all()
+        values = {"key": key, "key_and_hash": f"{key}|{ctx.sha256}"}
+        if message_id:
+            values["message_id"] = message_id
+        rows = (await ctx.session.scalars(_COPIES if message_id else _COPIES_BY_KEY, values)).all()
         for row in rows:
             if same_mail(row, ctx):
                 note = copy_event(row, ctx) if row.raw_sha256 != ctx.sha256 else None

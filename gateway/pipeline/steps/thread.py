@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gateway.mail import authenticity
 from gateway.mail.authenticity import Plausibility
@@ -11,6 +11,15 @@ from gateway.mail.tokens import CUSTOMER, ENGINEER, Token, issued_to, parse_toke
 from gateway.pipeline.context import Grant, MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.store.models import Message, Participant, Ticket
+
+
+# Built once: building a statement and its cache key cost more than running it, and these run per mail.
+_PARTICIPANTS = select(Participant.address).where(Participant.ticket_id == bindparam("ticket_id"))
+_IS_PARTICIPANT = select(Participant.id).where(Participant.ticket_id == bindparam("ticket_id"),
+                                               Participant.address == bindparam("address"))
+# The newest stored mail with one of these Message-IDs (the mail's In-Reply-To, then its References).
+_BY_REFERENCE = (select(Message.ticket_id, Message.message_id, Message.direction, Message.to_addrs)
+                 .where(Message.message_id.in_(bindparam("ids", expanding=True))).order_by(Message.id.desc()).limit(1))
 
 
 def token_of(ctx: MailContext) -> Token | None:
@@ -33,7 +42,7 @@ def subject_tag(subject: str, prefix: str) -> int | None:
 
 
 async def participants(ctx: MailContext, ticket_id: int) -> list[str]:
-    return list((await ctx.session.scalars(select(Participant.address).where(Participant.ticket_id == ticket_id))).all())
+    return list((await ctx.session.scalars(_PARTICIPANTS, {"ticket_id": ticket_id})).all())
 
 
 async def check_token(ctx: MailContext, token: Token) -> tuple[Ticket, Grant] | None:
@@ -110,10 +119,7 @@ class Thread:
         ids = [*ctx.mail.in_reply_to, *reversed(ctx.mail.references)][:100]
         if not ids:
             return False
-        row = (await ctx.session.execute(
-            select(Message.ticket_id, Message.message_id, Message.direction, Message.to_addrs)
-            .where(Message.message_id.in_(ids)).order_by(Message.id.desc()).limit(1)
-        )).first()
+        row = (await ctx.session.execute(_BY_REFERENCE, {"ids": ids})).first()
         if row is None:
             return False
         ticket = await ctx.session.get(Ticket, row.ticket_id)
@@ -151,8 +157,7 @@ class Thread:
     async def _plausible_participant(ctx: MailContext, ticket_id: int) -> bool:
         if not ctx.sender or not ctx.sender_check.plausible:
             return False
-        return await ctx.session.scalar(select(Participant.id).where(
-            Participant.ticket_id == ticket_id, Participant.address == ctx.sender)) is not None
+        return await ctx.session.scalar(_IS_PARTICIPANT, {"ticket_id": ticket_id, "address": ctx.sender}) is not None
 
     @staticmethod
     def _not_why(ctx: MailContext) -> str:

@@ -1,0 +1,82 @@
+"""Spool drain throughput: new tickets (acknowledgement + announcement queued) per second, SQLite and PostgreSQL.
+
+    python bench/drain.py [--mails 600] [--open 300] [--pg-url URL] [--profile 25]
+
+Spools --mails mails first (not timed), then times one drain() over them and prints mails/s and
+CPU ms per mail. --open first drains that many other mails (not timed), so the timed drain runs
+with the help desk's usual backlog of open tickets (the similar step compares each new ticket with
+up to [tickets] similar_among of them). --profile N prints the drain's N costliest functions
+(cProfile, main thread only: parsing runs on the preparation thread and is left out). This machine
+is shared: compare only figures of one run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.ingest import DEFAULT_PG, fresh_pg_database, mail, settings_for  # noqa: E402
+from gateway.clock import SystemClock  # noqa: E402
+from gateway.ingest import Ingestor, Incoming  # noqa: E402
+from gateway.store.migrate import upgrade  # noqa: E402
+
+
+async def run(url: str, workdir: Path, count: int, backlog: int, profile: int) -> tuple[float, float]:
+    settings = settings_for(url, workdir)
+    # Every mail gets an acknowledgement: the global hourly cap (500) would hold back the rest.
+    settings = settings.model_copy(update={"loopguard": settings.loopguard.model_copy(
+        update={"max_auto_mail_per_hour": 10 * (count + backlog)})})
+    db = settings.open_database()
+    await upgrade(db)
+    ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
+    try:
+        if backlog:
+            await ingestor.ingest_many([Incoming(mail(-n - 1), "bench", "bench@example.org") for n in range(backlog)])
+        await ingestor.accept_many([Incoming(mail(n), "bench", "bench@example.org") for n in range(count)])
+        profiler = cProfile.Profile() if profile else None
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        done = await ingestor.drain()
+        if profiler:
+            profiler.disable()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        assert len(done) == count and all(o.status == "stored" and o.new_ticket for o in done.values())
+    finally:
+        ingestor.close()
+        await db.dispose()
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
+    return count / elapsed, 1000 * cpu / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=600)
+    parser.add_argument("--open", type=int, default=300, help="open tickets made (untimed) before the timed drain")
+    parser.add_argument("--pg-url", default=DEFAULT_PG, help="'' skips PostgreSQL")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        urls = [("SQLite", f"sqlite+aiosqlite:///{workdir}/bench.db")]
+        if args.pg_url:
+            pg = asyncio.run(fresh_pg_database(args.pg_url, "gw_bench_drain"))  # dropped and made anew each run
+            if pg:
+                urls.append(("PostgreSQL", pg))
+        for name, url in urls:
+            rate, cpu = asyncio.run(run(url, Path(workdir), args.mails, args.open, args.profile))
+            print(f"spool drain, {name:10}, new tickets ({args.open} open before): {rate:6.0f} mails/s, "
+                  f"{cpu:5.2f} ms CPU per mail", flush=True)
+
+
+if __name__ == "__main__":
+    main()
