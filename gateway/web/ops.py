@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.clock import utc
+from gateway.errors import TempFail
 from gateway.reports import sla_state
 from gateway.store.models import (
     Counter,
@@ -36,17 +37,13 @@ async def healthz(request: Request) -> Response:
             report["outbox_failed"] = await session.scalar(
                 select(func.count()).select_from(Outbox).where(Outbox.status == "failed")) or 0
             states = {s.name: s for s in (await session.scalars(select(MailboxState))).all()}
-        waiting = await d.db.spool.status(now)
         report["database"] = "ok"
-        report["spool_pending"], report["spool_oldest_seconds"] = waiting.depth, waiting.oldest_pending_seconds
-        bound = d.settings.spool.warn_after_seconds
-        if waiting.oldest_pending_seconds is not None and waiting.oldest_pending_seconds > bound:
-            problems.append(f"spool: the oldest accepted mail has waited {waiting.oldest_pending_seconds:.0f} s "
-                            f"(over [spool] warn_after_seconds = {bound:g}); is serve draining? see its log")
     except Exception as exc:  # any failure to reach it is the answer, whatever its type
         report["database"] = f"unreachable: {type(exc).__name__}"
         problems.append(f"database unreachable ({type(exc).__name__}); check [database] url and the server")
         states = {}
+    if report["database"] == "ok":
+        await spool_health(d, now, problems, report)
     if d.smtp_up is not None:
         report["smtp_listener"] = "up" if d.smtp_up() else "down"
         if not d.smtp_up():
@@ -62,6 +59,21 @@ async def healthz(request: Request) -> Response:
                             f"{state.last_error}; `gateway mailboxes check` says why")
     body = {"status": "fail" if problems else "ok", "problems": problems, **report}
     return JSONResponse(body, status_code=503 if problems else 200, headers={"Cache-Control": "no-store"})
+
+
+async def spool_health(d, now, problems: list[str], report: dict) -> None:
+    """The spool's depth and age; on SQLite it is a file of its own, whose trouble says what to do (TempFail)."""
+    try:
+        waiting = await d.db.spool.status(now)
+    except TempFail as exc:
+        report["spool"] = "unavailable"
+        problems.append(f"spool: {exc}")
+        return
+    report["spool_pending"], report["spool_oldest_seconds"] = waiting.depth, waiting.oldest_pending_seconds
+    bound = d.settings.spool.warn_after_seconds
+    if waiting.oldest_pending_seconds is not None and waiting.oldest_pending_seconds > bound:
+        problems.append(f"spool: the oldest accepted mail has waited {waiting.oldest_pending_seconds:.0f} s "
+                        f"(over [spool] warn_after_seconds = {bound:g}); is serve draining? see its log")
 
 
 async def _numbers(session, now) -> dict:

@@ -101,6 +101,20 @@ async def test_healthz_says_when_accepted_mail_waits_too_long(settings_factory, 
     assert "gateway_spool_pending 1.0" in metrics
 
 
+async def test_healthz_says_what_to_do_when_the_spool_fails(settings_factory, db, clock, monkeypatch):
+    async with web_app(web_settings(settings_factory), db, clock) as (app, _, _):
+        async def missing(now):
+            raise TempFail("spool file /srv/gw.db.spool.sqlite is missing or incomplete (no such file): "
+                           "run `gateway db upgrade`")
+
+        monkeypatch.setattr(app.state.deps.db.spool, "status", missing)
+        async with client(app) as http:
+            answer = await http.get("/healthz")
+    assert answer.status_code == 503 and answer.json()["database"] == "ok"
+    assert answer.json()["problems"] == ["spool: spool file /srv/gw.db.spool.sqlite is missing or incomplete "
+                                         "(no such file): run `gateway db upgrade`"]
+
+
 async def test_healthz_names_a_failing_mailbox(settings_factory, db, clock):
     settings = web_settings(settings_factory).model_copy(update={"mailboxes": (
         MailboxConfig(name="ihelp", host="imap.example.com", username="u", alert_after_minutes=30),)})
