@@ -111,20 +111,24 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"formation (à la )?sécurité)\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(it's fine again|is fine again|(working|running|back) (fine |normally )?again|back "
+               pattern=r"(it's fine again|is fine again|(working|running|back) (fine |normally )?again|"
+                       r"(working|running) (fine |normally )?since|back "
                        r"(up|online) (now|since|again)|came back (by itself|on its own|after|up)|has been "
                        r"(fixed|resolved|restored)|was (fixed|resolved|restored)|report on what happened|"
-                       r"post-?mortem|läuft wieder|funktioniert wieder|geht wieder|wieder (da|online|"
-                       r"erreichbar)|seitdem läuft|rückblick|tout est revenu|est revenue?|fonctionne (à nouveau|de "
+                       r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
+                       r"erreichbar)|seitdem läuft|rückblick|tout est revenu|(site|serveur|service|messagerie|réseau|"
+                       r"connexion) est revenue?|fonctionne (à nouveau|de "
                        r"nouveau)|refonctionne|rétablie?|de nouveau accessible|retour d'expérience)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one.
     RuleConfig(name="still-broken", value="urgent", weight=0.0,
-               pattern=r"\b(still|is down again|down again now|went down again|dropped again|immer noch|"
+               pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|not "
+                       r"yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
+                       r"wieder nicht|pas encore|"
                        r"schon wieder|wieder (ausgefallen|weg|down)|toujours|de nouveau en panne|"
                        r"retombée? en panne)\b"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
-               pattern=r"(nobody uses it|no one uses it|nobody is using it|nobody's using it|not in use|"
+               pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
                        r"no longer (used|needed)|dispose of|to be disposed|niemand (nutzt|benutzt|braucht)|"
                        r"nicht mehr (gebraucht|genutzt|benötigt)|entsorgen|verschrotten|personne ne l'utilise|"
                        r"plus utilisée?|n'est plus utilisée?|recycler|mettre au rebut|éteinte? depuis)"),

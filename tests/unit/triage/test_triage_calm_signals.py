@@ -50,3 +50,12 @@ def test_past_planned_taught_unused_and_negated_are_not_urgent(subject, body):
 ])
 def test_real_outages_in_these_words_stay_urgent(subject, body):
     assert priority(subject, body) == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("VPN", "The VPN is not working again, none of the 20 home workers can connect."),
+    ("Server", "Der Dateiserver funktioniert wieder nicht, niemand kommt an seine Dateien."),
+    ("Serveur", "Le serveur de fichiers n'est pas encore rétabli, personne ne peut travailler."),
+])
+def test_a_word_of_recovery_inside_a_current_outage_does_not_calm_it(subject, body):
+    assert priority(subject, body) == "urgent"
