@@ -95,11 +95,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
-                       r"as agreed|as discussed|as planned|planned downtime|scheduled downtime|maintenance window|"
+                       r"(as agreed|as discussed|as planned|wie besprochen|wie vereinbart|wie geplant|comme convenu|comme prévu)"
+                       r"\b.{0,60}\b(will|wird|werden|sera|seront)\b|planned downtime|scheduled downtime|maintenance window|"
                        r"will be (offline|down|unavailable|switched off|shut down) (on|from|this|next|tonight|"
-                       r"over|between|tomorrow)|wie besprochen|wie vereinbart|wie geplant|geplante[rn]? "
+                       r"over|between|tomorrow)|geplante[rn]? "
                        r"(ausfall|abschaltung|downtime|unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht "
-                       r"verfügbar|offline|abgeschaltet)|comme convenu|comme prévu|arrêt programmé|interruption "
+                       r"verfügbar|offline|abgeschaltet)|arrêt programmé|interruption "
                        r"programmée|coupure programmée|fenêtre de maintenance|sera (arrêtée?|indisponible|coupée?|"
                        r"hors ligne) (le|ce|dimanche|samedi|demain|ce soir|entre|de))"),
     # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
@@ -114,11 +115,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"(it's fine again|is fine again|(working|running|back) (fine |normally )?again|"
                        r"(working|running) (fine |normally )?since|back "
                        r"(up|online) (now|since|again)|came back (by itself|on its own|after|up)|has been "
-                       r"(fixed|resolved|restored)|was (fixed|resolved|restored)|report on what happened|"
+                       r"(fixed|resolved|restored)|report on what happened|"
                        r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
                        r"erreichbar)|seitdem läuft|rückblick|tout est revenu|(site|serveur|service|messagerie|réseau|"
                        r"connexion) est revenue?|fonctionne (à nouveau|de "
-                       r"nouveau)|refonctionne|rétablie?|de nouveau accessible|retour d'expérience)"),
+                       r"nouveau)|refonctionne|(est|a été|sont) rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one.
     RuleConfig(name="still-broken", value="urgent", weight=0.0,
                pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|not "

@@ -59,3 +59,12 @@ def test_real_outages_in_these_words_stay_urgent(subject, body):
 ])
 def test_a_word_of_recovery_inside_a_current_outage_does_not_calm_it(subject, body):
     assert priority(subject, body) == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Network", "As discussed on the phone just now, the whole office has no network and nobody can work."),
+    ("Netzwerk", "Wie besprochen: das Netzwerk ist ausgefallen, niemand im Büro kann arbeiten."),
+    ("Réseau", "Comme convenu au téléphone, le serveur est en panne et personne ne peut travailler."),
+])
+def test_agreed_words_in_an_outage_report_do_not_make_it_planned(subject, body):
+    assert priority(subject, body) == "urgent"
