@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> None:
                                  f"({len(nlbse)} issues, each weighing {NLBSE_WEIGHT})", "version": VERSION})
     emergencies = [e for e in seed_emergencies() if e.split in USED_EMERGENCY_SPLITS]
     emergency = fit(emergencies, kind="emergency",
-                    meta={"data": f"gateway/triage/seed train splits and emergencies blind4 ({len(emergencies)} mails)", "version": VERSION})
+                    meta={"data": f"gateway/triage/seed train splits and emergencies blind4 ({len(emergencies)} mails)",
+                          "version": VERSION})
     model: LinearModel
     for model in (category, emergency):
         path = shipped_path(model.kind)

@@ -95,14 +95,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
-                       r"(as agreed|as discussed|as planned|wie besprochen|wie vereinbart|wie geplant|comme convenu|comme prévu)"
-                       r"\b.{0,60}\b(will|wird|werden|sera|seront)\b|planned downtime|scheduled downtime|maintenance window|"
-                       r"will be (offline|down|unavailable|switched off|shut down) (on|from|this|next|tonight|"
-                       r"over|between|tomorrow)|geplante[rn]? "
-                       r"(ausfall|abschaltung|downtime|unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht "
-                       r"verfügbar|offline|abgeschaltet)|arrêt programmé|interruption "
-                       r"programmée|coupure programmée|fenêtre de maintenance|sera (arrêtée?|indisponible|coupée?|"
-                       r"hors ligne) (le|ce|dimanche|samedi|demain|ce soir|entre|de))"),
+                       r"(as agreed|as discussed|as planned|wie besprochen|wie vereinbart|wie geplant|comme convenu|"
+                       r"comme prévu)\b.{0,60}\b(will|wird|werden|sera|seront)\b|planned downtime|scheduled downtime|"
+                       r"maintenance window|will be (offline|down|unavailable|switched off|shut down) (on|from|this|"
+                       r"next|tonight|over|between|tomorrow)|geplante[rn]? (ausfall|abschaltung|downtime|"
+                       r"unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht verfügbar|offline|abgeschaltet)|"
+                       r"arrêt programmé|interruption programmée|coupure programmée|fenêtre de maintenance|"
+                       r"sera (arrêtée?|indisponible|coupée?|hors ligne) (le|ce|dimanche|samedi|demain|ce soir|entre|"
+                       r"de))"),
     # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
     RuleConfig(name="exercise", value="medium", weight=4.0,
                pattern=r"(exercise|drill|tabletop|awareness (course|session|training)|training (on|session)|"
@@ -113,20 +113,18 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
                pattern=r"(it's fine again|is fine again|(working|running|back) (fine |normally )?again|"
-                       r"(working|running) (fine |normally )?since|back "
-                       r"(up|online) (now|since|again)|came back (by itself|on its own|after|up)|has been "
-                       r"(fixed|resolved|restored)|report on what happened|"
+                       r"(working|running) (fine |normally )?since|back (up|online) (now|since|again)|came back "
+                       r"(by itself|on its own|after|up)|has been (fixed|resolved|restored)|report on what happened|"
                        r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
                        r"erreichbar)|seitdem läuft|rückblick|tout est revenu|(site|serveur|service|messagerie|réseau|"
-                       r"connexion) est revenue?|fonctionne (à nouveau|de "
-                       r"nouveau)|refonctionne|(est|a été|sont) rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience)"),
+                       r"connexion) est revenue?|fonctionne (à nouveau|de nouveau)|refonctionne|(est|a été|sont) "
+                       r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one.
     RuleConfig(name="still-broken", value="urgent", weight=0.0,
-               pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|not "
-                       r"yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
-                       r"wieder nicht|pas encore|"
-                       r"schon wieder|wieder (ausgefallen|weg|down)|toujours|de nouveau en panne|"
-                       r"retombée? en panne)\b"),
+               pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|"
+                       r"not yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
+                       r"wieder nicht|schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours|"
+                       r"de nouveau en panne|retombée? en panne)\b"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
