@@ -52,7 +52,8 @@ def emergencies(figures: dict) -> None:
         found = sum(s for s, e in zip(said, part) if e.label == "1")
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
-        what = {"blind5": "blind5 split (written last, never tuned on; FIRST_SIGHT)",
+        what = {"blind5": "blind5 split (written last, never tuned on; 28/30, 3/30 false at first sight, "
+                          "with the shipped-3 models)",
                 "blind4": "blind4 split (seen, then signals added and trained on; 26/30, 7/30 false at first "
                           "sight, with the shipped-1 models)",
                 "blind3": "blind3 split (never tuned on; 14/15, 1/15 false at first sight)",
