@@ -86,7 +86,7 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
     if any(h.rule in STILL_BROKEN_RULES for h in hits):  # "it came back, now it is down again"
         calm.discard("over-now")
     if calm & PLANNED_RULES:  # "down on Saturday for maintenance", "was down yesterday, fine again": no emergency
-        hits = [h for h in hits if h.value != "urgent" or h.rule in STILL_BROKEN_RULES]
+        hits = [h for h in hits if h.value != "urgent"]
     value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
     negated = bool(calm)
     if value != "urgent" and model is not None and config.use_model and not negated:

@@ -119,8 +119,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"erreichbar)|seitdem läuft|rückblick|tout est revenu|(site|serveur|service|messagerie|réseau|"
                        r"connexion) est revenue?|fonctionne (à nouveau|de nouveau)|refonctionne|(est|a été|sont) "
                        r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience)"),
-    # "...but it's down again now": a current outage, even in a mail that tells of an earlier one.
-    RuleConfig(name="still-broken", value="urgent", weight=0.0,
+    # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
+    # it only cancels over-now (decide.py), and adds nothing to any priority.
+    RuleConfig(name="still-broken", value="medium", weight=0.0,
                pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|"
                        r"not yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
                        r"wieder nicht|schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours|"
