@@ -45,15 +45,17 @@ def helpdesk(figures: dict) -> None:
 
 def emergencies(figures: dict) -> None:
     rows = read_csv(SEED_DIR / "emergencies.csv", label="emergency", labels=("0", "1"))
-    for split in ("blind4", "blind3", "blind2", "blind1", "test", "train"):
+    for split in ("blind5", "blind4", "blind3", "blind2", "blind1", "test", "train"):
         part = [e for e in rows if e.split == split]
         said = [prioritise_mail(e.subject, e.body, config=PriorityConfig(), model_dir=None)[0].value == "urgent"
                 for e in part]
         found = sum(s for s, e in zip(said, part) if e.label == "1")
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
-        what = {"blind4": "blind4 split (written last, never tuned on; 26/30, 7/30 false at first sight, "
-                          "with the shipped-1 models)",
+        what = {"blind5": "blind5 split (written last, never tuned on; 28/30, 3/30 false at first sight, "
+                          "with the shipped-3 models)",
+                "blind4": "blind4 split (seen, then signals added and trained on; 26/30, 7/30 false at first "
+                          "sight, with the shipped-1 models)",
                 "blind3": "blind3 split (never tuned on; 14/15, 1/15 false at first sight)",
                 "blind2": "blind2 split (seen, then signals and data added; 11/15, 1/15 false at first sight)",
                 "blind1": "blind1 split (seen, then signals added; 12/15, 1/15 false at first sight)",

@@ -12,7 +12,7 @@ from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
-from gateway.triage.signals import NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES
+from gateway.triage.signals import NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES, STILL_BROKEN_RULES
 
 CATEGORY_ORDER = ("bug", "change", "misc")
 PRIORITY_ORDER = ("urgent", "high", "medium", "low")
@@ -82,10 +82,13 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
     hits = evaluate(rules + (SIGNAL_RULES if config.use_model else ()), subject=subject, body=body[:RULE_TEXT])
     if header:
         hits.append(header)
-    if any(h.rule in PLANNED_RULES for h in hits):  # "down on Saturday for maintenance": no emergency
+    calm = {h.rule for h in hits} & NEGATION_RULES
+    if any(h.rule in STILL_BROKEN_RULES for h in hits):  # "it came back, now it is down again"
+        calm.discard("over-now")
+    if calm & PLANNED_RULES:  # "down on Saturday for maintenance", "was down yesterday, fine again": no emergency
         hits = [h for h in hits if h.value != "urgent"]
     value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
-    negated = any(h.rule in NEGATION_RULES for h in hits)
+    negated = bool(calm)
     if value != "urgent" and model is not None and config.use_model and not negated:
         guess = model.predict(subject, body[:MAX_BODY])
         emergency = guess.probabilities.get("1", 0.0)

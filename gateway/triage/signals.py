@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from gateway.config import RuleConfig
 
+# A hit of these overrides every urgent vote: planned downtime is announced, a course about breaches
+# is no breach, an outage that is over or a machine nobody uses is no emergency.
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
-NEGATION_RULES = frozenset({"not-urgent", "planned-maintenance", "exercise"})
-# A hit of these overrides every urgent vote: planned downtime is announced, not an emergency.
-PLANNED_RULES = frozenset({"planned-maintenance", "exercise"})
+NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
+# ...except that "it came back but is down again" is an outage now, whatever came before.
+STILL_BROKEN_RULES = frozenset({"still-broken"})
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 _END = r"([^\w]|$)"
 
@@ -18,7 +21,7 @@ _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutiqu
             r"serveur|dateiserver|mailserver|service|system|système|systeme|network|netzwerk|réseau|internet|"
             r"e-?mails?|mails?|messagerie|erp|crm|vpn|citrix|database|datenbank|phones?|telefon\w{0,20}|"
             r"téléphon\w{0,20}|standard|payroll|paie|lohn\w{0,20}|tills?|kassen?|checkout|scanners?|terminals?|"
-            r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur)")
+            r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
          r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|"
          r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
@@ -63,10 +66,17 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
                        r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
-                       r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum)"),
+                       r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum|account takeover|"
+                       r"(customer|client)s?'? (data|records|list|spreadsheet|file|details)\b.{0,40}\b(exported|"
+                       r"sent to|emailed to|stolen)|(sent|emailed|exported) (the |our )?(full |whole |entire )?"
+                       r"(customer|client) (data|records|list|spreadsheet|file)|kundendaten\w{0,10}\b.{0,40}\b"
+                       r"(verschickt|versendet|exportiert|gestohlen)|(versehentlich|aus versehen) an "
+                       r"(einen |eine )?(externe|alle)|(fichier|données|liste)\w{0,2} (complète?s? )?(des |de nos )?"
+                       r"clients\b.{0,60}(envoyée?s?|exportée?s?|volée?s?|publiée?s?)|envoyée?s? par erreur)"),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
                        r"files|folders?|server)|kommt nicht (an|auf)\b.{0,20}\b(laufwerk|dateien|ordner|server)|"
+                       r"kommt\b.{0,30}\bnicht (mehr )?(an|auf|in)\b.{0,20}\w{0,20}(laufwerk|dateien|ordner|server)|"
                        r"kein zugriff auf\b.{0,30}\b(laufwerk|server|dateien)|n'a plus accès (au|aux)\b.{0,20}\b"
                        r"(lecteur|fichiers|serveur|dossier))"),
     RuleConfig(name="urgency-words-de-fr", value="high", weight=1.5,
@@ -79,12 +89,47 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"nothing urgent|whenever you (have|get) (the )?time|when you're free|nicht dringend|"
                        r"keine eile|eilt nicht|hat keine eile|niedrige priorität|wenn mal zeit ist|pas urgent|"
                        r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
-                       r"le temps)"),
+                       r"le temps|no urgency|it can wait|can wait until|whenever you get a chance|when you get a "
+                       r"chance|kein notfall|kann warten|hat zeit bis|wenn ihr zeit habt|pas d'urgence|"
+                       r"rien d'urgent|peut attendre|quand vous pourrez)"),
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
-                       r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé)"),
+                       r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
+                       r"(as agreed|as discussed|as planned|wie besprochen|wie vereinbart|wie geplant|comme convenu|"
+                       r"comme prévu)\b.{0,60}\b(will|wird|werden|sera|seront)\b|planned downtime|scheduled downtime|"
+                       r"maintenance window|will be (offline|down|unavailable|switched off|shut down) (on|from|this|"
+                       r"next|tonight|over|between|tomorrow)|geplante[rn]? (ausfall|abschaltung|downtime|"
+                       r"unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht verfügbar|offline|abgeschaltet)|"
+                       r"arrêt programmé|interruption programmée|coupure programmée|fenêtre de maintenance|"
+                       r"sera (arrêtée?|indisponible|coupée?|hors ligne) (le|ce|dimanche|samedi|demain|ce soir|entre|"
+                       r"de))"),
     # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
     RuleConfig(name="exercise", value="medium", weight=4.0,
-               pattern=r"(exercise|drill|tabletop|awareness course|training on|übung zu|schulung zu|"
-                       r"exercice sur|formation sur)\b"),
+               pattern=r"(exercise|drill|tabletop|awareness (course|session|training)|training (on|session)|"
+                       r"session on|workshop on|webinar|übung zu|schulung zu|schulung zum thema|"
+                       r"(phishing|sicherheits|datenschutz)-?schulung|schulung (über|für)|sensibilisierung|"
+                       r"exercice sur|formation sur|formation de sensibilisation|sensibilisation (à|aux)|"
+                       r"formation (à la )?sécurité)\b"),
+    # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
+    RuleConfig(name="over-now", value="medium", weight=4.0,
+               pattern=r"(it's fine again|is fine again|(working|running|back) (fine |normally )?again|"
+                       r"(working|running) (fine |normally )?since|back (up|online) (now|since|again)|came back "
+                       r"(by itself|on its own|after|up)|has been (fixed|resolved|restored)|report on what happened|"
+                       r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
+                       r"erreichbar)|seitdem läuft|rückblick|tout est revenu|(site|serveur|service|messagerie|réseau|"
+                       r"connexion) est revenue?|fonctionne (à nouveau|de nouveau)|refonctionne|(est|a été|sont) "
+                       r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience)"),
+    # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
+    # it only cancels over-now (decide.py), and adds nothing to any priority.
+    RuleConfig(name="still-broken", value="medium", weight=0.0,
+               pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|"
+                       r"not yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
+                       r"wieder nicht|schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours|"
+                       r"de nouveau en panne|retombée? en panne)\b"),
+    # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
+    RuleConfig(name="unused", value="low", weight=4.0,
+               pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
+                       r"no longer (used|needed)|dispose of|to be disposed|niemand (nutzt|benutzt|braucht)|"
+                       r"nicht mehr (gebraucht|genutzt|benötigt)|entsorgen|verschrotten|personne ne l'utilise|"
+                       r"plus utilisée?|n'est plus utilisée?|recycler|mettre au rebut|éteinte? depuis)"),
 )
