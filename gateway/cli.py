@@ -155,21 +155,31 @@ def hand_off_to_serve(config: str | None, sender: str | None, recipients: list[s
     to = handoff.listener(config_file(config, environ), environ)
     if to is None:
         return None
-    try:
-        mail = handoff.read_mail(sys.stdin.buffer, to.max_bytes)
-    except OSError as exc:
-        print(f"gateway: temporary failure: cannot read the mail from standard input: {exc}", file=sys.stderr)
-        return EXIT_TEMPFAIL
-    if mail is None:
-        print(f"gateway: mail larger than smtp.max_message_bytes ({to.max_bytes} bytes); "
-              f"the sender should send a smaller mail", file=sys.stderr)
-        return handoff.EX_UNAVAILABLE
+    mail = read_stdin_mail(to.max_bytes)
+    if isinstance(mail, int):
+        return mail
     handed = handoff.hand_off(mail, to=to, sender=sender, recipients=recipients)
     if handed is None:
         return mail
     if handed.line:
         print(handed.line, file=sys.stderr)
     return handed.code
+
+
+def read_stdin_mail(max_bytes: int) -> bytes | int:
+    """The mail on standard input, or the exit code (with its line said) when it cannot be taken."""
+    from gateway.inbound import handoff
+
+    try:
+        mail = handoff.read_mail(sys.stdin.buffer, max_bytes)
+    except OSError as exc:
+        print(f"gateway: temporary failure: cannot read the mail from standard input: {exc}", file=sys.stderr)
+        return EXIT_TEMPFAIL
+    if mail is None:
+        print(f"gateway: mail larger than smtp.max_message_bytes ({max_bytes} bytes); "
+              f"the sender should send a smaller mail", file=sys.stderr)
+        return handoff.EX_UNAVAILABLE
+    return mail
 
 
 def spool_alone(config: str | None, sender: str | None, recipients: list[str], environ, *,
@@ -189,15 +199,9 @@ def spool_alone(config: str | None, sender: str | None, recipients: list[str], e
     if target is None or limits is None:
         return mail
     if mail is None:
-        try:
-            mail = handoff.read_mail(sys.stdin.buffer, limits.max_bytes)
-        except OSError as exc:
-            print(f"gateway: temporary failure: cannot read the mail from standard input: {exc}", file=sys.stderr)
-            return EXIT_TEMPFAIL
-        if mail is None:
-            print(f"gateway: mail larger than smtp.max_message_bytes ({limits.max_bytes} bytes); "
-                  f"the sender should send a smaller mail", file=sys.stderr)
-            return handoff.EX_UNAVAILABLE
+        mail = read_stdin_mail(limits.max_bytes)
+        if isinstance(mail, int):
+            return mail
     spool, busy_timeout_ms = target
     try:
         pipe_spool.spool_mail(mail, path=spool, busy_timeout_ms=busy_timeout_ms, sender=sender,
