@@ -65,13 +65,19 @@ def _word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8)
+def word_counts(text: str) -> Counter[str]:
+    """The lower-cased words of `text` that char_wb cuts, with their counts; cached so both models split
+    one mail once. str.split() splits on any whitespace run, as scikit-learn's folding then split() does."""
+    return Counter(text.lower().split())
+
+
+@lru_cache(maxsize=8)
 def gram_counts(text: str, analyzer: str, low: int, high: int) -> Counter[str]:
     """n-gram counts of `text`; cached so the category and emergency models cut one mail once."""
     if analyzer == "word":
         return Counter(word_ngrams(text, low, high))
     grams: list[str] = []
-    # str.split() splits on any whitespace run, as scikit-learn's folding then split() does
-    for word, times in Counter(text.lower().split()).items():
+    for word, times in word_counts(text).items():
         grams.extend(_word_char_grams(word, low, high) * times)
     return Counter(grams)
 

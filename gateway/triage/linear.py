@@ -4,17 +4,21 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import repeat
 from operator import mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts
+from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, _word_char_grams, field_text, gram_counts,
+                                     word_counts)
 
 FORMAT = 1
+# Words whose char_wb columns each model keeps (per char_wb block): a few MB at most.
+WORD_CACHE = 32768
 
 
 @dataclass(frozen=True)
@@ -62,16 +66,23 @@ class LinearModel:
     def scores(self, subject: str, body: str) -> list[float]:
         """The raw linear scores (scikit-learn's decision_function), one per coef row.
 
-        Computed from each block's n-gram counts with one vocabulary lookup per n-gram and every loop
-        in C (map, sum): the same sum as the dot product of features() with the coef rows. An n-gram
-        outside the vocabulary looks up index -1, a column of zeros (see _columns), so nothing is
-        filtered or transposed in Python and adding its 0.0 leaves every sum exactly as it was."""
+        The same sum as the dot product of features() with the coef rows, with every loop over n-grams
+        in C (map, sum, Counter). A char_wb block counts vocabulary columns rather than n-grams: a
+        word's columns are looked up once (see _word_columns), and n-grams outside the vocabulary,
+        which add nothing, are never counted. A word block looks each n-gram up once; one outside the
+        vocabulary reads index -1, a column of zeros (see _columns), and adding its 0.0 changes no sum."""
         totals = list(self.intercept)
-        for block, (idf, rows) in zip(self.blocks, self._columns):
-            counts = gram_counts(field_text(block.field, subject, body), block.analyzer, block.low, block.high)
-            if not counts:
-                continue
-            columns = list(map(block.vocabulary.get, counts.keys(), repeat(-1)))
+        for block, (idf, rows), word_columns in zip(self.blocks, self._columns, self._word_columns):
+            text = field_text(block.field, subject, body)
+            if word_columns is None:
+                counts = gram_counts(text, block.analyzer, block.low, block.high)
+                columns = list(map(block.vocabulary.get, counts.keys(), repeat(-1)))
+            else:
+                found: list[int] = []
+                for word, times in word_counts(text).items():
+                    found.extend(word_columns(word) * times)
+                counts = Counter(found)
+                columns = list(counts.keys())
             values = list(map(mul, map(_TF.__getitem__, counts.values()), map(idf.__getitem__, columns)))
             length = math.hypot(*values)
             if not length:  # no n-gram of the mail is in this block's vocabulary
@@ -90,6 +101,21 @@ class LinearModel:
             end = offset + len(block.idf)
             tables.append(([*block.idf, 0.0], [[*row[offset:end], 0.0] for row in self.coef]))
         return tables
+
+    @cached_property
+    def _word_columns(self) -> list[Callable[[str], tuple[int, ...]] | None]:
+        """Per char_wb block (None for the others): word -> the block's columns of the word's n-grams,
+        repeats kept and those outside the vocabulary left out. Cached per word: words recur within
+        and across mails. The tuples hold the vocabulary's own int objects, so a cached word costs
+        about 8 bytes per n-gram."""
+        def columns_of(block: Vectorizer) -> Callable[[str], tuple[int, ...]]:
+            vocabulary, low, high = block.vocabulary, block.low, block.high
+
+            @lru_cache(maxsize=WORD_CACHE)
+            def word_columns(word: str) -> tuple[int, ...]:
+                return tuple(j for j in map(vocabulary.get, _word_char_grams(word, low, high)) if j is not None)
+            return word_columns
+        return [columns_of(block) if block.analyzer == "char_wb" else None for block in self.blocks]
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         probs = _probabilities(self.scores(subject, body), self.temperature)
