@@ -120,9 +120,13 @@ class LinearModel:
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         probs = _probabilities(self.scores(subject, body), self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
-        words = self._words(self.features(subject, body, analyzer="word"), best, explain) if explain else ()
+        words = self.explain(subject, body, self.classes[best], top=explain) if explain else ()
         return Prediction(label=self.classes[best], confidence=probs[best],
                           probabilities=dict(zip(self.classes, probs)), words=words)
+
+    def explain(self, subject: str, body: str, label: str, *, top: int = 3) -> tuple[str, ...]:
+        """The `top` words that pushed the mail most towards `label` (what predict() gives as words)."""
+        return self._words(self.features(subject, body, analyzer="word"), self.classes.index(label), top)
 
     def _words(self, feats: tuple[list[int], list[float]], best: int, top: int) -> tuple[str, ...]:
         """The words that added most to the chosen class over the others' average (a word read by two
