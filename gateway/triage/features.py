@@ -52,9 +52,8 @@ def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     return grams
 
 
-@lru_cache(maxsize=65536)
-def _word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
-    """One word's char_wb n-grams; words recur within and across mails, so each is cut once."""
+def word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    """One word's char_wb n-grams."""
     padded, grams = f" {word} ", []
     for n in range(low, high + 1):
         last = max(len(padded) - n, 0)
@@ -62,6 +61,10 @@ def _word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
         if last == 0:  # a word shorter than n counts once, as scikit-learn does
             break
     return tuple(grams)
+
+
+# Words recur within and across mails, so each is cut once (the scoring path caches columns instead).
+_word_char_grams = lru_cache(maxsize=65536)(word_char_grams)
 
 
 @lru_cache(maxsize=8)

@@ -13,7 +13,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, _word_char_grams, field_text, gram_counts,
+from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts, word_char_grams,
                                      word_counts)
 
 FORMAT = 1
@@ -107,13 +107,13 @@ class LinearModel:
         """Per char_wb block (None for the others): word -> the block's columns of the word's n-grams,
         repeats kept and those outside the vocabulary left out. Cached per word: words recur within
         and across mails. The tuples hold the vocabulary's own int objects, so a cached word costs
-        about 8 bytes per n-gram."""
+        about 8 bytes per n-gram (a cache of the n-gram strings themselves cost ten times that)."""
         def columns_of(block: Vectorizer) -> Callable[[str], tuple[int, ...]]:
             vocabulary, low, high = block.vocabulary, block.low, block.high
 
             @lru_cache(maxsize=WORD_CACHE)
             def word_columns(word: str) -> tuple[int, ...]:
-                return tuple(j for j in map(vocabulary.get, _word_char_grams(word, low, high)) if j is not None)
+                return tuple(j for j in map(vocabulary.get, word_char_grams(word, low, high)) if j is not None)
             return word_columns
         return [columns_of(block) if block.analyzer == "char_wb" else None for block in self.blocks]
 
