@@ -66,13 +66,26 @@ def _compile_built_in() -> None:
 _compile_built_in()
 
 
+@lru_cache(maxsize=32)
+def _screen(patterns: tuple[str, ...]) -> linear.PatternSet:
+    # One pass over a text tells which rules can match it; only those are searched for their detail.
+    return linear.PatternSet("rules.screen", patterns, linear.IGNORECASE | linear.MULTILINE)
+
+
+_FIELDS = {"subject": ("subject",), "body": ("body",), "any": ("subject", "body")}
+
+
 def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[Hit]:
     """Every rule that matches, with the matched text as detail."""
+    texts = {"subject": subject, "body": body}
+    screen = _screen(tuple(rule.pattern for rule in rules))
+    matching = {field: screen.which(text) for field, text in texts.items()}  # None: search every rule
     hits = []
-    for rule in rules:
-        texts = {"subject": (subject,), "body": (body,), "any": (subject, body)}[rule.field]
-        for text in texts:
-            match = _compiled(rule.name, rule.pattern).search(text)
+    for index, rule in enumerate(rules):
+        for field in _FIELDS[rule.field]:
+            if matching[field] is not None and index not in matching[field]:
+                continue
+            match = _compiled(rule.name, rule.pattern).search(texts[field])
             if match:
                 hits.append(Hit(rule=rule.name, value=rule.value, weight=rule.weight,
                                 detail=match.group(0)[:80]))

@@ -90,10 +90,11 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
     value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
     negated = bool(calm)
     if value != "urgent" and model is not None and config.use_model and not negated:
-        guess = model.predict(subject, body[:MAX_BODY])
+        guess = model.predict(subject, body[:MAX_BODY], explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
         if emergency >= config.emergency_at:
-            words = f"; words: {', '.join(guess.words)}" if guess.words else ""
+            said = model.explain(subject, body[:MAX_BODY], guess.label)
+            words = f"; words: {', '.join(said)}" if said else ""
             return Decision("priority", "urgent", "model", round(emergency, 2),
                             why=(f"looks like an emergency{words}",)), hits
     stage = "rules" if any(h.value == value for h in hits) else "default"

@@ -4,16 +4,22 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from operator import mul
+from functools import cached_property, lru_cache, partial
+from itertools import repeat
+from operator import is_not, mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts
+from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts,
+                                     word_char_grams_cached, word_counts)
 
 FORMAT = 1
+# Words whose char_wb columns each model keeps (per char_wb block): a few MB at most.
+WORD_CACHE = 32768
+_KNOWN = partial(is_not, None)  # a column, not a miss: filter() keeps the loop in C
 
 
 @dataclass(frozen=True)
@@ -61,39 +67,67 @@ class LinearModel:
     def scores(self, subject: str, body: str) -> list[float]:
         """The raw linear scores (scikit-learn's decision_function), one per coef row.
 
-        Computed from each block's n-gram counts with one lookup per n-gram (see _by_gram) and every
-        loop in C (map, sum): the same sum as the dot product of features() with the coef rows, about
-        a third quicker on long mails."""
+        The same sum as the dot product of features() with the coef rows, with every loop over n-grams
+        in C (map, sum, Counter). A char_wb block counts vocabulary columns rather than n-grams: a
+        word's columns are looked up once (see _word_columns), and n-grams outside the vocabulary,
+        which add nothing, are never counted. A word block looks each n-gram up once; one outside the
+        vocabulary reads index -1, a column of zeros (see _columns), and adding its 0.0 changes no sum."""
         totals = list(self.intercept)
-        for block, by_gram in zip(self.blocks, self._by_gram):
-            counts = gram_counts(field_text(block.field, subject, body), block.analyzer, block.low, block.high)
-            present = counts.keys() & by_gram.keys()  # a set, iterated twice below in the same order
-            if not present:
+        for block, (idf, rows), word_columns in zip(self.blocks, self._columns, self._word_columns):
+            text = field_text(block.field, subject, body)
+            if word_columns is None:
+                counts = gram_counts(text, block.analyzer, block.low, block.high)
+                columns = list(map(block.vocabulary.get, counts.keys(), repeat(-1)))
+            else:
+                found: list[int] = []
+                for word, times in word_counts(text).items():
+                    found.extend(word_columns(word) * times)
+                counts = Counter(found)
+                columns = list(counts.keys())
+            values = list(map(mul, map(_TF.__getitem__, counts.values()), map(idf.__getitem__, columns)))
+            length = math.hypot(*values)
+            if not length:  # no n-gram of the mail is in this block's vocabulary
                 continue
-            idf, *rows = zip(*map(by_gram.__getitem__, present))
-            values = list(map(mul, map(_TF.__getitem__, map(counts.__getitem__, present)), idf))
-            scale = block.weight / math.hypot(*values)
+            scale = block.weight / length
             for k, row in enumerate(rows):
-                totals[k] += scale * sum(map(mul, values, row))
+                totals[k] += scale * sum(map(mul, values, map(row.__getitem__, columns)))
         return totals
 
     @cached_property
-    def _by_gram(self) -> list[dict[str, tuple[float, ...]]]:
-        """Per block: n-gram -> (its idf, its weight in each coef row); built at the first scoring."""
+    def _columns(self) -> list[tuple[list[float], list[list[float]]]]:
+        """Per block: its idf and its slice of each coef row, each ending in an extra 0.0 that an n-gram
+        outside the vocabulary reads as index -1; built at the first scoring."""
         tables = []
         for offset, block in zip(self._offsets, self.blocks):
-            columns = list(map(offset.__add__, block.vocabulary.values()))
-            idf = map(block.idf.__getitem__, block.vocabulary.values())
-            tables.append(dict(zip(block.vocabulary.keys(), zip(idf, *(map(row.__getitem__, columns)
-                                                                       for row in self.coef)))))
+            end = offset + len(block.idf)
+            tables.append(([*block.idf, 0.0], [[*row[offset:end], 0.0] for row in self.coef]))
         return tables
+
+    @cached_property
+    def _word_columns(self) -> list[Callable[[str], tuple[int, ...]] | None]:
+        """Per char_wb block (None for the others): word -> the block's columns of the word's n-grams,
+        repeats kept and those outside the vocabulary left out. Cached per word: words recur within
+        and across mails. The tuples hold the vocabulary's own int objects, so a cached word costs
+        about 8 bytes per n-gram (a cache of the n-gram strings themselves cost ten times that)."""
+        def columns_of(block: Vectorizer) -> Callable[[str], tuple[int, ...]]:
+            vocabulary, low, high = block.vocabulary, block.low, block.high
+
+            @lru_cache(maxsize=WORD_CACHE)
+            def word_columns(word: str) -> tuple[int, ...]:
+                return tuple(filter(_KNOWN, map(vocabulary.get, word_char_grams_cached(word, low, high))))
+            return word_columns
+        return [columns_of(block) if block.analyzer == "char_wb" else None for block in self.blocks]
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         probs = _probabilities(self.scores(subject, body), self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
-        words = self._words(self.features(subject, body, analyzer="word"), best, explain) if explain else ()
+        words = self.explain(subject, body, self.classes[best], top=explain) if explain else ()
         return Prediction(label=self.classes[best], confidence=probs[best],
                           probabilities=dict(zip(self.classes, probs)), words=words)
+
+    def explain(self, subject: str, body: str, label: str, *, top: int = 3) -> tuple[str, ...]:
+        """The `top` words that pushed the mail most towards `label` (what predict() gives as words)."""
+        return self._words(self.features(subject, body, analyzer="word"), self.classes.index(label), top)
 
     def _words(self, feats: tuple[list[int], list[float]], best: int, top: int) -> tuple[str, ...]:
         """The words that added most to the chosen class over the others' average (a word read by two
