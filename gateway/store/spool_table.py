@@ -43,18 +43,22 @@ class TableSpool:
         self.db = db
 
     async def write(self, mails: Sequence[Mail], now: datetime) -> list[int]:
-        async with self.db.transaction() as session:
-            small = [(digest, raw) for raw, digest, *_ in mails if len(raw) < PIECEWISE_FROM]
-            for raw, digest, *_ in mails:
-                if len(raw) >= PIECEWISE_FROM:  # a big mail's bytes go in pieces (blobs.py), never bound whole
-                    await put_blob(session, raw, digest)
-            ids = (await session.scalars(_WRITE, {
-                "blob_sha256": [digest for digest, _ in small], "blob_size": [len(raw) for _, raw in small],
-                "blob_data": [raw for _, raw in small], "received_at": now,
-                "source": [mail[2] for mail in mails], "envelope_from": [mail[3] for mail in mails],
-                "recipients": [json.dumps(list(mail[4])) for mail in mails],
-                "raw_sha256": [mail[1] for mail in mails]})).all()
-            return sorted(ids)  # taken from the sequence in the order given (ORDER BY n), so ascending = that order
+        small = [(digest, raw) for raw, digest, *_ in mails if len(raw) < PIECEWISE_FROM]
+        values = {"blob_sha256": [digest for digest, _ in small], "blob_size": [len(raw) for _, raw in small],
+                  "blob_data": [raw for _, raw in small], "received_at": now,
+                  "source": [mail[2] for mail in mails], "envelope_from": [mail[3] for mail in mails],
+                  "recipients": [json.dumps(list(mail[4])) for mail in mails],
+                  "raw_sha256": [mail[1] for mail in mails]}
+        if len(small) == len(mails):
+            async with self.db.statement() as connection:  # the one statement is the transaction
+                ids = (await connection.scalars(_WRITE, values)).all()
+        else:
+            async with self.db.transaction() as session:
+                for raw, digest, *_ in mails:
+                    if len(raw) >= PIECEWISE_FROM:  # a big mail's bytes go in pieces (blobs.py), never bound whole
+                        await put_blob(session, raw, digest)
+                ids = (await session.scalars(_WRITE, values)).all()
+        return sorted(ids)  # taken from the sequence in the order given (ORDER BY n), so ascending = that order
 
     async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
                       skip: Collection[int] = ()) -> list[Spooled]:

@@ -107,6 +107,32 @@ async def test_a_failing_spool_write_accepts_nothing(any_db, settings_factory, c
     assert [await pending(any_db), await rows(any_db, Blob), await rows(any_db, Message)] == [0, 0, 0]
 
 
+async def test_a_group_keeps_its_order_and_stores_each_blob_once_big_mail_or_small(any_db, clock):
+    from gateway.store.blobs import PIECEWISE_FROM, sha256_hex
+
+    small = make_mail(subject="Small").as_bytes()
+    big = make_mail(subject="Big", body="x" * PIECEWISE_FROM).as_bytes()
+    mails = [small, big, small, make_mail(subject="Other").as_bytes()]  # the same bytes twice: one blob
+    for group in (mails[:1] + mails[2:], mails):  # all small (one statement), then with a big one
+        ids = await any_db.spool.write([(raw, sha256_hex(raw), "smtp", "customer@example.org", ["ihelp@example.com"])
+                                        for raw in group], clock.now())
+        assert ids == sorted(ids) and len(set(ids)) == len(group)
+        assert [(await spooled(any_db, spool_id)).raw for spool_id in ids] == group
+    if not any_db.spool_path:  # the spool table (PostgreSQL) refers to blobs; SQLite's spool file holds the bytes
+        assert await rows(any_db, Blob) == 3
+
+
+async def test_a_spool_write_after_the_server_dropped_its_connection_succeeds(pg_db, settings_factory, clock):
+    ingestor = Ingestor(settings=settings_factory(), db=pg_db, clock=clock)
+    first = await ingestor.accept(make_mail(subject="Before").as_bytes(), source="smtp")
+    async with pg_db.statement() as connection:  # the spool writer's pooled connection
+        writer = await connection.scalar(text("SELECT pg_backend_pid()"))
+    async with pg_db.transaction() as session:  # as a server restart or an idle timeout would
+        assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": writer})
+    second = await ingestor.accept(make_mail(subject="After").as_bytes(), source="smtp")
+    assert second > first and await pending(pg_db) == 2
+
+
 async def test_smtp_answers_250_once_spooled_and_451_when_the_spool_write_fails(settings_factory, relay,
                                                                                  monkeypatch):
     settings = settings_factory(smtp={"port": free_port()}, outbound={"mode": "smtp", "port": relay.port})
