@@ -102,9 +102,9 @@ class TableSpool:
         return set((await session.scalars(query)).all())
 
     async def finish(self, session: AsyncSession, done: Sequence[tuple[Spooled, dict]], now: datetime) -> None:
-        for row, outcome in done:
-            await session.execute(update(SpoolEntry).where(SpoolEntry.id == row.id)
-                                  .values(status="done", outcome=outcome, processed_at=now))
+        if done:  # by primary key, one executemany: asyncpg sends the rows in one round trip
+            await session.execute(update(SpoolEntry), [{"id": row.id, "status": "done", "outcome": outcome,
+                                                        "processed_at": now} for row, outcome in done])
 
     async def forget(self, ids: Sequence[int]) -> None:
         pass  # marked done in the batch's transaction already
