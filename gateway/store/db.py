@@ -73,6 +73,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, schema: str | None = None, busy_timeout_ms: int = 5000):
         self.url = url
+        self.echo = echo
         self.schema = schema
         self.busy_timeout_ms = busy_timeout_ms
         self.engine = make_engine(url, echo=echo, schema=schema, busy_timeout_ms=busy_timeout_ms)
@@ -126,7 +127,7 @@ class Database:
         if self.dialect != "postgresql":
             raise ValueError("Database.statement() is for PostgreSQL; SQLite's writes queue in transaction()")
         if self._autocommit is None:  # connections of their own: the pool pings them outside a transaction
-            self._autocommit = make_engine(self.url, schema=self.schema, isolation_level="AUTOCOMMIT",
+            self._autocommit = make_engine(self.url, echo=self.echo, schema=self.schema, isolation_level="AUTOCOMMIT",
                                            pool_size=2, max_overflow=2)
         async with self._trouble_is_temporary():
             async with self._autocommit.connect() as connection:

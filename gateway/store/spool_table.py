@@ -28,7 +28,7 @@ WITH blob AS (
     ON CONFLICT DO NOTHING
 )
 INSERT INTO spool (received_at, source, envelope_from, recipients, raw_sha256, status)
-SELECT :received_at, mail.source, mail.envelope_from, CAST(mail.recipients AS json), mail.raw_sha256, 'pending'
+SELECT CAST(:received_at AS timestamptz), mail.source, mail.envelope_from, CAST(mail.recipients AS json), mail.raw_sha256, 'pending'
 FROM unnest(CAST(:source AS varchar[]), CAST(:envelope_from AS text[]), CAST(:recipients AS text[]),
             CAST(:raw_sha256 AS varchar[])) WITH ORDINALITY AS mail(source, envelope_from, recipients, raw_sha256, n)
 ORDER BY mail.n
