@@ -122,7 +122,7 @@ class Database:
     async def statement(self) -> AsyncIterator[AsyncConnection]:
         """A PostgreSQL connection in autocommit, for one statement that is a transaction by itself; DB trouble
         raises TempFail. Two round trips in all (the pool's liveness ping, the statement) where transaction()
-        takes five (a ping inside BEGIN … ROLLBACK, BEGIN, the statement, COMMIT): for the spool's group commit,
+        takes six (a ping inside BEGIN … ROLLBACK, BEGIN, the statement, COMMIT): for the spool's group commit,
         which every SMTP session of the next group waits behind."""
         if self.dialect != "postgresql":
             raise ValueError("Database.statement() is for PostgreSQL; SQLite's writes queue in transaction()")
