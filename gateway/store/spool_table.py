@@ -21,6 +21,9 @@ from gateway.store.spool import Mail, Spooled, SpoolStatus, age
 # with every session of the next group waiting behind it. Arrays, not a VALUES list, so that the text (and its prepared statement) is
 # the same for any group. The spool rows' foreign key is checked at the end of the statement, when the
 # blobs inserted beside them are there; a blob stored before (same digest, same bytes) is left alone.
+# The bytes one statement may carry: asyncpg copies every bound value into its message buffer, so a group
+# of 64 mails just under PIECEWISE_FROM (or an import batch of 200) would take that much again at once.
+STATEMENT_BYTES = 4 << 20
 _WRITE = text("""
 WITH blob AS (
     INSERT INTO blobs (sha256, size, data)
@@ -43,20 +46,21 @@ class TableSpool:
         self.db = db
 
     async def write(self, mails: Sequence[Mail], now: datetime) -> list[int]:
-        small = [(digest, raw) for raw, digest, *_ in mails if len(raw) < PIECEWISE_FROM]
-        values = {"blob_sha256": [digest for digest, _ in small], "blob_size": [len(raw) for _, raw in small],
-                  "blob_data": [raw for _, raw in small], "received_at": now,
+        whole = (all(len(raw) < PIECEWISE_FROM for raw, *_ in mails)
+                 and sum(len(raw) for raw, *_ in mails) <= STATEMENT_BYTES)
+        bound = mails if whole else []
+        values = {"blob_sha256": [mail[1] for mail in bound], "blob_size": [len(mail[0]) for mail in bound],
+                  "blob_data": [mail[0] for mail in bound], "received_at": now,
                   "source": [mail[2] for mail in mails], "envelope_from": [mail[3] for mail in mails],
                   "recipients": [json.dumps(list(mail[4])) for mail in mails],
                   "raw_sha256": [mail[1] for mail in mails]}
-        if len(small) == len(mails):
+        if whole:
             async with self.db.statement() as connection:  # the one statement is the transaction
                 ids = (await connection.scalars(_WRITE, values)).all()
-        else:
+        else:  # blob by blob first (a big one in pieces), so that no more than about a mail is bound at once
             async with self.db.transaction() as session:
                 for raw, digest, *_ in mails:
-                    if len(raw) >= PIECEWISE_FROM:  # a big mail's bytes go in pieces (blobs.py), never bound whole
-                        await put_blob(session, raw, digest)
+                    await put_blob(session, raw, digest)
                 ids = (await session.scalars(_WRITE, values)).all()
         return sorted(ids)  # taken from the sequence in the order given (ORDER BY n), so ascending = that order
 

@@ -112,14 +112,16 @@ async def test_a_group_keeps_its_order_and_stores_each_blob_once_big_mail_or_sma
 
     small = make_mail(subject="Small").as_bytes()
     big = make_mail(subject="Big", body="x" * PIECEWISE_FROM).as_bytes()
+    many = [make_mail(subject=f"Many {n}", body="y" * (PIECEWISE_FROM // 2)).as_bytes() for n in range(10)]
     mails = [small, big, small, make_mail(subject="Other").as_bytes()]  # the same bytes twice: one blob
-    for group in (mails[:1] + mails[2:], mails):  # all small (one statement), then with a big one
+    # all small (one statement), then with a big one, then more bytes than one statement carries
+    for group in (mails[:1] + mails[2:], mails, many):
         ids = await any_db.spool.write([(raw, sha256_hex(raw), "smtp", "customer@example.org", ["ihelp@example.com"])
                                         for raw in group], clock.now())
         assert ids == sorted(ids) and len(set(ids)) == len(group)
         assert [(await spooled(any_db, spool_id)).raw for spool_id in ids] == group
     if not any_db.spool_path:  # the spool table (PostgreSQL) refers to blobs; SQLite's spool file holds the bytes
-        assert await rows(any_db, Blob) == 3
+        assert await rows(any_db, Blob) == 3 + len(many)
 
 
 async def test_a_spool_write_after_the_server_dropped_its_connection_succeeds(pg_db, settings_factory, clock):
