@@ -68,6 +68,19 @@ async def fresh_pg_database(url: str, name: str) -> str | None:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
+async def drop_pg_database(url: str, name: str) -> None:
+    """Drop database `name` on the server of `url` (its connections are ended first)."""
+    import asyncpg
+
+    parsed = make_url(url)
+    conn = await asyncpg.connect(host=parsed.host, port=parsed.port, user=parsed.username,
+                                 password=parsed.password, database=parsed.database, timeout=3)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def settings_for(url: str, workdir: Path, port: int = 0) -> Settings:
     # Generous caps: the bench sends from 97 addresses, and ack rate limiting is not what is measured.
     return Settings.model_validate({

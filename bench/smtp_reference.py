@@ -1,6 +1,6 @@
 """Reference SMTP ceilings on this machine, measured with Postfix's smtp-source in the same run:
 
-    python bench/smtp_reference.py [--mails 2000] [--sessions 20]
+    python bench/smtp_reference.py [--mails 2000] [--sessions 20] [--pg-url URL]
 
 - a do-nothing aiosmtpd listener (what one Python process can receive at all);
 - Postfix's C smtp-sink (what the machine and the load tool can do);
@@ -8,7 +8,9 @@
   "spool first, run the pipeline after" design the gateway follows (on SQLite its spool is such a file
   of its own); serve falls short of it by the pipeline's share of the same process (see
   [spool] drain_share_under_load).
-Needs smtp-source and smtp-sink (Debian package postfix). Prints mails/s.
+With --pg-url, also serve on PostgreSQL, in a database of its own made anew on that server and dropped
+after (never the shared test database). Needs smtp-source and smtp-sink (Debian package postfix).
+Prints mails/s.
 """
 from __future__ import annotations
 
@@ -148,6 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--pg-url", default="", help="a PostgreSQL server to make a throwaway database on")
     args = parser.parse_args()
     if not (shutil.which("smtp-source") and shutil.which("smtp-sink")):
         sys.exit("smtp-source/smtp-sink not found: apt-get install postfix (see ../shared/TESTING.md)")
@@ -155,6 +158,23 @@ def main() -> None:
     print(f"postfix smtp-sink:   {smtp_sink_rate(args.mails, args.sessions):8.1f} mails/s")
     print(f"aiosmtpd, raw bytes group-committed only: {spool_only_rate(args.mails, args.sessions):8.1f} mails/s")
     print(f"gateway (SQLite):    {gateway_rate(args.mails, args.sessions):8.1f} mails/s")
+    if args.pg_url:
+        print(f"gateway (PostgreSQL): {pg_gateway_rate(args.mails, args.sessions, args.pg_url):7.1f} mails/s")
+
+
+def pg_gateway_rate(mails: int, sessions: int, server_url: str, name: str = "gw_bench_smtp_reference") -> float:
+    """gateway_rate on a database `name` made anew on the server of `server_url`, dropped after."""
+    import asyncio
+
+    from bench.ingest import drop_pg_database, fresh_pg_database
+
+    url = asyncio.run(fresh_pg_database(server_url, name))
+    if url is None:
+        raise SystemExit(f"no PostgreSQL server answers at {server_url}")
+    try:
+        return gateway_rate(mails, sessions, url)
+    finally:
+        asyncio.run(drop_pg_database(server_url, name))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.errors import TempFail
 from gateway.store import counters
@@ -40,10 +40,10 @@ def _sqlite_begin_immediate(conn) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False, schema: str | None = None,
-                busy_timeout_ms: int = 5000) -> AsyncEngine:
+                busy_timeout_ms: int = 5000, **pg_options) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL and a busy timeout, its folder is created.
 
-    schema: a PostgreSQL search_path (tests run each in a throwaway schema).
+    schema: a PostgreSQL search_path (tests run each in a throwaway schema); pg_options: create_async_engine's.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -56,8 +56,8 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None,
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                               connect_args=connect_args)
+    options = {"pool_size": 10, "max_overflow": 20, **pg_options}
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
 def describe(url: str) -> str:
@@ -73,6 +73,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, schema: str | None = None, busy_timeout_ms: int = 5000):
         self.url = url
+        self.echo = echo
         self.schema = schema
         self.busy_timeout_ms = busy_timeout_ms
         self.engine = make_engine(url, echo=echo, schema=schema, busy_timeout_ms=busy_timeout_ms)
@@ -80,6 +81,7 @@ class Database:
         # SQLite has one writer: queue our own transactions here rather than in its busy loop.
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         self._spool = None
+        self._autocommit: AsyncEngine | None = None
 
     @property
     def spool_path(self) -> str | None:
@@ -109,12 +111,32 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Open a session, commit on success, roll back on error; DB trouble raises TempFail."""
-        try:
+        async with self._trouble_is_temporary():
             async with self._serialised():
                 async with self.sessions() as session:
                     async with session.begin():
                         yield session
                         await counters.write_pending(session)
+
+    @contextlib.asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A PostgreSQL connection in autocommit, for one statement that is a transaction by itself; DB trouble
+        raises TempFail. Two round trips in all (the pool's liveness ping, the statement) where transaction()
+        takes six (a ping inside BEGIN … ROLLBACK, BEGIN, the statement, COMMIT): for the spool's group commit,
+        which every SMTP session of the next group waits behind."""
+        if self.dialect != "postgresql":
+            raise ValueError("Database.statement() is for PostgreSQL; SQLite's writes queue in transaction()")
+        if self._autocommit is None:  # connections of their own: the pool pings them outside a transaction
+            self._autocommit = make_engine(self.url, echo=self.echo, schema=self.schema, isolation_level="AUTOCOMMIT",
+                                           pool_size=2, max_overflow=2)
+        async with self._trouble_is_temporary():
+            async with self._autocommit.connect() as connection:
+                yield connection
+
+    @contextlib.asynccontextmanager
+    async def _trouble_is_temporary(self) -> AsyncIterator[None]:
+        try:
+            yield
         except Exception as exc:
             if _schema_missing(exc):
                 raise TempFail(f"database {describe(self.url)} lacks the gateway's tables or has an older schema "
@@ -135,6 +157,9 @@ class Database:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+        if self._autocommit is not None:
+            await self._autocommit.dispose()
+            self._autocommit = None
         await self.engine.dispose()
 
 

@@ -14,15 +14,14 @@ import sys
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from gateway.clock import FixedClock
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
 from gateway.spool_worker import prune_done, warn_if_behind
-from gateway.store import spool_file, spool_table
-from gateway.store.blobs import sha256_hex
+from gateway.store import spool_file
 from gateway.store.db import Database
 from gateway.store.models import Blob, Message, QuarantineEntry, Ticket
 from tests.conftest import free_port
@@ -44,7 +43,7 @@ async def spooled(db, spool_id):
                  if row.id == spool_id), None)
 
 
-def spool_write_fails(db, monkeypatch) -> None:
+async def spool_write_fails(db, monkeypatch) -> None:
     """Every spool write from now on fails as a full disk does, in the spool's own home."""
     if db.spool_path:  # SQLite: the spool file
         def full(*args, **kwargs):
@@ -52,11 +51,14 @@ def spool_write_fails(db, monkeypatch) -> None:
 
         monkeypatch.setattr(spool_file, "write", full)
         return
-
-    async def full_table(*args, **kwargs):  # PostgreSQL: the spool table
-        raise OperationalError("INSERT INTO spool", {}, Exception("database or disk is full"))
-
-    monkeypatch.setattr(spool_table, "put_blob", full_table)
+    # PostgreSQL: the server itself refuses the spool table's INSERT with a full disk's SQLSTATE (the
+    # trigger goes with the test's throwaway schema).
+    async with db.transaction() as session:
+        await session.execute(text(
+            "CREATE FUNCTION spool_disk_full() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'database or disk is full' USING ERRCODE = 'disk_full'; END $$"))
+        await session.execute(text("CREATE TRIGGER spool_disk_full BEFORE INSERT ON spool "
+                                   "FOR EACH STATEMENT EXECUTE FUNCTION spool_disk_full()"))
 
 
 async def test_accept_commits_the_mail_to_the_spool_and_stores_nothing_yet(any_db, settings_factory, clock):
@@ -99,10 +101,38 @@ async def test_a_stopping_serve_leaves_the_rest_of_a_backlog_for_its_next_start(
 
 async def test_a_failing_spool_write_accepts_nothing(any_db, settings_factory, clock, monkeypatch):
     ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
-    spool_write_fails(any_db, monkeypatch)
+    await spool_write_fails(any_db, monkeypatch)
     with pytest.raises(TempFail, match="database or disk is full"):
         await ingestor.accept(make_mail().as_bytes(), source="smtp")
     assert [await pending(any_db), await rows(any_db, Blob), await rows(any_db, Message)] == [0, 0, 0]
+
+
+async def test_a_group_keeps_its_order_and_stores_each_blob_once_big_mail_or_small(any_db, clock):
+    from gateway.store.blobs import PIECEWISE_FROM, sha256_hex
+
+    small = make_mail(subject="Small").as_bytes()
+    big = make_mail(subject="Big", body="x" * PIECEWISE_FROM).as_bytes()
+    many = [make_mail(subject=f"Many {n}", body="y" * (PIECEWISE_FROM // 2)).as_bytes() for n in range(10)]
+    mails = [small, big, small, make_mail(subject="Other").as_bytes()]  # the same bytes twice: one blob
+    # all small (one statement), then with a big one, then more bytes than one statement carries
+    for group in (mails[:1] + mails[2:], mails, many):
+        ids = await any_db.spool.write([(raw, sha256_hex(raw), "smtp", "customer@example.org", ["ihelp@example.com"])
+                                        for raw in group], clock.now())
+        assert ids == sorted(ids) and len(set(ids)) == len(group)
+        assert [(await spooled(any_db, spool_id)).raw for spool_id in ids] == group
+    if not any_db.spool_path:  # the spool table (PostgreSQL) refers to blobs; SQLite's spool file holds the bytes
+        assert await rows(any_db, Blob) == 3 + len(many)
+
+
+async def test_a_spool_write_after_the_server_dropped_its_connection_succeeds(pg_db, settings_factory, clock):
+    ingestor = Ingestor(settings=settings_factory(), db=pg_db, clock=clock)
+    first = await ingestor.accept(make_mail(subject="Before").as_bytes(), source="smtp")
+    async with pg_db.statement() as connection:  # the spool writer's pooled connection
+        writer = await connection.scalar(text("SELECT pg_backend_pid()"))
+    async with pg_db.transaction() as session:  # as a server restart or an idle timeout would
+        assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": writer})
+    second = await ingestor.accept(make_mail(subject="After").as_bytes(), source="smtp")
+    assert second > first and await pending(pg_db) == 2
 
 
 async def test_smtp_answers_250_once_spooled_and_451_when_the_spool_write_fails(settings_factory, relay,
@@ -118,7 +148,7 @@ async def test_smtp_answers_250_once_spooled_and_451_when_the_spool_write_fails(
         assert await spooled(db, spool_id) or await db.spool.outcomes_of([spool_id])
 
         with monkeypatch.context() as patched:
-            spool_write_fails(db, patched)
+            await spool_write_fails(db, patched)
             code, text = await asend(running.port, make_mail(subject="Not spooled"))
         assert code == 451, text
         await running.drained()
@@ -399,14 +429,18 @@ async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_fa
 
 async def test_mail_an_older_gateway_left_in_the_database_s_spool_table_moves_into_the_spool_file(
         db, settings_factory, clock):
+    from gateway.store.blobs import put_blob
     from gateway.store.migrate import upgrade
     from gateway.store.models import SpoolEntry
-    from gateway.store.spool_table import TableSpool
 
     # Before the spool file, SQLite kept the spool in this table: one mail accepted, not yet processed.
     raw = make_mail(subject="Accepted before the upgrade").as_bytes()
-    [old_id] = await TableSpool(db).write([(raw, sha256_hex(raw), "smtp", "customer@example.org",
-                                            ["ihelp@example.com"])], clock.now())
+    async with db.transaction() as session:
+        entry = SpoolEntry(received_at=clock.now(), source="smtp", envelope_from="customer@example.org",
+                           recipients=["ihelp@example.com"], raw_sha256=await put_blob(session, raw), status="pending")
+        session.add(entry)
+        await session.flush()
+        old_id = entry.id
     await upgrade(db)  # again, as every serve start does: the file takes it over
     await upgrade(db)  # and once more: nothing moves twice
     entry = await spooled(db, old_id)

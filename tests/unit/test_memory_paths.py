@@ -130,6 +130,18 @@ async def test_a_failed_piecewise_write_rolls_back_with_the_transaction(db, monk
         assert await session.scalar(select(func.count()).select_from(Blob)) == 0
 
 
+async def test_a_spool_group_of_many_mails_is_not_bound_in_one_statement(pg_db):
+    from gateway.store.spool_table import STATEMENT_BYTES
+
+    mails = [os.urandom(blobs.PIECEWISE_FROM // 2) for _ in range(4 * STATEMENT_BYTES // blobs.PIECEWISE_FROM)]
+    group = [(raw, hashlib.sha256(raw).hexdigest(), "smtp", None, ()) for raw in mails]
+    await pg_db.spool.write(group[:1], FixedClock().now())  # connections and statements made outside the trace
+    with traced_peak() as peak:
+        await pg_db.spool.write(group[1:], FixedClock().now())
+    # Bound in one statement, asyncpg's message buffer held all of the group's bytes again at once.
+    assert peak[0] < sum(map(len, mails)) / 2
+
+
 async def test_two_writers_storing_the_same_big_blob_at_once_both_succeed(pg_db):
     data = os.urandom(2 * MB)
     async with pg_db.transaction() as first:
