@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gateway.ingest import Ingestor
 from gateway.store import repo
 from gateway.store.models import Event, Message, Outbox, Participant, Suppression, Ticket
-from tests.conftest import DATA
+from tests.conftest import DATA, free_port
 from tests.integration.serving import make_mail
 
 # Each sample returns one of our acknowledgements, <ack-NN@helpdesk.example.com>, and names the address
@@ -160,8 +160,9 @@ def dsn_for(original_id: str, failed: str) -> bytes:
 
 def test_operator_lists_and_lifts_suppressions(tmp_path):
     config = tmp_path / "config.toml"
+    # A port nothing listens on: `gateway ingest` hands mail to a serve it finds there (another one's database).
     config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/gw.db"\n'
-                      f'[outbound]\nmaildir = "{tmp_path}/out"\n')
+                      f'[smtp]\nport = {free_port()}\n[outbound]\nmaildir = "{tmp_path}/out"\n')
 
     def gateway(*args, stdin=b""):
         return subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), *args],
