@@ -210,11 +210,17 @@ def _tally(scenario: str, serve: Serve, relay: Relay, clients: Clients, fault: F
         notes=[fault.note])
 
 
+SPOOL_PENDING = "SELECT count(*) FROM spoolfile.spool WHERE id NOT IN (SELECT id FROM spool_done)"
+
+
 def _drained(serve: Serve, timeout: float) -> None:
+    """Every accepted mail processed and every notification sent. The spool first: a 250 means spooled,
+    and mail still in the spool has queued no notification yet, so an empty outbox alone says nothing."""
     deadline = time.monotonic() + timeout
-    while serve.query("SELECT count(*) FROM outbox WHERE status != 'sent'") != [(0,)]:
+    while (serve.query(SPOOL_PENDING) != [(0,)]
+           or serve.query("SELECT count(*) FROM outbox WHERE status != 'sent'") != [(0,)]):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"outbox not drained within {timeout:.0f} s: {serve.log()}")
+            raise RuntimeError(f"spool or outbox not drained within {timeout:.0f} s: {serve.log()}")
         time.sleep(0.1)
 
 
