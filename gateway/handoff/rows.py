@@ -4,18 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.store import leases
 from gateway.store.models import TrackerDelivery
 
 
 async def list_rows(session: AsyncSession, *, status: str | None = None, limit: int = 200) -> list[TrackerDelivery]:
     """The newest `limit` deliveries (optionally of one status), oldest first."""
-    query = select(TrackerDelivery).order_by(TrackerDelivery.id.desc()).limit(limit)
-    if status:
-        query = query.where(TrackerDelivery.status == status)
-    return list((await session.scalars(query)).all())[::-1]
+    return await leases.list_rows(session, TrackerDelivery, status=status, limit=limit)
 
 
 async def retry(session: AsyncSession, *, ids: Sequence[int] | None, now: datetime) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 
 from gateway.clock import Clock
 from gateway.config import Settings
@@ -24,13 +24,13 @@ from gateway.handoff.http import (
 )
 from gateway.handoff.trackers import adapter_for
 from gateway.notify.outbox import Notifier, unique_recipients
+from gateway.store import leases
 from gateway.store.db import Database
 from gateway.store.models import Event, Ticket, TrackerAttempt, TrackerDelivery
 
 log = logging.getLogger(__name__)
 
 CHUNK = 5  # rows claimed together; a crash repeats at most these (and finds their issues by key)
-JITTER = 0.2
 
 
 @dataclass
@@ -52,11 +52,6 @@ class _Claimed:
     payload: dict
     attempts: int
     actor: str
-
-
-def _due(now: datetime):
-    return or_(and_(TrackerDelivery.status == "pending", TrackerDelivery.next_attempt_at <= now),
-               and_(TrackerDelivery.status == "sending", TrackerDelivery.lease_until < now))
 
 
 class TrackerSender:
@@ -127,18 +122,8 @@ class TrackerSender:
                 log.info("handoff poll: %d issue(s) closed in their trackers", closed)
 
     async def _claim(self, limit: int) -> list[_Claimed]:
-        now = self.clock.now()
         async with self.db.transaction() as session:
-            query = (select(TrackerDelivery).where(_due(now))
-                     .order_by(TrackerDelivery.next_attempt_at, TrackerDelivery.id).limit(limit))
-            if self.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list((await session.scalars(query)).all())
-            if not rows:
-                return []
-            await session.execute(update(TrackerDelivery).where(TrackerDelivery.id.in_([r.id for r in rows]))
-                                  .values(status="sending", lease_until=now + self.lease)
-                                  .execution_options(synchronize_session=False))
+            rows = await leases.claim(session, TrackerDelivery, now=self.clock.now(), lease=self.lease, limit=limit)
             return [_Claimed(id=r.id, ticket_id=r.ticket_id, tracker=r.tracker, key=r.idempotency_key,
                              payload=dict(r.payload), attempts=r.attempts, actor=r.actor) for r in rows]
 
@@ -161,10 +146,7 @@ class TrackerSender:
         async with self.db.transaction() as session:
             for row, result in tried:
                 outcomes.append(await self._record(session, row, result))
-            if released:
-                await session.execute(update(TrackerDelivery).where(TrackerDelivery.id.in_(released))
-                                      .values(status="pending", lease_until=None)
-                                      .execution_options(synchronize_session=False))
+            await leases.release(session, TrackerDelivery, released)
         return outcomes
 
     async def attempt(self, row: _Claimed) -> Try:
@@ -260,6 +242,5 @@ class TrackerSender:
                  row.tracker)
 
     def backoff(self, attempts: int) -> timedelta:
-        """min(backoff_seconds * 2**(attempts-1), backoff_max_seconds), then ±20% jitter."""
-        base = min(self.config.backoff_seconds * 2 ** (attempts - 1), self.config.backoff_max_seconds)
-        return timedelta(seconds=base * self.rng.uniform(1 - JITTER, 1 + JITTER))
+        return leases.backoff(attempts, base_seconds=self.config.backoff_seconds,
+                              max_seconds=self.config.backoff_max_seconds, rng=self.rng)

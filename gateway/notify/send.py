@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Sequence
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock
 from gateway.config import OutboundConfig, Settings
 from gateway.errors import GatewayError
+from gateway.store import leases
 from gateway.store.db import Database
 from gateway.store.models import Outbox
 
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 # Rows claimed, sent and recorded together: two transactions per chunk instead of two per row, and a
 # crash between a relay's 250 and our record resends at most this many (with their same Message-IDs).
 CHUNK = 10
-JITTER = 0.2  # ±20% on each backoff delay, so rows that failed together do not retry together
 
 
 class TransientSendError(GatewayError):
@@ -155,12 +155,6 @@ class _Claimed:
     message_id: str
 
 
-def _due(now: datetime):
-    """Pending and due, or 'sending' under a lease that ran out (its sender died)."""
-    return or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
-               and_(Outbox.status == "sending", Outbox.lease_until < now))
-
-
 class OutboxSender:
     """Claims due rows a chunk at a time, sends each outside any transaction, records the results."""
 
@@ -215,19 +209,8 @@ class OutboxSender:
 
     async def _claim(self, limit: int) -> list[_Claimed]:
         """Mark up to `limit` due rows 'sending' under a lease, in one short transaction."""
-        now = self.clock.now()
         async with self.db.transaction() as session:
-            query = select(Outbox).where(_due(now)).order_by(Outbox.next_attempt_at, Outbox.id).limit(limit)
-            if self.db.dialect == "postgresql":
-                # Rows another sender has locked are skipped, not waited for.
-                query = query.with_for_update(skip_locked=True)
-            # SQLite: the transaction began IMMEDIATE, so no other writer can take these rows meanwhile.
-            rows = list((await session.scalars(query)).all())
-            if not rows:
-                return []
-            await session.execute(update(Outbox).where(Outbox.id.in_([row.id for row in rows]))
-                                  .values(status="sending", lease_until=now + self.lease)
-                                  .execution_options(synchronize_session=False))
+            rows = await leases.claim(session, Outbox, now=self.clock.now(), lease=self.lease, limit=limit)
             return [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from, raw=row.raw,
                              attempts=row.attempts, message_id=row.message_id) for row in rows]
 
@@ -253,10 +236,7 @@ class OutboxSender:
                 # (sent, retried, failed), so sorted by outcome; not one statement per row.
                 ordered = sorted(results, key=lambda result: result[2])
                 await session.execute(update(Outbox), [{"id": row.id, **values} for row, values, _ in ordered])
-            if released:
-                await session.execute(update(Outbox).where(Outbox.id.in_(released))
-                                      .values(status="pending", lease_until=None)
-                                      .execution_options(synchronize_session=False))
+            await leases.release(session, Outbox, released)
         return [outcome for _, _, outcome in results]
 
     async def _send(self, row: _Claimed) -> Exception | None:
@@ -290,17 +270,13 @@ class OutboxSender:
         return values, "retried"
 
     def backoff(self, attempts: int) -> timedelta:
-        """min(backoff_seconds * 2**(attempts-1), backoff_max_seconds), then ±20% jitter."""
-        base = min(self.config.backoff_seconds * 2 ** (attempts - 1), self.config.backoff_max_seconds)
-        return timedelta(seconds=base * self.rng.uniform(1 - JITTER, 1 + JITTER))
+        return leases.backoff(attempts, base_seconds=self.config.backoff_seconds,
+                              max_seconds=self.config.backoff_max_seconds, rng=self.rng)
 
 
 async def list_rows(session: AsyncSession, *, status: str | None = None, limit: int = 200) -> list[Outbox]:
     """The newest `limit` outbox rows (optionally of one status), oldest first."""
-    query = select(Outbox).order_by(Outbox.id.desc()).limit(limit)
-    if status:
-        query = query.where(Outbox.status == status)
-    return list((await session.scalars(query)).all())[::-1]
+    return await leases.list_rows(session, Outbox, status=status, limit=limit)
 
 
 async def retry(session: AsyncSession, *, ids: Sequence[int] | None, now: datetime) -> int:
