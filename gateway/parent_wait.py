@@ -21,7 +21,6 @@ from gateway.mail.parse import ParsedMail
 from gateway.store.models import Message
 
 MAX_REFS = 20  # of a reply's In-Reply-To and References, nearest first: its parent is among them
-MAX_FINISHED = 100_000  # transactions remembered (spooled, not yet processed) before the oldest are dropped
 
 
 class OpenTransactions:
@@ -61,8 +60,10 @@ class ParentWait:
     def __init__(self, transactions: OpenTransactions, hold_seconds: float):
         self.transactions = transactions
         self.hold_seconds = hold_seconds
-        self._accepted: dict[int, float] = {}  # spool id -> when it was accepted; only rows not yet processed
-        self._finished: list[tuple[float, int]] = []  # (began, spool id) of ended transactions not yet processed
+        # Both only for rows not yet processed: spool id -> when it was accepted, and when the SMTP
+        # transaction that brought it began.
+        self._accepted: dict[int, float] = {}
+        self._began: dict[int, float] = {}
 
     def accepted(self, spool_id: int, at: float) -> None:
         if self.hold_seconds > 0:
@@ -70,13 +71,13 @@ class ParentWait:
 
     def transaction_ended(self, began: float, spool_id: int | None) -> None:
         if spool_id is not None and spool_id in self._accepted:
-            self._finished.append((began, spool_id))
-            del self._finished[:-MAX_FINISHED]
+            self._began[spool_id] = began
 
     def forget(self, ids: Iterable[int]) -> None:
         """These rows are processed (here or by another instance)."""
         for spool_id in ids:
             self._accepted.pop(spool_id, None)
+            self._began.pop(spool_id, None)
 
     def still_waiting(self, spool_id: int) -> bool:
         """Accepted here within the limit, while a transaction older than it is open, or ended with a
@@ -86,8 +87,7 @@ class ParentWait:
             return False
         if self.transactions.open_since_before(at):
             return True
-        self._finished = [(began, row) for began, row in self._finished if row in self._accepted]
-        return any(began < at and row > spool_id for began, row in self._finished)
+        return any(began < at and row > spool_id for row, began in self._began.items())
 
     async def waiting(self, session: AsyncSession, rows: list[tuple[int, ParsedMail | None]]) -> set[int]:
         """Of the (spool id, mail) rows of a batch, in order, those to leave in the spool for now:
