@@ -1,6 +1,7 @@
 """Time as an injected dependency: nobody else calls datetime.now()."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
@@ -35,3 +36,13 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+async def wait_any(*events: asyncio.Event, timeout: float) -> None:
+    """Sleep until one of `events` is set or `timeout` seconds have passed (a worker's "wake, stop or poll")."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()

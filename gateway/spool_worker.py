@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from typing import Callable
 
-from gateway.clock import Clock
+from gateway.clock import Clock, wait_any
 from gateway.config import SpoolConfig
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
@@ -38,7 +38,7 @@ async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolCon
             next_check = time.monotonic() + min(WARN_CHECK_SECONDS, config.warn_after_seconds / 2)
             await warn_if_behind(ingestor, clock=clock, warn_after=config.warn_after_seconds)
             await prune_done(ingestor, clock=clock, keep_days=config.keep_days)
-        await _wait_any(ingestor.spooled, stop, timeout=config.poll_seconds)
+        await wait_any(ingestor.spooled, stop, timeout=config.poll_seconds)
 
 
 async def warn_if_behind(ingestor: Ingestor, *, clock: Clock, warn_after: float) -> SpoolStatus | None:
@@ -62,12 +62,3 @@ async def prune_done(ingestor: Ingestor, *, clock: Clock, keep_days: float) -> i
     except TempFail as exc:
         log.warning("spool prune skipped: %s", exc)
         return 0
-
-
-async def _wait_any(event: asyncio.Event, stop: asyncio.Event, *, timeout: float) -> None:
-    waits = [asyncio.create_task(event.wait()), asyncio.create_task(stop.wait())]
-    try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()

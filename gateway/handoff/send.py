@@ -10,7 +10,7 @@ from typing import Mapping
 
 from sqlalchemy import update
 
-from gateway.clock import Clock
+from gateway.clock import Clock, wait_any
 from gateway.config import Settings
 from gateway.handoff.http import (
     HttpTransport,
@@ -94,12 +94,7 @@ class TrackerSender:
                     await self.poll_if_due()
                 except Exception:
                     log.exception("handoff: drain failed; retrying in %.0f s", self.config.poll_seconds)
-                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-                try:
-                    await asyncio.wait(waiters, timeout=self.config.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for waiter in waiters:
-                        waiter.cancel()
+                await wait_any(stop, self._wake, timeout=self.config.poll_seconds)
         finally:
             close = getattr(self.transport, "close", None)
             if close is not None:

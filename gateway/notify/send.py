@@ -17,7 +17,7 @@ from typing import Sequence
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.clock import Clock
+from gateway.clock import Clock, wait_any
 from gateway.config import OutboundConfig, Settings
 from gateway.errors import GatewayError
 from gateway.store import leases
@@ -200,12 +200,7 @@ class OutboxSender:
                 log.exception("outbox: drain failed; retrying in %.0f s", self.config.poll_seconds)
             if busy:
                 continue  # a full batch: more rows are probably due, go on at once
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            try:
-                await asyncio.wait(waiters, timeout=self.config.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            await wait_any(stop, self._wake, timeout=self.config.poll_seconds)
 
     async def _claim(self, limit: int) -> list[_Claimed]:
         """Mark up to `limit` due rows 'sending' under a lease, in one short transaction."""
