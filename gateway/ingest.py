@@ -22,7 +22,7 @@ from gateway.config import Settings
 from gateway.errors import Quarantine, TempFail
 from gateway.mail.parse import parse
 from gateway.notify.render import Renderer
-from gateway.parent_wait import OpenSessions, ParentWait
+from gateway.parent_wait import OpenSessions, ParentWait, parents_first
 from gateway.pipeline import registry
 from gateway.pipeline.context import HISTORY_SOURCE, Preparation
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
@@ -291,7 +291,7 @@ class Ingestor(PipelineRunner):
         async with self.db.transaction() as session:
             now = self.clock.now()
             mine = await self.spool.claim(session, [row.id for row, _ in pairs])
-            picked = [(row, job) for row, job in pairs if row.id in mine]
+            picked = parents_first([(row, job) for row, job in pairs if row.id in mine], lambda pair: pair[1].mail)
             aside = await self.parent_wait.waiting(session, [(row.id, job.mail) for row, job in picked])
             if aside:
                 self._set_aside |= aside

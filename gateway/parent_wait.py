@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.mail.parse import ParsedMail
 from gateway.store.models import Message
 
+T = TypeVar("T")
 MAX_REFS = 20  # of a reply's In-Reply-To and References, nearest first: its parent is among them
 
 
@@ -63,6 +64,37 @@ def parents_of(mail: ParsedMail) -> list[str]:
     """The Message-IDs a reply names as its ancestors, the nearest first."""
     ids = [*reversed(mail.in_reply_to), *reversed(mail.references)]
     return list(dict.fromkeys(ids))[:MAX_REFS]
+
+
+def parents_first(rows: list[T], mail_of: Callable[[T], ParsedMail | None]) -> list[T]:
+    """`rows` of one batch, in order, except that a reply goes right after a later row that it names as
+    its parent: no session held it (that mail's client connected after the reply's spool commit), but
+    the drain has both, and the parent is stored first. A row named by nothing later keeps its place."""
+    position = {}
+    for n, row in enumerate(rows):
+        mail = mail_of(row)
+        if mail is not None and mail.message_id:
+            position.setdefault(mail.message_id, n)
+    after: dict[int, list[int]] = {}  # position of a parent -> positions of the replies that go after it
+    for n, row in enumerate(rows):
+        mail = mail_of(row)
+        later = [position[ref] for ref in (parents_of(mail) if mail is not None else ()) if position.get(ref, n) > n]
+        if later:
+            after.setdefault(later[0], []).append(n)  # the nearest parent named, as threading takes it
+    if not after:
+        return rows
+    deferred = {n for replies in after.values() for n in replies}
+    ordered: list[T] = []
+
+    def place(n: int) -> None:  # a reply's parent is later than it, so this ends
+        ordered.append(rows[n])
+        for reply in after.get(n, ()):
+            place(reply)
+
+    for n in range(len(rows)):
+        if n not in deferred:
+            place(n)
+    return ordered
 
 
 class ParentWait:

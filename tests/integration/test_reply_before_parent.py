@@ -9,6 +9,7 @@ import smtplib
 import pytest
 from sqlalchemy import select
 
+from gateway.ingest import Ingestor
 from gateway.store.models import Message
 from tests.conftest import free_port
 from tests.integration.serving import asend, make_mail, start, wait_for
@@ -150,3 +151,18 @@ async def test_a_session_connected_after_the_reply_does_not_hold_it(settings_fac
         if later is not None:
             await asyncio.to_thread(later.send, wire(parent))
         await running.shutdown()
+
+
+async def test_a_reply_spooled_just_before_its_parent_in_one_batch_threads_onto_it(any_db, settings_factory, clock):
+    # No session held the reply (its parent's client connected only after the reply's spool commit), but
+    # the drain reaches both in one batch: the parent goes first.
+    ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
+    try:
+        parent, reply = pair()
+        reply_id = await ingestor.accept(wire(reply), source="smtp", envelope_from=SENDER)
+        parent_id = await ingestor.accept(wire(parent), source="smtp", envelope_from=SENDER)
+        done = await ingestor.drain()
+    finally:
+        ingestor.close()
+    assert done[parent_id].status == done[reply_id].status == "stored"
+    assert done[reply_id].ticket_id == done[parent_id].ticket_id

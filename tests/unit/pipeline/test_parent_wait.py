@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 
-from gateway.parent_wait import OpenSessions, ParentWait, parents_of
+from gateway.parent_wait import OpenSessions, ParentWait, parents_first, parents_of
 from gateway.mail.parse import parse
 
 
@@ -94,3 +94,18 @@ def test_a_session_that_vanishes_takes_its_entry_with_it():
     clock.t += 1
     waiter.accepted(1, clock())
     assert not waiter.still_waiting(1)
+
+
+def mail_with(own: str, *parents: str):
+    refs = f"In-Reply-To: {parents[0]}\r\nReferences: {' '.join(parents)}\r\n" if parents else ""
+    return parse(f"From: a@example.org\r\nMessage-ID: {own}\r\n{refs}Subject: x\r\n\r\nbody\r\n".encode())
+
+
+def test_parents_first_puts_a_reply_after_a_later_parent_and_keeps_the_rest_in_order():
+    rows = [("r2", mail_with("<r2@x>", "<r1@x>")), ("a", mail_with("<a@x>")), ("r1", mail_with("<r1@x>", "<p@x>")),
+            ("p", mail_with("<p@x>")), ("b", mail_with("<b@x>", "<a@x>")), ("bad", None)]
+    ordered = [name for name, _ in parents_first(rows, lambda row: row[1])]
+    assert ordered == ["a", "p", "r1", "r2", "b", "bad"]  # b's parent came before it: b keeps its place
+    loop = [("x", mail_with("<x@x>", "<y@x>")), ("y", mail_with("<y@x>", "<x@x>"))]  # forged: each answers the other
+    assert [name for name, _ in parents_first(loop, lambda row: row[1])] == ["y", "x"]
+    assert parents_first(rows[1:2], lambda row: row[1]) == rows[1:2]
