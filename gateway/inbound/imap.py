@@ -1,4 +1,4 @@
-"""IMAP poller: each configured mailbox feeds the inbound spool from its own task; mail moves out only after the spool commit."""
+"""IMAP poller: each configured mailbox feeds the inbound spool from its own task; mail moves out once spooled."""
 from __future__ import annotations
 
 import asyncio

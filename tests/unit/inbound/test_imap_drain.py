@@ -1,4 +1,4 @@
-"""MailboxPoller against an in-memory server: order, move after the spool commit, watermark, spool failures, reconnects."""
+"""MailboxPoller against an in-memory server: order, move after the spool commit, watermark, spool failures."""
 from __future__ import annotations
 
 import asyncio
