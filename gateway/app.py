@@ -56,7 +56,7 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         timings = IngestTimings()
         # SMTP answers 250 once the mail is in the spool; the spool worker (below) runs the pipeline.
         server, handler = await start_listener(ingest=timings.timed("smtp", ingestor.accept), config=settings.smtp,
-                                                   transactions=ingestor.transactions)
+                                                   sessions=ingestor.sessions)
         web = await start_web_if_enabled(settings=settings, db=db, clock=clock, ingestor=ingestor,
                                          wake=wake, smtp_up=server.is_serving, timings=timings, tracker_keys=keys)
     except BaseException:

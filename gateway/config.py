@@ -263,7 +263,6 @@ class MailboxConfig(Section):
     poll_seconds: float = Field(60.0, gt=0)
     timeout_seconds: float = Field(30.0, gt=0)
     alert_after_minutes: float = Field(30.0, gt=0)
-    max_attempts: int = Field(5, ge=1)  # ingest failures of one mail before it is quarantined
 
 
 class BusinessConfig(Section):

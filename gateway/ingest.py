@@ -22,7 +22,7 @@ from gateway.config import Settings
 from gateway.errors import Quarantine, TempFail
 from gateway.mail.parse import parse
 from gateway.notify.render import Renderer
-from gateway.parent_wait import OpenTransactions, ParentWait
+from gateway.parent_wait import OpenSessions, ParentWait, parents_first
 from gateway.pipeline import registry
 from gateway.pipeline.context import HISTORY_SOURCE, Preparation
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
@@ -62,7 +62,7 @@ class Ingestor(PipelineRunner):
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None):
         super().__init__(settings=settings, db=db, clock=clock, renderer=renderer)
-        self._accepting: list[tuple[Incoming, str, asyncio.Future, float]] = []
+        self._accepting: list[tuple[Incoming, str, asyncio.Future]] = []
         self._acceptor: asyncio.Task | None = None
         self._drain_lock = asyncio.Lock()
         self._conflicts: dict[int, int] = {}  # spool id -> unique-key races lost
@@ -73,10 +73,10 @@ class Ingestor(PipelineRunner):
         self._held_bytes = 0
         self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
         # Replies set aside by the current drain until their parent may have come (gateway/parent_wait.py).
-        self.transactions = OpenTransactions()
-        self.parent_wait = ParentWait(self.transactions, settings.spool.hold_for_parent_seconds)
+        self.sessions = OpenSessions()
+        self.parent_wait = ParentWait(self.sessions, settings.spool.hold_for_parent_seconds)
         self._set_aside: set[int] = set()
-        self.transactions.ended = self._transaction_ended
+        self.sessions.ended = self._transaction_ended
         self._commits = 0  # spool commits so far: the drain gives way while this grows
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
@@ -114,13 +114,12 @@ class Ingestor(PipelineRunner):
         Raises TempFail when the spool write failed: then nothing was accepted.
         """
         loop = asyncio.get_running_loop()
-        began = self.transactions.now()
         if len(raw) < HASH_HERE:
             digest = sha256_hex(raw)
         else:
             digest = await loop.run_in_executor(self._lane(len(raw)), sha256_hex, raw)  # 25 MB: ~50 ms of CPU
         done = loop.create_future()
-        self._accepting.append((Incoming(raw, source, envelope_from, tuple(recipients)), digest, done, began))
+        self._accepting.append((Incoming(raw, source, envelope_from, tuple(recipients)), digest, done))
         if self._acceptor is None:
             self._acceptor = asyncio.create_task(self._commit_accepted())
         return await done
@@ -155,14 +154,17 @@ class Ingestor(PipelineRunner):
                 try:
                     ids = await self._spool_write([(item, digest) for item, digest, *_ in group])
                 except BaseException as exc:  # TempFail (or a bug): every caller of this group hears it
-                    for *_, done, _began in group:
+                    for *_, done in group:
                         if not done.done():
                             done.set_exception(exc)
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                for (*_, done, began), spool_id in zip(group, ids):
-                    self.parent_wait.accepted(spool_id, began)  # before any drain can see the row
+                # Accepted as of the commit: a session that connected while the group was being written may
+                # hold a parent too, and the older the moment, the more such sessions are overlooked.
+                at = self.sessions.now()
+                for (*_, done), spool_id in zip(group, ids):
+                    self.parent_wait.accepted(spool_id, at)  # before any drain can see the row
                     if not done.done():  # a caller that gave up (client gone) still had its mail spooled
                         done.set_result(spool_id)
         finally:
@@ -289,7 +291,7 @@ class Ingestor(PipelineRunner):
         async with self.db.transaction() as session:
             now = self.clock.now()
             mine = await self.spool.claim(session, [row.id for row, _ in pairs])
-            picked = [(row, job) for row, job in pairs if row.id in mine]
+            picked = parents_first([(row, job) for row, job in pairs if row.id in mine], lambda pair: pair[1].mail)
             aside = await self.parent_wait.waiting(session, [(row.id, job.mail) for row, job in picked])
             if aside:
                 self._set_aside |= aside
@@ -308,8 +310,8 @@ class Ingestor(PipelineRunner):
         self._settled(done)
         return done
 
-    def _transaction_ended(self, began: float, spool_id: int | None) -> None:
-        self.parent_wait.transaction_ended(began, spool_id)
+    def _transaction_ended(self, since: float, spool_id: int | None) -> None:
+        self.parent_wait.transaction_ended(since, spool_id)
         if self._set_aside:
             self.spooled.set()  # serve's drain worker looks at the replies set aside again
 

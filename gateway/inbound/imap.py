@@ -1,4 +1,4 @@
-"""IMAP poller: each configured mailbox feeds ingest() from its own task; mail moves out only after the commit."""
+"""IMAP poller: each configured mailbox feeds the inbound spool from its own task; mail moves out once spooled."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +9,6 @@ import random
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from gateway.clock import Clock
@@ -18,6 +17,7 @@ from gateway.errors import TempFail
 from gateway.inbound.imap_session import ImapSession, MailboxError, server_of
 from gateway.inbound.imap_state import StateStore
 from gateway.notify.render import Renderer
+from gateway.pipeline.runner import Incoming
 from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -82,22 +82,18 @@ class Backoff:
         self.failures = 0
 
 
-@dataclass
-class Failing:
-    """One mail whose ingest failed: how often, and when (monotonic) it may be tried again."""
-
-    attempts: int = 0
-    due: float = 0.0
-    error: str = ""
-
-
 class MailboxPoller:
-    """One mailbox: connect, drain the folder, IDLE (or poll), reconnect with backoff; never raises."""
+    """One mailbox: connect, spool the folder's new mail, IDLE (or poll), reconnect with backoff; never raises.
+
+    `ingestor` needs only `accept_many` (gateway.ingest.Ingestor's): the spool commit. The pipeline runs
+    the spooled mail later (serve's spool worker); a mail it cannot process is quarantined from the spool,
+    so nothing here counts failures per mail: a mail that could not be spooled stays unseen on the server.
+    """
 
     def __init__(self, *, mailbox: MailboxConfig, settings: Settings, ingestor, db: Database, clock: Clock,
                  stop: asyncio.Event, password: str | None, renderer: Renderer | None = None,
                  opener: Callable[[MailboxConfig, str | None], ImapSession] = ImapSession.open,
-                 reconnect: Backoff | None = None, retry_base: float = 1.0, holder: str | None = None):
+                 reconnect: Backoff | None = None, holder: str | None = None):
         self.mailbox, self.ingestor, self.clock, self.stop = mailbox, ingestor, clock, stop
         self.holder = holder or instance_name()
         self.renewed_at = 0.0  # monotonic time of the last lease renewal
@@ -105,13 +101,10 @@ class MailboxPoller:
         self.source = f"imap:{mailbox.name}"
         self.state = StateStore(db=db, settings=settings, mailbox=mailbox, renderer=renderer or Renderer())
         self.reconnect = reconnect or Backoff(1.0, 300.0)
-        self.retry_base = retry_base
-        self.failures: dict[int, Failing] = {}  # by UID; lost on restart, which only costs a few more tries
         self.session: ImapSession | None = None
         self.uidvalidity: int | None = None
-        self.last_uid = 0  # every mail still in the folder up to this UID is committed (MailboxState.last_uid)
-        self.committed_high = 0  # highest UID committed since this UIDVALIDITY was seen
-        self.worked = False  # the last pass committed or moved mail
+        self.last_uid = 0  # every mail still in the folder up to this UID is spooled (MailboxState.last_uid)
+        self.worked = False  # the last pass spooled or moved mail
         # One thread per mailbox: a server that hangs ties up its own thread only, not the loop's pool.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"imap-{mailbox.name}"[:30])
 
@@ -132,8 +125,8 @@ class MailboxPoller:
                     log.warning("%s; standing by", exc)
                 except MailboxError as exc:
                     error = (str(exc), exc.login)
-                except TempFail as exc:  # our database, not the mailbox: the mail waits on the server
-                    error = (f"mailbox {self.mailbox.name!r}: database trouble: {exc}", False)
+                except TempFail as exc:  # our spool or database, not the mailbox: the mail waits on the server, unseen
+                    error = (f"mailbox {self.mailbox.name!r}: mail left unseen on the server: {exc}", False)
                 except Exception as exc:  # a bug must not end polling for good: log it, back off, go on
                     log.exception("mailbox %r: unexpected error", self.mailbox.name)
                     error = (f"mailbox {self.mailbox.name!r}: internal error {type(exc).__name__}: {exc}", False)
@@ -206,9 +199,6 @@ class MailboxPoller:
                                f"set processed_folder to another folder, e.g. \"Processed\"")
         self.session = await self._io(self.opener, mailbox, self.password)
         uidvalidity = await self._io(self.session.select)
-        if uidvalidity != self.uidvalidity:
-            self.failures.clear()
-            self.committed_high = 0
         position = await self.state.connected(uidvalidity=uidvalidity, now=self.clock.now())
         self.uidvalidity, self.last_uid = uidvalidity, position.last_uid
         if await self._io(self.session.ensure_folder, mailbox.processed_folder):
@@ -235,16 +225,10 @@ class MailboxPoller:
                 # comes in bursts, so after a busy pass idle only briefly, and take one more look.
                 await self._idle(IDLE_SETTLE if self.worked else min(self.mailbox.poll_seconds, IDLE_REARM_MAX))
             else:
-                await self._sleep(self._wake_in(self.mailbox.poll_seconds))
-
-    def _wake_in(self, limit: float) -> float:
-        """Seconds until the next pass: `limit`, or sooner when a failed mail is due for another try."""
-        now = time.monotonic()
-        dues = [f.due - now for f in self.failures.values()]
-        return max(0.0, min([limit, *dues]))
+                await self._sleep(self.mailbox.poll_seconds)
 
     async def _idle(self, limit: float) -> None:
-        deadline = time.monotonic() + self._wake_in(limit)
+        deadline = time.monotonic() + limit
         await self._io(self.session.idle_start)
         try:
             while not self.stop.is_set():
@@ -258,85 +242,44 @@ class MailboxPoller:
             await self._io(self.session.idle_done)  # on a dead connection this raises, and we reconnect
 
     async def drain(self) -> int:
-        """One pass over the folder: ingest what is due, move what is committed; returns mails left waiting."""
+        """One pass over the folder: spool what is new, a FETCH batch per spool commit, and move it out;
+        returns the mails left for the next pass (some only when told to stop midway).
+
+        Raises TempFail when the spool could not be written: that batch and the rest stay unseen in the
+        folder, and run() tries again after its backoff.
+        """
         session = self.session
         uids = await self._io(session.pending)
         self.worked = False
         leftover = [uid for uid in uids if uid <= self.last_uid]
-        if leftover:  # committed earlier, but the move was interrupted (crash, lost connection)
+        if leftover:  # spooled earlier, but the move was interrupted (crash, lost connection)
             await self._io(session.move, leftover, self.mailbox.processed_folder)
             self.worked = True
         todo = [uid for uid in uids if uid > self.last_uid]
-        self.failures = {uid: f for uid, f in self.failures.items() if uid in set(todo)}
-        now = time.monotonic()
-        due = [uid for uid in todo if uid not in self.failures or self.failures[uid].due <= now]
-        done: set[int] = set()
-        for batch in await self._io(session.batches, due):
+        done = 0
+        for batch in await self._io(session.batches, todo):
             if self.stop.is_set():
                 break
             await self._keep_lease()
             raws = await self._io(session.fetch, batch)
-            committed = []
-            for uid in batch:
-                if self.stop.is_set():
-                    break
-                if uid not in raws or await self._handle(uid, raws[uid]):
-                    committed.append(uid)  # a UID that vanished (someone else removed it) counts as done
-                    done.add(uid)
-                    self.committed_high = max(self.committed_high, uid)
-                    self.worked = True
-            # Position first, then MOVE: a crash in between leaves committed mail that the next pass moves
-            # without ingesting it again. Once per batch (not per mail): each write is a commit of its own
-            # (~4 ms on SQLite), and mail committed but not yet recorded is only re-read as a duplicate.
-            await self._advance(todo, done)
-            await self._io(session.move, [uid for uid in committed if uid in raws],
-                           self.mailbox.processed_folder)
-        return len(todo) - len(done)
+            fetched = [uid for uid in batch if uid in raws]  # a UID that vanished (someone else removed it) is done
+            ids = await self.ingestor.accept_many([Incoming(raws[uid], self.source) for uid in fetched])
+            log.info("mailbox %r: UIDs %s-%s spooled (%d mails, spool ids %s-%s)", self.mailbox.name, batch[0],
+                     batch[-1], len(ids), ids[0] if ids else "-", ids[-1] if ids else "-")
+            # Position first, then MOVE: a crash in between leaves spooled mail that the next pass moves
+            # without spooling it again. A crash before the position is saved spools it again, and dedupe
+            # stores it once.
+            await self._advance(batch[-1])
+            await self._io(session.move, fetched, self.mailbox.processed_folder)
+            done += len(batch)
+            self.worked = True
+        return len(todo) - done
 
-    async def _advance(self, todo: list[int], done: set[int]) -> None:
-        """Move the watermark up to the highest committed UID below the first one still open; persist it."""
-        first_open = next((uid for uid in todo if uid not in done), None)
-        last = self.committed_high if first_open is None else min(self.committed_high, first_open - 1)
+    async def _advance(self, last: int) -> None:
+        """Every mail up to UID `last` is spooled: move the watermark there and persist it."""
         if last > self.last_uid:
             self.last_uid = last
             await self._safely(self.state.advance(uidvalidity=self.uidvalidity, last_uid=last))
-
-    async def _handle(self, uid: int, raw: bytes) -> bool:
-        """Ingest one mail; True once it is committed (stored, duplicate, quarantined...), False to retry."""
-        try:
-            outcome = await self.ingestor.ingest(raw, source=self.source)
-        except TempFail as exc:
-            return await self._ingest_failed(uid, raw, str(exc))
-        except Exception as exc:  # ingest quarantines its own bugs; anything else here is retried like TempFail
-            log.exception("mailbox %r: UID %s: ingest raised", self.mailbox.name, uid)
-            return await self._ingest_failed(uid, raw, f"{type(exc).__name__}: {exc}")
-        self.failures.pop(uid, None)
-        log.info("mailbox %r: UID %s %s %s", self.mailbox.name, uid, outcome.status,
-                 getattr(outcome, "ticket_ref", None) or getattr(outcome, "reason", ""))
-        return True
-
-    async def _ingest_failed(self, uid: int, raw: bytes, error: str) -> bool:
-        failing = self.failures.setdefault(uid, Failing())
-        failing.attempts += 1
-        failing.error = error
-        name, limit = self.mailbox.name, self.mailbox.max_attempts
-        if failing.attempts >= limit:
-            reason = f"IMAP mailbox {name!r} UID {uid}: ingest failed {failing.attempts} times; last error: {error}"
-            try:
-                await self.ingestor.quarantine(raw, reason=reason, source=self.source)
-            except Exception as exc:  # quarantine needs the database too: keep the mail and try later
-                log.warning("mailbox %r: UID %s: cannot quarantine (%s); keeping it in %r", name, uid, exc,
-                            self.mailbox.folder)
-            else:
-                log.warning("mailbox %r: UID %s quarantined after %d failed ingests: %s", name, uid,
-                            failing.attempts, error)
-                self.failures.pop(uid, None)
-                return True
-        delay = min(self.mailbox.poll_seconds, self.retry_base * 2 ** (failing.attempts - 1))
-        failing.due = time.monotonic() + delay * (0.8 + 0.4 * random.random())
-        log.warning("mailbox %r: UID %s not stored (attempt %d of %d), left unseen in %r, retry in %.0fs: %s",
-                    name, uid, failing.attempts, limit, self.mailbox.folder, delay, error)
-        return False
 
 
 async def run_pollers(*, settings: Settings, ingestor, db: Database, clock: Clock, stop: asyncio.Event,

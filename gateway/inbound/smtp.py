@@ -14,7 +14,7 @@ from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
 from gateway.inbound.handoff_smtp import HANDOFF_HELO
 from gateway.mail.tokens import split_plus
-from gateway.parent_wait import OpenTransactions
+from gateway.parent_wait import OpenSessions
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ class GatewayHandler:
     `ingest` is the accept function: it returns the spool id once the mail is durably committed.
     """
 
-    def __init__(self, *, ingest: IngestFn, config: SmtpConfig, transactions: OpenTransactions | None = None):
+    def __init__(self, *, ingest: IngestFn, config: SmtpConfig, sessions: OpenSessions | None = None):
         self.ingest = ingest
-        self.transactions = transactions or OpenTransactions()
+        self.sessions = sessions or OpenSessions()
         self.addresses = frozenset(config.addresses)
         self.max_recipients = config.max_recipients
         self.in_flight = 0
@@ -54,7 +54,7 @@ class GatewayHandler:
             return BAD_ADDRESS
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
-        self.transactions.begin(envelope)
+        self.sessions.opened(server)  # known since its connection under GatewaySMTP; this covers plain SMTP
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -81,7 +81,7 @@ class GatewayHandler:
             log.exception("SMTP mail from %s not spooled, answered 451", envelope.mail_from)
             return "451 4.3.0 temporary failure storing the mail; try again later"
         finally:
-            self.transactions.end(envelope, spool_id)
+            self.sessions.transaction_ended(server, spool_id)
             self.in_flight -= 1
             if self.in_flight == 0:
                 self.idle.set()
@@ -145,6 +145,15 @@ async def read_data(reader: asyncio.StreamReader, *, size_limit: int | None) -> 
 
 
 class GatewaySMTP(SMTP):
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        # From here the client may send the mail a reply accepted meanwhile answers (gateway/parent_wait.py).
+        self.event_handler.sessions.opened(self)
+
+    def connection_lost(self, error) -> None:
+        self.event_handler.sessions.closed(self)
+        super().connection_lost(error)
+
     # aiosmtpd sizes its StreamReader's buffer by this, and refuses longer command lines. RFC 5321 says
     # 1000 octets a line, but real mail (generated HTML, long headers) breaks it: read_data takes DATA
     # lines of any length in pieces of this size, so only max_message_bytes limits a mail.
@@ -186,10 +195,10 @@ def tls_context(config: SmtpConfig) -> ssl.SSLContext | None:
     return context
 
 
-async def start_listener(*, ingest: IngestFn, config: SmtpConfig, transactions: OpenTransactions | None = None
+async def start_listener(*, ingest: IngestFn, config: SmtpConfig, sessions: OpenSessions | None = None
                          ) -> tuple[asyncio.Server, GatewayHandler]:
     """Listen on config.host:port on the running loop; returns the server and its handler."""
-    handler = GatewayHandler(ingest=ingest, config=config, transactions=transactions)
+    handler = GatewayHandler(ingest=ingest, config=config, sessions=sessions)
     context = tls_context(config)
     loop = asyncio.get_running_loop()
 

@@ -7,7 +7,6 @@ import hashlib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -111,23 +110,18 @@ def imap_user_factory(dovecot):
 
 
 class RecordingIngestor:
-    """Stands in for gateway.ingest.Ingestor: keeps each distinct mail once, like dedupe would."""
+    """Stands in for gateway.ingest.Ingestor's spool: keeps each distinct mail once, like dedupe would."""
 
     def __init__(self) -> None:
         self.stored: dict[str, bytes] = {}
         self.sources: list[str] = []
-        self.quarantined: list[tuple[bytes, str]] = []
 
-    async def ingest(self, raw: bytes, *, source: str, envelope_from=None, recipients=()):
-        digest = hashlib.sha256(raw).hexdigest()
-        status = "duplicate" if digest in self.stored else "stored"
-        self.stored[digest] = raw
-        self.sources.append(source)
-        return SimpleNamespace(status=status, ticket_ref=None, reason="")
-
-    async def quarantine(self, raw: bytes, *, reason: str, source: str):
-        self.quarantined.append((raw, reason))
-        return SimpleNamespace(status="quarantined", ticket_ref=None, reason=reason)
+    async def accept_many(self, items) -> list[int]:
+        for item in items:
+            self.stored[hashlib.sha256(item.raw).hexdigest()] = item.raw
+            self.sources.append(item.source)
+        first = len(self.sources) - len(items) + 1
+        return list(range(first, first + len(items)))
 
     async def count(self) -> int:
         return len(self.stored)

@@ -1,4 +1,5 @@
-"""The IMAP poller against a real Dovecot: backlog, IDLE, server restart, bad logins, poison mail, fallbacks."""
+"""The IMAP poller against a real Dovecot: backlog, IDLE, server restart, bad logins, poison mail, a spool that
+cannot be written, fallbacks."""
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.clock import SystemClock
-from gateway.errors import TempFail
 from gateway.inbound.imap import Backoff, MailboxPoller, run_pollers
 from gateway.inbound.imap_session import ImapSession
 from gateway.inbound.mailbox_status import check_mailboxes, mailbox_status
 from gateway.ingest import Ingestor
-from gateway.store.models import MailboxState, Message, Ticket
+from gateway.spool_worker import run_spool_worker
+from gateway.store.models import MailboxState, Message, QuarantineEntry, Ticket
 from tests.integration.conftest import RecordingIngestor, make_mail, wait_for
 
 pytestmark = pytest.mark.dovecot
@@ -26,21 +27,30 @@ def mails(*subjects: str) -> list[bytes]:
 
 
 class Pollers:
-    """run_pollers() as a background task for the length of an `async with`."""
+    """run_pollers() as a background task for the length of an `async with`; with the real Ingestor, serve's
+    spool worker beside it (the poller only spools: the worker makes the tickets)."""
 
-    def __init__(self, settings, ingestor, db, environ=None):
+    def __init__(self, settings, ingestor, db, environ=None, worker: bool = True):
         self.settings, self.ingestor, self.db = settings, ingestor, db
+        self.with_worker = worker
         self.environ = environ or {}
         self.stop = asyncio.Event()
 
     async def __aenter__(self) -> "Pollers":
         self.task = asyncio.create_task(run_pollers(settings=self.settings, ingestor=self.ingestor, db=self.db,
                                                     clock=SystemClock(), stop=self.stop, environ=self.environ))
+        self.worker = None
+        if self.with_worker and isinstance(self.ingestor, Ingestor):
+            self.worker = asyncio.create_task(run_spool_worker(
+                ingestor=self.ingestor, clock=SystemClock(), config=self.settings.spool, stop=self.stop,
+                on_stored=lambda: None))
         return self
 
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, 10)
+        if self.worker is not None:
+            await asyncio.wait_for(self.worker, 10)
 
     async def status(self, name: str = "support") -> dict:
         return {row["name"]: row for row in await mailbox_status(settings=self.settings, db=self.db)}[name]
@@ -72,7 +82,8 @@ async def test_backlog_present_at_start_becomes_tickets_and_leaves_the_inbox(ima
     settings = settings_factory(mailboxes=[imap_user.mailbox()])
     tickets = Tickets(settings, db)
     async with Pollers(settings, tickets.ingestor, db) as pollers:
-        await wait_for(lambda: len(imap_user.uids("INBOX")) == 0, timeout=10)
+        await wait_for(lambda: len(imap_user.uids("INBOX")) == 0, timeout=10)  # spooled, then moved
+        await wait_for(partial(_at_least, tickets, 12), timeout=10)  # the spool worker made the tickets
         assert await tickets.subjects() == sorted(f"Backlog {n}" for n in range(12))
         status = await pollers.status()
     processed = imap_user.messages("Processed")
@@ -82,6 +93,18 @@ async def test_backlog_present_at_start_becomes_tickets_and_leaves_the_inbox(ima
             "imap:support"}
     assert status["connected"] and status["backlog"] == 0 and status["last_error"] is None
     assert status["last_uid"] == 12 and status["last_success_at"]
+
+
+async def test_mail_leaves_the_inbox_once_spooled_without_waiting_for_the_pipeline(imap_user, settings_factory, db):
+    settings = settings_factory(mailboxes=[imap_user.mailbox()])
+    tickets = Tickets(settings, db)
+    imap_user.append(*mails("Spooled 1", "Spooled 2", "Spooled 3"))
+    async with Pollers(settings, tickets.ingestor, db, worker=False):  # nothing runs the pipeline
+        await wait_for(lambda: len(imap_user.uids("Processed")) == 3, timeout=10)
+    assert not imap_user.uids("INBOX") and await tickets.count() == 0
+    assert (await db.spool.status(SystemClock().now())).depth == 3
+    assert len(await tickets.ingestor.drain()) == 3  # the spool worker's part, whenever it runs
+    assert await tickets.subjects() == ["Spooled 1", "Spooled 2", "Spooled 3"]
 
 
 async def test_mail_appended_while_serving_becomes_a_ticket_within_3s_through_idle(imap_user, settings_factory,
@@ -158,28 +181,30 @@ async def _down_named(pollers: Pollers, name: str) -> bool:
     return (await pollers.status(name))["last_error"] is not None
 
 
-class PoisonIngestor(RecordingIngestor):
-    """Fails every mail whose subject says "poison", as a step that always crashes on it would."""
+async def test_a_poison_mail_leaves_the_inbox_at_its_spool_commit_and_is_quarantined_from_the_spool(
+        imap_user, settings_factory, db, monkeypatch):
+    settings = settings_factory(mailboxes=[imap_user.mailbox(poll_seconds=5)])
+    tickets = Tickets(settings, db)
+    record = next(step for step in tickets.ingestor.steps if step.name == "record")
+    original = record.run
 
-    async def ingest(self, raw: bytes, **kwargs):
-        if b"Subject: poison" in raw:
-            raise TempFail("step crashed on this mail (test)")
-        return await super().ingest(raw, **kwargs)
+    async def crashes_on_poison(ctx):  # a step that always crashes on this one mail
+        if ctx.mail.subject == "poison":
+            raise RuntimeError("step crashed on this mail (test)")
+        await original(ctx)
 
-
-async def test_a_poison_mail_is_quarantined_after_max_attempts_and_does_not_block(imap_user, settings_factory, db):
-    ingestor = PoisonIngestor()
+    monkeypatch.setattr(record, "run", crashes_on_poison)
     imap_user.append(*mails("first", "poison", "third"))
-    settings = settings_factory(mailboxes=[imap_user.mailbox(max_attempts=2, poll_seconds=5)])
-    async with Pollers(settings, ingestor, db):
-        await wait_for(lambda: len(ingestor.stored) == 2, timeout=5)
+    async with Pollers(settings, tickets.ingestor, db):
+        await wait_for(lambda: len(imap_user.uids("Processed")) == 3, timeout=10)
         imap_user.append(*mails("after the poison"))
-        await wait_for(lambda: len(ingestor.stored) == 3, timeout=5)
-        await wait_for(lambda: ingestor.quarantined, timeout=10)
+        await wait_for(partial(_at_least, tickets, 3), timeout=10)
         await wait_for(lambda: not imap_user.uids("INBOX"), timeout=5)
-    [(raw, reason)] = ingestor.quarantined
-    assert b"Subject: poison" in raw and "ingest failed 2 times" in reason and "step crashed" in reason
-    assert await ingestor.subjects() == ["after the poison", "first", "third"]
+    async with db.transaction() as session:
+        [held] = (await session.scalars(select(QuarantineEntry))).all()
+    assert "internal error: RuntimeError: step crashed on this mail (test)" in held.reason
+    assert held.source == "imap:support"
+    assert await tickets.subjects() == ["after the poison", "first", "third"]
     assert len(imap_user.uids("Processed")) == 4
 
 
@@ -230,24 +255,25 @@ def test_check_reports_folders_capabilities_and_unseen_without_taking_mail(imap_
     assert len(good.uids("INBOX")) == 2 and all(b"\\Seen" not in flags for _, flags in good.messages("INBOX"))
 
 
-async def test_a_locked_database_leaves_the_mail_unseen_in_the_inbox_until_it_can_be_stored(
-        imap_user, settings_factory, db, caplog, tmp_path):  # db: the migrated SQLite file
+async def test_a_spool_that_cannot_be_written_leaves_the_mail_unseen_in_the_inbox_until_it_can(
+        imap_user, settings_factory, db, caplog, tmp_path):  # db: the migrated SQLite file and its spool file
     import sqlite3
 
-    settings = settings_factory(mailboxes=[imap_user.mailbox(poll_seconds=2, max_attempts=100)],
-                                database={"busy_timeout_ms": 100})
+    settings = settings_factory(mailboxes=[imap_user.mailbox(poll_seconds=2)], database={"busy_timeout_ms": 100})
     tickets = Tickets(settings, settings.open_database())
     imap_user.append(*mails("Locked 1", "Locked 2", "Locked 3"))
-    blocker = sqlite3.connect(tmp_path / "gateway.db", isolation_level=None)
+    blocker = sqlite3.connect(tickets.db.spool_path, isolation_level=None)
     try:
-        blocker.execute("BEGIN EXCLUSIVE")  # another writer holds SQLite's lock
+        blocker.execute("BEGIN EXCLUSIVE")  # another writer holds the spool file's lock
         async with Pollers(settings, tickets.ingestor, tickets.db):
-            await wait_for(lambda: "database is locked" in caplog.text, timeout=10)
+            await wait_for(lambda: "mail left unseen on the server" in caplog.text, timeout=10)
             await asyncio.sleep(1)  # a retry or two
             inbox = imap_user.messages("INBOX")
             assert len(inbox) == 3 and not any(b"\\Seen" in flags for _, flags in inbox)
+            assert await tickets.count() == 0
             blocker.execute("ROLLBACK")
             await wait_for(lambda: not imap_user.uids("INBOX"), timeout=15)
+            await wait_for(partial(_at_least, tickets, 3), timeout=10)
     finally:
         blocker.close()
     assert await tickets.subjects() == ["Locked 1", "Locked 2", "Locked 3"]

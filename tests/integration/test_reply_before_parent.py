@@ -1,5 +1,6 @@
-"""A reply whose DATA ends while the mail it answers is still in another SMTP session's DATA: held for
-its parent, then threaded onto the parent's ticket (real SMTP clients against serve)."""
+"""A reply whose DATA ends while the mail it answers is still in another SMTP session (in its DATA, or
+connected and not yet at MAIL FROM): held for its parent, then threaded onto the parent's ticket (real
+SMTP clients against serve)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,7 @@ import smtplib
 import pytest
 from sqlalchemy import select
 
+from gateway.ingest import Ingestor
 from gateway.store.models import Message
 from tests.conftest import free_port
 from tests.integration.serving import asend, make_mail, start, wait_for
@@ -34,6 +36,18 @@ class HalfSent:
         code, _ = self.client.getreply()
         self.client.quit()
         return code
+
+
+class Greeted:
+    """An SMTP session that has connected and said EHLO, and sends its mail when told."""
+
+    def __init__(self, port: int):
+        self.client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        assert self.client.ehlo()[0] == 250
+
+    def send(self, raw: bytes) -> None:
+        self.client.sendmail(SENDER, ["ihelp@example.com"], raw)  # raises unless 250
+        self.client.quit()
 
 
 def wire(mail) -> bytes:
@@ -102,3 +116,53 @@ async def test_the_hold_ends_after_its_limit_while_the_older_session_stays_open(
         if first is not None:
             assert await asyncio.to_thread(first.finish) == 250
         await running.shutdown()
+
+
+async def test_a_session_connected_before_the_reply_holds_it_until_its_mail_is_processed(settings_factory, relay):
+    # bench/reply_threading.py's one astray reply: its parent's client had connected first, but sent
+    # MAIL FROM only after the reply's DATA had ended.
+    running = await serve_with(settings_factory, relay, hold=120.0)
+    try:
+        parent, reply = pair()
+        first = await asyncio.to_thread(Greeted, running.port)
+        assert (await asend(running.port, reply))[0] == 250
+        await asyncio.sleep(1.0)  # the drain has seen the reply by now
+        await asyncio.to_thread(first.send, wire(parent))
+
+        parent_ticket, reply_ticket = await tickets_of(running, bare(parent["Message-ID"]), bare(reply["Message-ID"]))
+        assert parent_ticket is not None and parent_ticket == reply_ticket
+    finally:
+        await running.shutdown()
+
+
+async def test_a_session_connected_after_the_reply_does_not_hold_it(settings_factory, relay):
+    running = await serve_with(settings_factory, relay, hold=120.0)
+    later = None
+    try:
+        parent, reply = pair()
+        assert (await asend(running.port, reply))[0] == 250
+        later = await asyncio.to_thread(Greeted, running.port)
+
+        async def reply_stored():
+            return (await tickets_of(running, bare(reply["Message-ID"])))[0]
+
+        await wait_for(reply_stored, timeout=15)  # while the newer session is still open
+    finally:
+        if later is not None:
+            await asyncio.to_thread(later.send, wire(parent))
+        await running.shutdown()
+
+
+async def test_a_reply_spooled_just_before_its_parent_in_one_batch_threads_onto_it(any_db, settings_factory, clock):
+    # No session held the reply (its parent's client connected only after the reply's spool commit), but
+    # the drain reaches both in one batch: the parent goes first.
+    ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
+    try:
+        parent, reply = pair()
+        reply_id = await ingestor.accept(wire(reply), source="smtp", envelope_from=SENDER)
+        parent_id = await ingestor.accept(wire(parent), source="smtp", envelope_from=SENDER)
+        done = await ingestor.drain()
+    finally:
+        ingestor.close()
+    assert done[parent_id].status == done[reply_id].status == "stored"
+    assert done[reply_id].ticket_id == done[parent_id].ticket_id

@@ -9,36 +9,22 @@ from gateway.errors import TempFail
 from gateway.inbound.imap_session import MailboxError
 
 
-@dataclass
-class Outcome:
-    status: str
-    ticket_ref: str | None = None
-    reason: str = ""
-
-
 class FakeIngestor:
-    """Keeps what it was given; mails whose bytes contain b"poison" fail with TempFail."""
+    """Keeps what it was given, as the spool would; `down`: every spool write fails, like a full disk."""
 
     def __init__(self) -> None:
         self.stored: dict[str, bytes] = {}
         self.calls: list[bytes] = []
-        self.quarantined: list[tuple[bytes, str, str]] = []
-        self.down = False  # True: every call fails, like a database outage
+        self.down = False
 
-    async def ingest(self, raw: bytes, *, source: str, envelope_from=None, recipients=()) -> Outcome:
-        self.calls.append(raw)
-        if self.down or b"poison" in raw:
-            raise TempFail("database unavailable (test)")
-        digest = hashlib.sha256(raw).hexdigest()
-        status = "duplicate" if digest in self.stored else "stored"
-        self.stored[digest] = raw
-        return Outcome(status=status, ticket_ref="HD-1")
-
-    async def quarantine(self, raw: bytes, *, reason: str, source: str) -> Outcome:
+    async def accept_many(self, items) -> list[int]:
+        self.calls.extend(item.raw for item in items)
         if self.down:
-            raise TempFail("database unavailable (test)")
-        self.quarantined.append((raw, reason, source))
-        return Outcome(status="quarantined", reason=reason)
+            raise TempFail("spool file /var/lib/gateway/gateway.db.spool.sqlite: disk full (test)")
+        for item in items:
+            self.stored[hashlib.sha256(item.raw).hexdigest()] = item.raw
+        first = len(self.calls) - len(items) + 1
+        return list(range(first, first + len(items)))
 
 
 @dataclass

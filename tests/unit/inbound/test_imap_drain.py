@@ -1,4 +1,4 @@
-"""MailboxPoller against an in-memory server: order, move-after-commit, watermark, poison mail, reconnects."""
+"""MailboxPoller against an in-memory server: order, move after the spool commit, watermark, spool failures."""
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +10,7 @@ from imap_fakes import FakeIngestor, FakeServer
 from sqlalchemy import select
 
 from gateway.config import MailboxConfig
+from gateway.errors import TempFail
 from gateway.inbound.imap import Backoff, MailboxPoller, mailbox_password, run_pollers
 from gateway.inbound.imap_session import MailboxError
 from gateway.store.models import MailboxState, Outbox
@@ -22,7 +23,7 @@ def mail(n: int, extra: bytes = b"") -> bytes:
 @pytest.fixture
 def settings(settings_factory):
     return settings_factory(mailboxes=[{"name": "support", "host": "imap.example.com", "username": "ihelp",
-                                        "password": "pw", "max_attempts": 3, "poll_seconds": 0.2}])
+                                        "password": "pw", "poll_seconds": 0.2}])
 
 
 def make_poller(settings, db, clock, server, ingestor, stop=None, **kwargs):
@@ -55,57 +56,65 @@ async def test_backlog_is_ingested_in_uid_order_then_moved_and_the_position_save
     assert (row.uidvalidity, row.last_uid, row.connected) == (111, 5, True)
 
 
-async def test_a_poison_mail_is_retried_then_quarantined_without_blocking_later_mail(settings, db, clock):
-    server, ingestor = FakeServer(), FakeIngestor()
-    server.deliver(mail(1), mail(2, b"poison"), mail(3))
-    poller = make_poller(settings, db, clock, server, ingestor, retry_base=0.0)
+async def test_mail_is_moved_only_after_its_spool_commit_returned(settings, db, clock):
+    server = FakeServer()
+
+    class Watching(FakeIngestor):
+        async def accept_many(self, items):
+            seen.append(sorted(server.folders["INBOX"]))  # still there while the spool commit runs
+            return await super().accept_many(items)
+
+    seen, ingestor = [], Watching()
+    server.deliver(mail(1), mail(2))
+    poller = make_poller(settings, db, clock, server, ingestor)
     await poller.connect()
-    assert await poller.drain() == 1
-    assert sorted(server.folders["Processed"]) == [1, 3] and list(server.folders["INBOX"]) == [2]
-    # The position may not pass the failed mail: a restart must read it again.
-    assert (await state(db)).last_uid == 1
-    assert await poller.drain() == 1 and poller.failures[2].attempts == 2
     assert await poller.drain() == 0
-    assert server.folders["INBOX"] == {} and 2 in server.folders["Processed"]
-    [(raw, reason, source)] = ingestor.quarantined
-    assert raw == mail(2, b"poison") and source == "imap:support"
-    assert "UID 2: ingest failed 3 times" in reason and "database unavailable" in reason
-    assert (await state(db)).last_uid == 3
+    assert seen == [[1, 2]] and server.folders["INBOX"] == {} and server.moves == [[1, 2]]
 
 
-async def test_a_failed_mail_waits_for_its_backoff(settings, db, clock):
-    server, ingestor = FakeServer(), FakeIngestor()
-    server.deliver(mail(1, b"poison"))
-    poller = make_poller(settings, db, clock, server, ingestor, retry_base=30.0)
-    await poller.connect()
-    await poller.drain()
-    await poller.drain()  # not due yet: not fetched again
-    assert len(ingestor.calls) == 1 and poller.failures[1].attempts == 1
-    assert poller._wake_in(60) == pytest.approx(0.2, abs=0.1)  # capped by poll_seconds, with jitter
-
-
-async def test_an_outage_does_not_send_the_backlog_to_quarantine(settings, db, clock):
+async def test_a_spool_that_cannot_be_written_leaves_the_mail_unseen_and_the_position_put(settings, db, clock):
     server, ingestor = FakeServer(), FakeIngestor()
     server.deliver(mail(1), mail(2))
-    poller = make_poller(settings, db, clock, server, ingestor, retry_base=0.0)
+    poller = make_poller(settings, db, clock, server, ingestor)
     await poller.connect()
     ingestor.down = True
-    for _ in range(4):  # beyond max_attempts: quarantine fails too, so the mail stays put
-        assert await poller.drain() == 2
-    assert ingestor.quarantined == [] and list(server.folders["INBOX"]) == [1, 2]
+    for _ in range(3):  # however often: nothing is quarantined or moved for it
+        with pytest.raises(TempFail, match="disk full"):
+            await poller.drain()
+    assert list(server.folders["INBOX"]) == [1, 2] and server.moves == []
+    assert (await state(db)).last_uid == 0
     ingestor.down = False
     assert await poller.drain() == 0
-    assert len(ingestor.stored) == 2 and ingestor.quarantined == []
+    assert len(ingestor.stored) == 2 and server.folders["INBOX"] == {}
+    assert (await state(db)).last_uid == 2
 
 
-async def test_mail_committed_before_a_lost_move_is_moved_later_without_a_second_ingest(settings, db, clock):
+async def test_the_poller_retries_a_failed_spool_write_after_its_backoff(settings, db, clock, caplog):
+    server, ingestor = FakeServer(), FakeIngestor()
+    server.deliver(mail(1))
+    ingestor.down = True
+    stop = asyncio.Event()
+    poller = make_poller(settings, db, clock, server, ingestor, stop=stop)
+    with caplog.at_level(logging.WARNING, logger="gateway.inbound.imap"):
+        task = asyncio.create_task(poller.run())
+        await wait_until(lambda: len(ingestor.calls) >= 2)
+    assert list(server.folders["INBOX"]) == [1]
+    assert "mailbox 'support': mail left unseen on the server: spool file" in caplog.text
+    ingestor.down = False
+    await wait_until(lambda: server.folders["INBOX"] == {})
+    stop.set()
+    await asyncio.wait_for(task, 3)
+    assert len(ingestor.stored) == 1 and (await state(db)).last_uid == 1
+
+
+async def test_mail_spooled_before_a_lost_move_is_moved_later_without_being_spooled_again(settings, db, clock):
     server, ingestor = FakeServer(), FakeIngestor()
     server.deliver(mail(1), mail(2), mail(3))
     server.fail_moves = 1
     first = make_poller(settings, db, clock, server, ingestor)
     await first.connect()
     with pytest.raises(MailboxError):
-        await first.drain()  # batch [1, 2] committed, then the connection dropped before MOVE
+        await first.drain()  # batch [1, 2] spooled, then the connection dropped before MOVE
     assert (await state(db)).last_uid == 2 and list(server.folders["INBOX"]) == [1, 2, 3]
     second = make_poller(settings, db, clock, server, ingestor)  # a restart: nothing in memory
     await second.connect()
