@@ -122,10 +122,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
     RuleConfig(name="still-broken", value="medium", weight=0.0,
-               pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|"
-                       r"not yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
-                       r"wieder nicht|schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours|"
-                       r"de nouveau en panne|retombée? en panne)\b"),
+               # "still" alone was too wide ("I still need the report"): it must say what is still wrong.
+               pattern=r"\b(still (down|offline|not|no|broken|dead|unavailable|unreachable|can't|cannot|failing|"
+                       r"crashing|out|frozen|stuck)|is down again|down again now|went down again|dropped again|"
+                       r"stopped again|not yet|not (working|running) again|isn't (working|running) again|"
+                       r"immer noch (nicht|kein\w{0,3}|ausgefallen|down|weg|tot|offline)|noch nicht|wieder nicht|"
+                       r"schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours (pas|en panne|hors|"
+                       r"indisponible|bloqu\w{0,4}|plant\w{0,4}|impossible|aucun)|de nouveau en panne|"
+                       r"retombée? en panne)\b"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
