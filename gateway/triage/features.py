@@ -41,7 +41,8 @@ def word_ngrams(text: str, low: int, high: int) -> list[str]:
     tokens = _TOKEN.findall(text.lower())
     grams = list(tokens) if low == 1 else []
     for n in range(max(low, 2), min(high, len(tokens)) + 1):
-        grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+        # the n tokens from each position, joined in C: zip(tokens, tokens[1:], ...) stops at the shortest
+        grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
     return grams
 
 
@@ -76,6 +77,13 @@ def char_grams(word: str, low: int, high: int) -> Iterator[str]:
 def word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
     """One word's char_wb n-grams."""
     return tuple(char_grams(word, low, high))
+
+
+# The n-grams of the words of the last mail or two: the category and the emergency model read the same
+# words one after the other, so the second finds the strings cut, their hashes computed. Small on
+# purpose: across mails each model keeps its own cache of a word's columns (linear.py), which costs
+# far less than the strings.
+recent_word_char_grams = lru_cache(maxsize=2048)(word_char_grams)
 
 
 @lru_cache(maxsize=8)

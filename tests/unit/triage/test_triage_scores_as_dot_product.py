@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.triage.seed import read_csv, seed_emergencies, seed_mails
-from gateway.triage.linear import LinearModel
+from gateway.triage.linear import FILLER, LinearModel
 from gateway.triage.store import load
 
 SMALL = Path(__file__).parents[2] / "data" / "triage" / "small.csv"
@@ -80,3 +80,29 @@ def test_predict_packs_any_number_of_classes(classes):
     for subject, body in sample()[::5]:
         expected = softmax_of_scores(model, subject, body)
         assert list(model.predict(subject, body, explain=0).probabilities.values()) == pytest.approx(expected, abs=1e-9)
+
+
+def plain_words(model, subject: str, body: str, label: str, top: int = 3) -> tuple[str, ...]:
+    """The explanation the long way: every word feature's value times its weight towards `label` over
+    the classes' average, summed by word across blocks, largest first, fillers left out."""
+    best = model.classes.index(label)
+    names = {}
+    for offset, block in zip(model._offsets, model.blocks):
+        if block.analyzer == "word":
+            names.update({offset + j: gram for gram, j in block.vocabulary.items()})
+    added: dict[str, float] = {}
+    for j, v in zip(*model.features(subject, body, analyzer="word")):
+        column = [row[j] for row in model.coef]
+        towards = (-column[0], column[0]) if len(column) == 1 else [c - sum(column) / len(column) for c in column]
+        added[names[j]] = added.get(names[j], 0.0) + v * towards[best]
+    ranked = sorted(((c, n) for n, c in added.items()), reverse=True)
+    return tuple(n for c, n in ranked if c > 0 and not all(w in FILLER for w in n.split()))[:top]
+
+
+@pytest.mark.parametrize("kind", ["category", "emergency"])
+def test_explanations_are_the_plain_sum_by_word(kind):
+    model = load(kind, None)[0]
+    for subject, body in sample():
+        for label in model.classes:
+            assert model.explain(subject, body, label) == plain_words(model, subject, body, label)
+            assert model.explain(subject, body, label, top=12) == plain_words(model, subject, body, label, top=12)
