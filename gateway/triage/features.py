@@ -54,8 +54,7 @@ def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     return grams
 
 
-@lru_cache(maxsize=512)
-def _slices(length: int, low: int, high: int) -> tuple[slice, ...]:
+def _cuts(length: int, low: int, high: int) -> tuple[slice, ...]:
     """Where a padded word of `length` characters is cut into its char_wb n-grams, in scikit-learn's order."""
     cuts: list[slice] = []
     for n in range(low, high + 1):
@@ -66,24 +65,25 @@ def _slices(length: int, low: int, high: int) -> tuple[slice, ...]:
     return tuple(cuts)
 
 
+# Tables for words up to this long (padded) are kept: a few MB at most. A longer "word" (a URL, a
+# hash, a line of a log) is cut from a table made for it and dropped, so no text can fill memory.
+TABLED = 64
+tabled_cuts = lru_cache(maxsize=4 * TABLED)(_cuts)
+
+
 def char_grams(word: str, low: int, high: int) -> Iterator[str]:
     """One word's char_wb n-grams, cut in C from a table of slices per word length (no Python loop per
     n-gram, so cutting a word anew costs about what a cache of its n-gram strings saved, without the
     cache's ~100 MB over a few thousand GitHub issues)."""
     padded = f" {word} "
-    return map(padded.__getitem__, _slices(len(padded), low, high))
+    cuts = tabled_cuts if len(padded) <= TABLED else _cuts
+    return map(padded.__getitem__, cuts(len(padded), low, high))
 
 
 def word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
     """One word's char_wb n-grams."""
     return tuple(char_grams(word, low, high))
 
-
-# The n-grams of the words of the last mail or two: the category and the emergency model read the same
-# words one after the other, so the second finds the strings cut, their hashes computed. Small on
-# purpose: across mails each model keeps its own cache of a word's columns (linear.py), which costs
-# far less than the strings.
-recent_word_char_grams = lru_cache(maxsize=2048)(word_char_grams)
 
 
 @lru_cache(maxsize=8)

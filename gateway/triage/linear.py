@@ -14,8 +14,8 @@ from operator import is_not, mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts,
-                                     recent_word_char_grams, word_counts)
+from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, char_grams, field_text, gram_counts,
+                                     word_counts)
 
 FORMAT = 1
 # Words whose char_wb columns each model keeps (per char_wb block): a few MB at most.
@@ -160,7 +160,7 @@ class LinearModel:
 
             @lru_cache(maxsize=WORD_CACHE)
             def word_columns(word: str) -> tuple[int, ...]:
-                return tuple(filter(_KNOWN, map(vocabulary.get, recent_word_char_grams(word, low, high))))
+                return tuple(filter(_KNOWN, map(vocabulary.get, char_grams(word, low, high))))
             return word_columns
         return [columns_of(block) if block.analyzer == "char_wb" else None for block in self.blocks]
 
