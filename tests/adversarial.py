@@ -10,6 +10,7 @@ from collections.abc import Iterator
 PATTERN_MODULES = (
     "gateway.mail.loopguard", "gateway.mail.autotext", "gateway.mail.bounce", "gateway.mail.reply_strip",
     "gateway.mail.commands", "gateway.mail.parse", "gateway.mail.decode", "gateway.pipeline.rules",
+    "gateway.triage.clauses",
 )
 # Characters that start or continue the constructs mail heuristics look for.
 GENERIC = (" ", "\n", "\t", "\r\n", "-", "--", ">", "> ", "a@", "a@b.", "=?", "?=", "<", "<a", "a", "a ",

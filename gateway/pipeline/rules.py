@@ -35,7 +35,9 @@ PRIORITY_RULES: tuple[RuleConfig, ...] = (
                pattern=r"\b((server|service|site|website|system|database|network|vpn|email|mail|erp|crm)s? "
                        r"(is |are )?(down|offline|unreachable|not responding)|outage|production (is )?down)\b"),
     RuleConfig(name="many-users", value="urgent", weight=3.0,
-               pattern=r"\b((1\d|[2-9]\d|\d{3,})\+? (users|people|staff|employees|customers|colleagues)|"
+               # a number of people alone is no emergency ("a room for 20 people"): they must be stuck
+               pattern=r"\b((1\d|[2-9]\d|\d{3,})\+? (users|people|staff|employees|customers|colleagues)\b.{0,40}\b"
+                       r"(can(no|')t|are unable|unable|affected|cut off|locked out)|"
                        r"(ten|twelve|fifteen|twenty|fifty|hundred|all|everyone|nobody|no one)( of our| the)? "
                        r"(users|people|staff|employees|customers)? ?(can(no|')t|are unable|affected|is affected))\b"),
     RuleConfig(name="losing-money", value="urgent", weight=3.0,

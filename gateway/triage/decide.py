@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.config import ClassifyConfig, PriorityConfig
+from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
 from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
+from gateway.triage.clauses import stretches, without_what_ifs
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
 from gateway.triage.signals import NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES, STILL_BROKEN_RULES
@@ -75,25 +76,68 @@ def classify(subject: str, body: str, *, config: ClassifyConfig,
     return Decision("category", guess.label, "model", round(guess.confidence, 2), sure=sure, why=tuple(why)), hits
 
 
+def _calm(hits: list[Hit]) -> set[str]:
+    """The calm rules among `hits`; "down again now" next to "came back" leaves the outage standing."""
+    calm = {h.rule for h in hits} & NEGATION_RULES
+    if any(h.rule in STILL_BROKEN_RULES for h in hits):
+        calm.discard("over-now")
+    return calm
+
+
+def _live_stretches(rules: tuple[RuleConfig, ...], subject: str, body: str) -> list[tuple[str, list[Hit]]]:
+    """The stretches of the body (the first with the subject) that no calm signal speaks for, with their
+    hits; [] when the body is one stretch (then the calm words speak for the whole mail).
+
+    A calm stretch speaks for itself and for the stretch before it ("The mail server was down this
+    morning | but came back after the restart"), never for the one after it ("The printer has been
+    fixed, | but now the network is down for everyone")."""
+    parts = stretches(body)
+    if len(parts) == 1:
+        return []
+    read = [evaluate(rules, subject=subject if index == 0 else "", body=part) for index, part in enumerate(parts)]
+    calm = [bool(_calm(part_hits)) for part_hits in read] + [False]
+    return [(subject + "\n" + part if index == 0 else part, read[index]) for index, part in enumerate(parts)
+            if not calm[index] and not calm[index + 1]]
+
+
 def prioritise(subject: str, body: str, *, config: PriorityConfig, model: LinearModel | None,
                header: Hit | None = None) -> tuple[Decision, list[Hit]]:
-    """Priority: rules and the built-in signals first; the emergency model may raise to urgent unless negated."""
+    """Priority: rules and the built-in signals first; the emergency model may raise to urgent unless negated.
+
+    A calm signal calms only the stretch of the mail it is in (gateway/triage/clauses.py): "The printer
+    has been fixed, but now the network is down for everyone" stays urgent. What-if questions ("if the
+    server crashed, would we lose data?") are set aside before anything reads the mail."""
     rules = config.rules if config.rules is not None else PRIORITY_RULES
-    hits = evaluate(rules + (SIGNAL_RULES if config.use_model else ()), subject=subject, body=body[:RULE_TEXT])
+    if config.use_model:
+        rules = rules + SIGNAL_RULES
+    body = body[:RULE_TEXT]
+    asked: list[Hit] = []
+    if config.use_model:
+        subject, said_subject = without_what_ifs(subject)
+        body, said_body = without_what_ifs(body)
+        if said_subject or said_body:
+            asked.append(Hit(rule="what-if", value="medium", weight=0.0, detail=(said_subject or said_body)[:80]))
+    hits = evaluate(rules, subject=subject, body=body) + asked
     if header:
         hits.append(header)
-    calm = {h.rule for h in hits} & NEGATION_RULES
-    if any(h.rule in STILL_BROKEN_RULES for h in hits):  # "it came back, now it is down again"
-        calm.discard("over-now")
-    if calm & PLANNED_RULES:  # "down on Saturday for maintenance", "was down yesterday, fine again": no emergency
-        hits = [h for h in hits if h.value != "urgent"]
+    calm = _calm(hits)
+    read = (subject, body)  # what the model reads
+    if calm:
+        live = _live_stretches(rules, subject, body)
+        if any(h.value == "urgent" for _, part_hits in live for h in part_hits):
+            # an outage in a stretch no calm word speaks for: the calm words do not outvote it
+            hits, calm = [h for h in hits if h.rule not in NEGATION_RULES], set()
+        else:
+            if calm & PLANNED_RULES:  # "down on Saturday for maintenance", "was down yesterday, fine again"
+                hits = [h for h in hits if h.value != "urgent"]
+            if live:  # the model may still find an emergency where no calm word speaks
+                read, calm = ("", " ".join(text for text, _ in live)), set()
     value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
-    negated = bool(calm)
-    if value != "urgent" and model is not None and config.use_model and not negated:
-        guess = model.predict(subject, body[:MAX_BODY], explain=0)  # words only for an emergency, below
+    if value != "urgent" and model is not None and config.use_model and not calm:
+        guess = model.predict(*read, explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
         if emergency >= config.emergency_at:
-            said = model.explain(subject, body[:MAX_BODY], guess.label)
+            said = model.explain(*read, guess.label)
             words = f"; words: {', '.join(said)}" if said else ""
             return Decision("priority", "urgent", "model", round(emergency, 2),
                             why=(f"looks like an emergency{words}",)), hits

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,7 +41,8 @@ def word_ngrams(text: str, low: int, high: int) -> list[str]:
     tokens = _TOKEN.findall(text.lower())
     grams = list(tokens) if low == 1 else []
     for n in range(max(low, 2), min(high, len(tokens)) + 1):
-        grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+        # the n tokens from each position, joined in C: zip(tokens, tokens[1:], ...) stops at the shortest
+        grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
     return grams
 
 
@@ -48,25 +50,40 @@ def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     """Character n-grams inside space-padded words (scikit-learn's analyzer='char_wb')."""
     grams: list[str] = []
     for word in _SPACES.sub(" ", text.lower()).split():
-        grams.extend(word_char_grams_cached(word, low, high))
+        grams.extend(word_char_grams(word, low, high))
     return grams
+
+
+def _cuts(length: int, low: int, high: int) -> tuple[slice, ...]:
+    """Where a padded word of `length` characters is cut into its char_wb n-grams, in scikit-learn's order."""
+    cuts: list[slice] = []
+    for n in range(low, high + 1):
+        last = max(length - n, 0)
+        cuts.extend(slice(i, i + n) for i in range(last + 1))
+        if last == 0:  # a word shorter than n counts once, as scikit-learn does
+            break
+    return tuple(cuts)
+
+
+# Tables for words up to this long (padded) are kept: a few MB at most. A longer "word" (a URL, a
+# hash, a line of a log) is cut from a table made for it and dropped, so no text can fill memory.
+TABLED = 64
+tabled_cuts = lru_cache(maxsize=4 * TABLED)(_cuts)
+
+
+def char_grams(word: str, low: int, high: int) -> Iterator[str]:
+    """One word's char_wb n-grams, cut in C from a table of slices per word length (no Python loop per
+    n-gram, so cutting a word anew costs about what a cache of its n-gram strings saved, without the
+    cache's ~100 MB over a few thousand GitHub issues)."""
+    padded = f" {word} "
+    cuts = tabled_cuts if len(padded) <= TABLED else _cuts
+    return map(padded.__getitem__, cuts(len(padded), low, high))
 
 
 def word_char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
     """One word's char_wb n-grams."""
-    padded, grams = f" {word} ", []
-    for n in range(low, high + 1):
-        last = max(len(padded) - n, 0)
-        grams.extend(padded[i:i + n] for i in range(last + 1))
-        if last == 0:  # a word shorter than n counts once, as scikit-learn does
-            break
-    return tuple(grams)
+    return tuple(char_grams(word, low, high))
 
-
-# Words recur within and across mails, so each is cut once for both models and for features(). With
-# 4,096 words instead, resident memory over 3,000 NLBSE issues grew 43 MB instead of 180 MB, but the
-# emergency model's first pass over words the category model had seen was ~10% slower (bench/triage.py).
-word_char_grams_cached = lru_cache(maxsize=65536)(word_char_grams)
 
 
 @lru_cache(maxsize=8)
@@ -83,7 +100,7 @@ def gram_counts(text: str, analyzer: str, low: int, high: int) -> Counter[str]:
         return Counter(word_ngrams(text, low, high))
     grams: list[str] = []
     for word, times in word_counts(text).items():
-        grams.extend(word_char_grams_cached(word, low, high) * times)
+        grams.extend(word_char_grams(word, low, high) * times)
     return Counter(grams)
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
-from itertools import repeat
+from heapq import nlargest
+from itertools import chain, repeat
 from operator import is_not, mul
 from pathlib import Path
 from typing import Any
 
-from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, field_text, gram_counts,
-                                     word_char_grams_cached, word_counts)
+from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, char_grams, field_text, gram_counts,
+                                     word_counts)
 
 FORMAT = 1
 # Words whose char_wb columns each model keeps (per char_wb block): a few MB at most.
@@ -68,23 +69,10 @@ class LinearModel:
         """The raw linear scores (scikit-learn's decision_function), one per coef row.
 
         The same sum as the dot product of features() with the coef rows, with every loop over n-grams
-        in C (map, sum, Counter). A char_wb block counts vocabulary columns rather than n-grams: a
-        word's columns are looked up once (see _word_columns), and n-grams outside the vocabulary,
-        which add nothing, are never counted. A word block looks each n-gram up once; one outside the
-        vocabulary reads index -1, a column of zeros (see _columns), and adding its 0.0 changes no sum."""
+        in C (map, sum, Counter); see _counted for how a block's columns are counted."""
         totals = list(self.intercept)
-        for block, (idf, rows), word_columns in zip(self.blocks, self._columns, self._word_columns):
-            text = field_text(block.field, subject, body)
-            if word_columns is None:
-                counts = gram_counts(text, block.analyzer, block.low, block.high)
-                columns = list(map(block.vocabulary.get, counts.keys(), repeat(-1)))
-            else:
-                found: list[int] = []
-                for word, times in word_counts(text).items():
-                    found.extend(word_columns(word) * times)
-                counts = Counter(found)
-                columns = list(counts.keys())
-            values = list(map(mul, map(_TF.__getitem__, counts.values()), map(idf.__getitem__, columns)))
+        for block, (idf, rows), (columns, tfs) in zip(self.blocks, self._columns, self._counted(subject, body)):
+            values = list(map(mul, tfs, map(idf.__getitem__, columns)))
             length = math.hypot(*values)
             if not length:  # no n-gram of the mail is in this block's vocabulary
                 continue
@@ -92,6 +80,64 @@ class LinearModel:
             for k, row in enumerate(rows):
                 totals[k] += scale * sum(map(mul, values, map(row.__getitem__, columns)))
         return totals
+
+    def _counted(self, subject: str, body: str) -> Iterator[tuple[list[int], list[float]]]:
+        """Per block: the mail's columns in it and their sublinear tf (1 + log count).
+
+        A char_wb block counts vocabulary columns rather than n-grams: a word's columns are looked up
+        once (see _word_columns), and n-grams outside the vocabulary, which add nothing, are never
+        counted. A word block looks each n-gram up once; one outside the vocabulary reads index -1,
+        a column of zeros (see _columns), and adding its 0.0 changes no sum."""
+        for block, word_columns in zip(self.blocks, self._word_columns):
+            text = field_text(block.field, subject, body)
+            if word_columns is None:
+                counts = gram_counts(text, block.analyzer, block.low, block.high)
+                columns = list(map(block.vocabulary.get, counts.keys(), repeat(-1)))
+            else:  # each word's columns, repeated as often as the word occurs: one Counter pass in C
+                words = word_counts(text)
+                counts = Counter(chain.from_iterable(map(mul, map(word_columns, words.keys()), words.values())))
+                columns = list(counts.keys())
+            yield columns, list(map(_TF.__getitem__, counts.values()))
+
+    def _odds(self, counted: list[tuple[list[int], list[float]]]) -> list[float]:
+        """What predict() needs: the scores less the first class's score (the softmax does not change),
+        in one pass over a block's columns per two classes where scores() takes one per class (_packed)."""
+        if len(self.coef) == 1:  # binary: the one score as it is
+            totals = [self.intercept[0]]
+        else:
+            first = self.intercept[0]
+            totals = [b - first for b in self.intercept]
+        for block, (idf, tables), (columns, tfs) in zip(self.blocks, self._packed, counted):
+            length = math.hypot(*map(mul, tfs, map(idf.__getitem__, columns)))
+            if not length:
+                continue
+            scale = block.weight / length
+            if len(totals) == 1:
+                totals[0] += scale * sum(map(mul, tfs, map(tables[0].__getitem__, columns)))
+                continue
+            for pair, table in enumerate(tables):  # classes 2p+1 and 2p+2 in one complex sum
+                summed = scale * sum(map(mul, tfs, map(table.__getitem__, columns)))
+                totals[2 * pair + 1] += summed.real
+                if 2 * pair + 2 < len(totals):
+                    totals[2 * pair + 2] += summed.imag
+        return totals
+
+    @cached_property
+    def _packed(self) -> list[tuple[list[float], list[list]]]:
+        """Per block: its idf (with the extra 0.0 of _columns) and tables of idf times the coef, by column:
+        for a binary model its one row; else each class's row less the first class's, two classes to a
+        complex number (real, imaginary), so three classes take one pass of sum() and not three."""
+        tables = []
+        for idf, rows in self._columns:
+            if len(rows) == 1:
+                tables.append((idf, [list(map(mul, idf, rows[0]))]))
+                continue
+            odds = [[a - f for a, f in zip(row, rows[0])] for row in rows[1:]]
+            if len(odds) % 2:
+                odds.append([0.0] * len(idf))
+            tables.append((idf, [[complex(i * a, i * b) for i, a, b in zip(idf, real, imaginary)]
+                                 for real, imaginary in zip(odds[::2], odds[1::2])]))
+        return tables
 
     @cached_property
     def _columns(self) -> list[tuple[list[float], list[list[float]]]]:
@@ -114,49 +160,72 @@ class LinearModel:
 
             @lru_cache(maxsize=WORD_CACHE)
             def word_columns(word: str) -> tuple[int, ...]:
-                return tuple(filter(_KNOWN, map(vocabulary.get, word_char_grams_cached(word, low, high))))
+                return tuple(filter(_KNOWN, map(vocabulary.get, char_grams(word, low, high))))
             return word_columns
         return [columns_of(block) if block.analyzer == "char_wb" else None for block in self.blocks]
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
-        probs = _probabilities(self.scores(subject, body), self.temperature)
+        counted = list(self._counted(subject, body))  # the columns once, for the scores and the words
+        probs = _probabilities(self._odds(counted), self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
-        words = self.explain(subject, body, self.classes[best], top=explain) if explain else ()
+        words = self._explained(counted, best, explain) if explain else ()
         return Prediction(label=self.classes[best], confidence=probs[best],
                           probabilities=dict(zip(self.classes, probs)), words=words)
 
     def explain(self, subject: str, body: str, label: str, *, top: int = 3) -> tuple[str, ...]:
-        """The `top` words that pushed the mail most towards `label` (what predict() gives as words)."""
-        return self._words(self.features(subject, body, analyzer="word"), self.classes.index(label), top)
+        """The `top` words (or word pairs) that pushed the mail most towards `label` over the other classes'
+        average (what predict() gives as words). A word read by two blocks, the subject's and the whole
+        mail's, adds up; char n-grams explain nothing to a reader, and filler words are left out."""
+        return self._explained(list(self._counted(subject, body)), self.classes.index(label), top)
 
-    def _words(self, feats: tuple[list[int], list[float]], best: int, top: int) -> tuple[str, ...]:
-        """The words that added most to the chosen class over the others' average (a word read by two
-        blocks, the subject's and the whole mail's, adds up)."""
-        weights = self._word_weights
-        added: dict[str, float] = defaultdict(float)
-        for j, v in zip(*feats):
-            if j in weights:
-                name, towards = weights[j]
-                added[name] += v * towards[best]
-        ranked = sorted((contribution, name) for name, contribution in added.items())
-        return tuple(name for contribution, name in reversed(ranked) if contribution > 0 and name not in FILLER)[:top]
+    def _explained(self, counted: list[tuple[list[int], list[float]]], best: int, top: int) -> tuple[str, ...]:
+        added: dict[str, float] = {}
+        for block, table, (columns, tfs) in zip(self.blocks, self._explainers, counted):
+            if table is None:
+                continue
+            names, idf, towards = table
+            values = list(map(mul, tfs, map(idf.__getitem__, columns)))
+            length = math.hypot(*values)
+            if not length:
+                continue
+            weighted = map(mul, map(mul, values, repeat(block.weight / length)), map(towards[best].__getitem__, columns))
+            part = dict(zip(map(names.__getitem__, columns), weighted))  # -1, outside the vocabulary: "", 0.0
+            if len(part) > len(added):
+                added, part = part, added
+            for name, contribution in part.items():  # the smaller block into the larger, in Python
+                added[name] = added.get(name, 0.0) + contribution
+        return self._ranked(added, top)
+
+    def _ranked(self, added: dict[str, float], top: int) -> tuple[str, ...]:
+        added.pop("", None)
+        wanted = top * 4
+        while True:  # the largest few, in C; more only when filler words crowd them out
+            ranked = nlargest(wanted, zip(added.values(), added.keys()))
+            words = [name for contribution, name in ranked if contribution > 0 and not _filler(name)][:top]
+            if len(words) == top or len(ranked) < wanted:
+                return tuple(words)
+            wanted *= 4
 
     @cached_property
-    def _word_weights(self) -> dict[int, tuple[str, tuple[float, ...]]]:
-        """Feature index -> (word, its weight towards each class over the others' average), for the word
-        blocks only (char n-grams explain nothing to a reader); built once, at the first explanation."""
-        weights: dict[int, tuple[str, tuple[float, ...]]] = {}
-        for offset, block in zip(self._offsets, self.blocks):
+    def _explainers(self) -> list[tuple[list[str], list[float], list[list[float]]] | None]:
+        """Per word block (None for char blocks): its n-grams by column, its idf and, per class, each
+        column's weight towards that class over the others' average; each list ends in an extra entry
+        ("", 0.0) that an n-gram outside the vocabulary reads as index -1. Built at the first explanation."""
+        tables: list[tuple[list[str], list[float], list[list[float]]] | None] = []
+        for (idf, rows), block in zip(self._columns, self.blocks):
             if block.analyzer != "word":
+                tables.append(None)
                 continue
+            names = [""] * len(idf)
             for gram, j in block.vocabulary.items():
-                column = [row[offset + j] for row in self.coef]
-                if len(column) == 1:  # binary: the row favours classes[1]
-                    weights[offset + j] = (gram, (-column[0], column[0]))
-                else:
-                    mean = sum(column) / len(column)
-                    weights[offset + j] = (gram, tuple(c - mean for c in column))
-        return weights
+                names[j] = gram
+            if len(rows) == 1:  # binary: the row favours classes[1]
+                towards = [[-w for w in rows[0]], rows[0]]
+            else:
+                mean = [sum(column) / len(rows) for column in zip(*rows)]
+                towards = [[w - m for w, m in zip(row, mean)] for row in rows]
+            tables.append((names, idf, towards))
+        return tables
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "kind": self.kind, "classes": list(self.classes),
@@ -201,6 +270,11 @@ FILLER = frozenset(
     "le la les un une et ou est dans de du des pour sur je nous vous il elle ce "
     "not has have been since some any there what when but after all so do does "
     "nicht alle auf für sich nach seit noch mehr wird se ne pas que qui au aux plus en depuis avec".split())
+
+
+def _filler(name: str) -> bool:
+    """A word, or a pair of words, too common to explain anything ("the", "of the")."""
+    return name in FILLER or all(word in FILLER for word in name.split())
 
 
 def _probabilities(scores: list[float], temperature: float) -> list[float]:

@@ -9,7 +9,7 @@ from gateway.config import RuleConfig
 
 # A hit of these overrides every urgent vote: planned downtime is announced, a course about breaches
 # is no breach, an outage that is over or a machine nobody uses is no emergency.
-PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused"})
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that "it came back but is down again" is an outage now, whatever came before.
@@ -21,37 +21,60 @@ _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutiqu
             r"serveur|dateiserver|mailserver|service|system|système|systeme|network|netzwerk|réseau|internet|"
             r"e-?mails?|mails?|messagerie|erp|crm|vpn|citrix|database|datenbank|phones?|telefon\w{0,20}|"
             r"téléphon\w{0,20}|standard|payroll|paie|lohn\w{0,20}|tills?|kassen?|checkout|scanners?|terminals?|"
-            r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline)")
+            r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline|sap|intranet|"
+            r"wi-?fi|wlan|homepage|webseite|internetseite|buchungsseite|startseite|page d'accueil)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
          r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|"
          r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
          r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
          r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
-         r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus)")
+         r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
+         r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
+         r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable)")
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
                pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
                pattern=r"\b(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|"
-                       r"for (anyone|everyone|everybody)|(whole|entire) "
-                       r"(office|company|building|team|department|sales team|production line)|"
+                       r"for (anyone|everyone|everybody|every user|all users|nobody)|(whole|entire) (\w{1,20} )?"
+                       r"(office|company|building|team|department|floor|site|branch|store|warehouse|production line)|"
                        r"all our (stores|branches)|all (users|staff|colleagues|employees)|"
-                       r"niemand (kann|mehr|im|in)\b|bei niemandem|keiner der|"
-                       r"ganzen? (firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie)|"
-                       r"personne ne|plus (aucun|personne)|aucun des|tout le (bureau|bâtiment|service)|"
+                       r"niemand (kann|mehr|im|in)\b|bei niemandem|bei keinem|für niemanden|keiner der|"
+                       r"bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
+                       r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|"
+                       r"etage|stockwerk|filiale|zentrale|verwaltung|team)|"
+                       r"personne ne|plus (aucun|personne)|pour personne|aucun des|tout le (bureau|bâtiment|service|"
+                       r"siège|magasin|plateau)|toute l'équipe|tous les (utilisateurs|collègues|salariés|"
+                       r"employés|postes|agents|conseillers)|"
                        r"pour tout le monde|(produktion|fertigung|kommissionierung) steht|toute la ligne|"
                        r"tous nos magasins|aucun \w{1,20} ne peut)\b"),
     RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
                pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                        r"zehn|elf|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|sechzig|hundert|dix|onze|douze|"
                        r"quinze|vingt|trente|quarante|cinquante|soixante|cent|about fifteen|etwa fünfzehn|une "
-                       r"soixantaine de|rund \d{1,7}|about \d{1,7})\b.{0,12}\b(people|users|staff|colleagues|employees|"
+                       r"soixantaine de|rund \d{1,7}|about \d{1,7}|a dozen|dozens of|hundreds of|ein dutzend|"
+                       r"dutzende|hunderte|(une (dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|"
+                       r"cinquantaine|centaine)|des (dizaines|centaines)) d(e|'))\b.{0,12}\b(people|users|staff|colleagues|employees|"
                        r"agents|customers|kollegen|mitarbeiter(innen)?|leute|personen|nutzer|benutzer|kunden|"
                        r"collègues|personnes|utilisateurs|salariés|employés|conseillers|clients|télétravailleurs)"
-                       r"\b.{0,40}\b(can't|cannot|can not|unable|affected|cut off|are standing|clicked|"
-                       r"können nicht|kommen nicht|betroffen|abgeschnitten|haben|ne peuvent|bloqué\w{0,20}|"
-                       r"touché\w{0,20})"),
+                       r"\b.{0,40}\b(can't|cannot|can not|unable|affected|cut off|are standing|clicked|sitting|"
+                       r"idle|doing nothing|waiting|stuck|lost|entered|können nicht|kommen nicht|betroffen|"
+                       r"abgeschnitten|haben|sitzen|warten|untätig|stecken|rausgeflogen|eingegeben|ne peuvent|"
+                       r"bloqué\w{0,20}|touché\w{0,20}|attendent|sans pouvoir|n'arrivent|ont perdu|ont saisi|"
+                       r"ont cliqué)"),
+    # "... will not open for anyone in head office, about 60 people": the trouble first, then how many.
+    RuleConfig(name="ten-or-more-people-after", value="urgent", weight=3.0,
+               pattern=r"\b(can't|cannot|unable to|won't (open|start|work|load|connect)|will not (open|start|work|"
+                       r"load|connect)|not (working|opening|loading|connecting|starting)|nobody|no one|for anyone|"
+                       r"nicht (mehr )?(öffnen|starten|arbeiten|anmelden|erreichbar|verfügbar|drucken)|bei keinem|"
+                       r"niemand|ne [^.!?\n]{0,20} plus|plus personne|pour personne|n'arrive\w{0,3} plus|"
+                       r"impossible)[^.!?\n]{0,80}\b(that's|that is|that makes|about|around|some|das "
+                       r"sind|rund|etwa|circa|ca\.|insgesamt|soit|environ|à peu près|en tout)\s(1\d|[2-9]\d|"
+                       r"\d{3,7}|ten|twelve|fifteen|twenty|thirty|forty|fifty|hundred|zehn|zwölf|zwanzig|dreißig|"
+                       r"vierzig|fünfzig|hundert|dix|douze|vingt|trente|quarante|cinquante|cent)\b.{0,12}\b(people|"
+                       r"users|staff|colleagues|employees|agents|leute|personen|kollegen|mitarbeiter|nutzer|benutzer|"
+                       r"arbeitsplätze|personnes|collègues|utilisateurs|salariés|employés|postes|conseillers)"),
     RuleConfig(name="losing-money-any-language", value="urgent", weight=3.0,
                pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w{0,20} every "
                        r"card|(verlieren|entgehen|entgeht|verloren)\b.{0,20}\b(geld|umsatz|umsätze|kunden)|geld "
@@ -62,7 +85,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
-                       r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|gehackt|"
+                       r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
                        r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
@@ -73,12 +96,40 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(verschickt|versendet|exportiert|gestohlen)|(versehentlich|aus versehen) an "
                        r"(einen |eine )?(externe|alle)|(fichier|données|liste)\w{0,2} (complète?s? )?(des |de nos )?"
                        r"clients\b.{0,60}(envoyée?s?|exportée?s?|volée?s?|publiée?s?)|envoyée?s? par erreur)"),
+    # Someone's data shown or sent to others: "sees other patients' diagnoses", "someone else's invoice".
+    RuleConfig(name="data-to-the-wrong-people", value="urgent", weight=3.0,
+               pattern=r"\b(other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
+                       r"invoices|documents|records|addresses|details|files|orders|diagnos\w{0,3}|accounts|"
+                       r"emails|messages)|someone else's (data|invoices?|records|orders?|documents|files|account details|"
+                       r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
+                       r"(daten|rechnung|rechnungen|namen|dokumente|unterlagen|adressen|bestellungen|befunde|"
+                       r"diagnosen) (anderer|fremder|eines anderen)|(anderer|fremder) (kunden|patienten|nutzer|"
+                       r"benutzer|firmen|personen|mitglieder)|(données|factures?|documents?|dossiers?|noms|"
+                       r"adresses|commandes?|diagnostics?) (d'autres|des autres|d'un autre)|"
+                       r"(visible|accessible|readable|sichtbar|abrufbar|zugänglich|lisible|consultable)s? "
+                       r"[^.!?\n]{0,30}\b(without (a )?(password|login)|to (anyone|everyone)|for anyone|by anyone|ohne "
+                       r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui))"),
+    # Credentials typed into a phishing page: the accounts are someone else's now.
+    RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
+               pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (passwords?|"
+                       r"credentials|login)|fake (\w{1,20} )?(login page|sign-in page|page|site|website)|"
+                       r"(passw(ö|o)rt(er)?|kennw(ö|o)rt(er)?|zugangsdaten) (auf|in) [^.!?\n]{0,40}eingegeben|"
+                       r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|(saisi|donné|"
+                       r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants))"),
+    # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
+    RuleConfig(name="standstill", value="urgent", weight=3.0,
+               pattern=r"\b(standstill|ground to a halt|(stopped|halted) (completely|entirely)|completely "
+                       r"(stopped|halted)|zum erliegen|stillstand|steht (alles|komplett) still|lahmgelegt|"
+                       r"paralysiert|paralysée?s?|complètement (arrêtée?s?|bloquée?s?)|tout est (arrêté|bloqué))"
+                       + _END),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
                        r"files|folders?|server)|kommt nicht (an|auf)\b.{0,20}\b(laufwerk|dateien|ordner|server)|"
                        r"kommt\b.{0,30}\bnicht (mehr )?(an|auf|in)\b.{0,20}\w{0,20}(laufwerk|dateien|ordner|server)|"
-                       r"kein zugriff auf\b.{0,30}\b(laufwerk|server|dateien)|n'a plus accès (au|aux)\b.{0,20}\b"
-                       r"(lecteur|fichiers|serveur|dossier))"),
+                       r"keine?n? zugriff (mehr )?auf\b.{0,30}\b(laufwerk|server|dateien)|n'a plus accès (au|aux)\b"
+                       r".{0,20}\b(lecteur|fichiers|serveur|dossier)|lost (access to )?(the |our )?(\w: )?(drive|share|"
+                       r"shared drives?|file server|files|folders)|a perdu (l'accès (au|aux) )?(le |les )?(lecteur|"
+                       r"serveur|dossiers|fichiers))"),
     RuleConfig(name="urgency-words-de-fr", value="high", weight=1.5,
                pattern=r"\b(dringend|eilig|schnellstmöglich|sofort|au plus vite|dès que possible|immédiatement|"
                        r"d'urgence|de toute urgence)\b"),
@@ -102,7 +153,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht verfügbar|offline|abgeschaltet)|"
                        r"arrêt programmé|interruption programmée|coupure programmée|fenêtre de maintenance|"
                        r"sera (arrêtée?|indisponible|coupée?|hors ligne) (le|ce|dimanche|samedi|demain|ce soir|entre|"
-                       r"de))"),
+                       r"de)|(please|could you|can you|kindly) (\w{1,20} ){0,2}(shut down|switch off|turn off|"
+                       r"decommission|take down|power off)|decommission|(bitte|könnt ihr|können sie)\b.{0,50}\b"
+                       r"(abschalten|herunterfahren|ausschalten|stilllegen)|außer betrieb nehmen|(merci d'|"
+                       r"pouvez-vous |pourriez-vous |veuillez )(éteindre|arrêter|couper|désactiver)|décommissionner)"),
     # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
     RuleConfig(name="exercise", value="medium", weight=4.0,
                pattern=r"(exercise|drill|tabletop|awareness (course|session|training)|training (on|session)|"
@@ -118,14 +172,29 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
                        r"erreichbar)|seitdem läuft|rückblick|tout est revenu|(site|serveur|service|messagerie|réseau|"
                        r"connexion) est revenue?|fonctionne (à nouveau|de nouveau)|refonctionne|(est|a été|sont) "
-                       r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience)"),
+                       r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience|"
+                       r"(in|over|during) the (last|past|previous) (year|12 months|twelve months|quarter)|last year|"
+                       r"im (letzten|vergangenen) (jahr|quartal)|(letztes|vergangenes) jahr|l'an (dernier|passé)|"
+                       r"l'année (dernière|passée|précédente)|le (trimestre|semestre) dernier)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
     RuleConfig(name="still-broken", value="medium", weight=0.0,
-               pattern=r"\b(still|is down again|down again now|went down again|dropped again|stopped again|"
-                       r"not yet|not (working|running) again|isn't (working|running) again|immer noch|noch nicht|"
-                       r"wieder nicht|schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours|"
-                       r"de nouveau en panne|retombée? en panne)\b"),
+               # "still" alone was too wide ("I still need the report"): it must say what is still wrong.
+               pattern=r"\b(still (down|offline|not|no|broken|dead|unavailable|unreachable|can't|cannot|failing|"
+                       r"crashing|out|frozen|stuck)|is down again|down again now|went down again|dropped again|"
+                       r"stopped again|not yet|not (working|running) again|isn't (working|running) again|"
+                       r"immer noch (nicht|kein\w{0,3}|ausgefallen|down|weg|tot|offline)|noch nicht|wieder nicht|"
+                       r"schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours (pas|en panne|hors|"
+                       r"indisponible|bloqu\w{0,4}|plant\w{0,4}|impossible|aucun)|de nouveau en panne|"
+                       r"retombée? en panne)\b"),
+    # Not the company's outage: a competitor's site, one's own internet at home, "nothing for you to do".
+    RuleConfig(name="not-ours", value="low", weight=4.0,
+               pattern=r"\b(not our problem|nothing for you to do|no action needed|nicht unser problem|ihr müsst "
+                       r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
+                       r"competitor'?s (website|site|shop|server|service)|(website|site|shop) of (our|a) competitor|"
+                       r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
+                       r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) \w{1,20} "
+                       r"(at home|zu hause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause)"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"

@@ -68,3 +68,80 @@ def test_a_word_of_recovery_inside_a_current_outage_does_not_calm_it(subject, bo
 ])
 def test_agreed_words_in_an_outage_report_do_not_make_it_planned(subject, body):
     assert priority(subject, body) == "urgent"
+
+
+# A calm word speaks for its own stretch of the mail (and the one it turns from), never for an outage
+# told after "but" / "aber" / "mais" or after a turn to "now": one row per calm signal and language.
+@pytest.mark.parametrize("subject, body", [
+    # over-now
+    ("Network", "The printer has been fixed, but now the network is down for everyone."),
+    ("Netzwerk", "Der Drucker funktioniert wieder, aber jetzt ist das Netzwerk für alle ausgefallen."),
+    ("Réseau", "L'imprimante a été rétablie, mais maintenant le réseau est en panne pour tout le monde."),
+    # unused
+    ("Shop", "The old kiosk PC is not in use any more. However, the web shop is offline and nobody can order."),
+    ("Shop", "Der alte Kiosk-PC wird nicht mehr gebraucht. Aber der Webshop ist offline, niemand kann bestellen."),
+    ("Boutique", "Le vieux PC n'est plus utilisé. Par contre la boutique est hors ligne, personne ne peut commander."),
+    # planned
+    ("ERP", "The CRM will be offline on Sunday for maintenance. Today the ERP is down for all users."),
+    ("ERP", "Das CRM ist am Sonntag wegen Wartung offline. Heute ist das ERP für alle Benutzer ausgefallen."),
+    ("ERP", "Le CRM sera indisponible dimanche pour maintenance. Aujourd'hui l'ERP est en panne, personne ne peut "
+            "travailler."),
+    # exercise
+    ("Mail", "Thanks for the phishing awareness session last week. But the mail server is down, nobody can send."),
+    ("Mail", "Danke für die Phishing-Schulung letzte Woche. Aber der Mailserver ist ausgefallen, niemand kann senden."),
+    ("Messagerie", "Merci pour la formation de sensibilisation. Mais la messagerie est en panne, personne ne peut "
+                   "envoyer."),
+    # not-urgent
+    ("Two things", "My mouse is a bit slow, not urgent. But the file server crashed."),
+    ("Zwei Dinge", "Meine Maus ist langsam, nicht dringend. Aber der Dateiserver ist abgestürzt, niemand kommt an "
+                   "die Laufwerke."),
+    ("Deux choses", "Ma souris est lente, pas urgent. Mais le serveur de fichiers est en panne."),
+])
+def test_a_calm_word_does_not_calm_an_outage_told_after_it(subject, body):
+    assert priority(subject, body) == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Mail outage", "The mail server was down this morning but came back after the restart. Anything to do?"),
+    ("Mailausfall", "Der Mailserver war heute früh ausgefallen, aber seitdem läuft wieder alles. Müssen wir was tun?"),
+    ("Panne", "La messagerie était en panne ce matin, mais elle fonctionne de nouveau. Faut-il faire quelque chose ?"),
+    ("Test shop", "The test shop is offline, but nobody is using it this week."),
+    ("Testshop", "Der Testshop ist offline, aber niemand nutzt ihn diese Woche."),
+    ("Boutique de test", "La boutique de test est hors ligne, mais elle n'est plus utilisée."),
+])
+def test_a_calm_word_after_but_still_calms_the_outage_it_turns_from(subject, body):
+    assert priority(subject, body) != "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Backups", "If the server crashed, would we lose data?"),
+    ("Question", "Just wondering: if the shop went offline during the sale, who would we call?"),
+    ("Continuity", "What happens if the network is down for everyone on a Monday?"),
+    ("Datensicherung", "Falls der Server ausgefallen ist, verlieren wir dann Daten?"),
+    ("Frage", "Was passiert eigentlich, wenn das Netzwerk für alle ausgefallen ist?"),
+    ("Sauvegarde", "Si le serveur plantait, perdrait-on des données ?"),
+    ("Question", "Que se passe-t-il si la messagerie est en panne pour tout le monde ?"),
+    ("What if the ERP is down for everyone?", "For our continuity plan."),
+])
+def test_what_if_questions_are_no_outage(subject, body):
+    assert priority(subject, body) != "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Shop", "The shop is offline since 9 and nobody can order. If it stays like this, should we call the host?"),
+    ("Server", "Der Dateiserver ist abgestürzt, niemand kommt an die Laufwerke. Falls das länger dauert, sollen "
+               "wir heimgehen?"),
+    ("Serveur", "Le serveur de fichiers est en panne pour tout le monde. Si ça dure, faut-il prévenir les clients ?"),
+    ("Not sure", "Not sure if the server crashed, but the website is not loading for anyone."),
+])
+def test_a_what_if_next_to_an_outage_leaves_the_outage_urgent(subject, body):
+    assert priority(subject, body) == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Outage", "The shop was down yesterday, it's fine again. I still need the report for the board."),
+    ("Ausfall", "Der Shop war gestern offline, jetzt läuft wieder alles. Ich brauche immer noch den Bericht."),
+    ("Panne", "Le site était hors ligne hier, il fonctionne de nouveau. J'attends toujours le rapport."),
+])
+def test_still_alone_does_not_undo_a_recovery(subject, body):
+    assert priority(subject, body) != "urgent"

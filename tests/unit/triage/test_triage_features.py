@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.triage.features import MAX_BODY, char_wb_ngrams, mail_text, word_ngrams
+from gateway.triage.features import (MAX_BODY, TABLED, tabled_cuts, char_wb_ngrams, mail_text, word_char_grams,
+                                     word_ngrams)
 from gateway.triage.linear import LinearModel
 from gateway.triage.seed import seed_mails
 from gateway.triage.train import fit, fit_sklearn, sklearn_matrix
@@ -75,3 +76,17 @@ def test_degenerate_mails_score_as_the_dot_product_of_their_features(subject, bo
 def test_the_model_reads_a_bounded_start_of_any_body():
     huge = "word " * 400_000  # 2 MB: classification cost must not grow with it
     assert mail_text("s", huge) == mail_text("s", huge[:MAX_BODY])
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, TABLED - 2, TABLED - 1, TABLED, 300])
+def test_words_of_any_length_are_cut_as_scikit_learn_cuts_them(length):
+    word = "".join(chr(ord("a") + i % 26) for i in range(length))
+    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()(word)
+    assert list(word_char_grams(word, 2, 4)) == expected
+
+
+def test_only_short_words_keep_their_table_of_cuts():
+    tabled_cuts.cache_clear()
+    word_char_grams("x" * 5000, 2, 4)
+    word_char_grams("printer", 2, 4)
+    assert tabled_cuts.cache_info().currsize == 1

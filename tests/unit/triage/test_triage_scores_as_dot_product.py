@@ -2,11 +2,13 @@
 features() with the coef rows gives, for the shipped models, on mails seen once and seen again."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from gateway.triage.seed import read_csv, seed_emergencies, seed_mails
+from gateway.triage.linear import FILLER, LinearModel
 from gateway.triage.store import load
 
 SMALL = Path(__file__).parents[2] / "data" / "triage" / "small.csv"
@@ -47,3 +49,60 @@ def test_explain_gives_the_words_predict_gives():
         guess = model.predict(subject, body)
         assert model.explain(subject, body, guess.label) == guess.words
         assert model.predict(subject, body, explain=0).words == ()
+
+
+def softmax_of_scores(model, subject: str, body: str) -> list[float]:
+    scores = model.scores(subject, body)
+    if len(scores) == 1:
+        p = 1.0 / (1.0 + math.exp(-scores[0] / model.temperature))
+        return [1.0 - p, p]
+    exps = [math.exp((s - max(scores)) / model.temperature) for s in scores]
+    return [e / sum(exps) for e in exps]
+
+
+@pytest.mark.parametrize("kind", ["category", "emergency"])
+def test_predict_packs_classes_yet_gives_the_softmax_of_the_raw_scores(kind):
+    model = load(kind, None)[0]
+    for subject, body in sample():
+        expected = softmax_of_scores(model, subject, body)
+        assert list(model.predict(subject, body, explain=0).probabilities.values()) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("classes", [2, 4, 5])
+def test_predict_packs_any_number_of_classes(classes):
+    """Rows made up from the category model's: two, four and five classes pack as one, two and two pairs."""
+    shipped = load("category", None)[0]
+    rows = [tuple(x * (k + 1) * (-1) ** k for x in shipped.coef[k % 3]) for k in range(classes)]
+    model = LinearModel(kind="category", classes=tuple(f"c{k}" for k in range(classes)), blocks=shipped.blocks,
+                        coef=tuple(rows[:1] if classes == 2 else rows),
+                        intercept=tuple(0.1 * k for k in range(1 if classes == 2 else classes)),
+                        temperature=0.7)
+    for subject, body in sample()[::5]:
+        expected = softmax_of_scores(model, subject, body)
+        assert list(model.predict(subject, body, explain=0).probabilities.values()) == pytest.approx(expected, abs=1e-9)
+
+
+def plain_words(model, subject: str, body: str, label: str, top: int = 3) -> tuple[str, ...]:
+    """The explanation the long way: every word feature's value times its weight towards `label` over
+    the classes' average, summed by word across blocks, largest first, fillers left out."""
+    best = model.classes.index(label)
+    names = {}
+    for offset, block in zip(model._offsets, model.blocks):
+        if block.analyzer == "word":
+            names.update({offset + j: gram for gram, j in block.vocabulary.items()})
+    added: dict[str, float] = {}
+    for j, v in zip(*model.features(subject, body, analyzer="word")):
+        column = [row[j] for row in model.coef]
+        towards = (-column[0], column[0]) if len(column) == 1 else [c - sum(column) / len(column) for c in column]
+        added[names[j]] = added.get(names[j], 0.0) + v * towards[best]
+    ranked = sorted(((c, n) for n, c in added.items()), reverse=True)
+    return tuple(n for c, n in ranked if c > 0 and not all(w in FILLER for w in n.split()))[:top]
+
+
+@pytest.mark.parametrize("kind", ["category", "emergency"])
+def test_explanations_are_the_plain_sum_by_word(kind):
+    model = load(kind, None)[0]
+    for subject, body in sample():
+        for label in model.classes:
+            assert model.explain(subject, body, label) == plain_words(model, subject, body, label)
+            assert model.explain(subject, body, label, top=12) == plain_words(model, subject, body, label, top=12)

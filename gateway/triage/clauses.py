@@ -1,0 +1,59 @@
+"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions set aside."""
+from __future__ import annotations
+
+# "The printer has been fixed, but now the network is down for everyone": the recovery speaks of the
+# printer, not of the network. A calm signal (over now, planned, unused, a drill, "not urgent") calms
+# the stretch it is in; a stretch after "but", "however", "aber", "mais" ... or a sentence that turns
+# to the present ("Now ...", "Heute ...", "Aujourd'hui ...") is another matter. Plain sentence ends
+# do not cut: "The old server is down. Nobody uses it." speaks of one thing.
+# Every pattern is RE2 (linear in the text); RE2's \b is ASCII-only, so each word next to a \b here
+# starts or ends in an ASCII letter.
+
+from gateway.mail import linear
+
+_TURN = linear.compile(
+    r"\b(but|however|whereas|aber|jedoch|allerdings|mais|cependant|pourtant|par contre|en revanche|toutefois)\b"
+    r"|(^|[.!?;]\s+|\b(and|und|et)\s+)(now|today|this morning|since this morning|jetzt|nun|heute|seit heute|"
+    r"maintenant|aujourd'hui|ce matin|depuis ce matin)\b",
+    linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.TURN")
+
+# A question that starts with "if" (or "what happens if", "falls", "wenn", "si", "au cas où" ...) asks
+# about an outage that has not happened: "If the file server crashed, how long would it take to
+# restore?". Only the sentence itself is set aside, from its start to its question mark, so an outage
+# reported next to it still counts. "Not sure if the server crashed" is no what-if: the word must open
+# the sentence, or follow "what happens", "was passiert", "que se passe-t-il" and the like.
+_WHAT_IF = linear.compile(
+    r"(^|[.!?;:]\s+)((what( happens| would happen| do we do| should we do| would we do)?|was (passiert|machen wir|"
+    r"tun wir|geschieht|wäre)( eigentlich| dann)?|que (se passe-t-il|se passerait-il|faire|fait-on|ferions-nous)|"
+    r"qu'est-ce qui se passe(rait)?|just (wondering|curious)|only asking|kurze frage|petite question)[,:]?\s+)?"
+    r"(if|in case|suppose|supposing|hypothetically|falls|wenn|angenommen|im fall|si|s'il|au cas où|en cas de|"
+    r"imaginons|supposons)[\s,][^.!?\n]{0,200}\?",
+    linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.WHAT_IF")
+
+
+def stretches(body: str) -> list[str]:
+    """The body cut before each turn, e.g. "Fixed, but now it is down" -> ["Fixed, ", "but now it is down"].
+
+    Always at least one stretch; joined they give the body back."""
+    cuts = [0]
+    for match in _TURN.finditer(body):
+        start = match.start()
+        if start > cuts[-1]:
+            cuts.append(start)
+    cuts.append(len(body))
+    return [body[a:b] for a, b in zip(cuts, cuts[1:])]
+
+
+def without_what_ifs(text: str) -> tuple[str, str]:
+    """(text with each what-if question blanked to spaces, the first one or ""); the length is kept."""
+    first = ""
+    pieces, at = [], 0
+    for match in _WHAT_IF.finditer(text):
+        start = match.start() + len(match.group(1) or "")
+        first = first or text[start:match.end()]
+        pieces += [text[at:start], " " * (match.end() - start)]
+        at = match.end()
+    if not pieces:
+        return text, ""
+    pieces.append(text[at:])
+    return "".join(pieces), first

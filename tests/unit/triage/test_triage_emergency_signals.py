@@ -1,0 +1,74 @@
+"""Each emergency signal added for blind6 fires on its own in English, German and French, and the calm
+ones beside them (not ours, a past period, a switch-off asked for) calm; sentences not from blind6."""
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import PriorityConfig
+from gateway.triage import prioritise_mail
+
+
+def decided(subject: str, body: str):
+    decision, hits = prioritise_mail(subject, body, config=PriorityConfig(), model_dir=None)
+    return decision.value, {h.rule for h in hits}
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    ("everyone-affected", "Printing", "The whole finance team cannot print since the driver update."),
+    ("everyone-affected", "Drucken", "Die ganze Abteilung Einkauf kann seit dem Update nicht drucken."),
+    ("everyone-affected", "Impression", "Impossible d'imprimer pour tous les utilisateurs depuis la mise à jour."),
+    ("everyone-affected", "ERP", "Das ERP startet bei allen Kollegen im Einkauf mit einer Fehlermeldung."),
+    ("ten-or-more-people", "Login", "A dozen agents are stuck at the login screen."),
+    ("ten-or-more-people", "Anmeldung", "Dutzende Mitarbeiter warten vor dem Anmeldebildschirm."),
+    ("ten-or-more-people", "Connexion", "Une vingtaine de conseillers attendent devant l'écran de connexion."),
+    ("ten-or-more-people-after", "CRM", "The CRM will not open for the call centre, that's 25 agents."),
+    ("ten-or-more-people-after", "CRM", "Das CRM lässt sich nicht öffnen im Callcenter, das sind 25 Kollegen."),
+    ("ten-or-more-people-after", "CRM", "Le CRM ne s'ouvre plus au centre d'appels, soit 25 conseillers."),
+    ("data-to-the-wrong-people", "Portal", "Customers can download other customers' invoices from the portal."),
+    ("data-to-the-wrong-people", "Portal", "Im Portal kann man die Rechnungen anderer Kunden herunterladen."),
+    ("data-to-the-wrong-people", "Portail", "Sur le portail on peut télécharger les factures d'autres clients."),
+    ("data-to-the-wrong-people", "Share", "The HR folder with salaries is readable by anyone in the company."),
+    ("credentials-given-away", "Phishing", "Several people typed their passwords into a fake login page."),
+    ("credentials-given-away", "Phishing", "Mehrere Kollegen haben ihre Passwörter auf einer gefälschten Seite eingegeben."),
+    ("credentials-given-away", "Phishing", "Plusieurs collègues ont saisi leurs mots de passe sur un faux site."),
+    ("standstill", "Plant", "The packing line has ground to a halt."),
+    ("standstill", "Werk", "Die Verpackung ist lahmgelegt."),
+    ("standstill", "Usine", "L'emballage est complètement arrêté."),
+    ("service-down-any-language", "Intranet", "The intranet times out on every page for all of us."),
+    ("service-down-any-language", "SAP", "SAP hängt seit zehn Minuten bei der Buchhaltung."),
+    ("service-down-any-language", "Site", "Le site renvoie une erreur 503 depuis midi."),
+    ("data-unreachable", "Drive", "Accounting lost access to the shared drive an hour ago."),
+    ("data-unreachable", "Laufwerk", "Der Vertrieb hat keinen Zugriff mehr auf das Laufwerk P:."),
+    ("data-unreachable", "Lecteur", "Le service achats a perdu l'accès au lecteur partagé."),
+])
+def test_each_emergency_signal_fires_and_makes_it_urgent(rule, subject, body):
+    value, rules = decided(subject, body)
+    assert rule in rules
+    assert value == "urgent"
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    ("not-ours", "FYI", "The shop of our competitor is down, nothing for you to do."),
+    ("not-ours", "Info", "Mein WLAN zu Hause ist ausgefallen, ich komme morgen ins Büro."),
+    ("not-ours", "Info", "Le serveur d'un concurrent est en panne, pas notre problème."),
+    ("over-now", "Report", "How often was the mail server down in the last year?"),
+    ("over-now", "Bericht", "Wie oft war der Mailserver im letzten Jahr ausgefallen?"),
+    ("over-now", "Rapport", "Combien de fois la messagerie a-t-elle été en panne l'an dernier ?"),
+    ("planned-maintenance", "Old server", "Please shut down the old print server, it has been replaced."),
+    ("planned-maintenance", "Alter Server", "Bitte den alten Druckserver abschalten, er wurde ersetzt."),
+    ("planned-maintenance", "Ancien serveur", "Merci d'éteindre l'ancien serveur d'impression, il a été remplacé."),
+])
+def test_calm_signals_for_what_is_not_ours_past_or_asked_for(rule, subject, body):
+    value, rules = decided(subject, body)
+    assert rule in rules
+    assert value != "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Headset", "Mein Headset knackt, die anderen hören mich nur abgehackt."),  # "abgehackt" is no hack
+    ("Name", "The portal greets me with someone else's name, the rest is my account."),
+    ("Liste", "Je ne reçois pas les messages à tout le personnel, pouvez-vous m'ajouter ?"),
+    ("Training", "Can we book a room for 20 people for the Excel course?"),
+])
+def test_look_alikes_of_the_new_signals_are_not_urgent(subject, body):
+    assert decided(subject, body)[0] != "urgent"
