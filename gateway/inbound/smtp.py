@@ -13,6 +13,7 @@ from aiosmtpd.smtp import MISSING, SMTP
 from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
 from gateway.inbound.handoff_smtp import HANDOFF_HELO
+from gateway.inbound.smtp_factory import ProtocolFactory
 from gateway.mail.tokens import split_plus
 from gateway.parent_wait import OpenTransactions
 
@@ -192,11 +193,8 @@ async def start_listener(*, ingest: IngestFn, config: SmtpConfig, transactions: 
     handler = GatewayHandler(ingest=ingest, config=config, transactions=transactions)
     context = tls_context(config)
     loop = asyncio.get_running_loop()
-
-    def factory() -> SMTP:
-        return GatewaySMTP(handler, hostname=config.hostname, data_size_limit=config.max_message_bytes,
-                    enable_SMTPUTF8=True, decode_data=False, tls_context=context, ident="Support Gateway")
-
+    factory = ProtocolFactory(GatewaySMTP, handler, hostname=config.hostname, data_size_limit=config.max_message_bytes,
+                              enable_SMTPUTF8=True, decode_data=False, tls_context=context, ident="Support Gateway")
     try:
         server = await loop.create_server(factory, host=config.host, port=config.port)
     except OSError as exc:
