@@ -47,14 +47,19 @@ class ProtocolFactory:
         self.loop = options.setdefault("loop", asyncio.get_running_loop())
         self.prototype = cls(handler, **options)
         stream = _stream_attributes(self.loop)
-        self.shared = {name: value for name, value in vars(self.prototype).items() if name not in stream}
+        shared = {name: value for name, value in vars(self.prototype).items() if name not in stream}
+        # Plain values go over as they are, in one update; methods and containers are rebuilt per connection.
+        self.copied = {name: value for name, value in shared.items()
+                       if isinstance(value, (MethodType, dict, list, set, tuple))}
+        self.plain = {name: value for name, value in shared.items() if name not in self.copied}
 
     def __call__(self) -> SMTP:
         protocol = self.cls.__new__(self.cls)
         reader = asyncio.StreamReader(loop=self.loop, limit=self.cls.line_length_limit)
         asyncio.StreamReaderProtocol.__init__(protocol, reader, client_connected_cb=protocol._cb_client_connected,
                                               loop=self.loop)
-        for name, value in self.shared.items():
+        protocol.__dict__.update(self.plain)
+        for name, value in self.copied.items():
             setattr(protocol, name, _rebind(value, self.prototype, protocol))
         protocol.command_size_limits.clear()  # a class-wide map aiosmtpd empties on every connection: so do we
         return protocol

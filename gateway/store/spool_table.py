@@ -55,8 +55,7 @@ class TableSpool:
                   "recipients": [json.dumps(list(mail[4])) for mail in mails],
                   "raw_sha256": [mail[1] for mail in mails]}
         if whole:
-            async with self.db.statement() as connection:  # the one statement is the transaction
-                ids = (await connection.scalars(_WRITE, values)).all()
+            ids = await self.db.autocommit_scalars(_WRITE, values)  # the one statement is the transaction
         else:  # blob by blob first (a big one in pieces), so that no more than about a mail is bound at once
             async with self.db.transaction() as session:
                 for raw, digest, *_ in mails:
