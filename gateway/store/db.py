@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from gateway.errors import TempFail
 from gateway.store import counters
 from gateway.store import sqlite_driver
+from gateway.store.upsert import insert_for
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):
@@ -237,9 +236,7 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
 
 def insert_ignoring_conflicts(session: AsyncSession, model):
     """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
-    dialect = session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(model).on_conflict_do_nothing()
+    return insert_for(session.bind.dialect.name)(model).on_conflict_do_nothing()
 
 
 def _schema_missing(exc: BaseException) -> bool:
