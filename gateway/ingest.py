@@ -71,6 +71,7 @@ class Ingestor(PipelineRunner):
         # The bytes of mail this process spooled, up to HOLD_BYTES, so the drain need not read them back.
         self._held: dict[int, bytes] = {}
         self._held_bytes = 0
+        self._writing: dict[str, bytes] = {}  # ... and of mail whose spool write has not returned, by SHA-256
         self.spooled = asyncio.Event()  # set on every spool commit: serve's drain worker waits on it
         # Replies set aside by the current drain until their parent may have come (gateway/parent_wait.py).
         self.transactions = OpenTransactions()
@@ -132,8 +133,15 @@ class Ingestor(PipelineRunner):
         return await self._spool_write(list(zip(items, digests)))
 
     async def _spool_write(self, pairs: list[tuple[Incoming, str]]) -> list[int]:
-        ids = await self.spool.write([(item.raw, digest, item.source, item.envelope_from, item.recipients)
-                                      for item, digest in pairs], self.clock.now())
+        # While the write is under way the drain may already see its rows: it finds their bytes here.
+        writing = {digest: item.raw for item, digest in pairs if digest not in self._writing}
+        self._writing.update(writing)
+        try:
+            ids = await self.spool.write([(item.raw, digest, item.source, item.envelope_from, item.recipients)
+                                          for item, digest in pairs], self.clock.now())
+        finally:
+            for digest in writing:
+                del self._writing[digest]
         for spool_id, (item, _) in zip(ids, pairs):
             if self._held_bytes + len(item.raw) <= HOLD_BYTES:
                 self._held[spool_id] = item.raw
@@ -231,7 +239,7 @@ class Ingestor(PipelineRunner):
         self._set_aside = set()  # looked at afresh by every drain: their parent may have come meanwhile
         while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
             self._set_aside = {spool_id for spool_id in self._set_aside if self.parent_wait.still_waiting(spool_id)}
-            rows = await self.spool.pending(limit=BATCH, max_bytes=BATCH_BYTES, known=self._held,
+            rows = await self.spool.pending(limit=BATCH, max_bytes=BATCH_BYTES, known=self._held, writing=self._writing,
                                             skip=self._set_aside)
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
