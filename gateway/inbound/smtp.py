@@ -13,6 +13,7 @@ from aiosmtpd.smtp import MISSING, SMTP
 from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
 from gateway.inbound.handoff_smtp import HANDOFF_HELO
+from gateway.inbound.smtp_address import simple_path
 from gateway.inbound.smtp_factory import ProtocolFactory
 from gateway.mail.tokens import split_plus
 from gateway.parent_wait import OpenTransactions
@@ -150,6 +151,15 @@ class GatewaySMTP(SMTP):
     # 1000 octets a line, but real mail (generated HTML, long headers) breaks it: read_data takes DATA
     # lines of any length in pieces of this size, so only max_message_bytes limits a mail.
     line_length_limit = 64 * 1024
+
+    def _getaddr(self, arg: str):
+        # The plain path without the email package's parser (gateway/inbound/smtp_address.py); same result.
+        simple = simple_path(arg)
+        if simple is None:
+            return super()._getaddr(arg)
+        if self.local_part_limit and len(simple[0].rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return simple
 
     async def smtp_DATA(self, arg: str) -> None:
         # aiosmtpd keeps each line as its own bytearray and joins them at the end: about three times the
