@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Sequence
 from tqdm import tqdm
 
 from gateway.errors import UsageError
-from gateway.ingest import Incoming, Ingestor
+from gateway.ingest import HISTORY_BATCH, Incoming, Ingestor
 from gateway.pipeline.context import HISTORY_SOURCE
 
 BATCH = 200
@@ -123,7 +123,7 @@ async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
     bar = tqdm(total=source.total, unit="mail", disable=not progress, smoothing=0.05)
     try:
         for batch in _batches(source.mails(), BATCH):
-            outcomes = await ingestor.ingest_many([Incoming(raw, HISTORY_SOURCE) for raw in batch])
+            outcomes = await ingestor.ingest_many([Incoming(raw, HISTORY_SOURCE) for raw in batch], batch=HISTORY_BATCH)
             result.read += len(batch)
             result.counts.update(outcome.status for outcome in outcomes)
             bar.update(len(batch))

@@ -13,6 +13,8 @@ from aiosmtpd.smtp import MISSING, SMTP
 from gateway.config import SmtpConfig
 from gateway.errors import ConfigError, TempFail
 from gateway.inbound.handoff_smtp import HANDOFF_HELO
+from gateway.inbound.smtp_address import simple_path
+from gateway.inbound.smtp_factory import ProtocolFactory
 from gateway.mail.tokens import split_plus
 from gateway.parent_wait import OpenSessions
 
@@ -159,6 +161,15 @@ class GatewaySMTP(SMTP):
     # lines of any length in pieces of this size, so only max_message_bytes limits a mail.
     line_length_limit = 64 * 1024
 
+    def _getaddr(self, arg: str):
+        # The plain path without the email package's parser (gateway/inbound/smtp_address.py); same result.
+        simple = simple_path(arg)
+        if simple is None:
+            return super()._getaddr(arg)
+        if self.local_part_limit and len(simple[0].rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return simple
+
     async def smtp_DATA(self, arg: str) -> None:
         # aiosmtpd keeps each line as its own bytearray and joins them at the end: about three times the
         # mail at once, most of it object overhead. Same replies here, with the mail in one buffer.
@@ -201,11 +212,8 @@ async def start_listener(*, ingest: IngestFn, config: SmtpConfig, sessions: Open
     handler = GatewayHandler(ingest=ingest, config=config, sessions=sessions)
     context = tls_context(config)
     loop = asyncio.get_running_loop()
-
-    def factory() -> SMTP:
-        return GatewaySMTP(handler, hostname=config.hostname, data_size_limit=config.max_message_bytes,
-                    enable_SMTPUTF8=True, decode_data=False, tls_context=context, ident="Support Gateway")
-
+    factory = ProtocolFactory(GatewaySMTP, handler, hostname=config.hostname, data_size_limit=config.max_message_bytes,
+                              enable_SMTPUTF8=True, decode_data=False, tls_context=context, ident="Support Gateway")
     try:
         server = await loop.create_server(factory, host=config.host, port=config.port)
     except OSError as exc:

@@ -4,11 +4,10 @@ from __future__ import annotations
 import collections
 import re
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import Counter
+from gateway.store.upsert import insert_for
 
 # Groups shown as {kind: count} by `gateway stats --json`; a counter "group:kind" belongs to one.
 GROUPS = ("loop_guarded_by_kind", "bounces_by_kind", "quarantined_by_reason", "held_back_by_reason")
@@ -39,7 +38,7 @@ async def write_pending(session: AsyncSession) -> None:
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session.bind.dialect.name)
     statement = insert(Counter.__table__)
     # In name order, so that two instances bumping the same counters lock their rows in one order.
     await session.execute(

@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.errors import TempFail
 from gateway.store import counters
 from gateway.store import sqlite_driver
+from gateway.store.upsert import insert_for
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):
@@ -39,6 +38,15 @@ def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _closed_is_gone(_dbapi_connection, record, _proxy) -> None:
+    # In place of the pool's ping (a round trip per checkout): a connection the server closed (restart,
+    # pg_terminate_backend, idle timeout) has seen its socket end, and asyncpg says so without asking.
+    # Raising DisconnectionError makes the pool drop it and check out a fresh one. A connection that died
+    # silently fails its statement instead: TempFail, 451, the client retries.
+    if record.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
 def make_engine(url: str, *, echo: bool = False, schema: str | None = None,
                 busy_timeout_ms: int = 5000, **pg_options) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL and a busy timeout, its folder is created.
@@ -56,8 +64,8 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None,
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-    options = {"pool_size": 10, "max_overflow": 20, **pg_options}
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args, **options)
+    options = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, **pg_options}
+    return create_async_engine(url, echo=echo, connect_args=connect_args, **options)
 
 
 def describe(url: str) -> str:
@@ -121,17 +129,34 @@ class Database:
     @contextlib.asynccontextmanager
     async def statement(self) -> AsyncIterator[AsyncConnection]:
         """A PostgreSQL connection in autocommit, for one statement that is a transaction by itself; DB trouble
-        raises TempFail. Two round trips in all (the pool's liveness ping, the statement) where transaction()
-        takes six (a ping inside BEGIN … ROLLBACK, BEGIN, the statement, COMMIT): for the spool's group commit,
-        which every SMTP session of the next group waits behind."""
+        raises TempFail. One round trip (the statement) where transaction() takes six (a ping inside BEGIN …
+        ROLLBACK, BEGIN, the statement, COMMIT): for the spool's group commit, which every SMTP session of the
+        next group waits behind. The pool's ping was half of that path's CPU (py-spy, smtp-source -s 20)."""
         if self.dialect != "postgresql":
             raise ValueError("Database.statement() is for PostgreSQL; SQLite's writes queue in transaction()")
-        if self._autocommit is None:  # connections of their own: the pool pings them outside a transaction
+        if self._autocommit is None:  # connections of their own, checked without a round trip (_closed_is_gone)
             self._autocommit = make_engine(self.url, echo=self.echo, schema=self.schema, isolation_level="AUTOCOMMIT",
-                                           pool_size=2, max_overflow=2)
+                                           pool_size=2, max_overflow=2, pool_pre_ping=False)
+            event.listen(self._autocommit.sync_engine, "checkout", _closed_is_gone)
         async with self._trouble_is_temporary():
             async with self._autocommit.connect() as connection:
                 yield connection
+
+    async def autocommit_scalars(self, statement, values: dict) -> list:
+        """`statement` run alone in autocommit (see statement()); the first column of its rows.
+
+        A pooled connection the server closed is found out only by the statement sent on it (there is no
+        ping): then it runs once more on a fresh connection. Had the first one committed after all, its
+        rows are the same as a client's resend after a 451, which the spool already takes (dedupe).
+        """
+        for attempt in (1, 2):
+            try:
+                async with self.statement() as connection:
+                    return list((await connection.scalars(statement, values)).all())
+            except TempFail as exc:
+                if attempt == 2 or not getattr(exc.__cause__, "connection_invalidated", False):
+                    raise
+        raise AssertionError("unreachable")
 
     @contextlib.asynccontextmanager
     async def _trouble_is_temporary(self) -> AsyncIterator[None]:
@@ -211,9 +236,7 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
 
 def insert_ignoring_conflicts(session: AsyncSession, model):
     """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
-    dialect = session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(model).on_conflict_do_nothing()
+    return insert_for(session.bind.dialect.name)(model).on_conflict_do_nothing()
 
 
 def _schema_missing(exc: BaseException) -> bool:

@@ -50,11 +50,13 @@ class Spool(Protocol):
         """Commit the mails in this order, in one transaction; their ids, ascending. TempFail: nothing written."""
 
     async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
-                      skip: Collection[int] = ()) -> list[Spooled]:
+                      skip: Collection[int] = (), writing: Mapping[str, bytes] | None = None) -> list[Spooled]:
         """The oldest pending rows, at most `limit` and about `max_bytes` of mail (always at least one
-        row); `known`: the bytes of rows the caller holds already, by id; `skip`: ids set aside for now
-        (a reply waiting for its parent). [] also while another
-        instance processes the oldest rows, so that the spool is processed in arrival order."""
+        row); `known`: the bytes of rows the caller holds already, by id; `writing`: by SHA-256, those
+        of mail whose write() has not returned yet (its rows may be committed, their ids not known to the
+        caller); neither is read back. `skip`: ids set aside for now (a reply waiting for its parent).
+        [] also while another instance processes the oldest rows, so that the spool is processed in
+        arrival order."""
 
     async def claim(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
         """Of `ids`, those still pending and now ours until the batch transaction `session` ends."""

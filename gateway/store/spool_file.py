@@ -97,10 +97,10 @@ def write(conn: sqlite3.Connection, mails: list[tuple]) -> list[int]:
     return _transaction(conn, lambda: [insert(mail) for mail in mails])
 
 
-def heads(conn: sqlite3.Connection, limit: int, skip: Collection[int] = ()) -> list[tuple[int, int]]:
-    """(id, size) of the oldest `limit` rows, leaving out the ids in `skip`."""
+def heads(conn: sqlite3.Connection, limit: int, skip: Collection[int] = ()) -> list[tuple[int, int, str]]:
+    """(id, size, raw_sha256) of the oldest `limit` rows, leaving out the ids in `skip`."""
     skip = list(skip)
-    return conn.execute(f"SELECT id, size FROM spool WHERE id NOT IN ({','.join('?' * len(skip))}) ORDER BY id LIMIT ?",
+    return conn.execute(f"SELECT id, size, raw_sha256 FROM spool WHERE id NOT IN ({','.join('?' * len(skip))}) ORDER BY id LIMIT ?",
                         (*skip, limit)).fetchall()
 
 

@@ -55,24 +55,32 @@ class FileSpool:
         return await self._call(lambda conn: spool_file.write(conn, rows))
 
     async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
-                      skip: Collection[int] = ()) -> list[Spooled]:
-        held = set(known)
+                      skip: Collection[int] = (), writing: Mapping[str, bytes] | None = None) -> list[Spooled]:
+        writing = writing or {}
 
         def read(conn: sqlite3.Connection) -> list[tuple]:
-            chosen, total = [], 0
-            for spool_id, size in spool_file.heads(conn, limit, skip):
+            chosen, total, held = [], 0, {}
+            for spool_id, size, digest in spool_file.heads(conn, limit, skip):
                 if chosen and total + size > max_bytes:
                     break
                 chosen.append(spool_id)
                 total += size
-            # Bytes a caller of this process still holds are not read back: a second copy of a 25 MB mail for nothing.
+                # Bytes a caller of this process still holds are not read back: a second copy of a 25 MB mail for
+                # nothing. Looked up here, on this thread, right after the write queued before this read: the
+                # caller learns the new ids only once it is back on the loop, so by id alone a mail accepted
+                # while the drain looked was read back (bench/memory.py --via smtp: 4.7x instead of 3.2x, now
+                # and then). dict.get is atomic; the bytes are referenced from here on.
+                raw = known.get(spool_id)
+                if raw is None and digest != spool_file.DIGEST_LATER:
+                    raw = writing.get(digest)
+                if raw is not None:
+                    held[spool_id] = raw
             found = spool_file.rows(conn, chosen, with_raw={i for i in chosen if i not in held}) if chosen else []
             # The pipe with no serve leaves hashing to us (held bytes were hashed when accepted here).
-            return [(*row[:5], sha256_hex(row[6]) if row[5] == spool_file.DIGEST_LATER else row[5], row[6])
-                    for row in found]
+            return [(*row[:5], sha256_hex(row[6]) if row[5] == spool_file.DIGEST_LATER else row[5],
+                     held.get(row[0], row[6])) for row in found]
 
-        return [Spooled(spool_id, known[spool_id] if raw is None else raw, digest, source, envelope_from,
-                        tuple(json.loads(recipients)))
+        return [Spooled(spool_id, raw, digest, source, envelope_from, tuple(json.loads(recipients)))
                 for spool_id, _, source, envelope_from, recipients, digest, raw in await self._call(read)]
 
     async def claim(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:

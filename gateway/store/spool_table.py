@@ -55,8 +55,7 @@ class TableSpool:
                   "recipients": [json.dumps(list(mail[4])) for mail in mails],
                   "raw_sha256": [mail[1] for mail in mails]}
         if whole:
-            async with self.db.statement() as connection:  # the one statement is the transaction
-                ids = (await connection.scalars(_WRITE, values)).all()
+            ids = await self.db.autocommit_scalars(_WRITE, values)  # the one statement is the transaction
         else:  # blob by blob first (a big one in pieces), so that no more than about a mail is bound at once
             async with self.db.transaction() as session:
                 for raw, digest, *_ in mails:
@@ -65,12 +64,12 @@ class TableSpool:
         return sorted(ids)  # taken from the sequence in the order given (ORDER BY n), so ascending = that order
 
     async def pending(self, *, limit: int, max_bytes: int, known: Mapping[int, bytes],
-                      skip: Collection[int] = ()) -> list[Spooled]:
+                      skip: Collection[int] = (), writing: Mapping[str, bytes] | None = None) -> list[Spooled]:
         async with self.db.transaction() as session:
-            return await self._pending(session, limit, max_bytes, known, skip)
+            return await self._pending(session, limit, max_bytes, known, skip, writing or {})
 
-    async def _pending(self, session: AsyncSession, limit: int, max_bytes: int,
-                       known: Mapping[int, bytes], skip: Collection[int] = ()) -> list[Spooled]:
+    async def _pending(self, session: AsyncSession, limit: int, max_bytes: int, known: Mapping[int, bytes],
+                       skip: Collection[int] = (), writing: Mapping[str, bytes] | None = None) -> list[Spooled]:
         query = (select(SpoolEntry.id, Blob.size).join(Blob, Blob.sha256 == SpoolEntry.raw_sha256)
                  .where(SpoolEntry.status == "pending", SpoolEntry.id.not_in(list(skip)))
                  .order_by(SpoolEntry.id).limit(limit))
@@ -92,10 +91,14 @@ class TableSpool:
         entries = (await session.scalars(select(SpoolEntry).where(SpoolEntry.id.in_(chosen))
                                          .order_by(SpoolEntry.id))).all()
         # Bytes a caller of this process still holds are not read back: a second copy of a 25 MB mail for nothing.
-        wanted = {entry.raw_sha256 for entry in entries if entry.id not in known}
+        # By digest too: a row committed while its write() has not returned yet has no id the caller knows.
+        writing = writing or {}
+        held = {entry.id: known[entry.id] if entry.id in known else writing.get(entry.raw_sha256)
+                for entry in entries}
+        wanted = {entry.raw_sha256 for entry in entries if held[entry.id] is None}
         data = dict((await session.execute(select(Blob.sha256, Blob.data).where(Blob.sha256.in_(wanted)))).all()) \
             if wanted else {}
-        return [Spooled(entry.id, known[entry.id] if entry.id in known else data[entry.raw_sha256], entry.raw_sha256,
+        return [Spooled(entry.id, data[entry.raw_sha256] if held[entry.id] is None else held[entry.id], entry.raw_sha256,
                         entry.source, entry.envelope_from, tuple(entry.recipients or ())) for entry in entries]
 
     async def claim(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.mail.bounce import BounceReport, parse_bounce
 from gateway.mail.loopguard import BOUNCE_KINDS
@@ -14,6 +12,7 @@ from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.store.counters import bump
 from gateway.store.models import Event, Message, Suppression, Ticket
+from gateway.store.upsert import insert_for
 
 _MAX_SUPPRESSED = 50  # per bounce: a report naming more is a mailing-list explosion, not our customers
 
@@ -63,7 +62,7 @@ class Bounce:
         if days == 0:
             return None
         until = ctx.now + timedelta(days=days)
-        insert = pg_insert if ctx.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(ctx.session.bind.dialect.name)
         for address in report.recipients[:_MAX_SUPPRESSED]:
             statement = insert(Suppression).values(address=address.lower(), until=until, ticket_id=ticket_id,
                                                    reason=f"permanent bounce of <{report.original_message_id}>",

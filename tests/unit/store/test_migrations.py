@@ -6,7 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from gateway.store.migrate import alembic_config
+from gateway.store import migrate
+from gateway.store.migrate import alembic_config, head_revision, upgrade
 from gateway.store.models import Base
 
 
@@ -37,3 +38,34 @@ async def test_downgrade_to_base_and_back(db):
 
     async with db.engine.begin() as connection:
         await connection.run_sync(cycle)
+
+
+def test_the_head_read_from_the_files_is_alembics():
+    # upgrade() skips Alembic when the database is stamped with this head: it must be the one Alembic finds.
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def test_upgrade_leaves_alembic_alone_only_at_head(any_db, monkeypatch):
+    ran = []
+    real = migrate._alembic_upgrade
+
+    async def counted(database):
+        ran.append(database)
+        await real(database)
+
+    monkeypatch.setattr(migrate, "_alembic_upgrade", counted)
+    await upgrade(any_db)  # migrated by the fixture: at head
+    assert ran == []
+    config = alembic_config(any_db.url)
+
+    def back_one(connection):
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+
+    async with any_db.engine.begin() as connection:
+        await connection.run_sync(back_one)
+    await upgrade(any_db)  # one behind: Alembic brings it up
+    assert ran == [any_db]
+    async with any_db.engine.connect() as connection:
+        assert await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision()) \
+            == head_revision()

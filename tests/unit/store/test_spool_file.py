@@ -16,5 +16,5 @@ def test_small_and_large_mail_read_back_whole_in_order(tmp_path):
     assert ids == sorted(ids)
     rows = spool_file.rows(conn, ids, with_raw=set(ids))
     assert [row[-1] for row in rows] == [large, small]
-    assert spool_file.heads(conn, 10) == [(ids[0], len(large)), (ids[1], len(small))]
-    assert spool_file.heads(conn, 10, skip=[ids[0]]) == [(ids[1], len(small))]
+    assert spool_file.heads(conn, 10) == [(ids[0], len(large), "d1"), (ids[1], len(small), "d2")]
+    assert spool_file.heads(conn, 10, skip=[ids[0]]) == [(ids[1], len(small), "d2")]
