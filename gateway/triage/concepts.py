@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
 # Words by kind. Only whole lower-cased words; a word may sit in two kinds.
 _WORDS: dict[str, str] = {
@@ -115,10 +116,11 @@ for _kind, _words in _WORDS.items():
     for _word in _words.split():
         _BY_WORD[_word] = _BY_WORD.get(_word, ()) + (_kind,)
 
-# Words with an apostrophe stay whole ("can't", "n'arrive" is cut to "n'" + "arrive" below); numbers apart.
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|\d+")
-# Sentences: end marks and line breaks. A quoted line ("> ...") is history, not news: it is left out.
-_SENTENCE = re.compile(r"[.!?;\n]+")
+# Words with an apostrophe stay whole ("can't", "n'arrive" is cut to "n'" + "arrive" below); numbers apart;
+# and sentence ends (end marks, line breaks). A quoted line ("> ...") is history, not news: left out.
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|\d+")
+_PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|\d+|[.!?;\n]+")
+_ENDS_SENTENCE = ("end",)
 _ELIDED = ("n'", "l'", "d'", "j'", "qu'", "s'", "c'")
 KIND_CACHE = 16384
 
@@ -126,6 +128,10 @@ KIND_CACHE = 16384
 @lru_cache(maxsize=KIND_CACHE)
 def kinds_of(word: str) -> tuple[str, ...]:
     """The kinds one lower-cased word belongs to, e.g. kinds_of("ausgefallen") -> ("broken",)."""
+    if not word:  # what follows a bare "n'"
+        return ()
+    if word[0] in ".!?;\n":
+        return _ENDS_SENTENCE
     if word.isdigit():
         return ("many",) if len(word) <= 7 and int(word) >= 10 else ()
     found = _BY_WORD.get(word, ())
@@ -144,30 +150,36 @@ def kinds_of(word: str) -> tuple[str, ...]:
     return found
 
 
-def sentence_kinds(sentence: str) -> frozenset[str]:
-    return frozenset(kind for word in _TOKEN.findall(sentence) for kind in kinds_of(word))
+def _pairs(found: set[str]) -> list[str]:
+    ordered = sorted(found)
+    return [f"{a}_x_{b}" for i, a in enumerate(ordered) for b in ordered[i + 1:]]
 
 
 @lru_cache(maxsize=8)
 def concept_text(subject: str, body: str) -> str:
-    """The kinds of a mail (subject and body already cut to the models' bounds) as words for a word block: each kind once per sentence it is in, each pair
-    that meets in a sentence, and the subject's kinds apart ("subj_broken"), e.g.
-    concept_text("Shop", "The shop is down for everyone.") -> "subj_service service broken scope
-    broken_x_scope broken_x_service scope_x_service ..." (order as found)."""
-    words: list[str] = []
+    """The kinds of a mail (subject and body already cut to the models' bounds) as words for a word block:
+    each kind once per sentence it is in, each pair that meets in a sentence, the pairs that meet in the
+    mail ("m_"), and the subject's kinds apart ("subj_"), e.g. concept_text("Shop", "The shop is down for
+    everyone.") -> "subj_service service broken scope service broken_x_scope ..." (order as found)."""
     head = subject.lower()
-    words.extend(f"subj_{kind}" for kind in sorted(sentence_kinds(head)))
+    words = [f"subj_{kind}" for kind in sorted(set(chain.from_iterable(map(kinds_of, _WORD.findall(head)))))]
     lines = body.lower().replace("\u2019", "'").splitlines()
     text = "\n".join(line for line in lines if not line.lstrip().startswith(">"))
+    # one pass of the regex and of the word cache over the whole mail, in C; a sentence end reads as _ENDS_SENTENCE
     seen: set[str] = set()
-    for sentence in _SENTENCE.split(head + "\n" + text):
-        found = sorted(sentence_kinds(sentence))
-        seen.update(found)
-        words.extend(found)
-        words.extend(f"{a}_x_{b}" for i, a in enumerate(found) for b in found[i + 1:])
+    found: set[str] = set()
+    for kinds in filter(None, map(kinds_of, _PIECE.findall(head + "\n" + text + "\n"))):
+        if kinds is _ENDS_SENTENCE:
+            if found:
+                words.extend(found)
+                if len(found) > 1:
+                    words.extend(_pairs(found))
+                seen |= found
+                found = set()
+        else:
+            found.update(kinds)
     # ...and the pairs that meet anywhere in the mail ("The shop is down. Nobody can order."), apart
-    every = sorted(seen)
-    words.extend(f"m_{a}_x_{b}" for i, a in enumerate(every) for b in every[i + 1:])
+    words.extend(f"m_{pair}" for pair in _pairs(seen))
     return " ".join(words)
 
 
