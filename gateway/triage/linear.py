@@ -14,6 +14,7 @@ from operator import is_not, mul
 from pathlib import Path
 from typing import Any
 
+from gateway.triage.concepts import readable
 from gateway.triage.features import (MAX_BODY, MAX_SUBJECT, Vectorizer, char_grams, field_text, gram_counts,
                                      word_counts)
 
@@ -219,6 +220,8 @@ class LinearModel:
             names = [""] * len(idf)
             for gram, j in block.vocabulary.items():
                 names[j] = gram
+            if block.field == "concepts":  # "broken_x_scope" says little to a reader
+                names[:-1] = map(readable, names[:-1])
             if len(rows) == 1:  # binary: the row favours classes[1]
                 towards = [[-w for w in rows[0]], rows[0]]
             else:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.triage.concepts import readable
 from gateway.triage.seed import read_csv, seed_emergencies, seed_mails
 from gateway.triage.linear import FILLER, LinearModel
 from gateway.triage.store import load
@@ -88,8 +89,9 @@ def plain_words(model, subject: str, body: str, label: str, top: int = 3) -> tup
     best = model.classes.index(label)
     names = {}
     for offset, block in zip(model._offsets, model.blocks):
-        if block.analyzer == "word":
-            names.update({offset + j: gram for gram, j in block.vocabulary.items()})
+        if block.analyzer == "word":  # the kinds block names its columns for people (concepts.readable)
+            said = readable if block.field == "concepts" else str
+            names.update({offset + j: said(gram) for gram, j in block.vocabulary.items()})
     added: dict[str, float] = {}
     for j, v in zip(*model.features(subject, body, analyzer="word")):
         column = [row[j] for row in model.coef]
