@@ -1,4 +1,4 @@
-"""Build outgoing mail as bytes-ready EmailMessage objects; pure, no I/O, header injection impossible."""
+"""Build outgoing mail as bytes to send; pure, no I/O, header injection impossible."""
 from __future__ import annotations
 
 import functools
@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import MIMEPart
 from email.utils import format_datetime
 from typing import Mapping, Sequence
 
@@ -71,50 +71,80 @@ class _IdListHeader(str):
         return f"{self.name}: " + f"{policy.linesep} ".join(f"<{i}>" for i in self.ids) + policy.linesep
 
 
-def build_message(*, from_name: str, from_address: str, to: str, subject: str, text: str, html: str | None,
+# A header value the registry would write back unchanged: printable ASCII words with single spaces, no
+# encoded-word, quote, comment or group syntax, on one line. Most of ours are (dates, ids, tokened
+# addresses, "auto-replied"); parsing each one with the email package cost more than the rest of the mail.
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
+_NOT_PLAIN = re.compile(r'=\?|[()"\\,;:\[\]]')
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+MAX_LINE = POLICY.max_line_length  # 78
+
+
+def header_line(name: str, value: str) -> str:
+    """`name: value` as the email package writes it under POLICY (folded, RFC 2047 where needed), CRLF-ended."""
+    if len(name) + 2 + len(value) <= MAX_LINE and _PLAIN.fullmatch(value) and not _NOT_PLAIN.search(value):
+        return f"{name}: {value}\r\n"
+    return POLICY.header_factory(name, value).fold(policy=POLICY)
+
+
+def _text_part(text: str, subtype: str) -> tuple[str, str]:
+    """A text part's headers and body; the transfer encoding as the email package picks it (7bit, else the
+    shorter of quoted-printable and base64)."""
+    part = MIMEPart(policy=POLICY)
+    part.set_content(text, subtype=subtype)
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f"Content-Transfer-Encoding: {part['Content-Transfer-Encoding']}\r\n"), part.get_payload()
+
+
+def _body(payload: str) -> str:
+    return _LINE_ENDS.sub("\r\n", payload)
+
+
+def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, text: str, html: str | None,
                   message_id: str, date: datetime, in_reply_to: str | None, references: Sequence[str],
                   reply_to: str | None, auto_submitted: str, loop_address: str,
-                  extra: Mapping[str, str] | None = None) -> EmailMessage:
-    """One mail to one recipient: text part, plus an HTML alternative when `html` is given.
+                  extra: Mapping[str, str] | None = None) -> bytes:
+    """One mail to one recipient, as bytes to send: text part, plus an HTML alternative when `html` is given.
 
+    The bytes are those the email package writes for the same EmailMessage (under POLICY), written here
+    without building one: headers plain enough are written as they are, the rest folded by the email
+    package's header registry; tests/unit/notify/test_compose_bytes.py compares the two.
     Every header value passes through `one_line` or `Address`, so a customer's subject such as
     "hi\\r\\nBcc: evil@x" stays inside the Subject header. ValueError names a bad address.
     """
-    msg = EmailMessage(policy=POLICY)
-    # Headers go in as text, which the header registry parses once per distinct value (our From, a
-    # level's list, this second's Date); an Address or datetime object would be parsed every time.
-    msg["From"] = str(mailbox(from_address, from_name))
-    msg["To"] = str(mailbox(to))
-    msg["Subject"] = one_line(subject)
-    msg["Date"] = format_datetime(date)
     own_id = _bare_id(message_id)
     if own_id is None:
         raise ValueError(f"message_id {message_id!r} is not of the form local@domain")
-    msg["Message-ID"] = f"<{own_id}>"
+    lines = [header_line("From", str(mailbox(from_address, from_name))), header_line("To", str(mailbox(to))),
+             header_line("Subject", one_line(subject)), header_line("Date", format_datetime(date)),
+             header_line("Message-ID", f"<{own_id}>")]
     parent = _bare_id(in_reply_to) if in_reply_to else None
     if parent:
-        msg["In-Reply-To"] = _IdListHeader("In-Reply-To", [parent])
+        lines.append(_IdListHeader("In-Reply-To", [parent]).fold(policy=POLICY))
     chain = list(dict.fromkeys(i for i in (_bare_id(r) for r in references) if i))
     if chain:
-        msg["References"] = _IdListHeader("References", chain)
+        lines.append(_IdListHeader("References", chain).fold(policy=POLICY))
     if reply_to:
-        msg["Reply-To"] = str(mailbox(reply_to))
-    msg["Auto-Submitted"] = one_line(auto_submitted)
-    msg["X-Loop"] = one_line(loop_address)
+        lines.append(header_line("Reply-To", str(mailbox(reply_to))))
+    lines.append(header_line("Auto-Submitted", one_line(auto_submitted)))
+    lines.append(header_line("X-Loop", one_line(loop_address)))
     # Exchange/Outlook: no out-of-office, delivery or read receipts in answer to our notifications.
-    msg["X-Auto-Response-Suppress"] = "All"
+    lines.append("X-Auto-Response-Suppress: All\r\n")
     for name, value in (extra or {}).items():
         if not _HEADER_NAME.match(name):
             raise ValueError(f"extra header name {name!r} is not a valid header field name")
-        msg[name] = one_line(value)
-    msg.set_content(text)  # also sets MIME-Version, Content-Type and a safe transfer encoding
-    if html is not None:
-        # Our own boundary: the generator's would compile a new regex per mail to check it is unused.
+        lines.append(header_line(name, one_line(value)))
+    heads, payload = _text_part(text, "plain")
+    if html is None:
+        lines += [heads, "MIME-Version: 1.0\r\n\r\n", _body(payload)]
+        return "".join(lines).encode("ascii")
+    # Our own boundary, unguessable, and checked against the text (only if someone quoted one they guessed).
+    boundary = f"==gw.{uuid.uuid4().hex}"
+    while boundary in text or boundary in html:
         boundary = f"==gw.{uuid.uuid4().hex}"
-        while boundary in text or boundary in html:  # only if someone quoted a boundary they guessed
-            boundary = f"==gw.{uuid.uuid4().hex}"
-        msg.make_alternative(boundary=boundary)
-        msg.add_alternative(html, subtype="html")
-        for part in msg.iter_parts():
-            del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only
-    return msg
+    html_heads, html_payload = _text_part(html, "html")
+    # (Folded as the registry folds it: our boundaries are all of this one length.)
+    lines += ["MIME-Version: 1.0\r\n", f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n',
+              f"\r\n--{boundary}\r\n", heads, "\r\n", _body(payload),
+              f"\r\n--{boundary}\r\n", html_heads, "\r\n", _body(html_payload), f"\r\n--{boundary}--\r\n"]
+    return "".join(lines).encode("ascii")
