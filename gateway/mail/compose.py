@@ -1,13 +1,13 @@
 """Build outgoing mail as bytes to send; pure, no I/O, header injection impossible."""
 from __future__ import annotations
 
+import binascii
 import functools
 import re
 import uuid
 from datetime import datetime
-from email import policy
+from email import policy, quoprimime
 from email.headerregistry import Address
-from email.message import MIMEPart
 from email.utils import format_datetime
 from typing import Mapping, Sequence
 
@@ -78,6 +78,7 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
 _NOT_PLAIN = re.compile(r'=\?|[()"\\,;:\[\]]')
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")
 MAX_LINE = POLICY.max_line_length  # 78
+_PART_HEADS = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: {}\r\n'
 
 
 def header_line(name: str, value: str) -> str:
@@ -88,16 +89,24 @@ def header_line(name: str, value: str) -> str:
 
 
 def _text_part(text: str, subtype: str) -> tuple[str, str]:
-    """A text part's headers and body; the transfer encoding as the email package picks it (7bit, else the
-    shorter of quoted-printable and base64)."""
-    part = MIMEPart(policy=POLICY)
-    part.set_content(text, subtype=subtype)
-    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-            f"Content-Transfer-Encoding: {part['Content-Transfer-Encoding']}\r\n"), part.get_payload()
-
-
-def _body(payload: str) -> str:
-    return _LINE_ENDS.sub("\r\n", payload)
+    """A text part's headers and its body, encoded as the email package's set_content() encodes text as UTF-8
+    under POLICY: 7bit when it is ASCII in lines of at most 78, else quoted-printable or base64, whichever
+    is the shorter for its first ten lines."""
+    lines = text.encode("utf-8").splitlines()
+    if text.isascii() and max(map(len, lines), default=0) <= MAX_LINE:
+        return _PART_HEADS.format(subtype, "7bit"), (b"\r\n".join(lines) + b"\r\n").decode("ascii")
+    sniff = b"\r\n".join(lines[:10]) + b"\r\n"
+    sniff_qp = quoprimime.body_encode(sniff.decode("latin-1"), MAX_LINE)
+    if len(sniff_qp) > len(binascii.b2a_base64(sniff)):
+        whole = b"\r\n".join(lines) + b"\r\n"
+        step = MAX_LINE // 4 * 3  # bytes per base64 line
+        body = b"".join(binascii.b2a_base64(whole[i:i + step]) for i in range(0, len(whole), step)).decode("ascii")
+        cte = "base64"
+    else:
+        cte = "quoted-printable"
+        body = sniff_qp if len(lines) <= 10 else quoprimime.body_encode(
+            (b"\n".join(lines) + b"\n").decode("latin-1"), MAX_LINE)
+    return _PART_HEADS.format(subtype, cte), _LINE_ENDS.sub("\r\n", body)
 
 
 def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, text: str, html: str | None,
@@ -108,7 +117,8 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
 
     The bytes are those the email package writes for the same EmailMessage (under POLICY), written here
     without building one: headers plain enough are written as they are, the rest folded by the email
-    package's header registry; tests/unit/notify/test_compose_bytes.py compares the two.
+    package's header registry, bodies encoded as its content manager encodes them
+    (tests/unit/notify/test_compose_bytes.py compares the two).
     Every header value passes through `one_line` or `Address`, so a customer's subject such as
     "hi\\r\\nBcc: evil@x" stays inside the Subject header. ValueError names a bad address.
     """
@@ -136,7 +146,7 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
         lines.append(header_line(name, one_line(value)))
     heads, payload = _text_part(text, "plain")
     if html is None:
-        lines += [heads, "MIME-Version: 1.0\r\n\r\n", _body(payload)]
+        lines += [heads, "MIME-Version: 1.0\r\n\r\n", payload]
         return "".join(lines).encode("ascii")
     # Our own boundary, unguessable, and checked against the text (only if someone quoted one they guessed).
     boundary = f"==gw.{uuid.uuid4().hex}"
@@ -145,6 +155,6 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
     html_heads, html_payload = _text_part(html, "html")
     # (Folded as the registry folds it: our boundaries are all of this one length.)
     lines += ["MIME-Version: 1.0\r\n", f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n',
-              f"\r\n--{boundary}\r\n", heads, "\r\n", _body(payload),
-              f"\r\n--{boundary}\r\n", html_heads, "\r\n", _body(html_payload), f"\r\n--{boundary}--\r\n"]
+              f"\r\n--{boundary}\r\n", heads, "\r\n", payload,
+              f"\r\n--{boundary}\r\n", html_heads, "\r\n", html_payload, f"\r\n--{boundary}--\r\n"]
     return "".join(lines).encode("ascii")

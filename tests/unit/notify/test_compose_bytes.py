@@ -81,6 +81,7 @@ LONG_LINE = "This is a realistic paragraph of text about the problem. " * 12
     {"text": "no newline at the end", "html": "<p>none either</p>"},
     {"text": "Grüße aus Köln\n", "html": "<p>Grüße</p>"},  # quoted-printable
     {"text": "日本語のテキストです。\n" * 30},  # base64 is shorter
+    {"text": "Grüße\n" * 10}, {"text": "Grüße\n" * 11},  # quoted-printable of the first ten lines, or of all
     {"text": LONG_LINE + "\n" + "short\n" * 20, "html": "<p>" + LONG_LINE + "</p>"},  # a line too long for 7bit
     {"text": "a\r\nb\rc\nd\x0be\x0cf\u2028g\n"},  # every kind of line end
     {"subject": "Drucker brennt – dringend", "from_name": "Hélp Désk"},
