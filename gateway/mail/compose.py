@@ -50,6 +50,19 @@ def mailbox(address: str, name: str = "") -> Address:
     return result
 
 
+# local@domain of atoms only: an address that parses to itself, so mail to it need not be parsed (the
+# Reply-To, a new tokened address on every mail, was the one header value no cache could keep).
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
+def address_text(address: str, name: str = "") -> str:
+    """str(mailbox(address, name)), e.g. 'Help Desk <ihelp@example.com>'; ValueError for an unusable address."""
+    if not name and _PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return str(mailbox(address, name))
+
+
 def _bare_id(value: str) -> str | None:
     """'<a@b>' or 'a@b' -> 'a@b'; None for anything that is not a plain ASCII msg-id."""
     value = value.strip().strip("<>").strip()
@@ -125,7 +138,7 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
     own_id = _bare_id(message_id)
     if own_id is None:
         raise ValueError(f"message_id {message_id!r} is not of the form local@domain")
-    lines = [header_line("From", str(mailbox(from_address, from_name))), header_line("To", str(mailbox(to))),
+    lines = [header_line("From", address_text(from_address, from_name)), header_line("To", address_text(to)),
              header_line("Subject", one_line(subject)), header_line("Date", format_datetime(date)),
              header_line("Message-ID", f"<{own_id}>")]
     parent = _bare_id(in_reply_to) if in_reply_to else None
@@ -135,7 +148,7 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
     if chain:
         lines.append(_IdListHeader("References", chain).fold(policy=POLICY))
     if reply_to:
-        lines.append(header_line("Reply-To", str(mailbox(reply_to))))
+        lines.append(header_line("Reply-To", address_text(reply_to)))
     lines.append(header_line("Auto-Submitted", one_line(auto_submitted)))
     lines.append(header_line("X-Loop", one_line(loop_address)))
     # Exchange/Outlook: no out-of-office, delivery or read receipts in answer to our notifications.

@@ -14,6 +14,7 @@ from gateway.mail.compose import (
     POLICY,
     _IdListHeader,
     _bare_id,
+    address_text,
     header_line,
     mailbox,
     message_bytes,
@@ -147,3 +148,16 @@ def test_dates_and_message_ids_as_the_registry_writes_them(when, local, domain):
     own = _bare_id(f"{local}@{domain}")
     if own is not None:
         assert header_line("Message-ID", f"<{own}>") == _registry("Message-ID", f"<{own}>")
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.emails() | st.from_regex(r"[a-z+.]{1,12}@[a-z.-]{1,12}", fullmatch=True))
+@example(address="ihelp+t42.c.k3x9q2ab@example.com")
+def test_a_plain_address_is_written_as_mailbox_writes_it(address):
+    try:
+        expected = str(mailbox(address))
+    except ValueError:
+        with pytest.raises(ValueError):
+            address_text(address)
+        return
+    assert address_text(address) == expected
