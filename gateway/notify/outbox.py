@@ -189,6 +189,9 @@ class Notifier:
                          "source": f"outbox:{template}"[:64], "thread_reason": "outbound", "created_at": now})
         if sent:
             # Written at once, without the ORM: nothing reads these rows back as objects, and a flush of them
-            # cost twice a plain INSERT (one per new ticket's acknowledgement and announcement).
-            await session.execute(insert(Message.__table__), sent)
+            # cost twice a plain INSERT (one per new ticket's acknowledgement and announcement). On the
+            # connection, not the session: the session's autoflush would write this call's Outbox rows by
+            # themselves, where the caller's next flush writes those of several calls (ack and announcement)
+            # in one statement. (held_back's read is the session's, so it still counts them.)
+            await (await session.connection()).execute(insert(Message.__table__), sent)
         return rows
