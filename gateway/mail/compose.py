@@ -63,7 +63,7 @@ def address_text(address: str, name: str = "") -> str:
     return str(mailbox(address, name))
 
 
-def _bare_id(value: str) -> str | None:
+def bare_id(value: str) -> str | None:
     """'<a@b>' or 'a@b' -> 'a@b'; None for anything that is not a plain ASCII msg-id."""
     value = value.strip().strip("<>").strip()
     if len(value) > 900 or not _MSG_ID.match(value):
@@ -71,10 +71,10 @@ def _bare_id(value: str) -> str | None:
     return value
 
 
-class _IdListHeader(str):
+class IdListHeader(str):
     """A header of msg-ids folded between ids: the stock folder would RFC 2047-encode a long id."""
 
-    def __new__(cls, name: str, ids: Sequence[str]) -> "_IdListHeader":
+    def __new__(cls, name: str, ids: Sequence[str]) -> "IdListHeader":
         self = super().__new__(cls, " ".join(f"<{i}>" for i in ids))
         self.name = name
         self.ids = tuple(ids)
@@ -135,18 +135,18 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
     Every header value passes through `one_line` or `Address`, so a customer's subject such as
     "hi\\r\\nBcc: evil@x" stays inside the Subject header. ValueError names a bad address.
     """
-    own_id = _bare_id(message_id)
+    own_id = bare_id(message_id)
     if own_id is None:
         raise ValueError(f"message_id {message_id!r} is not of the form local@domain")
     lines = [header_line("From", address_text(from_address, from_name)), header_line("To", address_text(to)),
              header_line("Subject", one_line(subject)), header_line("Date", format_datetime(date)),
              header_line("Message-ID", f"<{own_id}>")]
-    parent = _bare_id(in_reply_to) if in_reply_to else None
+    parent = bare_id(in_reply_to) if in_reply_to else None
     if parent:
-        lines.append(_IdListHeader("In-Reply-To", [parent]).fold(policy=POLICY))
-    chain = list(dict.fromkeys(i for i in (_bare_id(r) for r in references) if i))
+        lines.append(IdListHeader("In-Reply-To", [parent]).fold(policy=POLICY))
+    chain = list(dict.fromkeys(i for i in (bare_id(r) for r in references) if i))
     if chain:
-        lines.append(_IdListHeader("References", chain).fold(policy=POLICY))
+        lines.append(IdListHeader("References", chain).fold(policy=POLICY))
     if reply_to:
         lines.append(header_line("Reply-To", address_text(reply_to)))
     lines.append(header_line("Auto-Submitted", one_line(auto_submitted)))

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from gateway.mail.compose import (
     POLICY,
-    _IdListHeader,
-    _bare_id,
+    IdListHeader,
     address_text,
+    bare_id,
     header_line,
     mailbox,
     message_bytes,
@@ -33,12 +33,12 @@ def by_the_email_package(*, from_name, from_address, to, subject, text, html, me
     msg["To"] = str(mailbox(to))
     msg["Subject"] = one_line(subject)
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = f"<{_bare_id(message_id)}>"
-    if in_reply_to and _bare_id(in_reply_to):
-        msg["In-Reply-To"] = _IdListHeader("In-Reply-To", [_bare_id(in_reply_to)])
-    chain = list(dict.fromkeys(i for i in (_bare_id(r) for r in references) if i))
+    msg["Message-ID"] = f"<{bare_id(message_id)}>"
+    if in_reply_to and bare_id(in_reply_to):
+        msg["In-Reply-To"] = IdListHeader("In-Reply-To", [bare_id(in_reply_to)])
+    chain = list(dict.fromkeys(i for i in (bare_id(r) for r in references) if i))
     if chain:
-        msg["References"] = _IdListHeader("References", chain)
+        msg["References"] = IdListHeader("References", chain)
     if reply_to:
         msg["Reply-To"] = str(mailbox(reply_to))
     msg["Auto-Submitted"] = one_line(auto_submitted)
@@ -145,7 +145,7 @@ def test_address_headers_as_the_registry_writes_them(name, address, display):
        domain=st.sampled_from(["helpdesk.example.com", "x", "mail.example"]))
 def test_dates_and_message_ids_as_the_registry_writes_them(when, local, domain):
     assert header_line("Date", format_datetime(when)) == _registry("Date", format_datetime(when))
-    own = _bare_id(f"{local}@{domain}")
+    own = bare_id(f"{local}@{domain}")
     if own is not None:
         assert header_line("Message-ID", f"<{own}>") == _registry("Message-ID", f"<{own}>")
 
