@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from typing import Sequence
 
 from gateway.triage.features import MAX_BODY, mail_text, word_ngrams
