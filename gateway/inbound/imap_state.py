@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.clock import utc
 from gateway.config import MailboxConfig, Settings
 from gateway.inbound.imap_session import server_of
-from gateway.mail.compose import build_message, make_message_id
+from gateway.mail.compose import make_message_id, message_bytes
 from gateway.notify.render import Renderer
 from gateway.store.db import Database, insert_ignoring_conflicts
 from gateway.store.models import MailboxState, Outbox
@@ -143,12 +143,12 @@ class StateStore:
         rendered = self.renderer.render(ALERT_TEMPLATE, context)
         message_id = make_message_id(settings.message_id_domain)
         sender = settings.outbound.from_address
-        raw = build_message(
+        raw = message_bytes(
             from_name=settings.helpdesk.name, from_address=sender, to=settings.loopguard.admin_address,
             subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=message_id, date=now,
             in_reply_to=None, references=(), reply_to=None, auto_submitted="auto-generated",
             loop_address=settings.smtp.addresses[0],
-        ).as_bytes()
+        )
         return Outbox(ticket_id=None, template=ALERT_TEMPLATE, recipient=settings.loopguard.admin_address,
                       envelope_from=sender, automatic=False, message_id=message_id, raw=raw, status="pending",
                       attempts=0, next_attempt_at=now, created_at=now)

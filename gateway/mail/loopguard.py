@@ -1,6 +1,7 @@
 """Loop guard: tell mail written by a person from mail a machine sent (RFC 3834 and the usual habits)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterator
 from email.header import decode_header, make_header
 from email.message import Message
@@ -60,6 +61,13 @@ def _machine_kind(address: str) -> str | None:
 
 def never_answer(address: str | None, own_addresses: Collection[str]) -> str | None:
     """Why `address` must never get automatic mail ("own address: …", "no-reply address: …"), else None."""
+    return _never_answer(address, tuple(own_addresses))
+
+
+# Asked for every recipient of every notification and every new participant, of the same few addresses
+# (the level lists, regular customers, our own); parsing each anew cost more than the rest of held_back.
+@functools.lru_cache(maxsize=4096)
+def _never_answer(address: str | None, own_addresses: tuple[str, ...]) -> str | None:
     address = (parseaddr(address or "")[1] or (address or "")).strip().strip("<>").lower()
     if "@" not in address:
         return f"invalid address: {address!r}"

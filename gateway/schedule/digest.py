@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from gateway.clock import Clock, utc
 from gateway.config import Settings
-from gateway.mail.compose import build_message, make_message_id
+from gateway.mail.compose import make_message_id, message_bytes
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.reports import DAYS, compliance
@@ -122,11 +122,11 @@ async def run_digest(db: Database, *, settings: Settings, clock: Clock, renderer
                                                                        "period": period, "ref": f"digest {period}"})
         for recipient in settings.digest.recipients:
             message_id = make_message_id(settings.message_id_domain)
-            raw = build_message(from_name=settings.helpdesk.name, from_address=settings.outbound.from_address,
+            raw = message_bytes(from_name=settings.helpdesk.name, from_address=settings.outbound.from_address,
                                 to=recipient, subject=rendered.subject, text=rendered.text, html=rendered.html,
                                 message_id=message_id, date=now, in_reply_to=None, references=(),
                                 reply_to=settings.smtp.addresses[0], auto_submitted="auto-generated",
-                                loop_address=settings.smtp.addresses[0]).as_bytes()
+                                loop_address=settings.smtp.addresses[0])
             session.add(Outbox(ticket_id=None, template="helpdesk/digest", recipient=recipient,
                                envelope_from=settings.outbound.from_address, automatic=False, message_id=message_id,
                                raw=raw, status="pending", attempts=0, next_attempt_at=now, created_at=now))

@@ -24,7 +24,7 @@ PROPERTY = settings(deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.large_base_example, HealthCheck.data_too_large])
 OUTCOMES = {"stored", "quarantined", "duplicate", "discarded"}
-# Everything gateway.mail.compose.build_message writes at the top of a mail; anything else was smuggled in.
+# Everything gateway.mail.compose.message_bytes writes at the top of a mail; anything else was smuggled in.
 OUTGOING_HEADERS = {"from", "to", "subject", "date", "message-id", "in-reply-to", "references", "reply-to",
                     "auto-submitted", "x-loop", "x-auto-response-suppress", "mime-version", "content-type",
                     "content-transfer-encoding"}
@@ -41,7 +41,7 @@ def ingestor_for(db, settings_factory, clock) -> Ingestor:
 
 def assert_clean_outgoing(raw: bytes) -> EmailMessage:
     """The queued mail parses without defects; its header block has CRLF line ends, only the headers
-    build_message writes, each single field once, and every value on one (unfolded) line."""
+    message_bytes writes, each single field once, and every value on one (unfolded) line."""
     head, blank, _ = raw.partition(b"\r\n\r\n")
     assert blank and head.isascii(), raw[:300]
     lines = head.split(b"\r\n")

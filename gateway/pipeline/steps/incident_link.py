@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from gateway.clock import utc
 from gateway.incident_services import Named, named
@@ -68,13 +68,20 @@ async def of_another_service(ctx: MailContext, match: IncidentMatch, services: l
     return theirs is not None and theirs not in {n.service for n in services}
 
 
+# Built once, and only the columns best_match reads: whole Ticket rows (some forty columns) for the up to
+# similar_max tickets compared cost more than the query, once per new ticket.
+_T = Ticket.__table__
+_CANDIDATES = select(_T.c.id, _T.c.created_at, _T.c.incident_title, _T.c.incident_id, _T.c.status).where(
+    _T.c.id.in_(bindparam("ids", expanding=True)))
+
+
 async def best_match(ctx: MailContext) -> IncidentMatch | None:
     """The best of ctx.similar that belongs to an open incident and was opened within the window."""
     if not ctx.similar:
         return None
     config, since = ctx.settings.incidents, ctx.now - timedelta(hours=ctx.settings.incidents.window_hours)
-    rows = {t.id: t for t in (await ctx.session.scalars(
-        select(Ticket).where(Ticket.id.in_([s.ticket_id for s in ctx.similar])))).all()}
+    rows = {row.id: row for row in (await ctx.session.execute(
+        _CANDIDATES, {"ids": [s.ticket_id for s in ctx.similar]})).all()}
     for found in ctx.similar:  # best first
         ticket = rows.get(found.ticket_id)
         if ticket is None or utc(ticket.created_at) < since:

@@ -16,6 +16,7 @@ from gateway.store.blobs import put_blob
 from gateway.store.models import Attachment, Event, Message, Participant, Ticket
 
 
+_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
 # Built once: it runs for each sender and Cc of every follow-up.
 _IS_PARTICIPANT = select(Participant.id).where(Participant.ticket_id == bindparam("ticket_id"),
                                                Participant.address == bindparam("address"))
@@ -93,7 +94,7 @@ class Record:
             ticket.last_activity_at = max(utc(ticket.last_activity_at), ctx.now) if ctx.history else ctx.now
         if ctx.history and ticket.status == "resolved" and ticket.resolved_at is not None:
             ticket.resolved_at = max(utc(ticket.resolved_at), ctx.now)
-        message = Message(
+        values = dict(
             ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),
             from_addr=mail.from_addr, from_name=mail.from_name, to_addrs=list(mail.to), cc_addrs=list(mail.cc),
@@ -101,8 +102,9 @@ class Record:
             raw_sha256=ctx.sha256, source=ctx.source, thread_reason=ctx.thread_reason[:200],
             auto_reason=ctx.auto_reason, created_at=ctx.now,
         )
-        session.add(message)
-        await session.flush()
+        # A plain INSERT … RETURNING id: an ORM flush of the row cost about twice as much, and nothing in this
+        # transaction works on it as a mapped object. The steps after this one read it from ctx.message.
+        message = Message(id=(await session.execute(_INSERT_MESSAGE, values)).scalar_one(), **values)
         ctx.message = message
         for part in mail.attachments:
             await put_blob(session, part.data, part.sha256)

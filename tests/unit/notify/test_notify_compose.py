@@ -8,7 +8,7 @@ from email import policy
 
 import pytest
 
-from gateway.mail.compose import build_message, make_message_id, one_line, plus_address
+from gateway.mail.compose import make_message_id, message_bytes, one_line, plus_address
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -20,7 +20,7 @@ def compose(**overrides) -> bytes:
                   reply_to="ihelp+t42.k3x9q2ab@example.com", auto_submitted="auto-replied",
                   loop_address="ihelp@example.com")
     fields.update(overrides)
-    return build_message(**fields).as_bytes()
+    return message_bytes(**fields)
 
 
 def parse(raw: bytes):
