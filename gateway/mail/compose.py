@@ -1,13 +1,13 @@
-"""Build outgoing mail as bytes to send; pure, no I/O, header injection impossible."""
+"""Build outgoing mail as bytes to send, with the email package; pure, no I/O, header injection impossible."""
 from __future__ import annotations
 
-import binascii
 import functools
 import re
 import uuid
 from datetime import datetime
-from email import policy, quoprimime
+from email import policy
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Mapping, Sequence
 
@@ -50,20 +50,7 @@ def mailbox(address: str, name: str = "") -> Address:
     return result
 
 
-# local@domain of atoms only: an address that parses to itself, so mail to it need not be parsed (the
-# Reply-To, a new tokened address on every mail, was the one header value no cache could keep).
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
-
-
-def address_text(address: str, name: str = "") -> str:
-    """str(mailbox(address, name)), e.g. 'Help Desk <ihelp@example.com>'; ValueError for an unusable address."""
-    if not name and _PLAIN_ADDRESS.fullmatch(address):
-        return address
-    return str(mailbox(address, name))
-
-
-def bare_id(value: str) -> str | None:
+def _bare_id(value: str) -> str | None:
     """'<a@b>' or 'a@b' -> 'a@b'; None for anything that is not a plain ASCII msg-id."""
     value = value.strip().strip("<>").strip()
     if len(value) > 900 or not _MSG_ID.match(value):
@@ -71,10 +58,10 @@ def bare_id(value: str) -> str | None:
     return value
 
 
-class IdListHeader(str):
+class _IdListHeader(str):
     """A header of msg-ids folded between ids: the stock folder would RFC 2047-encode a long id."""
 
-    def __new__(cls, name: str, ids: Sequence[str]) -> "IdListHeader":
+    def __new__(cls, name: str, ids: Sequence[str]) -> "_IdListHeader":
         self = super().__new__(cls, " ".join(f"<{i}>" for i in ids))
         self.name = name
         self.ids = tuple(ids)
@@ -84,90 +71,50 @@ class IdListHeader(str):
         return f"{self.name}: " + f"{policy.linesep} ".join(f"<{i}>" for i in self.ids) + policy.linesep
 
 
-# A header value the registry would write back unchanged: printable ASCII words with single spaces, no
-# encoded-word, quote, comment or group syntax, on one line. Most of ours are (dates, ids, tokened
-# addresses, "auto-replied"); parsing each one with the email package cost more than the rest of the mail.
-_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
-_NOT_PLAIN = re.compile(r'=\?|[()"\\,;:\[\]]')
-_LINE_ENDS = re.compile(r"\r\n|\r|\n")
-MAX_LINE = POLICY.max_line_length  # 78
-_PART_HEADS = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: {}\r\n'
-
-
-def header_line(name: str, value: str) -> str:
-    """`name: value` as the email package writes it under POLICY (folded, RFC 2047 where needed), CRLF-ended."""
-    if len(name) + 2 + len(value) <= MAX_LINE and _PLAIN.fullmatch(value) and not _NOT_PLAIN.search(value):
-        return f"{name}: {value}\r\n"
-    return POLICY.header_factory(name, value).fold(policy=POLICY)
-
-
-def _text_part(text: str, subtype: str) -> tuple[str, str]:
-    """A text part's headers and its body, encoded as the email package's set_content() encodes text as UTF-8
-    under POLICY: 7bit when it is ASCII in lines of at most 78, else quoted-printable or base64, whichever
-    is the shorter for its first ten lines."""
-    lines = text.encode("utf-8").splitlines()
-    if text.isascii() and max(map(len, lines), default=0) <= MAX_LINE:
-        return _PART_HEADS.format(subtype, "7bit"), (b"\r\n".join(lines) + b"\r\n").decode("ascii")
-    sniff = b"\r\n".join(lines[:10]) + b"\r\n"
-    sniff_qp = quoprimime.body_encode(sniff.decode("latin-1"), MAX_LINE)
-    if len(sniff_qp) > len(binascii.b2a_base64(sniff)):
-        whole = b"\r\n".join(lines) + b"\r\n"
-        step = MAX_LINE // 4 * 3  # bytes per base64 line
-        body = b"".join(binascii.b2a_base64(whole[i:i + step]) for i in range(0, len(whole), step)).decode("ascii")
-        cte = "base64"
-    else:
-        cte = "quoted-printable"
-        body = sniff_qp if len(lines) <= 10 else quoprimime.body_encode(
-            (b"\n".join(lines) + b"\n").decode("latin-1"), MAX_LINE)
-    return _PART_HEADS.format(subtype, cte), _LINE_ENDS.sub("\r\n", body)
-
-
 def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, text: str, html: str | None,
                   message_id: str, date: datetime, in_reply_to: str | None, references: Sequence[str],
                   reply_to: str | None, auto_submitted: str, loop_address: str,
                   extra: Mapping[str, str] | None = None) -> bytes:
     """One mail to one recipient, as bytes to send: text part, plus an HTML alternative when `html` is given.
 
-    The bytes are those the email package writes for the same EmailMessage (under POLICY), written here
-    without building one: headers plain enough are written as they are, the rest folded by the email
-    package's header registry, bodies encoded as its content manager encodes them
-    (tests/unit/notify/test_compose_bytes.py compares the two).
     Every header value passes through `one_line` or `Address`, so a customer's subject such as
     "hi\\r\\nBcc: evil@x" stays inside the Subject header. ValueError names a bad address.
     """
-    own_id = bare_id(message_id)
+    msg = EmailMessage(policy=POLICY)
+    # Headers go in as text, which the header registry parses once per distinct value (our From, a
+    # level's list, this second's Date); an Address or datetime object would be parsed every time.
+    msg["From"] = str(mailbox(from_address, from_name))
+    msg["To"] = str(mailbox(to))
+    msg["Subject"] = one_line(subject)
+    msg["Date"] = format_datetime(date)
+    own_id = _bare_id(message_id)
     if own_id is None:
         raise ValueError(f"message_id {message_id!r} is not of the form local@domain")
-    lines = [header_line("From", address_text(from_address, from_name)), header_line("To", address_text(to)),
-             header_line("Subject", one_line(subject)), header_line("Date", format_datetime(date)),
-             header_line("Message-ID", f"<{own_id}>")]
-    parent = bare_id(in_reply_to) if in_reply_to else None
+    msg["Message-ID"] = f"<{own_id}>"
+    parent = _bare_id(in_reply_to) if in_reply_to else None
     if parent:
-        lines.append(IdListHeader("In-Reply-To", [parent]).fold(policy=POLICY))
-    chain = list(dict.fromkeys(i for i in (bare_id(r) for r in references) if i))
+        msg["In-Reply-To"] = _IdListHeader("In-Reply-To", [parent])
+    chain = list(dict.fromkeys(i for i in (_bare_id(r) for r in references) if i))
     if chain:
-        lines.append(IdListHeader("References", chain).fold(policy=POLICY))
+        msg["References"] = _IdListHeader("References", chain)
     if reply_to:
-        lines.append(header_line("Reply-To", address_text(reply_to)))
-    lines.append(header_line("Auto-Submitted", one_line(auto_submitted)))
-    lines.append(header_line("X-Loop", one_line(loop_address)))
+        msg["Reply-To"] = str(mailbox(reply_to))
+    msg["Auto-Submitted"] = one_line(auto_submitted)
+    msg["X-Loop"] = one_line(loop_address)
     # Exchange/Outlook: no out-of-office, delivery or read receipts in answer to our notifications.
-    lines.append("X-Auto-Response-Suppress: All\r\n")
+    msg["X-Auto-Response-Suppress"] = "All"
     for name, value in (extra or {}).items():
         if not _HEADER_NAME.match(name):
             raise ValueError(f"extra header name {name!r} is not a valid header field name")
-        lines.append(header_line(name, one_line(value)))
-    heads, payload = _text_part(text, "plain")
-    if html is None:
-        lines += [heads, "MIME-Version: 1.0\r\n\r\n", payload]
-        return "".join(lines).encode("ascii")
-    # Our own boundary, unguessable, and checked against the text (only if someone quoted one they guessed).
-    boundary = f"==gw.{uuid.uuid4().hex}"
-    while boundary in text or boundary in html:
+        msg[name] = one_line(value)
+    msg.set_content(text)  # also sets MIME-Version, Content-Type and a safe transfer encoding
+    if html is not None:
+        # Our own boundary: the generator's would compile a new regex per mail to check it is unused.
         boundary = f"==gw.{uuid.uuid4().hex}"
-    html_heads, html_payload = _text_part(html, "html")
-    # (Folded as the registry folds it: our boundaries are all of this one length.)
-    lines += ["MIME-Version: 1.0\r\n", f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n',
-              f"\r\n--{boundary}\r\n", heads, "\r\n", payload,
-              f"\r\n--{boundary}\r\n", html_heads, "\r\n", html_payload, f"\r\n--{boundary}--\r\n"]
-    return "".join(lines).encode("ascii")
+        while boundary in text or boundary in html:  # only if someone quoted a boundary they guessed
+            boundary = f"==gw.{uuid.uuid4().hex}"
+        msg.make_alternative(boundary=boundary)
+        msg.add_alternative(html, subtype="html")
+        for part in msg.iter_parts():
+            del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only
+    return msg.as_bytes()
