@@ -196,18 +196,7 @@ class PriorityConfig(Section):
     # The built-in EN/DE/FR signals (gateway.triage.signals) and the emergency model, which raises a
     # mail to urgent at emergency_at unless it says "not urgent". use_model = false: rules only.
     use_model: bool = True
-    # 0.45 by grouped 5-fold cross-validation on the training mails (scripts/cv_triage.py emergency; the
-    # 1,115 mails before emergencies_calm.csv scored): 246/263 found, 34/852 false, where 0.5 found 244 with
-    # the same 34 (0.40: 249 / 37; 0.55: 240 / 28). Most false alarms there come from the signals, which
-    # no threshold of the model's reaches (19-20 of 852 even at 0.8).
-    emergency_at: float = Field(0.45, ge=0, le=1)
-    # When only the built-in signals (not the operator's rules or the headers) call a mail urgent and the
-    # emergency model gives it less than this, the model overrules them ("the staging server is down
-    # again, but we don't need it"). 0 (the default): the signals always stand. Cross-validated at 0.45:
-    # 0.1 found 243 with 28 false, 0.15 242 / 26; but the model gives terse one-line emergencies the
-    # signals know ("The packing line has ground to a halt.", "Customers can download other customers'
-    # invoices from the portal.") 0.02-0.14, so it stays off until the model reads short mails better.
-    signals_overruled_below: float = Field(0.0, ge=0, le=1)
+    emergency_at: float = Field(0.5, ge=0, le=1)
 
     @field_validator("rules")
     @classmethod

@@ -127,18 +127,12 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         if any(h.value == "urgent" for _, part_hits in live for h in part_hits):
             # an outage in a stretch no calm word speaks for: the calm words do not outvote it
             hits, calm = [h for h in hits if h.rule not in NEGATION_RULES], set()
-            # and should the model weigh the signals (_overruled), it reads those stretches, not the calm ones
-            read = ("", " ".join(text for text, _ in live))
         else:
             if calm & PLANNED_RULES:  # "down on Saturday for maintenance", "was down yesterday, fine again"
                 hits = [h for h in hits if h.value != "urgent"]
             if live:  # the model may still find an emergency where no calm word speaks
                 read, calm = ("", " ".join(text for text, _ in live)), set()
     value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
-    if value == "urgent" and model is not None and config.use_model and config.signals_overruled_below > 0:
-        overruled = _overruled(hits, read, model, config)
-        if overruled is not None:
-            return overruled
     if value != "urgent" and model is not None and config.use_model and not calm:
         guess = model.predict(*read, explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
@@ -150,31 +144,6 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
     stage = "rules" if any(h.value == value for h in hits) else "default"
     return Decision("priority", value, stage, why=_rule_reasons(hits, value),
                     rules=tuple(h.rule for h in hits if h.value == value)), hits
-
-
-def _overruled(hits: list[Hit], read: tuple[str, str], model: LinearModel,
-               config: PriorityConfig) -> tuple[Decision, list[Hit]] | None:
-    """The decision without the built-in signals' urgent votes when they alone made the mail urgent and
-    the emergency model reads it as calm (below signals_overruled_below); None when the urgent stands.
-
-    The signals read words ("down", "everyone", "leaked"); the model reads the whole mail, and on the
-    training mails' folds it tells a test server that is down, last month's outage or someone else's
-    breach from an outage of ours better than the signals do when it is very sure."""
-    urgent = [h for h in hits if h.value == "urgent"]
-    if not urgent or any(h.rule not in SIGNAL_NAMES for h in urgent):
-        return None
-    emergency = model.predict(*read, explain=0).probabilities.get("1", 0.0)
-    if emergency >= config.signals_overruled_below:
-        return None
-    rest = [h for h in hits if h.value != "urgent"]
-    value = decide(rest, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
-    said = ", ".join(sorted({h.rule for h in urgent}))
-    why = (f"{said} overruled: the model reads it as calm (emergency {emergency:.2f})",) + _rule_reasons(rest, value)
-    return Decision("priority", value, "model", round(1.0 - emergency, 2), why=why,
-                    rules=tuple(h.rule for h in rest if h.value == value)), hits
-
-
-SIGNAL_NAMES = frozenset(rule.name for rule in SIGNAL_RULES)
 
 
 @dataclass(frozen=True)

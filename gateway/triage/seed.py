@@ -50,10 +50,9 @@ def seed_mails() -> list[Example]:
 
 
 def seed_emergencies() -> list[Example]:
-    """Emergency yes/no: the emergency sets (emergencies*.csv) plus the seed mails (urgent = emergency), labelled "1" or "0"."""
+    """Emergency yes/no: the emergency sets (emergencies.csv, emergencies_more.csv) plus the seed mails (urgent = emergency), labelled "1" or "0"."""
     rows = read_csv(SEED_DIR / "emergencies.csv", label="emergency", labels=("0", "1"))
     rows += read_csv(SEED_DIR / "emergencies_more.csv", label="emergency", labels=("0", "1"))
-    rows += read_csv(SEED_DIR / "emergencies_calm.csv", label="emergency", labels=("0", "1"))
     with open(SEED_DIR / "mails.csv", newline="", encoding="utf-8") as src:
         rows += [Example(subject=r["subject"], body=r["body"], label="1" if r["priority"] == "urgent" else "0",
                          language=r["language"], split=r["split"]) for r in csv.DictReader(src)]
