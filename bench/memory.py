@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import smtplib
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -91,17 +92,35 @@ def start_serve(workdir: Path) -> tuple[subprocess.Popen, int]:
     return server, port
 
 
+def wait_processed(database: Path, messages: int, server: subprocess.Popen, timeout: float = 300) -> None:
+    """Until serve has stored `messages` incoming messages and sent every outbox row (the acknowledgement rendered
+    and written): the 250 comes at the spool commit, and on a busy machine the drain may take seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as conn:
+                stored, = conn.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()
+                unsent, = conn.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetchone()
+            if stored >= messages and not unsent:
+                return
+        except sqlite3.OperationalError:  # locked for a moment, or the tables not made yet
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"serve did not process {messages} mail(s) within {timeout:g} s; see its log")
+
+
 def measure_smtp(raw: bytes, workdir: Path) -> tuple[int, int]:
     server, port = start_serve(workdir)
     try:
         wait_listening(port, server)
         with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:  # warm-up: imports, first transaction
             client.sendmail("a@example.org", ["ihelp@example.com"], b"Subject: warm-up\r\n\r\nhello\r\n")
-        time.sleep(1)
+        wait_processed(workdir / "gw.db", 1, server)
+        time.sleep(0.5)  # the sender's and the drain's last steps after their commits
         idle = _rss_kb(server.pid)
         with smtplib.SMTP("127.0.0.1", port, timeout=300) as client:
             client.sendmail("customer@example.org", ["ihelp@example.com"], raw)
-        time.sleep(1)  # the outbox sender renders and writes the acknowledgement meanwhile
+        wait_processed(workdir / "gw.db", 2, server)
         return idle, _hwm_kb(server.pid)
     finally:
         server.terminate()
