@@ -59,6 +59,11 @@ def guarded(step, *args, **kwargs) -> int | bytes | None:
         return EXIT_TEMPFAIL
 
 
+# Commands that run mail or schedules: they check everything `config check` does (listings need not),
+# and they hold whole mails in memory (gateway/allocator.py).
+MAIL_COMMANDS = ("serve", "ingest", "import", "jobs")
+
+
 def run_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     """Load the configuration, run the command, map what it raised to an exit code and one line."""
     path = find_config_path(args.config, environ)
@@ -79,8 +84,11 @@ def run_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
             print(f"{path}: ok")
         return EXIT_CONFIG if found else EXIT_OK
     try:
-        # Commands that run mail or schedules check everything `config check` does; listings need not.
-        settings = config_module.load(path, environ, deep=args.command in ("serve", "ingest", "import", "jobs"))
+        settings = config_module.load(path, environ, deep=args.command in MAIL_COMMANDS)
+        if args.command in MAIL_COMMANDS:
+            from gateway.allocator import map_large_buffers
+
+            map_large_buffers()
         return asyncio.run(dispatch(args, settings, environ))
     except ConfigError as exc:
         for line in str(exc).splitlines():

@@ -250,14 +250,17 @@ class Ingestor(PipelineRunner):
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
-            started, commits = time.monotonic(), self._commits
+            started, commits, first = time.monotonic(), self._commits, rows[0].id
             processed = await self._drain_batch(rows)
+            # Not held through the pause and the next read: a batch is up to BATCH_BYTES of mail, and the
+            # next may be as much again, read back or arriving over SMTP meanwhile.
+            del rows
             if give_way and self._commits != commits:
                 await self._give_way(time.monotonic() - started)
-            if not processed and rows[0].id == head:
+            if not processed and first == head:
                 return done  # another instance holds these rows
             # (Nothing processed, a new head: the rows were done elsewhere, the next batch may be ours.)
-            head = rows[0].id
+            head = first
             done.update(processed)
         return done
 

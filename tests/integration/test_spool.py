@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import gc
 import json
 import os
 import logging
@@ -25,6 +26,7 @@ from gateway.spool_worker import prune_done, warn_if_behind
 from gateway.store import spool_file
 from gateway.store.db import Database
 from gateway.store.models import Blob, Message, QuarantineEntry, Ticket
+from gateway.store.spool import Spooled
 from tests.conftest import free_port
 from tests.integration.serving import asend, make_mail, start
 
@@ -172,6 +174,26 @@ async def test_the_drain_does_not_read_back_a_mail_whose_spool_write_has_not_ret
     outcomes = await draining
     assert outcomes[spool_id].status == "stored"
     assert read_back and read_back[0] == set()  # the row was seen by the first read, its bytes not read
+
+
+async def test_the_drain_lets_a_batch_go_before_it_reads_the_next(db, settings_factory, clock):
+    # A batch is up to BATCH_BYTES of mail; held while the next batch is read (or arrives over SMTP), a big
+    # mail's bytes were in memory beside the next one's.
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    first = await ingestor.accept(make_mail(subject="First", body="x" * 2000).as_bytes(), source="smtp")
+    real_pending = ingestor.spool.pending
+    still_held: list[set[int]] = []
+
+    async def watched_pending(**kwargs):
+        alive = {obj.id for obj in gc.get_objects() if isinstance(obj, Spooled)}
+        still_held.append(alive)
+        return await real_pending(**kwargs)
+
+    ingestor.spool.pending = watched_pending
+    outcomes = await ingestor.drain()
+    assert outcomes[first].status == "stored"
+    assert len(still_held) == 2  # the batch's read, then the read that finds nothing more
+    assert first not in still_held[1]
 
 
 async def test_smtp_answers_250_once_spooled_and_451_when_the_spool_write_fails(settings_factory, relay,
