@@ -502,12 +502,22 @@ def _secrets_from_file(data: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+# Keys an earlier release read: an upgraded config.toml still has them, so say why they went, not "unknown".
+RETIRED_KEYS = {
+    "mailboxes.max_attempts": "no longer used: the IMAP poller moves a mail once it is in the spool, and the "
+                              "spool worker quarantines a mail the pipeline cannot process; remove it",
+}
+
+
 def _format_error(error: Mapping[str, Any]) -> str:
     loc = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if not loc:  # a check across sections: its message names the keys, one problem a line
         return "\n".join(f"{line}; fix it in config.toml" for line in message.split("\n"))
     if error["type"] == "extra_forbidden":
+        retired = RETIRED_KEYS.get(".".join(str(p) for p in error["loc"] if not isinstance(p, int)))
+        if retired:
+            return f"{loc}: {retired}"
         return f"{loc}: unknown key; remove it or check its spelling against the shipped config.toml"
     if error["type"] == "missing":
         return f"{loc}: required; add it to config.toml"

@@ -53,6 +53,14 @@ def test_every_problem_is_one_line_naming_key_and_fix(tmp_path):
     assert all("\n" not in line and ";" in line for line in found)
 
 
+def test_a_retired_key_says_why_it_went_not_unknown(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[mailboxes]]\nname = "desk"\nhost = "imap.example.com"\nusername = "u"\nmax_attempts = 5\n')
+    settings, found = problems(path, {})
+    assert settings is None and len(found) == 1, found
+    assert found[0].startswith("mailboxes.0.max_attempts: no longer used") and "remove it" in found[0]
+
+
 def test_missing_explicit_config_names_the_fix(tmp_path):
     with pytest.raises(ConfigError, match="--config PATH or set GATEWAY_CONFIG"):
         load(tmp_path / "nope.toml", {})
