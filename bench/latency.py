@@ -32,7 +32,7 @@ from aiosmtpd.controller import Controller
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.ingest import DEFAULT_PG, _tail, fresh_pg_database  # noqa: E402
+from bench.ingest import DEFAULT_PG, LOOPGUARD_TOML, _tail, fresh_pg_database  # noqa: E402
 from tests.conftest import free_port, wait_listening  # noqa: E402
 
 
@@ -87,10 +87,7 @@ def start_gateway(workdir: Path, url: str, port: int, relay_port: int) -> subpro
     config = workdir / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n[smtp]\nport = {port}\n'
                       f'[outbound]\nmode = "smtp"\nhost = "127.0.0.1"\nport = {relay_port}\nstarttls = false\n'
-                      # Every mail gets its acknowledgement: the global hourly cap (500) would hold back the rest of
-                      # the 100/s run's 1000, and the figure would be the latency of the first 400 only.
-                      '[loopguard]\nmax_auto_replies_per_hour = 100000\nmax_auto_replies_per_day = 100000\n'
-                      'max_auto_mail_per_hour = 100000\n'
+                      + LOOPGUARD_TOML +
                       '[logging]\nlevel = "WARNING"\n')
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
                               cwd=workdir, stderr=subprocess.PIPE)

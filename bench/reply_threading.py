@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.import_history import archive  # noqa: E402
+from bench.ingest import LOOPGUARD_TOML  # noqa: E402
 from tests.conftest import free_port, wait_listening  # noqa: E402
 
 
@@ -94,7 +95,7 @@ def measure(mails: int = 1000, clients: int = 20) -> dict:
         config = home / "config.toml"
         config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{home}/gw.db"\n[smtp]\nport = {port}\n'
                           f'[outbound]\nmode = "maildir"\nmaildir = "{home}/out"\n'
-                          '[loopguard]\nmax_auto_replies_per_hour = 100000\nmax_auto_replies_per_day = 100000\n'
+                          + LOOPGUARD_TOML +
                           '[logging]\nlevel = "WARNING"\n')
         server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--config", str(config), "serve"],
                                   cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
