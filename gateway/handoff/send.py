@@ -73,15 +73,8 @@ class TrackerSender:
 
     async def drain_once(self, limit: int = 50) -> dict[str, int]:
         """Try up to `limit` due deliveries; {"delivered": n, "retried": n, "failed": n}."""
-        counts = {"delivered": 0, "retried": 0, "failed": 0}
-        while limit > 0 and not (self._stop is not None and self._stop.is_set()):
-            claimed = await self._claim(min(limit, CHUNK))
-            if not claimed:
-                break
-            limit -= len(claimed)
-            for outcome in await self._deliver(claimed):
-                counts[outcome] += 1
-        return counts
+        return await leases.work_off(self._claim, self._deliver, limit=limit, chunk=CHUNK, stop=self._stop,
+                                     counts={"delivered": 0, "retried": 0, "failed": 0})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain, then wait poll_seconds (or a wake/stop); errors are logged, never fatal."""

@@ -176,15 +176,8 @@ class OutboxSender:
 
     async def drain_once(self, limit: int | None = None) -> DrainResult:
         """Send up to `limit` (default outbound.batch_size) due rows; DrainResult(sent, retried, failed)."""
-        counts = {"sent": 0, "retried": 0, "failed": 0}
-        left = limit or self.config.batch_size
-        while left > 0 and not (self._stop is not None and self._stop.is_set()):
-            claimed = await self._claim(min(left, CHUNK))
-            if not claimed:
-                break
-            left -= len(claimed)
-            for outcome in await self._deliver(claimed):
-                counts[outcome] += 1
+        counts = await leases.work_off(self._claim, self._deliver, limit=limit or self.config.batch_size, chunk=CHUNK,
+                                       stop=self._stop, counts={"sent": 0, "retried": 0, "failed": 0})
         return DrainResult(**counts)
 
     async def run(self, stop: asyncio.Event) -> None:

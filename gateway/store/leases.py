@@ -5,9 +5,10 @@ A model used here has id, status (pending|sending|…), next_attempt_at and leas
 """
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Awaitable, Callable, Sequence
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,20 @@ async def claim(session: AsyncSession, model, *, now: datetime, lease: timedelta
                               .values(status="sending", lease_until=now + lease)
                               .execution_options(synchronize_session=False))
     return rows
+
+
+async def work_off(claim_some: Callable[[int], Awaitable[list]], deliver: Callable[[list], Awaitable[list[str]]], *,
+                   limit: int, chunk: int, stop: asyncio.Event | None, counts: dict[str, int]) -> dict[str, int]:
+    """Claim up to `limit` due rows `chunk` at a time and deliver each chunk, until none is due or `stop` is
+    set; `counts` (a key for each outcome `deliver` returns) counted up and returned."""
+    while limit > 0 and not (stop is not None and stop.is_set()):
+        claimed = await claim_some(min(limit, chunk))
+        if not claimed:
+            break
+        limit -= len(claimed)
+        for outcome in await deliver(claimed):
+            counts[outcome] += 1
+    return counts
 
 
 async def release(session: AsyncSession, model, ids: Sequence[int]) -> None:
