@@ -158,11 +158,6 @@ class PipelineRunner:
 HISTORY_SKIPS = frozenset({"reopen", "commands", "notify"})
 
 
-# Imported history is stored and threaded, never acted on: a late reply stays on its thread (reopen),
-# an old "/resolve" is no order and old tickets get no SLA clock (commands), nothing is sent (notify).
-HISTORY_SKIPS = frozenset({"reopen", "commands", "notify"})
-
-
 def history_time(mail: ParsedMail, now: datetime) -> datetime:
     """When imported history happened: its Date header, unless missing, in the future or before 1990."""
     date = mail.date
