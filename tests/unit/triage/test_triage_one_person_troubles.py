@@ -31,8 +31,9 @@ def priority(subject: str, body: str) -> str:
     ("Passwort", "Ich habe mein Passwort vergessen und kann mich nicht anmelden."),
     ("En attente du client", "Ça n'imprime pas."),
     ("Imprimante", "Mon imprimante n'imprime plus depuis ce matin."),
-    pytest.param("Ordinateur", "Mon ordinateur ne démarre plus depuis la mise à jour.", marks=pytest.mark.xfail(
-        reason="a false emergency since shipped-5 (model 0.55, 0.63 with shipped-6)")),
+    # a false emergency with shipped-5 and -6 (model 0.55, 0.63); 0.48 with shipped-7, which reads 233 more calm
+    # help-desk mails: close to emergency_at 0.5, so a retrained model may lose it again
+    ("Ordinateur", "Mon ordinateur ne démarre plus depuis la mise à jour."),
     ("Client", "Un client me dit que sa facture ne s'ouvre pas."),
     ("Mot de passe", "J'ai oublié mon mot de passe et je ne peux plus me connecter."),
 ])
