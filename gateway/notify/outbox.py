@@ -76,6 +76,7 @@ def _held_back_statement():
 
 
 _HELD_BACK = _held_back_statement()
+_INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.message_id, Outbox.__table__.c.id)
 
 
 class Notifier:
@@ -125,14 +126,16 @@ class Notifier:
 
     async def enqueue(self, session: AsyncSession, *, ticket: Ticket, template: str, recipients: Iterable[str],
                       context: Mapping[str, Any], automatic: bool, in_reply_to: str | None = None,
-                      references: Sequence[str] = ()) -> list[Outbox]:
-        """Add one pending Outbox row and one outbound Message row per recipient; return the Outbox rows.
+                      references: Sequence[str] = (), send_after: datetime | None = None) -> list[Outbox]:
+        """Write one pending Outbox row and one outbound Message row per recipient; return the Outbox rows
+        (as written, with their ids; not objects of the session: changing them changes nothing stored).
 
         automatic: mail no person decided to send (acknowledgements, notices caused by a customer's
         mail); it is held back from suppressed addresses and beyond the per-address and global caps.
         Every mail is held back from never-answer addresses (noreply, mailer-daemon, our own).
         A recipient that is not a usable address is skipped with a warning, never fatal to the caller.
         Each recipient gets its own Message-ID and its own signed reply token (see gateway.mail.tokens).
+        send_after: hold the mail in the outbox until then (e.g. business hours); None sends it now.
         The ticket must be flushed so ticket.id is set.
         Raises ConfigError for a missing template or a value the template needs and did not get.
         """
@@ -174,11 +177,10 @@ class Notifier:
             except ValueError as exc:  # a customer's From we cannot write back to (e.g. non-ASCII)
                 log.warning("ticket %s: not sending %s to %r: %s", ref, template, recipient, exc)
                 continue
-            row = Outbox(ticket_id=ticket.id, template=template, recipient=recipient, envelope_from=from_address,
-                         automatic=automatic, message_id=message_id, raw=raw, status="pending", attempts=0,
-                         next_attempt_at=now, created_at=now)
-            session.add(row)
-            rows.append(row)
+            rows.append({"ticket_id": ticket.id, "template": template, "recipient": recipient,
+                         "envelope_from": from_address, "automatic": automatic, "message_id": message_id, "raw": raw,
+                         "status": "pending", "attempts": 0, "created_at": now,
+                         "next_attempt_at": max(now, send_after) if send_after is not None else now})
             # The Message row lets a reply to this mail thread by In-Reply-To/References, and says to whom
             # this Message-ID went (threading by reference checks the replier against it).
             sent.append({"ticket_id": ticket.id, "direction": "out", "message_id": message_id,
@@ -187,11 +189,13 @@ class Notifier:
                          "from_name": settings.helpdesk.name, "to_addrs": [recipient.lower()], "cc_addrs": [],
                          "subject": rendered.subject, "text": rendered.text, "new_text": "", "html": rendered.html,
                          "source": f"outbox:{template}"[:64], "thread_reason": "outbound", "created_at": now})
-        if sent:
-            # Written at once, without the ORM: nothing reads these rows back as objects, and a flush of them
-            # cost twice a plain INSERT (one per new ticket's acknowledgement and announcement). On the
-            # connection, not the session: the session's autoflush would write this call's Outbox rows by
-            # themselves, where the caller's next flush writes those of several calls (ack and announcement)
-            # in one statement. (held_back's read is the session's, so it still counts them.)
-            await (await session.connection()).execute(insert(Message.__table__), sent)
-        return rows
+        if not rows:
+            return []
+        # Both written at once, without the ORM: a flush of ORM rows cost about twice a plain INSERT, and
+        # SQLite made one INSERT per Outbox row to learn its id. The ids come back with the (unique)
+        # Message-IDs, as SQLite returns rows of a multi-row INSERT in no promised order. On the connection,
+        # not the session: nothing of the session's needs writing first.
+        connection = await session.connection()
+        await connection.execute(insert(Message.__table__), sent)
+        ids = dict((await connection.execute(_INSERT_OUTBOX, rows)).all())
+        return [Outbox(id=ids[row["message_id"]], **row) for row in rows]
