@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -57,25 +58,44 @@ class CustomerTicket:
         return subject if len(subject) <= ECHO_CHARS else subject[:ECHO_CHARS - 1].rstrip() + "…"
 
 
-def _held_back_statement():
-    """One read for held_back(): the address's suppression (if any), all automatic mail of the last hour,
-    and the address's automatic mail in the last day and hour (rows queued earlier in this transaction
-    count). Built once: building it cost more than running it, once per automatic mail."""
+def _held_back_statement(*, everyone: bool):
+    """One read for held_back(): the address's suppression (if any), its automatic mail in the last hour
+    and day (rows queued earlier in this transaction count), and with `everyone` all automatic mail of the
+    last hour. Built once: building it cost more than running it, once per automatic mail."""
     now, hour_ago = bindparam("now"), bindparam("hour_ago")
     suppressed = (select(Suppression.until).where(Suppression.address == bindparam("address"), Suppression.until > now)
                   .scalar_subquery())
-    everyone = (select(func.count()).select_from(Outbox)
-                .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
     # "automatic" is counted, not filtered on: in the WHERE clause it let SQLite pick the index on
     # (automatic, created_at) and read every automatic mail of the day to find this address's few.
     mine = Outbox.automatic.is_(True)
-    return (select(suppressed, everyone, func.count().filter(mine, Outbox.created_at >= hour_ago),
-                   func.count().filter(mine))
+    columns = [suppressed, func.count().filter(mine, Outbox.created_at >= hour_ago), func.count().filter(mine)]
+    if everyone:
+        columns.append(select(func.count()).select_from(Outbox)
+                       .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
+    return (select(*columns)
             .where(Outbox.recipient.in_(bindparam("addresses", expanding=True)),
                    Outbox.created_at >= bindparam("day_ago")))
 
 
-_HELD_BACK = _held_back_statement()
+_HELD_BACK = _held_back_statement(everyone=True)
+_HELD_BACK_ADDRESS = _held_back_statement(everyone=False)
+
+# session.info key: the global cap's count for the session's current transaction (_Tally).
+TALLY = "automatic_mail_tally"
+
+
+@dataclass
+class _Tally:
+    """All automatic mail of the last hour as this transaction's first automatic mail read it, plus the
+    automatic rows the transaction queued since. Never below the true count (rows leave the hour, a
+    savepoint may take rows back), so while it is under the cap the cap holds without reading it again.
+    It counts what the transaction saw when it read it: another instance's rows committed meanwhile
+    are seen at its next read, as rows of transactions still open never were."""
+
+    transaction: object  # the session's (root) transaction it belongs to
+    count: int
+
+
 _INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.message_id, Outbox.__table__.c.id)
 
 
@@ -101,16 +121,23 @@ class Notifier:
             return reason
         caps = self.settings.loopguard
         key = address.lower()
-        row = (await session.execute(_HELD_BACK, {"address": key, "addresses": list({address, key}), "now": now,
-                                                  "hour_ago": now - timedelta(hours=1),
-                                                  "day_ago": now - timedelta(days=1)})).one()
+        tally = session.info.get(TALLY)
+        # Everyone's mail of the hour is counted once per transaction (a batch of mail), not per mail: that
+        # count reads every automatic mail of the hour. Read again only where the tally reaches the cap.
+        fresh = (tally is None or tally.transaction is not session.sync_session.get_transaction()
+                 or tally.count >= caps.max_auto_mail_per_hour)
+        row = (await session.execute(_HELD_BACK if fresh else _HELD_BACK_ADDRESS,
+                                     {"address": key, "addresses": list({address, key}), "now": now,
+                                      "hour_ago": now - timedelta(hours=1), "day_ago": now - timedelta(days=1)})).one()
+        if fresh:
+            tally = session.info[TALLY] = _Tally(session.sync_session.get_transaction(), row[3] or 0)
         if row[0] is not None:
             return f"suppressed: {address} bounced permanently; no automatic mail until {row[0]:%Y-%m-%d}"
-        if (row[1] or 0) >= caps.max_auto_mail_per_hour:
-            self._log_global_cap(row[1], now)
-            return f"global cap: {row[1]} automatic mails in the last hour (cap {caps.max_auto_mail_per_hour})"
-        for sent, cap, label in ((row[2] or 0, caps.max_auto_replies_per_hour, "hour"),
-                                 (row[3] or 0, caps.max_auto_replies_per_day, "day")):
+        if tally.count >= caps.max_auto_mail_per_hour:  # (read just now: exact)
+            self._log_global_cap(tally.count, now)
+            return f"global cap: {tally.count} automatic mails in the last hour (cap {caps.max_auto_mail_per_hour})"
+        for sent, cap, label in ((row[1] or 0, caps.max_auto_replies_per_hour, "hour"),
+                                 (row[2] or 0, caps.max_auto_replies_per_day, "day")):
             if sent >= cap:
                 return f"rate limited: {sent} automatic mails to {address} in the last {label} (cap {cap})"
         return None
@@ -198,4 +225,6 @@ class Notifier:
         connection = await session.connection()
         await connection.execute(insert(Message.__table__), sent)
         ids = dict((await connection.execute(_INSERT_OUTBOX, rows)).all())
+        if automatic:  # held_back() made the transaction's tally for these recipients
+            session.info[TALLY].count += len(rows)
         return [Outbox(id=ids[row["message_id"]], **row) for row in rows]
