@@ -95,6 +95,29 @@ async def test_quarantine_keeps_raw_and_retry_releases(any_db, settings_factory,
         assert await session.scalar(select(func.count()).select_from(Blob)) == 2  # mail + attachment
 
 
+async def test_a_new_ticket_is_flushed_once(db, settings_factory, clock):
+    """Opening a ticket flushes it for its id; nothing after that leaves it changed, so no later statement's
+    autoflush has work (a flush without changes still cost about a quarter of a millisecond)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    await ingestor.ingest(make_mail(subject="Warm-up").as_bytes(), source="test", envelope_from="customer@example.org")
+    flushed = []
+
+    def before_flush(session, context, instances):
+        flushed.append(sorted(type(o).__name__ for o in [*session.new, *session.dirty]))
+
+    event.listen(Session, "before_flush", before_flush)
+    try:
+        outcome = await ingestor.ingest(make_mail(subject="Printer on fire").as_bytes(), source="test",
+                                        envelope_from="customer@example.org")
+    finally:
+        event.remove(Session, "before_flush", before_flush)
+    assert outcome.new_ticket
+    assert flushed == [["Ticket"]]
+
+
 async def test_caps_hold_exactly_for_mail_of_one_batch(any_db, settings_factory, clock):
     """Drained in one transaction: four mails of one sender (hourly cap 3) and three of others, global cap 5."""
     settings = settings_factory(loopguard={"max_auto_replies_per_hour": 3, "max_auto_mail_per_hour": 5})

@@ -89,11 +89,14 @@ class Record:
                                **({"report": ctx.report} if ctx.report is not None else {}),
                                **({"similar": [s.as_dict() for s in ctx.similar]} if ctx.similar else {})}})
         ticket = ctx.ticket
-        ticket.updated_at = max(utc(ticket.updated_at), ctx.now) if ctx.history else ctx.now
-        if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running
-            ticket.last_activity_at = max(utc(ticket.last_activity_at), ctx.now) if ctx.history else ctx.now
-        if ctx.history and ticket.status == "resolved" and ticket.resolved_at is not None:
-            ticket.resolved_at = max(utc(ticket.resolved_at), ctx.now)
+        # A new ticket was opened with these times. Set again, even to the same values, they would mark it
+        # changed, and the autoflush of the next statement would flush it once more for nothing.
+        if not ctx.new_ticket:
+            ticket.updated_at = max(utc(ticket.updated_at), ctx.now) if ctx.history else ctx.now
+            if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running
+                ticket.last_activity_at = max(utc(ticket.last_activity_at), ctx.now) if ctx.history else ctx.now
+            if ctx.history and ticket.status == "resolved" and ticket.resolved_at is not None:
+                ticket.resolved_at = max(utc(ticket.resolved_at), ctx.now)
         values = dict(
             ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),
