@@ -96,6 +96,8 @@ class _Tally:
     count: int
 
 
+# Built once, like _HELD_BACK: a statement built per call has its cache key made anew each time.
+_INSERT_MESSAGES = insert(Message.__table__)
 _INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.message_id, Outbox.__table__.c.id)
 
 
@@ -223,7 +225,7 @@ class Notifier:
         # Message-IDs, as SQLite returns rows of a multi-row INSERT in no promised order. On the connection,
         # not the session: nothing of the session's needs writing first.
         connection = await session.connection()
-        await connection.execute(insert(Message.__table__), sent)
+        await connection.execute(_INSERT_MESSAGES, sent)
         ids = dict((await connection.execute(_INSERT_OUTBOX, rows)).all())
         if automatic:  # held_back() made the transaction's tally for these recipients
             session.info[TALLY].count += len(rows)

@@ -16,7 +16,10 @@ from gateway.store.blobs import put_blob
 from gateway.store.models import Attachment, Event, Message, Participant, Ticket
 
 
+# Built once: they run for every mail, and a statement built per call has its cache key made anew each time.
 _INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_PARTICIPANTS = insert(Participant.__table__)
+_INSERT_EVENTS = insert(Event.__table__)
 # Built once: it runs for each sender and Cc of every follow-up.
 _IS_PARTICIPANT = select(Participant.id).where(Participant.ticket_id == bindparam("ticket_id"),
                                                Participant.address == bindparam("address"))
@@ -116,11 +119,11 @@ class Record:
                                    inline=part.inline))
         participants = await new_participants(ctx, ticket)
         if participants:
-            await session.execute(insert(Participant.__table__), participants)
+            await session.execute(_INSERT_PARTICIPANTS, participants)
         events.append({"ticket_id": ticket.id, "kind": "message_in", "actor": mail.from_addr or "unknown",
                        "at": ctx.now, "data": {
                            "message": message.id, "message_id": mail.message_id, "source": ctx.source,
                            "thread_reason": ctx.thread_reason, "auto_reason": ctx.auto_reason,
                            # why the sender is unknown (From not one mailbox): never answered, never a command
                            **({"from_problem": mail.from_problem} if mail.from_problem else {})}})
-        await session.execute(insert(Event.__table__), events)
+        await session.execute(_INSERT_EVENTS, events)
