@@ -101,6 +101,16 @@ _INSERT_MESSAGES = insert(Message.__table__)
 _INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.message_id, Outbox.__table__.c.id)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One template for some recipients of a ticket, as Notifier.enqueue_all() takes it (see enqueue())."""
+
+    template: str
+    recipients: Sequence[str]
+    context: Mapping[str, Any]
+    automatic: bool
+
+
 class Notifier:
     """Turns (ticket, template, recipients) into one fully rendered outbox row per recipient."""
 
@@ -168,19 +178,50 @@ class Notifier:
         The ticket must be flushed so ticket.id is set.
         Raises ConfigError for a missing template or a value the template needs and did not get.
         """
-        settings, now = self.settings, self.clock.now()
+        return await self.enqueue_all(session, ticket=ticket, notices=[Notice(template, list(recipients), context,
+                                                                              automatic)],
+                                      in_reply_to=in_reply_to, references=references, send_after=send_after)
+
+    async def enqueue_all(self, session: AsyncSession, *, ticket: Ticket, notices: Sequence[Notice],
+                          in_reply_to: str | None = None, references: Sequence[str] = (),
+                          send_after: datetime | None = None) -> list[Outbox]:
+        """enqueue() for several notices of one ticket (a new ticket's acknowledgement and announcement);
+        their rows in notice order. Written together, one INSERT per table rather than one per notice;
+        rows not yet written are written before an automatic notice's caps are read, so that they count.
+        """
+        now = self.clock.now()
+        rows: list[dict] = []
+        sent: list[dict] = []
+        written: list[Outbox] = []
+        for notice in notices:
+            if notice.automatic and rows:
+                written += await self._write(session, rows, sent)
+                rows, sent = [], []
+            allowed = await self._allowed(session, ticket, notice, now)
+            if allowed:
+                await self._compose(session, ticket, notice, allowed, rows, sent, now=now, in_reply_to=in_reply_to,
+                                    references=references, send_after=send_after)
+        return written + await self._write(session, rows, sent)
+
+    async def _allowed(self, session: AsyncSession, ticket: Ticket, notice: Notice, now: datetime) -> list[str]:
+        """The notice's recipients that may get it; each one held back is logged and counted."""
         allowed = []
-        for address in unique_recipients(recipients):
-            reason = await self.held_back(session, address, automatic=automatic, now=now)
+        for address in unique_recipients(notice.recipients):
+            reason = await self.held_back(session, address, automatic=notice.automatic, now=now)
             if reason is None:
                 allowed.append(address)
                 continue
             level = logging.WARNING if reason.startswith("invalid") else logging.INFO
-            log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, template, address, reason)
+            log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, notice.template, address, reason)
             bump(session, "held_back")
             bump(session, f"held_back_by_reason:{kind_of(reason)}")
-        if not allowed:
-            return []
+        return allowed
+
+    async def _compose(self, session: AsyncSession, ticket: Ticket, notice: Notice, allowed: list[str],
+                       rows: list[dict], sent: list[dict], *, now: datetime, in_reply_to: str | None,
+                       references: Sequence[str], send_after: datetime | None) -> None:
+        """Render and compose the notice for each allowed recipient; add its Outbox and Message rows."""
+        settings, template, automatic = self.settings, notice.template, notice.automatic
         ref = f"{settings.helpdesk.ticket_prefix}-{ticket.id}"
         # RFC 3834: "auto-replied" only for automatic answers to the customer's own mail.
         auto = "auto-replied" if automatic and template.startswith("customer/") else "auto-generated"
@@ -190,10 +231,9 @@ class Notifier:
         except ValueError as exc:
             raise ConfigError(f"outbound.from_address: {exc}; fix it in config.toml") from None
         shown = CustomerTicket(ticket) if template.startswith("customer/") else ticket
-        rows, sent = [], []
         for recipient in allowed:
             reply_address = await self.reply_address(session, ticket, recipient)
-            rendered = self.renderer.render(template, {**context, "ticket": shown, "ref": ref,
+            rendered = self.renderer.render(template, {**notice.context, "ticket": shown, "ref": ref,
                                                        "helpdesk": settings.helpdesk, "reply_address": reply_address})
             message_id = make_message_id(settings.message_id_domain)
             try:
@@ -218,6 +258,9 @@ class Notifier:
                          "from_name": settings.helpdesk.name, "to_addrs": [recipient.lower()], "cc_addrs": [],
                          "subject": rendered.subject, "text": rendered.text, "new_text": "", "html": rendered.html,
                          "source": f"outbox:{template}"[:64], "thread_reason": "outbound", "created_at": now})
+
+    @staticmethod
+    async def _write(session: AsyncSession, rows: list[dict], sent: list[dict]) -> list[Outbox]:
         if not rows:
             return []
         # Both written at once, without the ORM: a flush of ORM rows cost about twice a plain INSERT, and
@@ -227,6 +270,7 @@ class Notifier:
         connection = await session.connection()
         await connection.execute(_INSERT_MESSAGES, sent)
         ids = dict((await connection.execute(_INSERT_OUTBOX, rows)).all())
-        if automatic:  # held_back() made the transaction's tally for these recipients
-            session.info[TALLY].count += len(rows)
+        automatic = sum(row["automatic"] for row in rows)
+        if automatic:  # held_back() made the transaction's tally for their recipients
+            session.info[TALLY].count += automatic
         return [Outbox(id=ids[row["message_id"]], **row) for row in rows]

@@ -1,14 +1,15 @@
-"""The global cap on automatic mail: its hour counted once per transaction, and still exact."""
+"""The caps on automatic mail: the hour of everyone's counted once per transaction, rows queued together
+written together, and the caps still exact."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select
 
-from gateway.notify.outbox import Notifier
+from gateway.notify.outbox import Notice, Notifier
 from gateway.notify.render import Renderer
 from gateway.store.db import savepoint
 from gateway.store.models import Outbox
-from tests.unit.notify.test_notify_outbox import add_ticket
+from tests.unit.notify.test_notify_outbox import CONTEXT, add_ticket
 
 ACK = {"level": None, "status_url": "", "missing": []}
 
@@ -73,3 +74,41 @@ async def test_mail_a_savepoint_took_back_no_longer_counts_against_the_global_ca
         assert [len(await ack(session, notifier, ticket, f"{n}@customer.example")) for n in "def"] == [1, 1, 0]
         assert await session.scalar(select(func.count()).select_from(Outbox)) == 3
     assert await stored(any_db) == ["a@customer.example", "d@customer.example", "e@customer.example"]
+
+
+async def test_notices_queued_together_are_written_together(any_db, notifier, clock):
+    """A new ticket's acknowledgement and announcement: one INSERT per table for both."""
+    ticket = await add_ticket(any_db, clock)
+    inserts = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement.split("(")[0].split()[-1].strip('"'))
+
+    announce = {"level": notifier.settings.level(1), "message": CONTEXT["message"], "reasons": []}
+    event.listen(any_db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with any_db.transaction() as session:
+            made = await notifier.enqueue_all(session, ticket=ticket, notices=[
+                Notice("customer/ack", ["bob@customer.example"], ACK, automatic=True),
+                Notice("level/announce", ["a@staff.example", "b@staff.example"], announce, automatic=False)])
+    finally:
+        event.remove(any_db.engine.sync_engine, "before_cursor_execute", count)
+    assert inserts == ["messages", "outbox"]
+    assert [(r.template, r.recipient) for r in made] == [
+        ("customer/ack", "bob@customer.example"), ("level/announce", "a@staff.example"),
+        ("level/announce", "b@staff.example")]
+    assert [r.id for r in made] == sorted(r.id for r in made)
+    assert await stored(any_db) == ["bob@customer.example", "a@staff.example", "b@staff.example"]
+
+
+async def test_rows_queued_together_count_against_the_caps_of_the_next_automatic_notice(
+        any_db, settings_factory, clock):
+    notifier = Notifier(settings=settings_factory(loopguard={"max_auto_replies_per_hour": 1}), clock=clock,
+                        renderer=Renderer())
+    ticket = await add_ticket(any_db, clock)
+    async with any_db.transaction() as session:
+        made = await notifier.enqueue_all(session, ticket=ticket, notices=[
+            Notice("customer/ack", ["bob@customer.example"], ACK, automatic=True),
+            Notice("customer/ack", ["Bob@customer.example", "ann@customer.example"], ACK, automatic=True)])
+    assert [r.recipient for r in made] == ["bob@customer.example", "ann@customer.example"]
