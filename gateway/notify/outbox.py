@@ -87,10 +87,10 @@ TALLY = "automatic_mail_tally"
 @dataclass
 class _Tally:
     """All automatic mail of the last hour as this transaction's first automatic mail read it, plus the
-    automatic rows the transaction queued since. Never below the true count (rows leave the hour, a
-    savepoint may take rows back), so while it is under the cap the cap holds without reading it again.
-    It counts what the transaction saw when it read it: another instance's rows committed meanwhile
-    are seen at its next read, as rows of transactions still open never were."""
+    automatic rows the transaction queued since. Never below what a new read would find of those (rows
+    leave the hour, a savepoint may take rows back), so while it is under the cap the cap holds unread.
+    Another instance's rows committed after the read count from the next transaction on (PostgreSQL;
+    rows of transactions still open were never seen by either instance, per mail or per batch)."""
 
     transaction: object  # the session's (root) transaction it belongs to
     count: int
