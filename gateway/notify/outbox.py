@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -57,25 +58,57 @@ class CustomerTicket:
         return subject if len(subject) <= ECHO_CHARS else subject[:ECHO_CHARS - 1].rstrip() + "…"
 
 
-def _held_back_statement():
-    """One read for held_back(): the address's suppression (if any), all automatic mail of the last hour,
-    and the address's automatic mail in the last day and hour (rows queued earlier in this transaction
-    count). Built once: building it cost more than running it, once per automatic mail."""
+def _held_back_statement(*, everyone: bool):
+    """One read for held_back(): the address's suppression (if any), its automatic mail in the last hour
+    and day (rows queued earlier in this transaction count), and with `everyone` all automatic mail of the
+    last hour. Built once: building it cost more than running it, once per automatic mail."""
     now, hour_ago = bindparam("now"), bindparam("hour_ago")
     suppressed = (select(Suppression.until).where(Suppression.address == bindparam("address"), Suppression.until > now)
                   .scalar_subquery())
-    everyone = (select(func.count()).select_from(Outbox)
-                .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
     # "automatic" is counted, not filtered on: in the WHERE clause it let SQLite pick the index on
     # (automatic, created_at) and read every automatic mail of the day to find this address's few.
     mine = Outbox.automatic.is_(True)
-    return (select(suppressed, everyone, func.count().filter(mine, Outbox.created_at >= hour_ago),
-                   func.count().filter(mine))
+    columns = [suppressed, func.count().filter(mine, Outbox.created_at >= hour_ago), func.count().filter(mine)]
+    if everyone:
+        columns.append(select(func.count()).select_from(Outbox)
+                       .where(Outbox.automatic.is_(True), Outbox.created_at >= hour_ago).scalar_subquery())
+    return (select(*columns)
             .where(Outbox.recipient.in_(bindparam("addresses", expanding=True)),
                    Outbox.created_at >= bindparam("day_ago")))
 
 
-_HELD_BACK = _held_back_statement()
+_HELD_BACK = _held_back_statement(everyone=True)
+_HELD_BACK_ADDRESS = _held_back_statement(everyone=False)
+
+# session.info key: the global cap's count for the session's current transaction (_Tally).
+TALLY = "automatic_mail_tally"
+
+
+@dataclass
+class _Tally:
+    """All automatic mail of the last hour as this transaction's first automatic mail read it, plus the
+    automatic rows the transaction queued since. Never below what a new read would find of those (rows
+    leave the hour, a savepoint may take rows back), so while it is under the cap the cap holds unread.
+    Another instance's rows committed after the read count from the next transaction on (PostgreSQL;
+    rows of transactions still open were never seen by either instance, per mail or per batch)."""
+
+    transaction: object  # the session's (root) transaction it belongs to
+    count: int
+
+
+# Built once, like _HELD_BACK: a statement built per call has its cache key made anew each time.
+_INSERT_MESSAGES = insert(Message.__table__)
+_INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.message_id, Outbox.__table__.c.id)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One template for some recipients of a ticket, as Notifier.enqueue_all() takes it (see enqueue())."""
+
+    template: str
+    recipients: Sequence[str]
+    context: Mapping[str, Any]
+    automatic: bool
 
 
 class Notifier:
@@ -100,16 +133,23 @@ class Notifier:
             return reason
         caps = self.settings.loopguard
         key = address.lower()
-        row = (await session.execute(_HELD_BACK, {"address": key, "addresses": list({address, key}), "now": now,
-                                                  "hour_ago": now - timedelta(hours=1),
-                                                  "day_ago": now - timedelta(days=1)})).one()
+        tally = session.info.get(TALLY)
+        # Everyone's mail of the hour is counted once per transaction (a batch of mail), not per mail: that
+        # count reads every automatic mail of the hour. Read again only where the tally reaches the cap.
+        fresh = (tally is None or tally.transaction is not session.sync_session.get_transaction()
+                 or tally.count >= caps.max_auto_mail_per_hour)
+        row = (await session.execute(_HELD_BACK if fresh else _HELD_BACK_ADDRESS,
+                                     {"address": key, "addresses": list({address, key}), "now": now,
+                                      "hour_ago": now - timedelta(hours=1), "day_ago": now - timedelta(days=1)})).one()
+        if fresh:
+            tally = session.info[TALLY] = _Tally(session.sync_session.get_transaction(), row[3] or 0)
         if row[0] is not None:
             return f"suppressed: {address} bounced permanently; no automatic mail until {row[0]:%Y-%m-%d}"
-        if (row[1] or 0) >= caps.max_auto_mail_per_hour:
-            self._log_global_cap(row[1], now)
-            return f"global cap: {row[1]} automatic mails in the last hour (cap {caps.max_auto_mail_per_hour})"
-        for sent, cap, label in ((row[2] or 0, caps.max_auto_replies_per_hour, "hour"),
-                                 (row[3] or 0, caps.max_auto_replies_per_day, "day")):
+        if tally.count >= caps.max_auto_mail_per_hour:  # (read just now: exact)
+            self._log_global_cap(tally.count, now)
+            return f"global cap: {tally.count} automatic mails in the last hour (cap {caps.max_auto_mail_per_hour})"
+        for sent, cap, label in ((row[1] or 0, caps.max_auto_replies_per_hour, "hour"),
+                                 (row[2] or 0, caps.max_auto_replies_per_day, "day")):
             if sent >= cap:
                 return f"rate limited: {sent} automatic mails to {address} in the last {label} (cap {cap})"
         return None
@@ -125,30 +165,63 @@ class Notifier:
 
     async def enqueue(self, session: AsyncSession, *, ticket: Ticket, template: str, recipients: Iterable[str],
                       context: Mapping[str, Any], automatic: bool, in_reply_to: str | None = None,
-                      references: Sequence[str] = ()) -> list[Outbox]:
-        """Add one pending Outbox row and one outbound Message row per recipient; return the Outbox rows.
+                      references: Sequence[str] = (), send_after: datetime | None = None) -> list[Outbox]:
+        """Write one pending Outbox row and one outbound Message row per recipient; return the Outbox rows
+        (as written, with their ids; not objects of the session: changing them changes nothing stored).
 
         automatic: mail no person decided to send (acknowledgements, notices caused by a customer's
         mail); it is held back from suppressed addresses and beyond the per-address and global caps.
         Every mail is held back from never-answer addresses (noreply, mailer-daemon, our own).
         A recipient that is not a usable address is skipped with a warning, never fatal to the caller.
         Each recipient gets its own Message-ID and its own signed reply token (see gateway.mail.tokens).
+        send_after: hold the mail in the outbox until then (e.g. business hours); None sends it now.
         The ticket must be flushed so ticket.id is set.
         Raises ConfigError for a missing template or a value the template needs and did not get.
         """
-        settings, now = self.settings, self.clock.now()
+        return await self.enqueue_all(session, ticket=ticket, notices=[Notice(template, list(recipients), context,
+                                                                              automatic)],
+                                      in_reply_to=in_reply_to, references=references, send_after=send_after)
+
+    async def enqueue_all(self, session: AsyncSession, *, ticket: Ticket, notices: Sequence[Notice],
+                          in_reply_to: str | None = None, references: Sequence[str] = (),
+                          send_after: datetime | None = None) -> list[Outbox]:
+        """enqueue() for several notices of one ticket (a new ticket's acknowledgement and announcement);
+        their rows in notice order. Written together, one INSERT per table rather than one per notice;
+        rows not yet written are written before an automatic notice's caps are read, so that they count.
+        """
+        now = self.clock.now()
+        rows: list[dict] = []
+        sent: list[dict] = []
+        written: list[Outbox] = []
+        for notice in notices:
+            if notice.automatic and rows:
+                written += await self._write(session, rows, sent)
+                rows, sent = [], []
+            allowed = await self._allowed(session, ticket, notice, now)
+            if allowed:
+                await self._compose(session, ticket, notice, allowed, rows, sent, now=now, in_reply_to=in_reply_to,
+                                    references=references, send_after=send_after)
+        return written + await self._write(session, rows, sent)
+
+    async def _allowed(self, session: AsyncSession, ticket: Ticket, notice: Notice, now: datetime) -> list[str]:
+        """The notice's recipients that may get it; each one held back is logged and counted."""
         allowed = []
-        for address in unique_recipients(recipients):
-            reason = await self.held_back(session, address, automatic=automatic, now=now)
+        for address in unique_recipients(notice.recipients):
+            reason = await self.held_back(session, address, automatic=notice.automatic, now=now)
             if reason is None:
                 allowed.append(address)
                 continue
             level = logging.WARNING if reason.startswith("invalid") else logging.INFO
-            log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, template, address, reason)
+            log.log(level, "ticket %s: not sending %s to %r: %s", ticket.id, notice.template, address, reason)
             bump(session, "held_back")
             bump(session, f"held_back_by_reason:{kind_of(reason)}")
-        if not allowed:
-            return []
+        return allowed
+
+    async def _compose(self, session: AsyncSession, ticket: Ticket, notice: Notice, allowed: list[str],
+                       rows: list[dict], sent: list[dict], *, now: datetime, in_reply_to: str | None,
+                       references: Sequence[str], send_after: datetime | None) -> None:
+        """Render and compose the notice for each allowed recipient; add its Outbox and Message rows."""
+        settings, template, automatic = self.settings, notice.template, notice.automatic
         ref = f"{settings.helpdesk.ticket_prefix}-{ticket.id}"
         # RFC 3834: "auto-replied" only for automatic answers to the customer's own mail.
         auto = "auto-replied" if automatic and template.startswith("customer/") else "auto-generated"
@@ -158,10 +231,9 @@ class Notifier:
         except ValueError as exc:
             raise ConfigError(f"outbound.from_address: {exc}; fix it in config.toml") from None
         shown = CustomerTicket(ticket) if template.startswith("customer/") else ticket
-        rows, sent = [], []
         for recipient in allowed:
             reply_address = await self.reply_address(session, ticket, recipient)
-            rendered = self.renderer.render(template, {**context, "ticket": shown, "ref": ref,
+            rendered = self.renderer.render(template, {**notice.context, "ticket": shown, "ref": ref,
                                                        "helpdesk": settings.helpdesk, "reply_address": reply_address})
             message_id = make_message_id(settings.message_id_domain)
             try:
@@ -174,11 +246,10 @@ class Notifier:
             except ValueError as exc:  # a customer's From we cannot write back to (e.g. non-ASCII)
                 log.warning("ticket %s: not sending %s to %r: %s", ref, template, recipient, exc)
                 continue
-            row = Outbox(ticket_id=ticket.id, template=template, recipient=recipient, envelope_from=from_address,
-                         automatic=automatic, message_id=message_id, raw=raw, status="pending", attempts=0,
-                         next_attempt_at=now, created_at=now)
-            session.add(row)
-            rows.append(row)
+            rows.append({"ticket_id": ticket.id, "template": template, "recipient": recipient,
+                         "envelope_from": from_address, "automatic": automatic, "message_id": message_id, "raw": raw,
+                         "status": "pending", "attempts": 0, "created_at": now,
+                         "next_attempt_at": max(now, send_after) if send_after is not None else now})
             # The Message row lets a reply to this mail thread by In-Reply-To/References, and says to whom
             # this Message-ID went (threading by reference checks the replier against it).
             sent.append({"ticket_id": ticket.id, "direction": "out", "message_id": message_id,
@@ -187,11 +258,19 @@ class Notifier:
                          "from_name": settings.helpdesk.name, "to_addrs": [recipient.lower()], "cc_addrs": [],
                          "subject": rendered.subject, "text": rendered.text, "new_text": "", "html": rendered.html,
                          "source": f"outbox:{template}"[:64], "thread_reason": "outbound", "created_at": now})
-        if sent:
-            # Written at once, without the ORM: nothing reads these rows back as objects, and a flush of them
-            # cost twice a plain INSERT (one per new ticket's acknowledgement and announcement). On the
-            # connection, not the session: the session's autoflush would write this call's Outbox rows by
-            # themselves, where the caller's next flush writes those of several calls (ack and announcement)
-            # in one statement. (held_back's read is the session's, so it still counts them.)
-            await (await session.connection()).execute(insert(Message.__table__), sent)
-        return rows
+
+    @staticmethod
+    async def _write(session: AsyncSession, rows: list[dict], sent: list[dict]) -> list[Outbox]:
+        if not rows:
+            return []
+        # Both written at once, without the ORM: a flush of ORM rows cost about twice a plain INSERT, and
+        # SQLite made one INSERT per Outbox row to learn its id. The ids come back with the (unique)
+        # Message-IDs, as SQLite returns rows of a multi-row INSERT in no promised order. On the connection,
+        # not the session: nothing of the session's needs writing first.
+        connection = await session.connection()
+        await connection.execute(_INSERT_MESSAGES, sent)
+        ids = dict((await connection.execute(_INSERT_OUTBOX, rows)).all())
+        automatic = sum(row["automatic"] for row in rows)
+        if automatic:  # held_back() made the transaction's tally for their recipients
+            session.info[TALLY].count += automatic
+        return [Outbox(id=ids[row["message_id"]], **row) for row in rows]

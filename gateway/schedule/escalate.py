@@ -44,12 +44,10 @@ async def escalate(session, *, ticket: Ticket, to_level: int | None, actor: str,
                           data={"from": old, "to": target, "reason": reason}))
         to_tell = settings.level(target)
         recipients = to_tell.recipients
-    rows = await notifier.enqueue(session, ticket=ticket, template="level/escalated", recipients=recipients,
-                                  automatic=False, context={"level": to_tell, "from_level": settings.level(old),
-                                                            "reason": reason, "note": note, "actor": actor,
-                                                            "moved": target is not None})
-    for row in rows if send_after is not None else ():
-        row.next_attempt_at = max(row.next_attempt_at, send_after)
+    await notifier.enqueue(session, ticket=ticket, template="level/escalated", recipients=recipients,
+                           automatic=False, send_after=send_after,
+                           context={"level": to_tell, "from_level": settings.level(old), "reason": reason,
+                                    "note": note, "actor": actor, "moved": target is not None})
     if target is not None and settings.handoff.rules:  # e.g. "bugs at level 4 go to the developers' tracker"
         from gateway.handoff.queue import apply_rules
 

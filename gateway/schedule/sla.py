@@ -211,9 +211,6 @@ class Sweeper:
 
     async def _tell(self, session, ticket: Ticket, template: str, extra: dict) -> None:
         recipients = level_or_assignee(ticket, self.settings)
-        rows = await self.notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
-                                           context={"level": self.settings.level(ticket.level), **extra},
-                                           automatic=False)
-        send_after = self._send_after(ticket, self.clock.now())
-        for row in rows:
-            row.next_attempt_at = max(row.next_attempt_at, send_after)
+        await self.notifier.enqueue(session, ticket=ticket, template=template, recipients=recipients,
+                                    context={"level": self.settings.level(ticket.level), **extra},
+                                    automatic=False, send_after=self._send_after(ticket, self.clock.now()))

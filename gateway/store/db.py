@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -235,8 +236,14 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
 
 
 def insert_ignoring_conflicts(session: AsyncSession, model):
-    """INSERT … ON CONFLICT DO NOTHING for this session's dialect."""
-    return insert_for(session.bind.dialect.name)(model).on_conflict_do_nothing()
+    """INSERT … ON CONFLICT DO NOTHING for this session's dialect (one statement per dialect and model:
+    statements are immutable, and every mail stores its raw bytes with one)."""
+    return _insert_ignoring_conflicts(session.bind.dialect.name, model)
+
+
+@functools.cache
+def _insert_ignoring_conflicts(dialect: str, model):
+    return insert_for(dialect)(model).on_conflict_do_nothing()
 
 
 def _schema_missing(exc: BaseException) -> bool:

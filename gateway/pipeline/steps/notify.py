@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from gateway.notify.outbox import Notice
 from gateway.pipeline.context import MailContext, Preparation
 from gateway.pipeline.registry import prepared, step
 from gateway.pipeline.steps.incident_link import announced
@@ -85,16 +86,17 @@ class Notify:
         # announcing that to the other lists would ping-pong between them, so it is capped like an ack.
         from_list = ctx.sender in settings.staff_lists
         if ctx.new_ticket:
+            notices = []
             if ctx.auto_reason is None and self._may_acknowledge(ctx):
                 # Only the level and the status link: a customer's mail echoes nothing of the sender's text
                 # but the (shortened) subject. The notifier holds back never-answer, bounced, capped addresses.
                 ack = {"level": level, "status_url": await status_url(ctx), "missing": lacking}
-                await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="customer/ack",
-                                           recipients=[ctx.sender], context=ack, automatic=True,
-                                           in_reply_to=reply_to_mail, references=references)
-            await ctx.notifier.enqueue(ctx.session, ticket=ticket, template="level/announce",
-                                       recipients=staff_recipients(ctx, level.recipients), context=context,
-                                       automatic=from_list, in_reply_to=reply_to_mail, references=references)
+                notices.append(Notice("customer/ack", [ctx.sender], ack, automatic=True))
+            notices.append(Notice("level/announce", staff_recipients(ctx, level.recipients), context,
+                                  automatic=from_list))
+            # Both at once: their rows go in with one INSERT per table.
+            await ctx.notifier.enqueue_all(ctx.session, ticket=ticket, notices=notices, in_reply_to=reply_to_mail,
+                                           references=references)
             return
         if ctx.auto_reason is not None or ctx.sender in settings.engineers:
             return

@@ -16,7 +16,10 @@ from gateway.store.blobs import put_blob
 from gateway.store.models import Attachment, Event, Message, Participant, Ticket
 
 
+# Built once: they run for every mail, and a statement built per call has its cache key made anew each time.
 _INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_PARTICIPANTS = insert(Participant.__table__)
+_INSERT_EVENTS = insert(Event.__table__)
 # Built once: it runs for each sender and Cc of every follow-up.
 _IS_PARTICIPANT = select(Participant.id).where(Participant.ticket_id == bindparam("ticket_id"),
                                                Participant.address == bindparam("address"))
@@ -89,11 +92,14 @@ class Record:
                                **({"report": ctx.report} if ctx.report is not None else {}),
                                **({"similar": [s.as_dict() for s in ctx.similar]} if ctx.similar else {})}})
         ticket = ctx.ticket
-        ticket.updated_at = max(utc(ticket.updated_at), ctx.now) if ctx.history else ctx.now
-        if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running
-            ticket.last_activity_at = max(utc(ticket.last_activity_at), ctx.now) if ctx.history else ctx.now
-        if ctx.history and ticket.status == "resolved" and ticket.resolved_at is not None:
-            ticket.resolved_at = max(utc(ticket.resolved_at), ctx.now)
+        # A new ticket was opened with these times. Set again, even to the same values, they would mark it
+        # changed, and the autoflush of the next statement would flush it once more for nothing.
+        if not ctx.new_ticket:
+            ticket.updated_at = max(utc(ticket.updated_at), ctx.now) if ctx.history else ctx.now
+            if ctx.auto_reason is None:  # a bounce or auto-reply is no sign of life: stall clocks keep running
+                ticket.last_activity_at = max(utc(ticket.last_activity_at), ctx.now) if ctx.history else ctx.now
+            if ctx.history and ticket.status == "resolved" and ticket.resolved_at is not None:
+                ticket.resolved_at = max(utc(ticket.resolved_at), ctx.now)
         values = dict(
             ticket_id=ticket.id, direction="in", dedupe_key=ctx.dedupe_key, message_id=mail.message_id,
             in_reply_to=mail.in_reply_to[0] if mail.in_reply_to else None, references=list(mail.references),
@@ -113,11 +119,11 @@ class Record:
                                    inline=part.inline))
         participants = await new_participants(ctx, ticket)
         if participants:
-            await session.execute(insert(Participant.__table__), participants)
+            await session.execute(_INSERT_PARTICIPANTS, participants)
         events.append({"ticket_id": ticket.id, "kind": "message_in", "actor": mail.from_addr or "unknown",
                        "at": ctx.now, "data": {
                            "message": message.id, "message_id": mail.message_id, "source": ctx.source,
                            "thread_reason": ctx.thread_reason, "auto_reason": ctx.auto_reason,
                            # why the sender is unknown (From not one mailbox): never answered, never a command
                            **({"from_problem": mail.from_problem} if mail.from_problem else {})}})
-        await session.execute(insert(Event.__table__), events)
+        await session.execute(_INSERT_EVENTS, events)

@@ -168,6 +168,41 @@ async def test_enqueue_skips_an_unusable_recipient(db, notifier, clock, caplog):
     assert "bad address" in caplog.text
 
 
+async def test_enqueue_writes_its_rows_in_one_insert_per_table_and_returns_them_with_their_ids(
+        any_db, settings, clock):
+    """Three recipients: one INSERT of three Message rows, one of three Outbox rows (not one per row, as an
+    ORM flush made on SQLite to learn each id); the rows returned match the stored ones id by id."""
+    from sqlalchemy import event
+
+    notifier = Notifier(settings=settings, clock=clock, renderer=Renderer())
+    ticket = await add_ticket(any_db, clock)
+    inserts = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement.split("(")[0].split()[-1].strip('"'))
+
+    event.listen(any_db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        made = await enqueue(any_db, notifier, ticket, ["a@staff.example", "b@staff.example", "c@staff.example"])
+    finally:
+        event.remove(any_db.engine.sync_engine, "before_cursor_execute", count)
+    assert inserts == ["messages", "outbox"]
+    stored = await rows(any_db)
+    assert [(r.id, r.recipient, r.message_id, r.raw) for r in made] == [
+        (r.id, r.recipient, r.message_id, r.raw) for r in stored]
+
+
+async def test_send_after_holds_the_rows_until_then_and_never_before_now(db, notifier, clock):
+    ticket = await add_ticket(db, clock)
+    later = clock.now() + timedelta(hours=9)
+    [held] = await enqueue(db, notifier, ticket, ["a@staff.example"], send_after=later)
+    [now] = await enqueue(db, notifier, ticket, ["b@staff.example"], send_after=clock.now() - timedelta(hours=1))
+    stored = {r.recipient: utc(r.next_attempt_at) for r in await rows(db)}
+    assert stored == {"a@staff.example": later, "b@staff.example": clock.now()}
+    assert (utc(held.next_attempt_at), utc(now.next_attempt_at)) == (later, clock.now())
+
+
 async def test_enqueued_rows_roll_back_with_the_caller(db, notifier, clock):
     ticket = await add_ticket(db, clock)
     with pytest.raises(RuntimeError):
