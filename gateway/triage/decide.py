@@ -10,7 +10,7 @@ from typing import Any
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
 from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
-from gateway.triage.clauses import stretches, without_what_ifs
+from gateway.triage.clauses import stretches, unquoted, without_what_ifs
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
 from gateway.triage.signals import NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES, STILL_BROKEN_RULES
@@ -117,6 +117,14 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         body, said_body = without_what_ifs(body)
         if said_subject or said_body:
             asked.append(Hit(rule="what-if", value="medium", weight=0.0, detail=(said_subject or said_body)[:80]))
+    said = unquoted(body)
+    if said != body and said.strip():
+        # A calm reply above a quoted outage ("Working again, thanks! > The shop is down"): the quote is the
+        # history the reply calms, so only the reply is read. A reply that tells of an outage of its own
+        # keeps its quote, as an outage under a harmless quote does.
+        told = evaluate(rules, subject="", body=said)
+        if _calm(told) and not any(h.value == "urgent" for h in told):
+            body = said
     hits = evaluate(rules, subject=subject, body=body) + asked
     if header:
         hits.append(header)

@@ -8,13 +8,16 @@ from __future__ import annotations
 from gateway.config import RuleConfig
 
 # A hit of these overrides every urgent vote: planned downtime is announced, a course about breaches
-# is no breach, an outage that is over or a machine nobody uses is no emergency.
-PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours"})
+# is no breach, an outage that is over, a machine nobody uses or a test system is no emergency.
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours", "not-live"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that "it came back but is down again" is an outage now, whatever came before.
 STILL_BROKEN_RULES = frozenset({"still-broken"})
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
+# A day an outage is named by ("Tuesday's outage", "la panne de lundi").
+_WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
+         r"donnerstag|freitag|samstag|sonntag|hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)")
 _END = r"([^\w]|$)"
 
 _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|"
@@ -32,23 +35,42 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
          r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable)")
 
+# Someone else's system: a supplier's portal, a courier's tracking, the neighbours' network.
+_ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r)s?'?s?'? (\w{1,20} )?(website|"
+              r"web site|site|portal|server|shop|system|tracking|hotline|network|internet|wi-?fi)|(webseite|seite|"
+              r"portal|shop|server|system|hotline|netz|internet|wlan) (des|unseres|unserer|eines|der|vom) "
+              r"(lieferanten|zulieferers?|paketdienst\w{0,2}|kurier\w{0,6}|spedition|nachbar\w{0,2})|"
+              r"(lieferanten|paketdienst|kurier|nachbar)\w{0,2}(portal|seite|webseite|shop|server|system)|"
+              r"(site|portail|serveur|boutique|système|application|standard|réseau|internet|wi-?fi) (de notre|d'un|du|"
+              r"de leur|des) (fournisseur|transporteur|livreur|voisin)s?|chez (notre|le|un|nos|les) (fournisseur|"
+              r"transporteur|livreur|voisin)s?)")
+# Nobody at all: the words say that something does not work for them.
+_NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
+           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|"
+           r"plus (aucun|personne)|pour personne|aucun des|aucun \w{1,20} ne peut|"
+           r"(produktion|fertigung|kommissionierung) steht)")
+# All of a group: an emergency only with a trouble beside it (_TROUBLE).
+_ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20} )?(office|company|building|team|"
+        r"department|floor|site|branch|store|warehouse|production line)|all our (stores|branches)|"
+        r"all (users|staff|colleagues|employees)|bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
+        r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
+        r"filiale|zentrale|verwaltung|team)|tout le (bureau|bâtiment|service|siège|magasin|plateau)|toute l'équipe|"
+        r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
+        r"toute la ligne|tous nos magasins)")
+# A trouble in the same sentence as "all of us": a broken state, a negation, an error, people stuck.
+_TROUBLE = (rf"({_DOWN}|can't|cannot|can not|unable|not|no|none|nothing|no longer|without|lost|locked|stuck|"
+            r"broken|gone|missing|disappeared|vanished|disconnected|dropped|went wrong|fail\w{0,4}|errors?|"
+            r"crash\w{0,3}|idle|waiting|sitting|kein\w{0,2}|nicht|nichts|ohne|weg|aus|gesperrt|verschwunden|"
+            r"getrennt|fehler\w{0,12}|kaputt|warten|sitzen|ne|n'\w{1,20}|pas|plus|impossible|sans|aucune?|"
+            r"erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|disparue?s?|coupée?s?|attendent|hs)")
+
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
                pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
+    # Who: nobody (a trouble in itself), or all of a group with a trouble in the same sentence. "All staff",
+    # "tout le service" alone is how announcements and newsletters are addressed, not an outage.
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
-               pattern=r"\b(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|"
-                       r"for (anyone|everyone|everybody|every user|all users|nobody)|(whole|entire) (\w{1,20} )?"
-                       r"(office|company|building|team|department|floor|site|branch|store|warehouse|production line)|"
-                       r"all our (stores|branches)|all (users|staff|colleagues|employees)|"
-                       r"niemand (kann|mehr|im|in)\b|bei niemandem|bei keinem|für niemanden|keiner der|"
-                       r"bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
-                       r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|"
-                       r"etage|stockwerk|filiale|zentrale|verwaltung|team)|"
-                       r"personne ne|plus (aucun|personne)|pour personne|aucun des|tout le (bureau|bâtiment|service|"
-                       r"siège|magasin|plateau)|toute l'équipe|tous les (utilisateurs|collègues|salariés|"
-                       r"employés|postes|agents|conseillers)|"
-                       r"pour tout le monde|(produktion|fertigung|kommissionierung) steht|toute la ligne|"
-                       r"tous nos magasins|aucun \w{1,20} ne peut)\b"),
+               pattern=rf"\b({_NOBODY}\b|{_ALL}\b[^.!?\n]{{0,80}}\b{_TROUBLE}{_END}|{_TROUBLE}[^\w.!?\n][^.!?\n]{{0,80}}\b{_ALL}\b)"),
     RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
                pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                        r"zehn|elf|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|sechzig|hundert|dix|onze|douze|"
@@ -142,7 +164,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
                        r"le temps|no urgency|it can wait|can wait until|whenever you get a chance|when you get a "
                        r"chance|kein notfall|kann warten|hat zeit bis|wenn ihr zeit habt|pas d'urgence|"
-                       r"rien d'urgent|peut attendre|quand vous pourrez)"),
+                       r"rien d'urgent|peut attendre|quand vous pourrez|(sometime|some time|any ?time) (this|next) week|"
+                       r"(this|next) week is (fine|ok|enough)|irgendwann (diese|nächste) woche|(diese|nächste) woche "
+                       r"reicht|dans la semaine,? (ça|cela) (ira|suffit)|la semaine prochaine (suffit|ira))"),
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
@@ -175,7 +199,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience|"
                        r"(in|over|during) the (last|past|previous) (year|12 months|twelve months|quarter)|last year|"
                        r"im (letzten|vergangenen) (jahr|quartal)|(letztes|vergangenes) jahr|l'an (dernier|passé)|"
-                       r"l'année (dernière|passée|précédente)|le (trimestre|semestre) dernier)"),
+                       r"l'année (dernière|passée|précédente)|le (trimestre|semestre) dernier|"
+                       # an outage named by when it was ("Tuesday's outage", "der Ausfall vom Montag")
+                       rf"({_WHEN}'s|last (night|week|month)'s) (\w{{1,20}} )?(outage|incident|downtime|crash)|"
+                       rf"(outage|incident|downtime|crash|ausfall|störung|panne|coupure)s? (on|of|from|last|vom|von|am|"
+                       rf"d'|de|du) ?({_WHEN}|the \d|\d)|(gestrige|letzte|vergangene)[nr]? (\w{{1,20}} )?(ausfall|"
+                       r"störung)|(fine|ok|okay|gut|normal) (ever )?since|all good now|back to normal|"
+                       r"alles wieder (gut|normal)|wieder normal|retour à la normale|c'est revenu|tout est rentré dans "
+                       r"l'ordre|(is|was|ist|wurde|est|a été) (now |jetzt |maintenant )?(fixed|resolved|solved|behoben|"
+                       r"gelöst|résolue?|réglée?)|write-?up|root cause|ursachenanalyse|analyse des causes)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
     RuleConfig(name="still-broken", value="medium", weight=0.0,
@@ -193,11 +225,25 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
                        r"competitor'?s (website|site|shop|server|service)|(website|site|shop) of (our|a) competitor|"
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
-                       r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) \w{1,20} "
-                       r"(at home|zu hause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause)"),
+                       r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
+                       r"(at home|zu hause|zuhause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause|"
+                       r"home (broadband|internet|wi-?fi|router)|"
+                       # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
+                       rf"{_ELSEWHERE}[^.!?\n]{{0,40}}{_DOWN}{_END})"),
+    # A test, demo or training system that is down is no outage of what the business runs on.
+    RuleConfig(name="not-live", value="low", weight=4.0,
+               pattern=r"\b((test|staging|demo|sandbox|training|qa|dev) (instance|system|server|environment|site|"
+                       r"shop|database|copy)|test instance|testsystem|testserver|testumgebung|testinstanz|demosystem|"
+                       r"demoserver|schulungs(system|umgebung)|(serveur|environnement|instance|site|base|système|"
+                       r"plateforme|boutique) de (test|démo|démonstration|recette|formation|pré-?production)|préprod)"
+                       rf"\b[^.!?\n]{{0,40}}{_DOWN}{_END}"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
+                       r"(nobody|no one) (\w{1,20} )?(needs|uses|used) (it|them|this|that)|not used any ?more|unused|"
+                       r"take (it|them) away|get rid of|(nutzt|benutzt|braucht) (\w{1,20} )?niemand|niemand mehr "
+                       r"(nutzt|benutzt|braucht)|ungenutzt|unbenutzt|plus personne n'utilise|personne n'utilise plus|"
+                       r"ne sert plus|ne servent plus|inutilisée?s?|"
                        r"no longer (used|needed)|dispose of|to be disposed|niemand (nutzt|benutzt|braucht)|"
                        r"nicht mehr (gebraucht|genutzt|benötigt)|entsorgen|verschrotten|personne ne l'utilise|"
                        r"plus utilisée?|n'est plus utilisée?|recycler|mettre au rebut|éteinte? depuis)"),
