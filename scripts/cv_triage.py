@@ -1,6 +1,6 @@
 """Grouped cross-validation on the TRAINING data only, to choose triage thresholds, weights and features.
 
-    .venv/bin/python scripts/cv_triage.py emergency [--folds 5]
+    .venv/bin/python scripts/cv_triage.py emergency [--folds 5] [--show]
     .venv/bin/python scripts/cv_triage.py category [--folds 5] [--nlbse DIR]
 
 Never reads tests/data or a held-out or blind split. Translations of one mail stay in one fold: the seed
@@ -101,6 +101,7 @@ def emergency(args) -> None:
     false = {t: 0 for t in GRID}
     model_found = {t: 0 for t in GRID}
     model_false = {t: 0 for t in GRID}
+    wrong = []
     for k in range(args.folds):
         train = [e for (_, e), f in zip(rows, fold) if f != k]
         held = [e for (_, e), f in zip(rows, fold) if f == k]
@@ -108,8 +109,10 @@ def emergency(args) -> None:
         for e in held:
             p = model.predict(e.subject, e.body, explain=0).probabilities["1"]
             for t in GRID:
-                said = prioritise(e.subject, e.body, config=PriorityConfig(emergency_at=t),
-                                  model=model)[0].value == "urgent"
+                decision = prioritise(e.subject, e.body, config=PriorityConfig(emergency_at=t), model=model)[0]
+                said = decision.value == "urgent"
+                if args.show and t == PriorityConfig().emergency_at and said != (e.label == "1"):
+                    wrong.append((e.label, decision, e))
                 found[t] += said and e.label == "1"
                 false[t] += said and e.label == "0"
                 model_found[t] += p >= t and e.label == "1"
@@ -122,6 +125,9 @@ def emergency(args) -> None:
     for t in GRID:
         print(f"emergency_at {t:.2f}: model alone found {model_found[t]}/{real}, false {model_false[t]}/{calm}; "
               f"whole decision found {found[t]}/{real}, false {false[t]}/{calm}")
+    for label, decision, e in sorted(wrong, key=lambda w: (w[0], w[1].stage)):
+        print(f"{'missed' if label == '1' else 'false'} ({decision.sentence()}) [{e.language}] {e.subject} | "
+              f"{' '.join(e.body.split())[:200]}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("what", choices=("emergency", "category"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--variant", default="shipped", help="emergency model variant by name")
+    parser.add_argument("--show", action="store_true",
+                        help="emergency: print each miss and false alarm at the default emergency_at, with why")
     parser.add_argument("--score-first", type=int, help="category: score only the first N train rows")
     parser.add_argument("--nlbse-weight", type=float, default=0.1)
     parser.add_argument("--only", nargs="*", help="category settings by name")

@@ -27,7 +27,8 @@ _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutiqu
             r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline|sap|intranet|"
             r"wi-?fi|wlan|homepage|webseite|internetseite|buchungsseite|startseite|page d'accueil)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
-         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|"
+         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) (down|off)|"
+         r"(begin|began|begins|start|started|starting) to shut (off|down)|"
          r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
          r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
          r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
@@ -56,7 +57,9 @@ _ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20
         r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
         r"filiale|zentrale|verwaltung|team)|tout le (bureau|bâtiment|service|siège|magasin|plateau)|toute l'équipe|"
         r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
-        r"toute la ligne|tous nos magasins)")
+        r"toute la ligne|tous nos magasins|(all|both|the (two|three|four|five)|alle[n]?|beiden|den (zwei|drei|vier|"
+        r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les) (floors|buildings|sites|branches|locations|etagen|"
+        r"stockwerken?|gebäuden?|standorten?|filialen|étages|bâtiments|sites|agences))")
 # A trouble in the same sentence as "all of us": a broken state, a negation, an error, people stuck.
 _TROUBLE = (rf"({_DOWN}|can't|cannot|can not|unable|not|no|none|nothing|no longer|without|lost|locked|stuck|"
             r"broken|gone|missing|disappeared|vanished|disconnected|dropped|went wrong|fail\w{0,4}|errors?|"
@@ -66,7 +69,11 @@ _TROUBLE = (rf"({_DOWN}|can't|cannot|can not|unable|not|no|none|nothing|no longe
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
-               pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
+               pattern=rf"\b{_SERVICE}s?\b.{{0,40}}{_DOWN}{_END}|"
+                       # German puts the verb first: "seit heute startet der Datenbankserver nicht mehr"
+                       r"\b(startet|läuft|reagiert|lädt|funktioniert|geht) (der|die|das|unser\w{0,2}) \w{0,30}(server|"
+                       r"system|shop|portal|datenbank|netzwerk|anlage|kassen?|erp|crm|vpn|sap|intranet)\b (seit "
+                       r"\w{1,20} )?(nicht mehr|gar nicht|überhaupt nicht)"),
     # Who: nobody (a trouble in itself), or all of a group with a trouble in the same sentence. "All staff",
     # "tout le service" alone is how announcements and newsletters are addressed, not an outage.
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
@@ -84,7 +91,18 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"idle|doing nothing|waiting|stuck|lost|entered|können nicht|kommen nicht|betroffen|"
                        r"abgeschnitten|haben|sitzen|warten|untätig|stecken|rausgeflogen|eingegeben|ne peuvent|"
                        r"bloqué\w{0,20}|touché\w{0,20}|attendent|sans pouvoir|n'arrivent|ont perdu|ont saisi|"
-                       r"ont cliqué)"),
+                       r"ont cliqué|locked out|locked|blocked|gesperrt|ausgesperrt|blockiert|kicked out|verrouillé\w{0,2})"),
+    # Machines by the ten, with a trouble beside them: "about forty laptops show a blue screen on boot".
+    RuleConfig(name="ten-or-more-machines", value="urgent", weight=3.0,
+               pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|dozens of|"
+                       r"hundreds of|zehn|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|hundert|dutzende|hunderte|dix|"
+                       r"douze|quinze|vingt|trente|quarante|cinquante|cent|une (dizaine|douzaine|quinzaine|vingtaine|"
+                       r"trentaine|quarantaine|cinquantaine|centaine) de|des (dizaines|centaines) de)\s(laptops|pcs|"
+                       r"computers|workstations|desktops|machines|tills|terminals|scanners|devices|handhelds|rechner|"
+                       r"computer|arbeitsplätze|geräte|kassen|scanner|portables|ordinateurs|postes|terminaux|caisses|"
+                       r"scanners|appareils)\b[^.!?\n]{0,60}\b(blue screen|black screen|bluescreen|schwarze[nr]? "
+                       r"bildschirm|écran (noir|bleu)|won't (start|boot)|will not (start|boot)|do not (start|boot)|"
+                       rf"don't (start|boot)|nicht mehr|ne démarrent plus|restent|{_DOWN}{_END})"),
     # "... will not open for anyone in head office, about 60 people": the trouble first, then how many.
     RuleConfig(name="ten-or-more-people-after", value="urgent", weight=3.0,
                pattern=r"\b(can't|cannot|unable to|won't (open|start|work|load|connect)|will not (open|start|work|"
@@ -103,7 +121,16 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
                        r"l'argent|refusent toutes les cartes|(orders?|bestellungen|commandes)\b.{0,30}\b(stuck|"
                        r"not going out|hängen fest|bloquées)|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
-                       r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
+                       r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre|"
+                       r"(lost|verloren|perdu) [\d .,]{1,12}(k |000 )?(euros?|€|eur|dollars?|pounds?|£|\$)|"
+                       r"(refund\w{0,3}|rembourse\w{0,3}|erstatte\w{0,3}) (\w{1,20} ){0,2}(every|each|all|chaque|toutes? les|"
+                       r"jede|alle) (\w{1,20} )?(orders?|commandes?|bestellung\w{0,2})|"
+                       r"(1\d|[2-9]\d|\d{3,7}) (double bookings|doppelbuchungen|surréservations|overbookings|duplicate "
+                       r"(orders|charges|payments)|doppelte (abbuchungen|zahlungen)))"),
+    # Money sent on a forged request ("CEO fraud"). No \b: "überwiesen" and "viré" have letters RE2's \b does not know.
+    RuleConfig(name="paid-a-fraud", value="urgent", weight=3.0,
+               pattern=r"(^|[^\w])(transferred|wired|paid|überwiesen|bezahlt|viré|payé)([^\w]|$)[^\n]{0,120}(fake|"
+                       r"forged|fraud\w{0,6}|scam|gefälscht\w{0,2}|betrug|betrüger\w{0,3}|arnaque|escroquerie|faux)"),
     # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
@@ -114,13 +141,17 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum|account takeover|"
                        r"(customer|client)s?'? (data|records|list|spreadsheet|file|details)\b.{0,40}\b(exported|"
                        r"sent to|emailed to|stolen)|(sent|emailed|exported) (the |our )?(full |whole |entire )?"
-                       r"(customer|client) (data|records|list|spreadsheet|file)|kundendaten\w{0,10}\b.{0,40}\b"
+                       r"(customer|client) (data|records|list|spreadsheet|file|export|database)|kundendaten\w{0,10}\b.{0,40}\b"
                        r"(verschickt|versendet|exportiert|gestohlen)|(versehentlich|aus versehen) an "
                        r"(einen |eine )?(externe|alle)|(fichier|données|liste)\w{0,2} (complète?s? )?(des |de nos )?"
                        r"clients\b.{0,60}(envoyée?s?|exportée?s?|volée?s?|publiée?s?)|envoyée?s? par erreur)"),
     # Someone's data shown or sent to others: "sees other patients' diagnoses", "someone else's invoice".
     RuleConfig(name="data-to-the-wrong-people", value="urgent", weight=3.0,
-               pattern=r"\b(other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
+               pattern=r"\b((invoices?|data|addresses|orders?|records|documents|details|rechnung\w{0,2}|daten|adressen|"
+                       r"bestellung\w{0,2}|dokumente|factures?|données|adresses|commandes?)\b[^.!?\n]{0,40}\b(of (a "
+                       r"different|another) (company|customer|client|patient|person|user)|(einer anderen|eines anderen|"
+                       r"einer fremden|eines fremden) (firma|kunden?|kundin|person|patient\w{0,2}|nutzers?|benutzers?)|"
+                       r"d'une autre (société|entreprise|personne|cliente)|d'un autre (client|patient|utilisateur))|other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
                        r"invoices|documents|records|addresses|details|files|orders|diagnos\w{0,3}|accounts|"
                        r"emails|messages)|someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"

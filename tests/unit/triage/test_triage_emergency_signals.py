@@ -40,6 +40,23 @@ def decided(subject: str, body: str):
     ("data-unreachable", "Drive", "Accounting lost access to the shared drive an hour ago."),
     ("data-unreachable", "Laufwerk", "Der Vertrieb hat keinen Zugriff mehr auf das Laufwerk P:."),
     ("data-unreachable", "Lecteur", "Le service achats a perdu l'accès au lecteur partagé."),
+    # signals for the kinds blind7/8 and the training mails' out-of-fold misses showed (not their words)
+    ("ten-or-more-machines", "Update", "Since the patch about twenty PCs in the call centre won't boot."),
+    ("ten-or-more-machines", "Update", "Seit dem Patch starten etwa 20 Rechner in der Hotline nicht mehr."),
+    ("ten-or-more-machines", "Mise à jour", "Depuis le correctif, une vingtaine de postes ne démarrent plus."),
+    ("ten-or-more-people", "Sperre", "Seit heute früh sind 15 Kollegen im Lager ausgesperrt."),
+    ("paid-a-fraud", "Fraud", "We transferred 30,000 to a new bank account; the request was fake."),
+    ("paid-a-fraud", "Betrug", "Wir haben 30.000 Euro überwiesen, die Anfrage war gefälscht."),
+    ("paid-a-fraud", "Fraude", "Nous avons viré 30 000 euros, la demande était une arnaque."),
+    ("losing-money-any-language", "Shop", "The shop refunds every order by itself since the update."),
+    ("losing-money-any-language", "Hotel", "We now have 18 double bookings for Saturday."),
+    ("data-to-the-wrong-people", "Portal", "In the portal I see the orders of another customer."),
+    ("data-to-the-wrong-people", "Portal", "Im Portal sehe ich die Bestellungen eines anderen Kunden."),
+    ("data-to-the-wrong-people", "Portail", "Sur le portail je vois les commandes d'un autre client."),
+    ("data-leak-any-language", "Export", "The mailing tool sent the customer export to the whole list."),
+    ("service-down-any-language", "Server", "Power cut in the basement, the servers began to shut down."),
+    ("service-down-any-language", "ERP", "Seit dem Neustart läuft das Warenwirtschaftssystem nicht mehr."),
+    ("everyone-affected", "Réseau", "Le routeur a lâché, plus de réseau sur les deux étages."),
 ])
 def test_each_emergency_signal_fires_and_makes_it_urgent(rule, subject, body):
     value, rules = decided(subject, body)
