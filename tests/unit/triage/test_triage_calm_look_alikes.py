@@ -46,6 +46,10 @@ def decided(subject: str, body: str):
     ("Question", "Que deviennent les commandes si la boutique tombe en panne pendant les soldes ?"),
     # one person, no hurry said plainly
     ("Old folder", "I cannot open an old project folder on the drive. Sometime this week is fine."),
+    # one person's trouble said outright
+    ("VPN", "The VPN is down for me since lunch, everyone else can connect."),
+    ("VPN", "Bei mir ist das VPN seit Mittag weg, alle anderen können sich verbinden."),
+    ("VPN", "Le VPN est en panne depuis midi, seulement chez moi."),
 ])
 def test_look_alikes_are_not_urgent(subject, body):
     assert decided(subject, body)[0] != "urgent"
@@ -62,6 +66,9 @@ def test_look_alikes_are_not_urgent(subject, body):
     ("Shop", "Our shop is down since this morning. The supplier's portal works fine."),
     ("Monday", "Monday's outage is back: the ERP is down again now and nobody can work."),
     ("Staging", "The live shop is down for all customers; the staging server works."),
+    ("VPN", "It's not just me: the VPN is down and nobody in sales can connect."),
+    ("VPN", "Nicht nur bei mir: das VPN ist ausgefallen, niemand im Vertrieb kommt rein."),
+    ("VPN", "Ce n'est pas que moi : le VPN est en panne, personne au commercial ne peut se connecter."),
 ])
 def test_the_same_words_in_a_real_outage_stay_urgent(subject, body):
     assert decided(subject, body)[0] == "urgent"

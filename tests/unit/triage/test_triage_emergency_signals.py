@@ -57,6 +57,22 @@ def decided(subject: str, body: str):
     ("service-down-any-language", "Server", "Power cut in the basement, the servers began to shut down."),
     ("service-down-any-language", "ERP", "Seit dem Neustart läuft das Warenwirtschaftssystem nicht mehr."),
     ("everyone-affected", "Réseau", "Le routeur a lâché, plus de réseau sur les deux étages."),
+    ("everyone-affected", "Share", "The contracts folder on the share is empty for all of us."),
+    ("everyone-affected", "Postfach", "Bei allen ist der Kalender seit heute früh leer."),
+    ("data-leak-any-language", "Link", "The wiki page with our admin passwords was linked in a public forum."),
+    ("data-leak-any-language", "Kanal", "Die Liste mit Kundendaten steht in einem öffentlichen Kanal."),
+    ("data-leak-any-language", "Forum", "Le lien vers nos données clients circule sur un forum public."),
+    ("data-leak-any-language", "Laptop", "A technician's laptop with the patient records was stolen from the van."),
+    ("losing-money-any-language", "Prices", "Since the import all products in the shop are at 0 euros."),
+    ("losing-money-any-language", "Press", "The press is stopped; every hour costs us about 4,000."),
+    ("losing-money-any-language", "Presse", "Die Presse steht, jede Stunde kostet uns etwa 4.000 Euro."),
+    ("losing-money-any-language", "Presse", "La presse est à l'arrêt, chaque heure nous coûte environ 4 000 euros."),
+    ("standstill", "Versand", "Der Drucker für Lieferscheine streikt, heute geht nichts raus."),
+    ("everyone-affected", "Praxis", "Keine Ärztin kann sich seit acht Uhr in die Praxissoftware einloggen."),
+    ("everyone-affected", "Login", "No nurse can log in to the ward system since the night shift."),
+    ("service-down-any-language", "Server", "Der Druckserver ist abgeraucht."),
+    ("data-leak-any-language", "Liste", "Unsere Kundenliste mit Geburtsdaten ist im Internet abrufbar."),
+    ("data-leak-any-language", "List", "Our customer list with phone numbers is publicly available on a paste site."),
 ])
 def test_each_emergency_signal_fires_and_makes_it_urgent(rule, subject, body):
     value, rules = decided(subject, body)
