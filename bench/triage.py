@@ -74,14 +74,14 @@ def emergencies(figures: dict) -> None:
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind9": "blind9, tests/data (a fresh writer, not translations, never tuned on; 55/60, 11/60 false "
                           "at first sight with the shipped-5/6 models and signals)",
-                "blind8": "blind8, tests/data (never tuned on; 32/45, 4/45 false at first sight with the shipped-4 "
-                          "models and signals)",
-                "blind7": "blind7, tests/data (written after the blind6 signals, never tuned on; 8/15, 2/15 false "
-                          "at first sight, the same with the signals and model before them)",
+                "blind8": "blind8, tests/data (32/45, 4/45 false at first sight with the shipped-4 models and "
+                          "signals; seen since wip-calm wrote signals for the causes of its misses and false alarms)",
+                "blind7": "blind7, tests/data (written after the blind6 signals; 8/15, 2/15 false at first sight, "
+                          "the same with the signals and model before them; seen since wip-calm)",
                 "blind6": "blind6, tests/data (written before it was scored; 21/36, 10/36 false at first sight "
                           "with the shipped-3 models and signals; then signals written seeing its misses)",
-                "blind5": "blind5 split (never tuned on; 28/30, 3/30 false at first sight, "
-                          "with the shipped-3 models)",
+                "blind5": "blind5 split (28/30, 3/30 false at first sight, with the shipped-3 models; its "
+                          "false alarms read by wip-calm)",
                 "blind4": "blind4 split (seen, then signals added and trained on; 26/30, 7/30 false at first "
                           "sight, with the shipped-1 models)",
                 "blind3": "blind3 split (never tuned on; 14/15, 1/15 false at first sight)",

@@ -1,6 +1,6 @@
 """Grouped cross-validation on the TRAINING data only, to choose triage thresholds, weights and features.
 
-    .venv/bin/python scripts/cv_triage.py emergency [--folds 5]
+    .venv/bin/python scripts/cv_triage.py emergency [--folds 5] [--show] [--train-only CSV ...]
     .venv/bin/python scripts/cv_triage.py category [--folds 5] [--nlbse DIR]
 
 Never reads tests/data or a held-out or blind split. Translations of one mail stay in one fold: the seed
@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from gateway.config import PriorityConfig  # noqa: E402
 from gateway.triage.decide import prioritise  # noqa: E402
-from gateway.triage.seed import SEED_DIR, Example, read_csv  # noqa: E402
+from gateway.triage.seed import EMERGENCY_SETS, SEED_DIR, Example, read_csv  # noqa: E402
 
 USED_EMERGENCY_SPLITS = ("train", "blind4")
 GRID = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
@@ -52,7 +52,7 @@ def grouped(path: Path, *, label: str, labels: tuple[str, ...], keep) -> list[tu
 
 def emergency_rows() -> list[tuple[str, Example]]:
     rows: list[tuple[str, Example]] = []
-    for name in ("emergencies.csv", "emergencies_more.csv"):
+    for name in EMERGENCY_SETS:
         rows += grouped(SEED_DIR / name, label="emergency", labels=("0", "1"),
                         keep=lambda e: e.split in USED_EMERGENCY_SPLITS)
     with open(SEED_DIR / "mails.csv", newline="", encoding="utf-8") as src:
@@ -101,27 +101,36 @@ def emergency(args) -> None:
     false = {t: 0 for t in GRID}
     model_found = {t: 0 for t in GRID}
     model_false = {t: 0 for t in GRID}
+    wrong = []
     for k in range(args.folds):
         train = [e for (_, e), f in zip(rows, fold) if f != k]
-        held = [e for (_, e), f in zip(rows, fold) if f == k]
+        held = [(g, e) for (g, e), f in zip(rows, fold) if f == k]
         model = fit(train, kind="emergency")
-        for e in held:
+        for group, e in held:
+            if group.split(":")[0] in args.train_only:  # trained on, not scored: before/after on the same mails
+                continue
             p = model.predict(e.subject, e.body, explain=0).probabilities["1"]
             for t in GRID:
-                said = prioritise(e.subject, e.body, config=PriorityConfig(emergency_at=t),
-                                  model=model)[0].value == "urgent"
+                decision = prioritise(e.subject, e.body, config=PriorityConfig(emergency_at=t), model=model)[0]
+                said = decision.value == "urgent"
+                if args.show and t == PriorityConfig().emergency_at and said != (e.label == "1"):
+                    wrong.append((e.label, decision, e))
                 found[t] += said and e.label == "1"
                 false[t] += said and e.label == "0"
                 model_found[t] += p >= t and e.label == "1"
                 model_false[t] += p >= t and e.label == "0"
         print(f"fold {k + 1}/{args.folds} done", file=sys.stderr)
-    real = sum(e.label == "1" for _, e in rows)
-    calm = len(rows) - real
-    print(f"variant {args.variant!r}: {len(rows)} training mails scored ({real} emergencies, {calm} calm), "
+    scored = [e for g, e in rows if g.split(":")[0] not in args.train_only]
+    real = sum(e.label == "1" for e in scored)
+    calm = len(scored) - real
+    print(f"variant {args.variant!r}: {len(rows)} training mails, {len(scored)} scored ({real} emergencies, {calm} calm), "
           f"{args.folds} group folds")
     for t in GRID:
         print(f"emergency_at {t:.2f}: model alone found {model_found[t]}/{real}, false {model_false[t]}/{calm}; "
               f"whole decision found {found[t]}/{real}, false {false[t]}/{calm}")
+    for label, decision, e in sorted(wrong, key=lambda w: (w[0], w[1].stage)):
+        print(f"{'missed' if label == '1' else 'false'} ({decision.sentence()}) [{e.language}] {e.subject} | "
+              f"{' '.join(e.body.split())[:200]}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("what", choices=("emergency", "category"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--variant", default="shipped", help="emergency model variant by name")
+    parser.add_argument("--train-only", nargs="*", default=(), metavar="CSV",
+                        help="emergency: seed sets (e.g. emergencies_look_alikes.csv) trained on but not scored")
+    parser.add_argument("--show", action="store_true",
+                        help="emergency: print each miss and false alarm at the default emergency_at, with why")
     parser.add_argument("--score-first", type=int, help="category: score only the first N train rows")
     parser.add_argument("--nlbse-weight", type=float, default=0.1)
     parser.add_argument("--only", nargs="*", help="category settings by name")

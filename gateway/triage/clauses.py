@@ -1,4 +1,4 @@
-"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions set aside."""
+"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions and quotes set aside."""
 from __future__ import annotations
 
 # "The printer has been fixed, but now the network is down for everyone": the recovery speaks of the
@@ -25,7 +25,11 @@ _TURN = linear.compile(
 _WHAT_IF = linear.compile(
     r"(^|[.!?;:]\s+)((what( happens| would happen| do we do| should we do| would we do)?|was (passiert|machen wir|"
     r"tun wir|geschieht|wäre)( eigentlich| dann)?|que (se passe-t-il|se passerait-il|faire|fait-on|ferions-nous)|"
-    r"qu'est-ce qui se passe(rait)?|just (wondering|curious)|only asking|kurze frage|petite question)[,:]?\s+)?"
+    r"qu'est-ce qui se passe(rait)?|just (wondering|curious)|only asking|kurze frage|petite question|"
+    # "What happens to our orders if ...", "Was passiert mit den Bestellungen, wenn ...", "Que deviennent ... si"
+    r"(what (happens|would happen) to|how (would|do|should) we|was (passiert|geschieht) mit|wie (würden|sollen|"
+    r"können) wir|que (deviennent|devient|deviendraient|deviendrait)|comment (ferait-on|ferions-nous|fait-on))"
+    r"[^.!?\n]{0,60})[,:]?\s+)?"
     r"(if|in case|suppose|supposing|hypothetically|falls|wenn|angenommen|im fall|si|s'il|au cas où|en cas de|"
     r"imaginons|supposons)[\s,][^.!?\n]{0,200}\?",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.WHAT_IF")
@@ -57,3 +61,11 @@ def without_what_ifs(text: str) -> tuple[str, str]:
         return text, ""
     pieces.append(text[at:])
     return "".join(pieces), first
+
+
+def unquoted(body: str) -> str:
+    """The body without its quoted lines ("> ..."), e.g. "Working again, thanks!\n> The shop is down" ->
+    "Working again, thanks!\n"; the body itself when nothing is quoted."""
+    if ">" not in body:
+        return body
+    return "".join(line for line in body.splitlines(keepends=True) if not line.lstrip().startswith(">"))

@@ -10,10 +10,10 @@ from typing import Any
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
 from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
-from gateway.triage.clauses import stretches, without_what_ifs
+from gateway.triage.clauses import stretches, unquoted, without_what_ifs
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
-from gateway.triage.signals import NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES, STILL_BROKEN_RULES
+from gateway.triage.signals import CANCELS, NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES
 
 CATEGORY_ORDER = ("bug", "change", "misc")
 PRIORITY_ORDER = ("urgent", "high", "medium", "low")
@@ -76,12 +76,16 @@ def classify(subject: str, body: str, *, config: ClassifyConfig,
     return Decision("category", guess.label, "model", round(guess.confidence, 2), sure=sure, why=tuple(why)), hits
 
 
+def _uncancelled(hits: list[Hit]) -> list[Hit]:
+    """`hits` without the calm ones another hit cancels (CANCELS): "down again now" next to "came back"
+    leaves the outage standing, "not just me" is no "just me"."""
+    cancelled = {CANCELS[h.rule] for h in hits if h.rule in CANCELS}
+    return [h for h in hits if h.rule not in cancelled] if cancelled else hits
+
+
 def _calm(hits: list[Hit]) -> set[str]:
-    """The calm rules among `hits`; "down again now" next to "came back" leaves the outage standing."""
-    calm = {h.rule for h in hits} & NEGATION_RULES
-    if any(h.rule in STILL_BROKEN_RULES for h in hits):
-        calm.discard("over-now")
-    return calm
+    """The calm rules among `hits` that nothing cancels."""
+    return {h.rule for h in _uncancelled(hits)} & NEGATION_RULES
 
 
 def _live_stretches(rules: tuple[RuleConfig, ...], subject: str, body: str) -> list[tuple[str, list[Hit]]]:
@@ -117,9 +121,18 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         body, said_body = without_what_ifs(body)
         if said_subject or said_body:
             asked.append(Hit(rule="what-if", value="medium", weight=0.0, detail=(said_subject or said_body)[:80]))
+    said = unquoted(body)
+    if said != body and said.strip():
+        # A calm reply above a quoted outage ("Working again, thanks! > The shop is down"): the quote is the
+        # history the reply calms, so only the reply is read. A reply that tells of an outage of its own
+        # keeps its quote, as an outage under a harmless quote does.
+        told = evaluate(rules, subject="", body=said)
+        if _calm(told) and not any(h.value == "urgent" for h in told):
+            body = said
     hits = evaluate(rules, subject=subject, body=body) + asked
     if header:
         hits.append(header)
+    hits = _uncancelled(hits)
     calm = _calm(hits)
     read = (subject, body)  # what the model reads
     if calm:

@@ -9,6 +9,8 @@ from gateway.errors import UsageError
 
 SEED_DIR = Path(__file__).with_name("seed")
 CATEGORIES = ("bug", "change", "misc")
+# The seed's emergency sets, each described in seed/README.md.
+EMERGENCY_SETS = ("emergencies.csv", "emergencies_more.csv", "emergencies_look_alikes.csv")
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,10 @@ def seed_mails() -> list[Example]:
 
 
 def seed_emergencies() -> list[Example]:
-    """Emergency yes/no: the emergency sets (emergencies.csv, emergencies_more.csv) plus the seed mails (urgent = emergency), labelled "1" or "0"."""
-    rows = read_csv(SEED_DIR / "emergencies.csv", label="emergency", labels=("0", "1"))
-    rows += read_csv(SEED_DIR / "emergencies_more.csv", label="emergency", labels=("0", "1"))
+    """Emergency yes/no: the emergency sets (EMERGENCY_SETS) plus the seed mails (urgent = emergency), labelled "1" or "0"."""
+    rows = []
+    for name in EMERGENCY_SETS:
+        rows += read_csv(SEED_DIR / name, label="emergency", labels=("0", "1"))
     with open(SEED_DIR / "mails.csv", newline="", encoding="utf-8") as src:
         rows += [Example(subject=r["subject"], body=r["body"], label="1" if r["priority"] == "urgent" else "0",
                          language=r["language"], split=r["split"]) for r in csv.DictReader(src)]

@@ -8,13 +8,18 @@ from __future__ import annotations
 from gateway.config import RuleConfig
 
 # A hit of these overrides every urgent vote: planned downtime is announced, a course about breaches
-# is no breach, an outage that is over or a machine nobody uses is no emergency.
-PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours"})
+# is no breach, an outage that is over, a machine nobody uses, a test system or one person's own trouble
+# ("only me") is no emergency.
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours", "not-live", "only-me"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
-# ...except that "it came back but is down again" is an outage now, whatever came before.
-STILL_BROKEN_RULES = frozenset({"still-broken"})
+# ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
+# now, whatever came before; "it's not just me" is no one person's trouble.
+CANCELS = {"still-broken": "over-now", "not-only-me": "only-me"}
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
+# A day an outage is named by ("Tuesday's outage", "la panne de lundi").
+_WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
+         r"donnerstag|freitag|samstag|sonntag|hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)")
 _END = r"([^\w]|$)"
 
 _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|"
@@ -24,31 +29,77 @@ _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutiqu
             r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline|sap|intranet|"
             r"wi-?fi|wlan|homepage|webseite|internetseite|buchungsseite|startseite|page d'accueil)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
-         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) down|"
+         r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) (down|off)|"
+         r"(begin|began|begins|start|started|starting) to shut (off|down)|"
          r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
          r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
          r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
          r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
          r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
-         r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable)")
+         r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable|(host|server) not found|(host|server) "
+         r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht)")
+
+# Someone else's system: a supplier's portal, a courier's tracking, the neighbours' network.
+_ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r)s?'?s?'? (\w{1,20} )?(website|"
+              r"web site|site|portal|server|shop|system|tracking|hotline|network|internet|wi-?fi|app)|(website|web site|"
+              r"site|portal|server|shop|web shop|system|tracking|tracking page|hotline|page|app) of (the|our|a|my|their) "
+              r"(\w{1,20} )?(supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r)s?|(onlineshop|webshop|"
+              r"webseite|"
+              r"seite|portal|shop|server|system|hotline|netz|internet|wlan|verfolgung) (des|unseres|unserer|eines|der|"
+              r"vom) (papier|büro)?(lieferanten|zulieferers?|paketdienst\w{0,2}|kurier\w{0,6}|spedition|nachbar\w{0,2}|"
+              r"konkurren\w{0,4}|wettbewerb\w{0,4})|(lieferanten|paketdienst|kurier|nachbar)\w{0,2}(portal|seite|"
+              r"webseite|shop|server|system)|(site|portail|serveur|boutique|système|application|standard|réseau|"
+              r"internet|wi-?fi|suivi)( en ligne| web| internet| de \w{1,20}| des \w{1,20})? (de notre|d'un|du|de leur|"
+              r"des) (\w{1,20} )?(fournisseur|transporteur|livreur|voisin|concurrent)s?|chez (notre|le|un|nos|les) "
+              r"(fournisseur|transporteur|livreur|voisin)s?)")
+# Records of customers or patients: "the patient records", "Kundendaten", "la base clients".
+_PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|data|daten|files|dateien|list|liste|database|"
+                 r"datenbank)|(données|fichiers?|base|liste|dossiers) (des |de nos )?(clients|patients))")
+# Nobody at all: the words say that something does not work for them.
+_NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
+           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|"
+           r"plus (aucun|personne)|pour personne|aucun des|aucun \w{1,20} ne peut|"
+           r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
+           r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
+           r"buchen|bezahlen|rein|ran)|no \w{1,20} can (log|get|work|access|open|order|connect|print|pay|book))")
+# All of a group: an emergency only with a trouble beside it (_TROUBLE).
+_ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20} )?(office|company|building|team|"
+        r"department|floor|site|branch|store|warehouse|production line)|all our (stores|branches)|"
+        r"all (users|staff|colleagues|employees)|bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
+        r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
+        r"filiale|zentrale|verwaltung|team)|tout le (bureau|bâtiment|service|siège|magasin|plateau)|toute l'équipe|"
+        r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
+        r"toute la ligne|tous nos magasins|(for|für|pour) (all of us|us all|uns alle|nous tous)|bei allen (ist|sind|geht|zeigt|kommt|"
+        r"nur|seit|das|die|der)|"
+        r"(all|both|the (two|three|four|five)|alle[n]?|beiden|den (zwei|drei|vier|"
+        r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les) (floors|buildings|sites|branches|locations|etagen|"
+        r"stockwerken?|gebäuden?|standorten?|filialen|étages|bâtiments|sites|agences))")
+# A trouble in the same sentence as "all of us": a broken state, a negation, an error, people stuck.
+_TROUBLE = (rf"({_DOWN}|can't|cannot|can not|unable|not|no|none|nothing|no longer|without|lost|locked|stuck|"
+            r"broken|gone|missing|disappeared|vanished|disconnected|dropped|went wrong|fail\w{0,4}|errors?|"
+            r"crash\w{0,3}|idle|waiting|sitting|kein\w{0,2}|nicht|nichts|ohne|weg|(ist|sind) aus|gesperrt|verschwunden|"
+            r"getrennt|fehler\w{0,12}|kaputt|empty|leer|vide|warten|sitzen|ne|n'\w{1,20}|pas|plus|impossible|sans|aucune?|"
+            r"erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|disparue?s?|coupée?s?|attendent|hs)")
+# ...and the trouble words that tell it before the group ("Impossible d'imprimer pour tous les utilisateurs"):
+# no bare "not", "ne", "pas", "kein": a gap counted from every such word costs the screen's DFA dearly.
+_TROUBLE_FIRST = (rf"({_DOWN}|can't|cannot|can not|unable|no longer|lost|locked|stuck|broken|gone|missing|"
+                  r"disappeared|disconnected|dropped|went wrong|fail\w{0,4}|errors?|crash\w{0,3}|gesperrt|verschwunden|"
+                  r"fehler\w{0,12}|kaputt|impossible|erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|empty|leer|vide|"
+                  r"plus de|pas de|kein(e|en)? (netz|internet|strom|zugriff))")
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
-               pattern=rf"\b{_SERVICE}\b.{{0,40}}{_DOWN}{_END}"),
+               pattern=rf"\b{_SERVICE}s?\b.{{0,40}}{_DOWN}{_END}|"
+                       # compounds: "Druckserver", "Warenwirtschaftssystem", "fileserver"
+                       rf"(server|system|netzwerk|datenbank|laufwerk|telefonanlage)\b.{{0,40}}{_DOWN}{_END}|"
+                       # German puts the verb first: "seit heute startet der Datenbankserver nicht mehr"
+                       r"\b(startet|läuft|reagiert|lädt|funktioniert|geht) (der|die|das|unser\w{0,2}) \w{0,30}(server|"
+                       r"system|shop|portal|datenbank|netzwerk|anlage|kassen?|erp|crm|vpn|sap|intranet)\b (seit "
+                       r"\w{1,20} )?(nicht mehr|gar nicht|überhaupt nicht)"),
+    # Who: nobody (a trouble in itself), or all of a group with a trouble in the same sentence. "All staff",
+    # "tout le service" alone is how announcements and newsletters are addressed, not an outage.
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
-               pattern=r"\b(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|"
-                       r"for (anyone|everyone|everybody|every user|all users|nobody)|(whole|entire) (\w{1,20} )?"
-                       r"(office|company|building|team|department|floor|site|branch|store|warehouse|production line)|"
-                       r"all our (stores|branches)|all (users|staff|colleagues|employees)|"
-                       r"niemand (kann|mehr|im|in)\b|bei niemandem|bei keinem|für niemanden|keiner der|"
-                       r"bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
-                       r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|"
-                       r"etage|stockwerk|filiale|zentrale|verwaltung|team)|"
-                       r"personne ne|plus (aucun|personne)|pour personne|aucun des|tout le (bureau|bâtiment|service|"
-                       r"siège|magasin|plateau)|toute l'équipe|tous les (utilisateurs|collègues|salariés|"
-                       r"employés|postes|agents|conseillers)|"
-                       r"pour tout le monde|(produktion|fertigung|kommissionierung) steht|toute la ligne|"
-                       r"tous nos magasins|aucun \w{1,20} ne peut)\b"),
+               pattern=rf"\b({_NOBODY}\b|{_ALL}\b[^.!?\n]{{0,40}}\b{_TROUBLE}{_END}|{_TROUBLE_FIRST}[^\w.!?\n][^.!?\n]{{0,40}}\b{_ALL}\b)"),
     RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
                pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                        r"zehn|elf|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|sechzig|hundert|dix|onze|douze|"
@@ -62,7 +113,18 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"idle|doing nothing|waiting|stuck|lost|entered|können nicht|kommen nicht|betroffen|"
                        r"abgeschnitten|haben|sitzen|warten|untätig|stecken|rausgeflogen|eingegeben|ne peuvent|"
                        r"bloqué\w{0,20}|touché\w{0,20}|attendent|sans pouvoir|n'arrivent|ont perdu|ont saisi|"
-                       r"ont cliqué)"),
+                       r"ont cliqué|locked out|locked|blocked|gesperrt|ausgesperrt|blockiert|kicked out|verrouillé\w{0,2})"),
+    # Machines by the ten, with a trouble beside them: "about forty laptops show a blue screen on boot".
+    RuleConfig(name="ten-or-more-machines", value="urgent", weight=3.0,
+               pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|dozens of|"
+                       r"hundreds of|zehn|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|hundert|dutzende|hunderte|dix|"
+                       r"douze|quinze|vingt|trente|quarante|cinquante|cent|une (dizaine|douzaine|quinzaine|vingtaine|"
+                       r"trentaine|quarantaine|cinquantaine|centaine) de|des (dizaines|centaines) de)\s(laptops|pcs|"
+                       r"computers|workstations|desktops|machines|tills|terminals|scanners|devices|handhelds|rechner|"
+                       r"computer|arbeitsplätze|geräte|kassen|scanner|portables|ordinateurs|postes|terminaux|caisses|"
+                       r"scanners|appareils)\b[^.!?\n]{0,40}\b(blue screen|black screen|bluescreen|schwarze[nr]? "
+                       r"bildschirm|écran (noir|bleu)|won't (start|boot)|will not (start|boot)|do not (start|boot)|"
+                       rf"don't (start|boot)|nicht mehr|ne démarrent plus|restent|{_DOWN}{_END})"),
     # "... will not open for anyone in head office, about 60 people": the trouble first, then how many.
     RuleConfig(name="ten-or-more-people-after", value="urgent", weight=3.0,
                pattern=r"\b(can't|cannot|unable to|won't (open|start|work|load|connect)|will not (open|start|work|"
@@ -81,10 +143,40 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
                        r"l'argent|refusent toutes les cartes|(orders?|bestellungen|commandes)\b.{0,30}\b(stuck|"
                        r"not going out|hängen fest|bloquées)|(cannot|can't|can not) sell|nichts (mehr )?verkaufen|"
-                       r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre)"),
+                       r"(ne pouvons|ne peut) (plus )?rien vendre|impossible de vendre|"
+                       r"(lost|verloren|perdu) [\d .,]{1,12}(k |000 )?(euros?|€|eur|dollars?|pounds?|£|\$)|"
+                       r"(every|each|per|jede|pro|chaque|par) (hour|minute|stunde|heure)\b[^.!?\n]{0,20}\b(costs?|kostet|"
+                       r"coûte)|"
+                       r"(prices?|articles|products|items|artikel|produkte|preise|prix)\b[^.!?\n]{0,40} (à|at|zu|für|"
+                       r"for|auf) (0|0[.,]00|zero|zéro|null) ?(euros?|€|eur|dollars?|\$)|"
+                       r"(refund\w{0,3}|rembourse\w{0,3}|erstatte\w{0,3}) (\w{1,20} ){0,2}(every|each|all|chaque|toutes? les|"
+                       r"jede|alle) (\w{1,20} )?(orders?|commandes?|bestellung\w{0,2})|"
+                       r"(1\d|[2-9]\d|\d{3,7}) (double bookings|doppelbuchungen|surréservations|overbookings|duplicate "
+                       r"(orders|charges|payments)|doppelte (abbuchungen|zahlungen)))"),
+    # Money sent on a forged request ("CEO fraud"). No \b: "überwiesen" and "viré" have letters RE2's \b does not know.
+    RuleConfig(name="paid-a-fraud", value="urgent", weight=3.0,
+               pattern=r"(^|[^\w])(transferred|wired|paid|überwiesen|bezahlt|viré|payé)([^\w]|$)[^\n]{0,120}(fake|"
+                       r"forged|fraud\w{0,6}|scam|gefälscht\w{0,2}|betrug|betrüger\w{0,3}|arnaque|escroquerie|faux)"),
     # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
+                       # a link, a password list or data put where the public reads it
+                       r"(link|lien|passw\w{0,10}|password list|kennw\w{0,10}|mots? de passe|data|daten|données|folder|"
+                       r"ordner|dossier)[^.!?\n]{0,40}(public|öffentlich\w{0,3}|publi\w{1,3}) (forum|channel|kanal|"
+                       r"group|gruppe|groupe|post|chat)|(forum|canal|groupe) public|"
+                       # people's data that anyone can read on the internet
+                       r"(kunden|customer|client|patient|personal|personen|salar|gehalt|gehält|passw)[^.!?\n]{0,60}"
+                       r"(im internet (abrufbar|einsehbar|sichtbar|zugänglich)|(publicly|freely) (available|accessible|"
+                       r"visible)|accessible sur internet|librement accessible|en libre accès)|"
+                       # a laptop or phone with customer data stolen; a site defaced
+                       rf"(stolen|gestohlen|geklaut|volée?s?)[^.!?\n]{{0,60}}{_PEOPLES_DATA}|{_PEOPLES_DATA}[^.!?\n]{{0,40}}"
+                       r"(stolen|gestohlen|geklaut|volée?s?)|"
+                       r"defaced|défigurée?|verunstaltet|"
+                       # pay or personal data sent outside ("the payroll file went to an external list")
+                       r"(payroll|salar\w{1,5}|gehalt\w{0,6}|gehälter|salaires?|customer data|kundendaten|données "
+                       r"(clients|personnelles)|personal data|personenbezogene\w{0,2} daten)\b[^.!?\n]{0,40}\b(sent|went|"
+                       r"forwarded|emailed|ging|gingen|geschickt|verschickt|envoyée?s?|transmise?s?)\b[^.!?\n]{0,40}"
+                       r"(external|extern\w{0,2})|"
                        r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
@@ -92,13 +184,18 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum|account takeover|"
                        r"(customer|client)s?'? (data|records|list|spreadsheet|file|details)\b.{0,40}\b(exported|"
                        r"sent to|emailed to|stolen)|(sent|emailed|exported) (the |our )?(full |whole |entire )?"
-                       r"(customer|client) (data|records|list|spreadsheet|file)|kundendaten\w{0,10}\b.{0,40}\b"
+                       r"(customer|client) (data|records|list|spreadsheet|file|export|database)|kundendaten\w{0,10}\b.{0,40}\b"
                        r"(verschickt|versendet|exportiert|gestohlen)|(versehentlich|aus versehen) an "
                        r"(einen |eine )?(externe|alle)|(fichier|données|liste)\w{0,2} (complète?s? )?(des |de nos )?"
                        r"clients\b.{0,60}(envoyée?s?|exportée?s?|volée?s?|publiée?s?)|envoyée?s? par erreur)"),
     # Someone's data shown or sent to others: "sees other patients' diagnoses", "someone else's invoice".
     RuleConfig(name="data-to-the-wrong-people", value="urgent", weight=3.0,
-               pattern=r"\b(other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
+               pattern=r"\b((invoices?|data|addresses|orders?|records|documents|details|rechnung\w{0,2}|daten|adressen|"
+                       r"bestellung\w{0,2}|dokumente|factures?|données|adresses|commandes?)\b[^.!?\n]{0,40}\b(of (a "
+                       r"different|another) (company|customer|client|patient|person|user)|of other (customers|clients|"
+                       r"patients|users|people|companies)|(einer anderen|eines anderen|"
+                       r"einer fremden|eines fremden) (firma|kunden?|kundin|person|patient\w{0,2}|nutzers?|benutzers?)|"
+                       r"d'une autre (société|entreprise|personne|cliente)|d'un autre (client|patient|utilisateur))|other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
                        r"invoices|documents|records|addresses|details|files|orders|diagnos\w{0,3}|accounts|"
                        r"emails|messages)|someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
@@ -120,7 +217,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="standstill", value="urgent", weight=3.0,
                pattern=r"\b(standstill|ground to a halt|(stopped|halted) (completely|entirely)|completely "
                        r"(stopped|halted)|zum erliegen|stillstand|steht (alles|komplett) still|lahmgelegt|"
-                       r"paralysiert|paralysée?s?|complètement (arrêtée?s?|bloquée?s?)|tout est (arrêté|bloqué))"
+                       r"paralysiert|paralysée?s?|complètement (arrêtée?s?|bloquée?s?)|tout est (arrêté|bloqué)|nothing can (leave|"
+                       r"ship|go out|be shipped)|(can't|cannot|can not) (pick|ship|book in|sell|deliver|produce) anything|"
+                       r"(können|kann) nichts (mehr )?(kommissionieren|versenden|verschicken|buchen|verkaufen|ausliefern|"
+                       r"produzieren)|nichts geht (mehr )?raus|geht nichts (mehr )?raus|rien ne part|impossible de (préparer|expédier|livrer|produire)|"
+                       r"(ne pouvons|ne peut) (plus )?rien (expédier|livrer|préparer|produire))"
                        + _END),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
@@ -142,7 +243,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
                        r"le temps|no urgency|it can wait|can wait until|whenever you get a chance|when you get a "
                        r"chance|kein notfall|kann warten|hat zeit bis|wenn ihr zeit habt|pas d'urgence|"
-                       r"rien d'urgent|peut attendre|quand vous pourrez)"),
+                       r"rien d'urgent|peut attendre|quand vous pourrez|(sometime|some time|any ?time) (this|next) week|"
+                       r"(this|next) week is (fine|ok|enough)|irgendwann (diese|nächste) woche|(diese|nächste) woche "
+                       r"reicht|dans la semaine,? (ça|cela) (ira|suffit)|la semaine prochaine (suffit|ira))"),
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
@@ -166,7 +269,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"formation (à la )?sécurité)\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(it's fine again|is fine again|(working|running|back) (fine |normally )?again|"
+               pattern=r"(it's fine again|is fine again|(working|running|back|works|work) (fine |normally )?again|"
+                       r"(it's|it is|everything's|everything is) back (up|online|to normal)|geht wieder[.!,]|"
+                       r"alles (wieder )?normal|c'est reparti|ça remarche|"
                        r"(working|running) (fine |normally )?since|back (up|online) (now|since|again)|came back "
                        r"(by itself|on its own|after|up)|has been (fixed|resolved|restored)|report on what happened|"
                        r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
@@ -175,7 +280,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"rétablie?s?|rétablie? depuis|de nouveau accessible|retour d'expérience|"
                        r"(in|over|during) the (last|past|previous) (year|12 months|twelve months|quarter)|last year|"
                        r"im (letzten|vergangenen) (jahr|quartal)|(letztes|vergangenes) jahr|l'an (dernier|passé)|"
-                       r"l'année (dernière|passée|précédente)|le (trimestre|semestre) dernier)"),
+                       r"l'année (dernière|passée|précédente)|le (trimestre|semestre) dernier|"
+                       # an outage named by when it was ("Tuesday's outage", "der Ausfall vom Montag")
+                       rf"({_WHEN}'s|last (night|week|month)'s) (\w{{1,20}} )?(outage|incident|downtime|crash)|"
+                       rf"(outage|incident|downtime|crash|ausfall|störung|panne|coupure)s? (on|of|from|last|vom|von|am|"
+                       rf"d'|de|du) ?({_WHEN}|the \d|\d)|(gestrige|letzte|vergangene)[nr]? (\w{{1,20}} )?(ausfall|"
+                       r"störung)|(fine|ok|okay|gut|normal) (ever )?since|all good now|back to normal|"
+                       r"alles wieder (gut|normal)|wieder normal|retour à la normale|c'est revenu|tout est rentré dans "
+                       r"l'ordre|(is|was|ist|wurde|est|a été) (now |jetzt |maintenant )?(fixed|resolved|solved|behoben|"
+                       r"gelöst|résolue?|réglée?)|write-?up|root cause|ursachenanalyse|analyse des causes)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
     RuleConfig(name="still-broken", value="medium", weight=0.0,
@@ -187,17 +300,51 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours (pas|en panne|hors|"
                        r"indisponible|bloqu\w{0,4}|plant\w{0,4}|impossible|aucun)|de nouveau en panne|"
                        r"retombée? en panne)\b"),
+    # One person's trouble said outright: "only me", "alle anderen schon", "les collègues n'ont pas le souci".
+    # "It's not just me" (not-only-me) cancels it (decide.py).
+    RuleConfig(name="only-me", value="medium", weight=4.0,
+               pattern=r"\b(only (for )?me|only mine|only my (pc|laptop|computer|account|machine|mailbox)|just me|"
+                       r"just my (pc|laptop|computer|account|machine|mailbox)|everyone else (is fine|can|has|works)|the "
+                       r"others (are fine|can|work)|(my )?colleagues (can|are fine|have no (problem|issue))|nur (bei )?"
+                       r"mir|nur ich|nur mein\w{0,2}|alle anderen (schon|können|haben|geht|funktioniert)|bei (allen )?(den )?"
+                       r"anderen (geht|läuft|funktioniert|klappt)|die (anderen|kollegen) (können|haben kein)|seulement "
+                       r"(moi|chez moi|mon|sur mon)|que moi|uniquement (moi|chez moi|mon|sur mon)|les autres (collègues )?"
+                       r"(peuvent|n'ont pas|arrivent|fonctionnent)|pour les autres (tout|ça) (va|marche|fonctionne)|"
+                       # the colleague beside me has no trouble
+                       r"my colleague (sees|can|has no)|mein(e)? (kollege|kollegin) (sieht|kann|hat kein)|(ma|mon) "
+                       r"collègue (voit|peut|n'a pas))"
+                       + _END),
+    RuleConfig(name="not-only-me", value="medium", weight=0.0,
+               pattern=r"\b(not (just|only) (me|mine|my)|isn't just me|nicht nur (bei )?(mir|ich|mein\w{0,2})|pas (que|"
+                       r"seulement|uniquement) (moi|chez moi|mon)|not the only one|nicht (der|die) einzige|pas (le|la) "
+                       r"seule?)" + _END),
     # Not the company's outage: a competitor's site, one's own internet at home, "nothing for you to do".
     RuleConfig(name="not-ours", value="low", weight=4.0,
                pattern=r"\b(not our problem|nothing for you to do|no action needed|nicht unser problem|ihr müsst "
                        r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
                        r"competitor'?s (website|site|shop|server|service)|(website|site|shop) of (our|a) competitor|"
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
-                       r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) \w{1,20} "
-                       r"(at home|zu hause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause)"),
+                       r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
+                       r"(at home|zu hause|zuhause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause|"
+                       r"home (broadband|internet|wi-?fi|router)|"
+                       # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
+                       rf"{_ELSEWHERE}[^.!?\n]{{0,40}}\b{_TROUBLE}{_END})"),
+    # A test, demo or training system that is down is no outage of what the business runs on.
+    RuleConfig(name="not-live", value="low", weight=4.0,
+               pattern=r"\b((test|staging|demo|sandbox|training|qa|dev) (instance|system|server|environment|site|"
+                       r"shop|database|copy)|test instance|testsystem|testserver|testumgebung|testinstanz|demosystem|"
+                       r"demoserver|schulungs(system|umgebung)|(serveur|environnement|instance|site|base|système|"
+                       r"plateforme|boutique) de (test|démo|démonstration|recette|formation|pré-?production)|préprod)"
+                       rf"\b[^.!?\n]{{0,40}}{_DOWN}{_END}"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
+                       r"(nobody|no one) (\w{1,20} )?(needs|uses|used) (it|them|this|that)|not used any ?more|unused|"
+                       r"(keiner|niemand) (mehr )?(benutzt|genutzt|nutzt|braucht|gebraucht)|ne s'en sert plus|"
+                       r"personne ne s'en sert|"
+                       r"take (it|them) away|get rid of|(nutzt|benutzt|braucht) (\w{1,20} )?niemand|niemand mehr "
+                       r"(nutzt|benutzt|braucht)|ungenutzt|unbenutzt|plus personne n'utilise|personne n'utilise plus|"
+                       r"ne sert plus|ne servent plus|inutilisée?s?|"
                        r"no longer (used|needed)|dispose of|to be disposed|niemand (nutzt|benutzt|braucht)|"
                        r"nicht mehr (gebraucht|genutzt|benötigt)|entsorgen|verschrotten|personne ne l'utilise|"
                        r"plus utilisée?|n'est plus utilisée?|recycler|mettre au rebut|éteinte? depuis)"),

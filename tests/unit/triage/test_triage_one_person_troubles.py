@@ -26,13 +26,12 @@ def priority(subject: str, body: str) -> str:
     ("Kunde wartet", "Es druckt nicht."),
     ("Drucker", "Mein Drucker druckt seit heute früh nicht mehr."),
     ("Laptop", "Mein Laptop startet nach dem Update nicht mehr."),
-    pytest.param("Kunde", "Ein Kunde sagt, dass sich seine Rechnung nicht öffnen lässt.", marks=pytest.mark.xfail(
-        reason="a false emergency since shipped-5 (model 0.92): 'Kunde' + 'nicht' reads as customers locked out")),
+    # shipped-5 and -6 gave the next row 0.92 ('Kunde' + 'nicht' read as customers locked out); shipped-7 0.46
+    ("Kunde", "Ein Kunde sagt, dass sich seine Rechnung nicht öffnen lässt."),
     ("Passwort", "Ich habe mein Passwort vergessen und kann mich nicht anmelden."),
     ("En attente du client", "Ça n'imprime pas."),
     ("Imprimante", "Mon imprimante n'imprime plus depuis ce matin."),
-    # a false emergency with shipped-5 and -6 (model 0.55, 0.63); 0.48 with shipped-7, which reads 233 more calm
-    # help-desk mails: close to emergency_at 0.5, so a retrained model may lose it again
+    # shipped-5 gave the next row 0.55, shipped-6 0.63; shipped-8 (the look-alikes and 234 more help-desk mails) 0.28
     ("Ordinateur", "Mon ordinateur ne démarre plus depuis la mise à jour."),
     ("Client", "Un client me dit que sa facture ne s'ouvre pas."),
     ("Mot de passe", "J'ai oublié mon mot de passe et je ne peux plus me connecter."),

@@ -1,0 +1,74 @@
+"""Look-alikes of an emergency that are calm: mail to all staff, outages of someone else's system, an
+outage named by its day, a calm reply above a quoted outage, a test system, an unused machine, a what-if
+asked about something. The same words in a real outage stay urgent."""
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import PriorityConfig
+from gateway.triage import prioritise_mail
+
+
+def decided(subject: str, body: str):
+    decision, hits = prioritise_mail(subject, body, config=PriorityConfig(), model_dir=None)
+    return decision.value, {h.rule for h in hits}
+
+
+@pytest.mark.parametrize("subject, body", [
+    # "all staff" is whom a mail goes to, not who is cut off
+    ("Summer party", "Please forward the invitation to all staff before Thursday."),
+    ("Sommerfest", "Bitte die Einladung an alle Mitarbeiter bis Donnerstag weiterleiten."),
+    ("Fête d'été", "Merci de transmettre l'invitation à tous les salariés avant jeudi."),
+    # someone else's system, or one person's home
+    ("Deliveries", "The courier's tracking site is down today, so I can't see where my parcel is."),
+    ("Lieferung", "Das Portal unseres Lieferanten ist heute nicht erreichbar, ich bestelle morgen."),
+    ("Commande", "Le site de notre fournisseur est en panne, je passerai la commande demain."),
+    ("Working from the office", "My internet connection at home is down, so I am in the office this week."),
+    # an outage named by when it was
+    ("Thanks", "Monday's outage of the ERP was handled well, thanks to everyone involved."),
+    ("Danke", "Der Ausfall vom Montag war schnell behoben, danke an alle."),
+    ("Merci", "La panne de lundi a été vite réglée, merci à tous."),
+    # a calm reply above a quoted outage
+    ("Re: Shop down", "All good now, thanks for the quick help!\n\n> The shop is down, nobody can order!"),
+    ("AW: Shop", "Alles wieder gut, danke!\n\n> Der Shop ist ausgefallen, niemand kann bestellen!"),
+    ("RE: Boutique", "C'est revenu, merci !\n\n> La boutique est en panne, personne ne peut commander !"),
+    # a test system
+    ("Staging", "The staging server is down, we only need it for the release at the end of the month."),
+    ("Testsystem", "Das Testsystem ist ausgefallen, wir brauchen es erst nächsten Monat wieder."),
+    ("Recette", "Le serveur de recette est en panne, on n'en a besoin que le mois prochain."),
+    # an unused machine
+    ("Fax", "The fax machine in the hall is dead. Nobody needs it, could someone take it away?"),
+    ("Fax", "Das Faxgerät im Flur ist kaputt, das nutzt niemand mehr."),
+    ("Fax", "Le fax du couloir est en panne, plus personne n'utilise le fax."),
+    # a what-if asked
+    ("Question", "What happens to the open orders if the shop goes down during the sale?"),
+    ("Frage", "Was passiert mit offenen Bestellungen, wenn der Shop im Ausverkauf ausfällt?"),
+    ("Question", "Que deviennent les commandes si la boutique tombe en panne pendant les soldes ?"),
+    # one person, no hurry said plainly
+    ("Old folder", "I cannot open an old project folder on the drive. Sometime this week is fine."),
+    # one person's trouble said outright
+    ("VPN", "The VPN is down for me since lunch, everyone else can connect."),
+    ("VPN", "Bei mir ist das VPN seit Mittag weg, alle anderen können sich verbinden."),
+    ("VPN", "Le VPN est en panne depuis midi, seulement chez moi."),
+])
+def test_look_alikes_are_not_urgent(subject, body):
+    assert decided(subject, body)[0] != "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("All staff", "To all staff: the network is down, nobody can work until further notice."),
+    ("An alle", "An alle Mitarbeiter: bei allen Kollegen ist das Netzwerk ausgefallen."),
+    ("À tous", "Pour tout le monde : le réseau est en panne, personne ne peut travailler."),
+    ("Whole office", "The whole office has no internet since 9."),
+    ("Ganzes Büro", "Im ganzen Büro geht seit 9 Uhr nichts mehr."),
+    ("Tout le bureau", "Tout le bureau est sans internet depuis 9h."),
+    ("Re: Shop", "It is not fixed, the shop is down again for everyone!\n\n> Working again, thanks."),
+    ("Shop", "Our shop is down since this morning. The supplier's portal works fine."),
+    ("Monday", "Monday's outage is back: the ERP is down again now and nobody can work."),
+    ("Staging", "The live shop is down for all customers; the staging server works."),
+    ("VPN", "It's not just me: the VPN is down and nobody in sales can connect."),
+    ("VPN", "Nicht nur bei mir: das VPN ist ausgefallen, niemand im Vertrieb kommt rein."),
+    ("VPN", "Ce n'est pas que moi : le VPN est en panne, personne au commercial ne peut se connecter."),
+])
+def test_the_same_words_in_a_real_outage_stay_urgent(subject, body):
+    assert decided(subject, body)[0] == "urgent"
