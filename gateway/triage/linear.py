@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 from heapq import nlargest
-from itertools import chain, repeat
-from operator import is_not, mul
+from itertools import chain, compress, repeat
+from operator import is_not, lt, mul
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ FORMAT = 1
 # Words whose char_wb columns each model keeps (per char_wb block): a few MB at most.
 WORD_CACHE = 32768
 _KNOWN = partial(is_not, None)  # a column, not a miss: filter() keeps the loop in C
+_POSITIVE = partial(lt, 0.0)  # a contribution towards the label: 0.0 < x
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,10 @@ class LinearModel:
     def _ranked(self, added: dict[str, float], top: int) -> tuple[str, ...]:
         added.pop("", None)
         wanted = top * 4
+        pushing = list(compress(zip(added.values(), added.keys()), map(_POSITIVE, added.values())))
         while True:  # the largest few, in C; more only when filler words crowd them out
-            ranked = nlargest(wanted, zip(added.values(), added.keys()))
-            words = [name for contribution, name in ranked if contribution > 0 and not _filler(name)][:top]
+            ranked = nlargest(wanted, pushing)
+            words = [name for contribution, name in ranked if not _filler(name)][:top]
             if len(words) == top or len(ranked) < wanted:
                 return tuple(words)
             wanted *= 4
@@ -280,7 +282,7 @@ FILLER = frozenset(
 
 def _filler(name: str) -> bool:
     """A word, or a pair of words, too common to explain anything ("the", "of the")."""
-    return name in FILLER or all(word in FILLER for word in name.split())
+    return FILLER.issuperset(name.split())
 
 
 def _probabilities(scores: list[float], temperature: float) -> list[float]:
