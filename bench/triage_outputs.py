@@ -6,7 +6,10 @@ A speed-up of triage must not change what it says. This writes, per mail, both d
 stage, confidence, why) with their rule hits, and each model's probabilities and explaining words;
 --code DIR runs the gateway package found in DIR instead (e.g. an older commit unpacked with
 `git archive REV gateway | tar -x -C DIR`), --against compares with such an earlier file and lists
-what differs (exit 1 if anything does). Probabilities may differ by float rounding (1e-9) only.
+what differs (exit 1 if anything does). Probabilities may differ by float rounding (1e-9) only: the
+kinds-of-words block lists a sentence's kinds in set order, which follows the process's string
+hashes, so the same code's sums round differently in the last bit from run to run; run both sides
+with the same PYTHONHASHSEED and the two files are byte for byte the same.
 """
 from __future__ import annotations
 
