@@ -42,8 +42,14 @@ def field_text(field: str, subject: str, body: str) -> str:
     return mail_text(subject, body)
 
 
+@lru_cache(maxsize=8)
+def _tokens(text: str) -> tuple[str, ...]:
+    # cached: the category model reads words and word pairs of a mail, the emergency model its words
+    return tuple(_TOKEN.findall(text.lower()))
+
+
 def word_ngrams(text: str, low: int, high: int) -> list[str]:
-    tokens = _TOKEN.findall(text.lower())
+    tokens = _tokens(text)
     grams = list(tokens) if low == 1 else []
     for n in range(max(low, 2), min(high, len(tokens)) + 1):
         # the n tokens from each position, joined in C: zip(tokens, tokens[1:], ...) stops at the shortest
@@ -64,7 +70,8 @@ def _cuts(length: int, low: int, high: int) -> tuple[slice, ...]:
     cuts: list[slice] = []
     for n in range(low, high + 1):
         last = max(length - n, 0)
-        cuts.extend(slice(i, i + n) for i in range(last + 1))
+        # slice(i, i + n) for each start i, made in C: a long "word" (a URL, a log line) has hundreds
+        cuts.extend(map(slice, range(last + 1), range(n, n + last + 1)))
         if last == 0:  # a word shorter than n counts once, as scikit-learn does
             break
     return tuple(cuts)

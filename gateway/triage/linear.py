@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
 from heapq import nlargest
-from itertools import chain, repeat
-from operator import is_not, mul
+from itertools import chain, compress, repeat
+from operator import is_not, lt, mul
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ FORMAT = 1
 # Words whose char_wb columns each model keeps (per char_wb block): a few MB at most.
 WORD_CACHE = 32768
 _KNOWN = partial(is_not, None)  # a column, not a miss: filter() keeps the loop in C
+_POSITIVE = partial(lt, 0.0)  # a contribution towards the label: 0.0 < x
 
 
 @dataclass(frozen=True)
@@ -100,19 +101,22 @@ class LinearModel:
                 columns = list(counts.keys())
             yield columns, list(map(_TF.__getitem__, counts.values()))
 
-    def _odds(self, counted: list[tuple[list[int], list[float]]]) -> list[float]:
+    def _odds(self, counted: list[tuple[list[int], list[float]]]) -> tuple[list[float], list[float]]:
         """What predict() needs: the scores less the first class's score (the softmax does not change),
-        in one pass over a block's columns per two classes where scores() takes one per class (_packed)."""
+        in one pass over a block's columns per two classes where scores() takes one per class (_packed);
+        and each block's scale (its weight over its vector's length, 0.0 for an empty block), which the
+        explanation reuses."""
         if len(self.coef) == 1:  # binary: the one score as it is
             totals = [self.intercept[0]]
         else:
             first = self.intercept[0]
             totals = [b - first for b in self.intercept]
-        for block, (idf, tables), (columns, tfs) in zip(self.blocks, self._packed, counted):
+        scales = [0.0] * len(self.blocks)
+        for index, (block, (idf, tables), (columns, tfs)) in enumerate(zip(self.blocks, self._packed, counted)):
             length = math.hypot(*map(mul, tfs, map(idf.__getitem__, columns)))
             if not length:
                 continue
-            scale = block.weight / length
+            scale = scales[index] = block.weight / length
             if len(totals) == 1:
                 totals[0] += scale * sum(map(mul, tfs, map(tables[0].__getitem__, columns)))
                 continue
@@ -121,7 +125,7 @@ class LinearModel:
                 totals[2 * pair + 1] += summed.real
                 if 2 * pair + 2 < len(totals):
                     totals[2 * pair + 2] += summed.imag
-        return totals
+        return totals, scales
 
     @cached_property
     def _packed(self) -> list[tuple[list[float], list[list]]]:
@@ -167,9 +171,10 @@ class LinearModel:
 
     def predict(self, subject: str, body: str, *, explain: int = 3) -> Prediction:
         counted = list(self._counted(subject, body))  # the columns once, for the scores and the words
-        probs = _probabilities(self._odds(counted), self.temperature)
+        odds, scales = self._odds(counted)
+        probs = _probabilities(odds, self.temperature)
         best = max(range(len(self.classes)), key=probs.__getitem__)
-        words = self._explained(counted, best, explain) if explain else ()
+        words = self._explained(counted, scales, best, explain) if explain else ()
         return Prediction(label=self.classes[best], confidence=probs[best],
                           probabilities=dict(zip(self.classes, probs)), words=words)
 
@@ -177,19 +182,18 @@ class LinearModel:
         """The `top` words (or word pairs) that pushed the mail most towards `label` over the other classes'
         average (what predict() gives as words). A word read by two blocks, the subject's and the whole
         mail's, adds up; char n-grams explain nothing to a reader, and filler words are left out."""
-        return self._explained(list(self._counted(subject, body)), self.classes.index(label), top)
+        counted = list(self._counted(subject, body))
+        return self._explained(counted, self._odds(counted)[1], self.classes.index(label), top)
 
-    def _explained(self, counted: list[tuple[list[int], list[float]]], best: int, top: int) -> tuple[str, ...]:
+    def _explained(self, counted: list[tuple[list[int], list[float]]], scales: list[float], best: int,
+                   top: int) -> tuple[str, ...]:
         added: dict[str, float] = {}
-        for block, table, (columns, tfs) in zip(self.blocks, self._explainers, counted):
-            if table is None:
+        for scale, table, (columns, tfs) in zip(scales, self._explainers, counted):
+            if table is None or not scale:
                 continue
             names, idf, towards = table
-            values = list(map(mul, tfs, map(idf.__getitem__, columns)))
-            length = math.hypot(*values)
-            if not length:
-                continue
-            weighted = map(mul, map(mul, values, repeat(block.weight / length)), map(towards[best].__getitem__, columns))
+            values = map(mul, tfs, map(idf.__getitem__, columns))
+            weighted = map(mul, map(mul, values, repeat(scale)), map(towards[best].__getitem__, columns))
             part = dict(zip(map(names.__getitem__, columns), weighted))  # -1, outside the vocabulary: "", 0.0
             if len(part) > len(added):
                 added, part = part, added
@@ -200,9 +204,10 @@ class LinearModel:
     def _ranked(self, added: dict[str, float], top: int) -> tuple[str, ...]:
         added.pop("", None)
         wanted = top * 4
+        pushing = list(compress(zip(added.values(), added.keys()), map(_POSITIVE, added.values())))
         while True:  # the largest few, in C; more only when filler words crowd them out
-            ranked = nlargest(wanted, zip(added.values(), added.keys()))
-            words = [name for contribution, name in ranked if contribution > 0 and not _filler(name)][:top]
+            ranked = nlargest(wanted, pushing)
+            words = [name for contribution, name in ranked if not _filler(name)][:top]
             if len(words) == top or len(ranked) < wanted:
                 return tuple(words)
             wanted *= 4
@@ -277,7 +282,7 @@ FILLER = frozenset(
 
 def _filler(name: str) -> bool:
     """A word, or a pair of words, too common to explain anything ("the", "of the")."""
-    return name in FILLER or all(word in FILLER for word in name.split())
+    return FILLER.issuperset(name.split())
 
 
 def _probabilities(scores: list[float], temperature: float) -> list[float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from gateway.triage.linear import LinearModel
@@ -25,6 +26,7 @@ def versions(directory: Path | None, kind: str) -> list[Path]:
     return sorted(directory.glob(f"{kind}-*.json.gz"))
 
 
+@cache  # one Path per kind: load() runs for every mail, and a new Path (and its hash) costs more than the stat
 def shipped_path(kind: str) -> Path:
     return SHIPPED_DIR / f"{kind}.json.gz"
 
