@@ -61,13 +61,13 @@ class SimilarIndex:
 
     def unknown(self, heads: Sequence[Key]) -> list[Key]:
         """The keys of `heads` the index has no words for: their first mail must be read."""
-        return [key for key in heads if key not in self._slots and key not in self._wordless]
+        return list(set(heads) - self._slots.keys() - self._wordless)
 
     def work(self, heads: Sequence[Key], found: Mapping[Key, Mapping[str, float] | None], mine: Counter[str]) -> int:
         """At most how many postings update(heads, found) and then rank(mine) touch: the work they make."""
         keep = set(heads)
         df = self._df
-        going = [self._docs[slot] for key, slot in self._slots.items() if key not in keep]
+        going = [self._docs[self._slots[key]] for key in self._slots.keys() - keep]
         return sum([df.get(t, 0) for words in chain([mine], going, found.values()) if words for t in words])
 
     def update(self, heads: Sequence[Key], found: Mapping[Key, dict[str, float] | None]) -> None:
@@ -76,7 +76,7 @@ class SimilarIndex:
         self._wordless &= keep
         df = self._df
         before: dict[str, int] = {}  # df before this update of each word whose df may change
-        for key in [key for key in self._slots if key not in keep]:
+        for key in self._slots.keys() - keep:
             slot = self._slots.pop(key)
             for t, w in self._docs[slot].items():
                 before.setdefault(t, df[t])
@@ -88,7 +88,7 @@ class SimilarIndex:
             self._docs[slot] = None
             self._free.append(slot)
         coming = []
-        for key in self.unknown(heads):
+        for key in keep - self._slots.keys() - self._wordless:
             words = found.get(key)
             if words is None:
                 self._wordless.add(key)
