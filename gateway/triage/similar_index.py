@@ -42,7 +42,8 @@ class SimilarIndex:
 
     def __init__(self) -> None:
         self._slots: dict[Key, int] = {}  # candidates with inbound mail -> their slot in the lists below
-        self._wordless: set[Key] = set()  # candidates without inbound mail (opened by an engineer): compared with nothing
+        # Candidates without inbound mail (opened by an engineer): compared with nothing.
+        self._wordless: set[Key] = set()
         self._ids: list[int] = []
         self._docs: list[dict[str, float] | None] = []
         self._s0: list[int] = []

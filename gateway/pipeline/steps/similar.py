@@ -59,7 +59,8 @@ async def opened_since(session, *, since: int, among: int) -> tuple[list[tuple[i
     """open_tickets() of ids above `since`, and first_texts() of them, in one statement."""
     rows = (await session.execute(_OPENED_SINCE, {"since": since, "among": among})).all()
     return ([(ticket_id, token) for ticket_id, token, *_ in rows],
-            [(ticket_id, subject or "", text or "") for ticket_id, _, first, subject, text in rows if first is not None])
+            [(ticket_id, subject or "", text or "") for ticket_id, _, first, subject, text in rows
+             if first is not None])
 
 
 @step
@@ -96,7 +97,8 @@ class Similar:
             unknown = self._index.unknown(heads)
         mine, top, at_least = prepared(ctx, self), config.similar_max, config.similar_at
         if len(unknown) > FEW:  # after a start: up to similar_among first mails to cut into words and index
-            ctx.similar = await asyncio.to_thread(lambda: self._rank(mine, heads, words_of(unknown, texts), top, at_least))
+            ctx.similar = await asyncio.to_thread(
+                lambda: self._rank(mine, heads, words_of(unknown, texts), top, at_least))
         else:
             found = words_of(unknown, texts)
             with self._lock:

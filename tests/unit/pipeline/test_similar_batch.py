@@ -51,7 +51,8 @@ async def test_tickets_opened_earlier_in_the_batch_are_compared(settings_factory
     try:
         first, printer, second, third = await ingestor.ingest_many([
             incoming("ann@client.example", "VPN drops", VPN), incoming("bob@client.example", "Printer jams", PRINTER),
-            incoming("cat@client.example", "VPN keeps dropping", VPN), incoming("dan@client.example", "VPN drops", VPN)])
+            incoming("cat@client.example", "VPN keeps dropping", VPN),
+            incoming("dan@client.example", "VPN drops", VPN)])
     finally:
         ingestor.close()
     assert reads == ["whole", "since", "since", "since"]  # one transaction: the list is read whole once
@@ -86,7 +87,8 @@ async def test_a_ticket_reopened_earlier_in_the_batch_is_compared(settings_facto
 async def test_what_another_instance_opens_or_resolves_the_next_batch_sees(settings_factory, any_db):
     clock = FixedClock(utc("2026-01-05 09:10"))
     settings = settings_factory()
-    one, other = Ingestor(settings=settings, db=any_db, clock=clock), Ingestor(settings=settings, db=any_db, clock=clock)
+    one = Ingestor(settings=settings, db=any_db, clock=clock)
+    other = Ingestor(settings=settings, db=any_db, clock=clock)
     try:
         first = await one.ingest(mail(sender="ann@client.example", subject="VPN drops", body=VPN),
                                  source="smtp", envelope_from="ann@client.example")
@@ -129,3 +131,34 @@ async def test_opened_since_gives_the_first_inbound_text_and_none_for_a_ticket_w
         assert texts[0][2].startswith("The VPN disconnects")  # the first inbound mail, not the follow-up
         heads, texts = await similar_step.opened_since(session, since=before.ticket_id, among=10)
         assert [ticket_id for ticket_id, _ in heads] == [vpn.ticket_id]
+
+
+async def test_the_ranking_leaves_the_loop_only_when_it_is_much_work(settings_factory, db, monkeypatch):
+    settings = settings_factory()
+    first = Ingestor(settings=settings, db=db, clock=FixedClock(utc("2026-01-05 09:10")))
+    try:
+        opened = await first.ingest_many([incoming(f"c{n}@client.example", "VPN drops", VPN) for n in range(10)])
+    finally:
+        first.close()
+    handed = []
+    to_thread = similar_step.asyncio.to_thread
+
+    async def counting(work, *args):
+        if work.__module__ == similar_step.__name__:
+            handed.append(work)
+        return await to_thread(work, *args)
+
+    monkeypatch.setattr(similar_step.asyncio, "to_thread", counting)
+    started = Ingestor(settings=settings, db=db, clock=FixedClock(utc("2026-01-05 09:20")))  # knows no ticket yet
+    try:
+        one = await started.ingest(mail(sender="ann@client.example", subject="VPN drops", body=VPN),
+                                   source="smtp", envelope_from="ann@client.example")
+        assert len(handed) == 1  # ten tickets to read and index: on a worker thread
+        two = await started.ingest(mail(sender="bob@client.example", subject="VPN drops", body=VPN),
+                                   source="smtp", envelope_from="bob@client.example")
+        assert len(handed) == 1  # one more ticket and a short mail: on the loop
+    finally:
+        started.close()
+    newest = sorted((outcome.ticket_id for outcome in opened), reverse=True)
+    assert await similar_of(db, one.ticket_id) == newest[:3]
+    assert await similar_of(db, two.ticket_id) == [one.ticket_id] + newest[:2]
