@@ -5,7 +5,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from gateway.triage.features import MAX_BODY, mail_text, word_ngrams
 from gateway.triage.linear import FILLER
@@ -54,24 +54,54 @@ def rank(mine: Counter[str], docs: Sequence[tuple[int, dict[str, float]]], *, to
     idf = {t: math.log((1 + n) / (1 + count + (t in mine))) + 1 for t, count in df.items()}
     for t in mine.keys() - idf.keys():
         idf[t] = math.log((1 + n) / 2) + 1
-    vector = {t: w * idf[t] for t, w in tf(mine).items()}
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    query = {t: v / norm for t, v in vector.items()}
+    query = query_vector(mine, idf)
     scored = []
-    for ticket_id, doc in docs:
+    for position, (ticket_id, doc) in enumerate(docs):
         common = query.keys() & doc.keys()
         if at_least > 0 and not common:
             continue  # nothing shared: cosine 0
-        # Only the shared words' weights are needed, and the norm over all of the ticket's words.
-        norm = math.sqrt(sum([v * v for v in [w * idf[t] for t, w in doc.items()]])) or 1.0
-        score = sum([query[t] * (doc[t] * idf[t] / norm) for t in common])
+        score, norm = cosine(query, idf, doc, common)
         if score >= at_least:
-            scored.append((score, ticket_id, common, doc, norm))
-    # The shared words (the "why") only of the tickets kept: on a desk of look-alike tickets every one
-    # of the hundreds compared passes at_least, and sorting each one's words cost more than the scores.
-    scored.sort(key=lambda found: -found[0])  # stable: equal scores keep the order of `docs`
-    return [Similar(ticket_id, score, _strongest(query, idf, common, doc, norm))
-            for score, ticket_id, common, doc, norm in scored[:top]]
+            scored.append(Scored(score, position, ticket_id, common, doc, norm))
+    return best(query, idf, scored, top)
+
+
+def query_vector(mine: Counter[str], idf: dict[str, float]) -> dict[str, float]:
+    """The mail's tf-idf vector, of length 1."""
+    vector = {t: w * idf[t] for t, w in tf(mine).items()}
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {t: v / norm for t, v in vector.items()}
+
+
+def cosine(query: dict[str, float], idf: dict[str, float], doc: dict[str, float],
+           common: set[str]) -> tuple[float, float]:
+    """(cosine, norm of the ticket's tf-idf vector) of a ticket sharing the words `common` with the query.
+
+    Only the shared words' weights are needed, and the norm over all of the ticket's words.
+    """
+    norm = math.sqrt(sum([v * v for v in [w * idf[t] for t, w in doc.items()]])) or 1.0
+    return sum([query[t] * (doc[t] * idf[t] / norm) for t in common]), norm
+
+
+class Scored(NamedTuple):
+    """A ticket's cosine with what it shares; position: its place among the candidates (ties keep it)."""
+    score: float
+    position: int
+    ticket_id: int
+    common: set[str]
+    doc: dict[str, float]
+    norm: float
+
+
+def best(query: dict[str, float], idf: dict[str, float], scored: list[Scored], top: int) -> list[Similar]:
+    """The `top` best of `scored`, each with its shared words.
+
+    The shared words (the "why") only of the tickets kept: on a desk of look-alike tickets every one
+    of the hundreds compared passes at_least, and sorting each one's words cost more than the scores.
+    """
+    scored = sorted(scored, key=lambda found: (-found.score, found.position))
+    return [Similar(found.ticket_id, found.score, _strongest(query, idf, found.common, found.doc, found.norm))
+            for found in scored[:top]]
 
 
 def _strongest(query: dict[str, float], idf: dict[str, float], common: set[str], doc: dict[str, float],
