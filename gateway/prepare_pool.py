@@ -5,14 +5,18 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from gateway.config import Settings
 from gateway.mail.parse import ParseLimits
 from gateway.pipeline.prepare import prepare
 from gateway.pipeline.runner import Incoming, Job, step_lists
+
+if TYPE_CHECKING:
+    from gateway.mail.parse import ParsedMail
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,8 @@ POISON_CRASHES = 2
 WARM_UP = Incoming(b"From: <warm-up@example.org>\r\nSubject: The printer does not print\r\n\r\nIt does not.\r\n",
                    "warm-up")
 
-Prepared = tuple  # (ParsedMail | None, problem, prepared): a Job without the bytes the caller already has
+# What a worker sends back: a Job's mail, problem and prepare() results, not the bytes the caller has.
+Prepared = tuple["ParsedMail | None", str, dict]
 
 
 def pool_size(configured: int | None) -> int:
@@ -141,6 +146,9 @@ _prepare_here: Callable[[Incoming, str], Job] | None = None
 def start_worker(settings: Settings) -> None:
     """Build the steps once for this worker and prepare a sample mail, which loads the triage models."""
     global _prepare_here
+    # Ctrl-C in a terminal reaches every process of serve's group: the workers stop when serve stops
+    # them (close()), not half-way through its shutdown with a KeyboardInterrupt each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limits = ParseLimits(**settings.limits.model_dump())
     steps, history_steps = step_lists(settings)
 

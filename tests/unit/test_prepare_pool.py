@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.pipeline.prepare import prepare
-from gateway.pipeline.runner import Incoming, PipelineRunner
+from gateway.pipeline.runner import Incoming, Job, PipelineRunner
 from gateway.prepare_pool import PreparePool, prepare_here
 from gateway.store.blobs import sha256_hex
 from tests.conftest import DATA
@@ -114,3 +114,34 @@ async def test_close_stops_the_workers(settings):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+async def test_workers_that_cannot_start_blame_no_mail(settings_factory, caplog):
+    """Workers that die at start (here: a step they cannot build) make every mail look poisonous: mail
+    is then prepared in this process instead, and none is quarantined."""
+    pool = PreparePool(settings=settings_factory(pipeline={"steps": ["no-such-step"]}), processes=1)
+    prepared_here = []
+
+    async def here(item: Incoming, digest: str):
+        prepared_here.append(item)
+        return Job(item, digest, None, "")
+
+    try:
+        pairs = [plain(1), plain(2)]
+        jobs = await asyncio.gather(*(pool.prepare(item, digest, here=here) for item, digest in pairs))
+    finally:
+        pool.close()
+    assert prepared_here == [item for item, _ in pairs] and not any(job.problem for job in jobs)
+    assert "do not start" in caplog.text
+
+
+async def test_ctrl_c_leaves_the_workers_to_serve(pool, caplog):
+    """SIGINT reaches the whole process group in a terminal; serve stops its workers itself."""
+    pool.work = worker_pid
+    pids = {int(job.problem) for job in await asyncio.gather(*(pool.prepare(*plain(n), here=in_thread)
+                                                                for n in range(4)))}
+    for pid in pids:
+        os.kill(pid, signal.SIGINT)
+    pool.work = prepare_here
+    job = await pool.prepare(*plain(9), here=in_thread)
+    assert job.mail.subject == "Printer 9 broken" and "died" not in caplog.text
