@@ -24,7 +24,7 @@ from gateway.notify.render import Renderer
 from gateway.parent_wait import OpenSessions, ParentWait, parents_first
 from gateway.pipeline.prepare import prepare
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
-from gateway.prepare_pool import PreparePool
+from gateway.prepare_pool import WARM_UP, PreparePool
 from gateway.store import spool
 from gateway.store.blobs import sha256_hex
 from gateway.store.db import Database
@@ -87,7 +87,12 @@ class Ingestor(PipelineRunner):
         self._commits = 0  # spool commits so far: the drain gives way while this grows
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
-        self._processes = PreparePool(settings=settings, processes=processes) if processes else None
+        self._processes = None
+        if processes:
+            self._processes = PreparePool(settings=settings, processes=processes)
+            # Mail of LARGE and up is still prepared in this process: its models load now, as in each worker,
+            # not during the first big mail, whose memory peak and wait they would add to.
+            self._large.submit(self._prepare, WARM_UP, "0" * 64)
         self._ahead: dict[int, asyncio.Future] = {}  # spool id -> its Job, prepared before its batch came
 
     @property
