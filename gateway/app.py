@@ -13,6 +13,7 @@ from gateway.ingest import Ingestor
 from gateway.ingest_timings import IngestTimings
 from gateway.inbound.smtp import start_listener, stop_listener
 from gateway.notify.send import OutboxSender, transport_for
+from gateway.prepare_pool import pool_size
 from gateway.spool_worker import run_spool_worker
 from gateway.schedule.jobs import start_scheduler, stop_scheduler
 from gateway.store.db import describe
@@ -48,7 +49,9 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
     server = handler = None
     try:
         await upgrade(db)
-        ingestor = Ingestor(settings=settings, db=db, clock=clock)
+        # Started before the listener: the worker processes load their models while nothing waits for them.
+        ingestor = Ingestor(settings=settings, db=db, clock=clock,
+                            processes=pool_size(settings.spool.prepare_processes))
         sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
         trackers = tracker_sender(settings=settings, db=db, clock=clock, keys=keys, notifier=ingestor.notifier)
         wake = sender.wake if trackers is None else lambda: (sender.wake(), trackers.wake())

@@ -19,13 +19,12 @@ from typing import Sequence
 
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.errors import Quarantine, TempFail
-from gateway.mail.parse import parse
+from gateway.errors import TempFail
 from gateway.notify.render import Renderer
 from gateway.parent_wait import OpenSessions, ParentWait, parents_first
-from gateway.pipeline import registry
-from gateway.pipeline.context import HISTORY_SOURCE, Preparation
+from gateway.pipeline.prepare import prepare
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
+from gateway.prepare_pool import WARM_UP, PreparePool
 from gateway.store import spool
 from gateway.store.blobs import sha256_hex
 from gateway.store.db import Database
@@ -53,7 +52,9 @@ MAX_PAUSE = 0.5  # seconds: the longest the drain gives way to arriving mail bet
 # seconds of CPU, and every SMTP session shares the loop. Each lane is one thread, so mail leaves it
 # in the order it arrived (a reply stays behind the mail it answers) and a second thread would win
 # nothing (the GIL). Mail from LARGE bytes up has its own lane, so small mail never queues behind a
-# big one and only one big mail is parsed at a time.
+# big one and only one big mail is parsed at a time. With worker processes (serve;
+# gateway/prepare_pool.py) they prepare the small mail, out from under the drain's GIL; a large mail
+# stays on its thread lane, not pickled there and back (memory: bench/memory.py).
 LARGE = 1 << 20
 # Below this a mail's SHA-256 takes microseconds: hashed on the loop, not queued on a lane behind the
 # drain's parsing (which held each accept up by as much).
@@ -63,7 +64,9 @@ HASH_HERE = 64 << 10
 class Ingestor(PipelineRunner):
     """Accepts mail into the spool and drains it; every method is safe to call concurrently from many transports."""
 
-    def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None):
+    def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None,
+                 processes: int = 0):
+        """processes: worker processes that prepare mail below LARGE (prepare_pool.pool_size); 0: the threads."""
         super().__init__(settings=settings, db=db, clock=clock, renderer=renderer)
         self._accepting: list[tuple[Incoming, str, asyncio.Future]] = []
         self._acceptor: asyncio.Task | None = None
@@ -84,27 +87,58 @@ class Ingestor(PipelineRunner):
         self._commits = 0  # spool commits so far: the drain gives way while this grows
         self._small = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
+        self._processes = None
+        if processes:
+            self._processes = PreparePool(settings=settings, processes=processes)
+            # Mail of LARGE and up is still prepared in this process: its models load now, as in each worker,
+            # not during the first big mail, whose memory peak and wait they would add to.
+            self._large.submit(self._prepare, WARM_UP, "0" * 64)
+        self._ahead: dict[int, asyncio.Future] = {}  # spool id -> its Job, prepared before its batch came
 
     @property
     def spool(self) -> spool.Spool:
         return self.db.spool
 
     def close(self) -> None:
-        """Let the worker threads go (they end once their current mail is prepared)."""
+        """Let the worker threads go (they end once their current mail is prepared) and stop the worker
+        processes (waiting for them: they are idle unless a drain is under way)."""
         self._small.shutdown(wait=False, cancel_futures=True)
         self._large.shutdown(wait=False, cancel_futures=True)
+        self._forget_ahead()
+        if self._processes is not None:
+            self._processes.close()
 
-    def _prepare(self, item: Incoming, digest: str | None = None) -> Job:
-        """Hash, parse and each step's pure work, on a worker thread: the writer's time is for writing."""
-        digest = digest or sha256_hex(item.raw)
-        try:
-            mail = parse(item.raw, limits=self.limits)
-        except Quarantine as exc:
-            return Job(item, digest, None, exc.reason)
-        prep = Preparation(mail=mail, envelope_from=item.envelope_from, recipients=item.recipients,
-                           settings=self.settings)
-        registry.prepare_all(self.history_steps if item.source == HISTORY_SOURCE else self.steps, prep)
-        return Job(item, digest, mail, prepared=prep.results)
+    def _prepare(self, item: Incoming, digest: str) -> Job:
+        """Parse and each step's pure work, on a worker thread: the writer's time is for writing."""
+        return prepare(item, digest, settings=self.settings, limits=self.limits, steps=self.steps,
+                       history_steps=self.history_steps)
+
+    def _preparing(self, row: spool.Spooled) -> asyncio.Future:
+        """Start preparing `row` (its Job when done): below LARGE in a worker process when there are some,
+        else on its thread lane."""
+        item = _incoming(row)
+        if self._processes is not None and len(row.raw) < LARGE:
+            return asyncio.ensure_future(self._processes.prepare(item, row.digest, here=self._prepare_on_thread))
+        return self._prepare_on_thread(item, row.digest)
+
+    def _prepare_on_thread(self, item: Incoming, digest: str) -> asyncio.Future:
+        return asyncio.get_running_loop().run_in_executor(self._lane(len(item.raw)), self._prepare, item, digest)
+
+    def _prepare_ahead(self, rows: list[spool.Spooled]) -> None:
+        """Start preparing `rows`, the ones after this batch, in the worker processes while this batch is
+        stored: the next batch then finds its mail prepared. Small mail only (below LARGE: at most a batch of
+        it is held beside the batch being stored); a Job depends on nothing but the row's bytes and
+        envelope, so one made early is the one made on time."""
+        for row in rows:
+            if len(row.raw) < LARGE and row.id not in self._ahead:
+                self._ahead[row.id] = self._preparing(row)
+
+    def _forget_ahead(self) -> None:
+        for preparing in self._ahead.values():
+            preparing.cancel()
+            if preparing.done() and not preparing.cancelled():
+                preparing.exception()  # retrieved: a row no batch took (done elsewhere, set aside) is no error
+        self._ahead.clear()
 
     def _lane(self, size: int) -> ThreadPoolExecutor:
         return self._large if size >= LARGE else self._small
@@ -240,16 +274,27 @@ class Ingestor(PipelineRunner):
 
     async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None,
                      give_way: bool = False, batch: int = BATCH) -> dict[int, Outcome]:
+        try:
+            return await self._drain_batches(upto=upto, stop=stop, give_way=give_way, batch=batch)
+        finally:
+            self._forget_ahead()
+
+    async def _drain_batches(self, *, upto: int | None, stop: asyncio.Event | None, give_way: bool,
+                             batch: int) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
         head = None
+        # With worker processes the rows after a batch are read with it and prepared while it is stored.
+        ahead = batch if self._processes is not None else 0
         self._set_aside = set()  # looked at afresh by every drain: their parent may have come meanwhile
         while stop is None or not stop.is_set():  # serve stopping: the rest waits for the next start
             self._set_aside = {spool_id for spool_id in self._set_aside if self.parent_wait.still_waiting(spool_id)}
-            rows = await self.spool.pending(limit=batch, max_bytes=BATCH_BYTES, known=self._held, writing=self._writing,
-                                            skip=self._set_aside)
+            rows = await self.spool.pending(limit=batch + ahead, max_bytes=BATCH_BYTES, known=self._held,
+                                            writing=self._writing, skip=self._set_aside)
             self._let_go(rows[0].id if rows else None)
             if not rows or (upto is not None and rows[0].id > upto):
                 return done
+            self._prepare_ahead(rows[batch:])
+            del rows[batch:]
             started, commits, first = time.monotonic(), self._commits, rows[0].id
             processed = await self._drain_batch(rows)
             # Not held through the pause and the next read: a batch is up to BATCH_BYTES of mail, and the
@@ -274,10 +319,8 @@ class Ingestor(PipelineRunner):
             await asyncio.sleep(min(MAX_PAUSE, worked * (1 - share) / share))
 
     async def _drain_batch(self, rows: list[spool.Spooled]) -> dict[int, Outcome]:
-        loop = asyncio.get_running_loop()
         # Parsing off the loop, before the transaction: SQLite's one write lock is held only for writing.
-        jobs = await asyncio.gather(*(loop.run_in_executor(self._lane(len(row.raw)), self._prepare, _incoming(row),
-                                                           row.digest) for row in rows))
+        jobs = await asyncio.gather(*(self._ahead.pop(row.id, None) or self._preparing(row) for row in rows))
         done: dict[int, Outcome] = {}
         for row in rows:  # lost unique-key races again and again: not a race, hold it
             if self._conflicts.get(row.id, 0) >= MAX_CONFLICTS:

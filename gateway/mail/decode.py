@@ -126,6 +126,15 @@ class _TolerantPolicy(EmailPolicy):
         except Exception:
             return value
 
+    def __reduce__(self):
+        # Parsed mail is pickled to and from the preparation processes (gateway/prepare_pool.py): the header
+        # registry (classes made at run time, a cache) stays behind, the copy uses the receiver's own.
+        return _tolerant_policy, ({key: value for key, value in vars(self).items() if key != "header_factory"},)
+
+
+def _tolerant_policy(changed: dict) -> _TolerantPolicy:
+    return _POLICY.clone(**changed) if changed else _POLICY
+
 
 _POLICY = _TolerantPolicy(header_factory=CachedHeaderRegistry())
 _DEFAULT = policy.default.clone(header_factory=_POLICY.header_factory)  # the stock reading, for defects

@@ -66,9 +66,7 @@ class PipelineRunner:
         self.clock = clock
         self.limits = ParseLimits(**settings.limits.model_dump())
         self.notifier = Notifier(settings=settings, clock=clock, renderer=renderer or Renderer())
-        names = settings.pipeline.steps or _default_steps()
-        self.steps = registry.build(names)
-        self.history_steps = registry.build(tuple(name for name in names if name not in HISTORY_SKIPS))
+        self.steps, self.history_steps = step_lists(settings)
 
     def ref(self, ticket_id: int) -> str:
         return f"{self.settings.helpdesk.ticket_prefix}-{ticket_id}"
@@ -167,6 +165,12 @@ def history_time(mail: ParsedMail, now: datetime) -> datetime:
 
 
 _EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+
+
+def step_lists(settings: Settings) -> tuple[list, list]:
+    """The configured steps, built, and those of them imported history runs."""
+    names = settings.pipeline.steps or _default_steps()
+    return registry.build(names), registry.build(tuple(name for name in names if name not in HISTORY_SKIPS))
 
 
 def _default_steps() -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from unittest.mock import ANY
 from sqlalchemy import select
 
 from gateway import ingest as ingest_module
+from gateway.pipeline import prepare as prepare_module
 from gateway.ingest import Ingestor
 from gateway.pipeline.steps import classify, commands, loop_guard, record
 from gateway.store.models import Message, Outbox
@@ -27,7 +28,7 @@ async def test_parsing_and_each_steps_pure_work_run_off_the_event_loop(db, setti
             return real(*args, **kwargs)
         monkeypatch.setattr(module, name, wrapper)
 
-    for module, name in ((ingest_module, "parse"), (loop_guard, "auto_reason"), (classify, "classify_mail"),
+    for module, name in ((prepare_module, "parse"), (loop_guard, "auto_reason"), (classify, "classify_mail"),
                          (record, "new_text"), (record, "safe_html"), (commands, "parse_commands")):
         spy(module, name)
     ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
@@ -43,13 +44,13 @@ async def test_parsing_and_each_steps_pure_work_run_off_the_event_loop(db, setti
 
 async def test_a_good_client_is_answered_while_a_big_mail_is_being_parsed(settings_factory, relay, monkeypatch):
     """A mail whose parse takes 4 s (as a 24 MB one did on the loop) must not hold anyone's 250."""
-    real_parse = ingest_module.parse
+    real_parse = prepare_module.parse
 
     def slow_parse(raw, **kwargs):
         if b"BIG-AND-SLOW" in raw:
             time.sleep(4)
         return real_parse(raw, **kwargs)
-    monkeypatch.setattr(ingest_module, "parse", slow_parse)
+    monkeypatch.setattr(prepare_module, "parse", slow_parse)
     monkeypatch.setattr(ingest_module, "LARGE", 1000)  # this test's "big" mail is a few kB
     settings = settings_factory(smtp={"port": free_port()},
                                 outbound={"mode": "smtp", "port": relay.port, "poll_seconds": 0.05})
@@ -94,13 +95,13 @@ async def test_a_big_mail_is_announced_with_an_excerpt_and_kept_whole(db, settin
 async def test_a_reply_does_not_overtake_the_mail_it_answers_while_that_one_is_parsed(db, settings_factory, clock,
                                                                                       monkeypatch):
     """Preparation happens off the loop; mail must still reach the transaction in the order it arrived."""
-    real_parse = ingest_module.parse
+    real_parse = prepare_module.parse
 
     def parse(raw, **kwargs):
         if b"Subject: Printer broken" in raw:
             time.sleep(0.3)  # the first mail takes longer to parse than its reply
         return real_parse(raw, **kwargs)
-    monkeypatch.setattr(ingest_module, "parse", parse)
+    monkeypatch.setattr(prepare_module, "parse", parse)
     ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
     first = make_mail(subject="Printer broken")
     reply = make_mail(subject="Re: Printer broken", body="Also the scanner.", In_Reply_To=first["Message-ID"])

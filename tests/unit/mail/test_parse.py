@@ -351,3 +351,18 @@ def test_html_fallback_when_the_converter_gives_up(monkeypatch, html, text):
     monkeypatch.setattr(parse_module.inscriptis, "get_text", gives_up)
     raw = f"From: a@example.org\nSubject: x\nContent-Type: text/html\n\n{html}\n".encode()
     assert parse(raw).text.strip() == text
+
+
+@pytest.mark.parametrize("path", USABLE[:8], ids=lambda path: path.name)
+def test_a_parsed_mail_pickles_with_the_policy_by_name(path):
+    """Parsed mail goes to and from the preparation worker processes: its policy must not carry the header
+    registry's run-time classes (they do not pickle), and the copy reads headers as the original does."""
+    import pickle
+
+    from gateway.mail.decode import _POLICY
+
+    mail = parse(path.read_bytes())
+    copy = pickle.loads(pickle.dumps(mail))
+    assert copy.message.policy is _POLICY
+    assert (copy.subject, copy.text, copy.header("Content-Type")) == (mail.subject, mail.text, mail.header("Content-Type"))
+    assert [part.policy is _POLICY for part in copy.message.walk()] == [True] * len(list(mail.message.walk()))

@@ -1,0 +1,165 @@
+"""Preparation in worker processes: parsing and the steps' pure work beside the drain, not under its GIL."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from gateway.config import Settings
+from gateway.mail.parse import ParseLimits
+from gateway.pipeline.prepare import prepare
+from gateway.pipeline.runner import Incoming, Job, step_lists
+
+if TYPE_CHECKING:
+    from gateway.mail.parse import ParsedMail
+
+log = logging.getLogger(__name__)
+
+# A mail that kills the worker preparing it alone this often (a crash in C code, out of memory) is poison:
+# it is quarantined rather than let kill every new pool. Mail in a pool that broke is retried first.
+POISON_CRASHES = 2
+
+# Prepared once by every new worker, so that the triage models are loaded then and not during a real mail.
+WARM_UP = Incoming(b"From: <warm-up@example.org>\r\nSubject: The printer does not print\r\n\r\nIt does not.\r\n",
+                   "warm-up")
+
+# What a worker sends back: a Job's mail, problem and prepare() results, not the bytes the caller has.
+Prepared = tuple["ParsedMail | None", str, dict]
+
+
+def pool_size(configured: int | None) -> int:
+    """How many worker processes prepare mail: `configured`, else one per core this process may run on
+    (0: none, preparation stays on the threads, as on a single core where processes would win nothing)."""
+    if configured is not None:
+        return configured
+    cores = len(os.sched_getaffinity(0))
+    return cores if cores > 1 else 0
+
+
+class PreparePool:
+    """concurrent.futures' process pool with the steps built and their models loaded once in each worker;
+    a pool that breaks (a worker killed) is replaced and its mail prepared again, each alone."""
+
+    work: Callable[[Incoming, str], Prepared]  # what a worker runs for each mail (tests put a crashing one here)
+
+    def __init__(self, *, settings: Settings, processes: int):
+        self.work = prepare_here
+        self._settings = settings
+        self._processes = processes
+        self._crashes: dict[str, int] = {}  # SHA-256 of a mail -> its worker died while it was prepared alone
+        self._alone_now = asyncio.Lock()
+        self._pool: ProcessPoolExecutor | None = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # serve runs threads (the preparation lanes, database drivers): a plain fork could copy a lock one of
+        # them holds. The fork server imports the preparation code once; each worker forks from it.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__, "gateway.pipeline.steps"])
+        pool = ProcessPoolExecutor(self._processes, mp_context=context, initializer=start_worker,
+                                   initargs=(self._settings,))
+        for _ in range(self._processes):  # a submit while no worker is idle starts one: all start, and warm up, now
+            pool.submit(os.getpid)
+        return pool
+
+    def close(self) -> None:
+        """Stop the workers (they are idle between batches) and wait until they are gone."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def prepare(self, item: Incoming, digest: str, *, here: Callable[[Incoming, str], Awaitable[Job]]) -> Job:
+        """The Job of `item` (SHA-256 `digest`), prepared in a worker. `here` prepares it in this process
+        instead: a result that cannot come back (does not pickle), and all mail once workers cannot start."""
+        try:
+            return await self._one(item, digest)
+        except BrokenProcessPool:
+            return await self._alone(item, digest, here)
+        except Exception as exc:
+            log.warning("mail %s: preparing it in a worker process failed (%s: %s); preparing it here",
+                        digest[:12], type(exc).__name__, exc)
+            return await here(item, digest)
+
+    async def _one(self, item: Incoming, digest: str) -> Job:
+        if self._alone_now.locked():  # a mail of a broken pool is being tried alone: it must stay alone
+            async with self._alone_now:
+                pass
+        return await self._submit(item, digest)
+
+    async def _submit(self, item: Incoming, digest: str) -> Job:
+        pool = self._pool
+        if pool is None:
+            raise BrokenProcessPool("the worker processes do not start")
+        try:
+            mail, problem, prepared = await asyncio.wrap_future(pool.submit(self.work, item, digest))
+        except BrokenProcessPool:
+            self._renew(pool)
+            raise
+        self._crashes.pop(digest, None)
+        return Job(item, digest, mail, problem, prepared)
+
+    def _renew(self, broken: ProcessPoolExecutor) -> None:
+        if broken is self._pool:  # the first of its mails to hear it; the others find the new pool
+            log.warning("a mail preparation worker process died; starting %d new ones", self._processes)
+            broken.shutdown(wait=False)
+            self._pool = self._start()
+
+    async def _alone(self, item: Incoming, digest: str, here) -> Job:
+        """Prepare a mail of a pool that broke with nothing else in the pool (one at a time, new mail waits);
+        quarantine it when it kills its worker again and again."""
+        async with self._alone_now:
+            while True:
+                try:
+                    return await self._submit(item, digest)
+                except BrokenProcessPool:
+                    if not await self._starts():
+                        return await here(item, digest)
+                    crashes = self._crashes[digest] = self._crashes.get(digest, 0) + 1
+                    if crashes >= POISON_CRASHES:
+                        del self._crashes[digest]
+                        return Job(item, digest, None, f"preparing this mail killed the worker process {crashes} "
+                                                       f"times on its own (a crash, or out of memory)")
+
+    async def _starts(self) -> bool:
+        """Whether the new pool's workers start at all: if not, no mail is to blame, and this process prepares
+        all mail from now on (on its threads) rather than quarantine healthy mail as poison."""
+        if self._pool is not None:
+            try:
+                await asyncio.wrap_future(self._pool.submit(os.getpid))
+                return True
+            except BrokenProcessPool:
+                log.error("mail preparation worker processes do not start; preparing mail in this process instead")
+                self._pool.shutdown(wait=False)
+                self._pool = None
+        return False
+
+
+# --- in each worker process -------------------------------------------------------------------------------
+
+_prepare_here: Callable[[Incoming, str], Job] | None = None
+
+
+def start_worker(settings: Settings) -> None:
+    """Build the steps once for this worker and prepare a sample mail, which loads the triage models."""
+    global _prepare_here
+    # Ctrl-C in a terminal reaches every process of serve's group: the workers stop when serve stops
+    # them (close()), not half-way through its shutdown with a KeyboardInterrupt each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limits = ParseLimits(**settings.limits.model_dump())
+    steps, history_steps = step_lists(settings)
+
+    def here(item: Incoming, digest: str) -> Job:
+        return prepare(item, digest, settings=settings, limits=limits, steps=steps, history_steps=history_steps)
+
+    _prepare_here = here
+    here(WARM_UP, "0" * 64)
+
+
+def prepare_here(item: Incoming, digest: str) -> Prepared:
+    """One mail's Job in this worker, without the mail's bytes (the caller has them: not pickled back)."""
+    job = _prepare_here(item, digest)
+    return job.mail, job.problem, job.prepared
