@@ -7,7 +7,7 @@ CPU ms per mail. --open first drains that many other mails (not timed), so the t
 with the help desk's usual backlog of open tickets (the similar step compares each new ticket with
 up to [tickets] similar_among of them). --profile N prints the drain's N costliest functions
 (cProfile, main thread only: parsing runs on the preparation thread and is left out). --processes: the
-worker processes that prepare mail, as serve's [spool] prepare_processes (default: serve's, one per core;
+worker processes that prepare mail, as serve's [spool] prepare_processes (default: serve's, one per core but one;
 0: a thread). CPU ms per mail is this process's; the workers' CPU (read from /proc, 10 ms ticks) is
 printed beside it, and mails/s (wall clock) is what a drain gains. This machine is shared: compare only
 figures of one run.
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="'' skips PostgreSQL")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N costliest functions")
     parser.add_argument("--processes", type=int, default=pool_size(None), metavar="N",
-                        help="worker processes preparing mail (default: serve's, one per core; 0: a thread)")
+                        help="worker processes preparing mail (default: serve's, one per core but one; 0: a thread)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         urls = [("SQLite", f"sqlite+aiosqlite:///{workdir}/bench.db")]

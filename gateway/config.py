@@ -71,7 +71,7 @@ class SpoolConfig(Section):
     # began before it is still open (the parent may be in it); 0 = never wait (gateway/parent_wait.py).
     hold_for_parent_seconds: float = Field(120.0, ge=0)
     # Worker processes that parse mail and run the steps' pure work for serve's drain (mail under 1 MB);
-    # unset: one per core (none on a single core); 0: that work stays on a thread of the gateway's process.
+    # unset: one per core but one (none on a single core); 0: that work stays on a thread of the gateway's process.
     prepare_processes: int | None = Field(None, ge=0)
 
 

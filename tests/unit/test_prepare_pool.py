@@ -11,9 +11,16 @@ import pytest
 
 from gateway.pipeline.prepare import prepare
 from gateway.pipeline.runner import Incoming, Job, PipelineRunner
-from gateway.prepare_pool import PreparePool, prepare_here
+from gateway.prepare_pool import PreparePool, pool_size, prepare_here
 from gateway.store.blobs import sha256_hex
 from tests.conftest import DATA
+
+
+@pytest.mark.parametrize("cores, workers", [(1, 0), (2, 1), (8, 7)])
+def test_one_worker_per_core_but_the_one_serve_keeps_busy(monkeypatch, cores, workers):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert pool_size(None) == workers
+    assert pool_size(3) == 3 and pool_size(0) == 0  # configured: as configured
 
 
 @pytest.fixture
