@@ -3,7 +3,8 @@
     python bench/spool.py [--mails 300] [--concurrency 20]
 
 Prints accepted mails/s (concurrent accept() calls sharing group commits) and drained mails/s (new
-tickets with acknowledgement and announcement, a batch per transaction). 300 mails take ~5 s.
+tickets with acknowledgement and announcement, a batch per transaction, prepared as serve prepares
+them: in its default number of worker processes, gateway/prepare_pool.py). 300 mails take ~5 s.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ sys.path.insert(0, str(REPO))
 from bench.ingest import mail, settings_for  # noqa: E402
 from gateway.clock import SystemClock  # noqa: E402
 from gateway.ingest import Ingestor  # noqa: E402
+from gateway.prepare_pool import pool_size  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
 
 
@@ -27,7 +29,8 @@ async def run(count: int, concurrency: int, workdir: Path) -> tuple[float, float
     settings = settings_for(f"sqlite+aiosqlite:///{workdir}/bench.db", workdir)
     db = settings.open_database()
     await upgrade(db)
-    ingestor = Ingestor(settings=settings, db=db, clock=SystemClock())
+    ingestor = Ingestor(settings=settings, db=db, clock=SystemClock(),
+                        processes=pool_size(settings.spool.prepare_processes))
     queue = [mail(n) for n in reversed(range(count))]
 
     async def client():
