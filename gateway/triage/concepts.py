@@ -171,7 +171,7 @@ def concept_text(subject: str, body: str) -> str:
     for kinds in filter(None, map(kinds_of, _PIECE.findall(head + "\n" + text + "\n"))):
         if kinds is _ENDS_SENTENCE:
             if found:
-                words.extend(found)
+                words.extend(sorted(found))  # sorted: the same mail sums its weights in the same order in every process
                 if len(found) > 1:
                     words.extend(_pairs(found))
                 seen |= found

@@ -1,6 +1,10 @@
 """The kinds of words the emergency model reads (gateway/triage/concepts.py), and the shipped model that reads them."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from gateway.config import PriorityConfig
@@ -97,3 +101,13 @@ def test_the_shipped_model_decides_clear_cases(subject, body, urgent):
     assert (model.predict(subject, body, explain=0).probabilities["1"] >= 0.5) is urgent
     decision = prioritise_mail(subject, body, config=PriorityConfig(), model_dir=None)[0]
     assert (decision.value == "urgent") is urgent
+
+
+def test_the_kinds_of_a_sentence_come_in_one_order_whatever_the_string_hash_seed():
+    """A sentence's kinds were listed in set order, which follows the process's hash seed: the same mail
+    summed its weights in another order in another process (serve, its preparation workers, a rerun)."""
+    code = ("from gateway.triage.concepts import concept_text; print(concept_text('Shop down', "
+            "'The shop is down for everyone since 9. Nobody can order, we are losing money now.'))")
+    texts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(6)}
+    assert len(texts) == 1
