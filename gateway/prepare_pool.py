@@ -5,7 +5,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Awaitable, Callable
@@ -63,7 +66,7 @@ class PreparePool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__, "gateway.pipeline.steps"])
         pool = ProcessPoolExecutor(self._processes, mp_context=context, initializer=start_worker,
-                                   initargs=(self._settings,))
+                                   initargs=(self._settings, os.getpid()))
         for _ in range(self._processes):  # a submit while no worker is idle starts one: all start, and warm up, now
             pool.submit(os.getpid)
         return pool
@@ -145,12 +148,14 @@ class PreparePool:
 _prepare_here: Callable[[Incoming, str], Job] | None = None
 
 
-def start_worker(settings: Settings) -> None:
-    """Build the steps once for this worker and prepare a sample mail, which loads the triage models."""
+def start_worker(settings: Settings, owner: int) -> None:
+    """Build the steps once for this worker and prepare a sample mail, which loads the triage models;
+    end the worker when the process `owner` (serve) ends, however it ends."""
     global _prepare_here
     # Ctrl-C in a terminal reaches every process of serve's group: the workers stop when serve stops
     # them (close()), not half-way through its shutdown with a KeyboardInterrupt each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(owner,), name="end-with-serve", daemon=True).start()
     limits = ParseLimits(**settings.limits.model_dump())
     steps, history_steps = step_lists(settings)
 
@@ -159,6 +164,28 @@ def start_worker(settings: Settings) -> None:
 
     _prepare_here = here
     here(WARM_UP, "0" * 64)
+
+
+def _end_with(owner: int) -> None:
+    """Exit once `owner` has: a worker waits for work on a queue whose writing end it holds itself, so a
+    serve killed with SIGKILL left it (and the fork server, which lives while a child does) running for
+    good, ~95 MB each time. The fork server then ends by itself."""
+    try:
+        ended = os.pidfd_open(owner)  # readable once the process has ended (Linux 5.3 and later)
+    except (AttributeError, OSError):  # no pidfd here, or the owner is gone already: look every second
+        while _alive(owner):
+            time.sleep(1)
+    else:
+        select.select([ended], [], [])
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # (PermissionError: the pid is another user's process now)
+        return False
+    return True
 
 
 def prepare_here(item: Incoming, digest: str) -> Prepared:

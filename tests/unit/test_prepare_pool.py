@@ -4,6 +4,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -152,3 +155,48 @@ async def test_ctrl_c_leaves_the_workers_to_serve(pool, caplog):
     pool.work = prepare_here
     job = await pool.prepare(*plain(9), here=in_thread)
     assert job.mail.subject == "Printer 9 broken" and "died" not in caplog.text
+
+
+OWNER = """
+import asyncio, multiprocessing.forkserver, sys
+from gateway.config import Settings
+from gateway.prepare_pool import PreparePool
+from tests.unit.test_prepare_pool import in_thread, plain, worker_pid
+
+async def main():
+    pool = PreparePool(settings=Settings(), processes=1)
+    pool.work = worker_pid
+    job = await pool.prepare(*plain(1), here=in_thread)
+    print(job.problem, multiprocessing.forkserver._forkserver._forkserver_pid, flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+def test_the_workers_end_when_serve_is_killed(tmp_path):
+    """kill -9 of serve: its worker (and the fork server, which lives while a child does) must not live on."""
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2])
+    try:
+        pids = [int(pid) for pid in owner.stdout.readline().split()]
+    finally:
+        owner.kill()
+        owner.wait()
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in pids if alive(pid)]
+    for pid in left:  # not to leave them running when this fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie (the fork server reaps its workers; this test is nobody's parent here)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
