@@ -77,6 +77,11 @@ async def tickets_of(running, *message_ids: str) -> list[int | None]:
     return await running.read(read)
 
 
+async def stored(running, mail) -> int | None:
+    """The ticket `mail` is stored on, None while it is not."""
+    return (await tickets_of(running, bare(mail["Message-ID"])))[0]
+
+
 def bare(message_id: str) -> str:
     return message_id.strip("<>")
 
@@ -108,10 +113,7 @@ async def test_the_hold_ends_after_its_limit_while_the_older_session_stays_open(
         first = await asyncio.to_thread(HalfSent, running.port, wire(parent))
         assert (await asend(running.port, reply))[0] == 250
 
-        async def reply_stored():
-            return (await tickets_of(running, bare(reply["Message-ID"])))[0]
-
-        await wait_for(reply_stored, timeout=15)  # the parent's session is still open: the limit freed it
+        await wait_for(lambda: stored(running, reply), timeout=15)  # the parent's session is still open: the limit freed it
     finally:
         if first is not None:
             assert await asyncio.to_thread(first.finish) == 250
@@ -143,10 +145,7 @@ async def test_a_session_connected_after_the_reply_does_not_hold_it(settings_fac
         assert (await asend(running.port, reply))[0] == 250
         later = await asyncio.to_thread(Greeted, running.port)
 
-        async def reply_stored():
-            return (await tickets_of(running, bare(reply["Message-ID"])))[0]
-
-        await wait_for(reply_stored, timeout=15)  # while the newer session is still open
+        await wait_for(lambda: stored(running, reply), timeout=15)  # while the newer session is still open
     finally:
         if later is not None:
             await asyncio.to_thread(later.send, wire(parent))

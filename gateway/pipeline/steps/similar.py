@@ -91,9 +91,7 @@ class Similar:
             self._batch = None
         if not ctx.new_ticket or ctx.history or config.similar_max == 0:  # history is never announced
             return
-        heads, texts = await self._candidates(ctx.session, config.similar_among)
-        with self._lock:
-            unknown = self._index.unknown(heads)
+        heads, unknown, texts = await self._candidates(ctx.session, config.similar_among)
         mine, top, at_least = prepared(ctx, self), config.similar_max, config.similar_at
         if len(unknown) > FEW:  # after a start: up to similar_among first mails to cut into words and index
             ctx.similar = await asyncio.to_thread(
@@ -110,15 +108,19 @@ class Similar:
                 ctx.similar = self._rank(mine, heads, found, top, at_least)
         self._batch, self._heads = weakref.ref(ctx.session), heads  # the index now holds these
 
-    async def _candidates(self, session, among: int) -> tuple[list[Key], list[tuple[int, str, str]]]:
-        """The newest `among` open tickets (newest first), and the first_texts() of those the index lacks."""
+    async def _candidates(self, session, among: int) -> tuple[list[Key], list[Key], list[tuple[int, str, str]]]:
+        """The newest `among` open tickets (newest first), those of them the index lacks, and first_texts()
+        of those (or of more)."""
         if self._batch is not None and self._batch() is session:
             opened, texts = await opened_since(session, since=self._heads[0][0] if self._heads else 0, among=among)
-            return (opened + self._heads)[:among], texts
-        heads = await open_tickets(session, among=among)
+            heads = (opened + self._heads)[:among]
+        else:
+            heads, texts = await open_tickets(session, among=among), None
         with self._lock:
             unknown = self._index.unknown(heads)
-        return heads, await first_texts(session, [ticket_id for ticket_id, _ in unknown]) if unknown else []
+        if texts is None:
+            texts = await first_texts(session, [ticket_id for ticket_id, _ in unknown]) if unknown else []
+        return heads, unknown, texts
 
     def _rank(self, mine: Counter[str], heads: list[Key], found: dict[Key, dict[str, float] | None], top: int,
               at_least: float) -> list[Similar]:
