@@ -113,7 +113,8 @@ async def test_the_hold_ends_after_its_limit_while_the_older_session_stays_open(
         first = await asyncio.to_thread(HalfSent, running.port, wire(parent))
         assert (await asend(running.port, reply))[0] == 250
 
-        await wait_for(lambda: stored(running, reply), timeout=15)  # the parent's session is still open: the limit freed it
+        # the parent's session is still open: the limit freed the reply
+        await wait_for(lambda: stored(running, reply), timeout=15)
     finally:
         if first is not None:
             assert await asyncio.to_thread(first.finish) == 250
