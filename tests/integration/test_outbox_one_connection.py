@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
@@ -191,3 +195,46 @@ async def test_rows_left_when_half_the_lease_is_spent_go_back_untried(db, settin
     rows = await stored(db)
     assert [(r.status, r.attempts, r.lease_until) for r in rows[3:]] == [("pending", 0, None)] * 7
     assert len(handler.messages) == 3
+
+
+@pytest.fixture
+def tls_relay(tmp_path, monkeypatch):
+    """The counting relay behind STARTTLS and AUTH (gw / s3cret-pw), with a certificate the client trusts."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+                    "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # what ssl.create_default_context() trusts
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple] = []  # (client address, login): smtplib tries PLAIN, then LOGIN, on one connection
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((session.peer, auth_data.login))
+        return AuthResult(success=auth_data.login == b"gw" and auth_data.password == b"s3cret-pw", handled=False)
+
+    relay = CaptureRelay()
+    relay.handler = CountingHandler()
+    relay.controller = Controller(relay.handler, hostname="127.0.0.1", port=relay.port, tls_context=context,
+                                  require_starttls=True, authenticator=authenticate, auth_require_tls=True)
+    relay.controller.start()
+    relay.logins = logins
+    yield relay
+    relay.stop()
+
+
+@pytest.mark.parametrize("password, sent", [("s3cret-pw", 10), ("wrong", 0)])
+async def test_starttls_and_login_happen_once_per_chunk(db, settings_factory, clock, tls_relay, password, sent):
+    await queue(db, settings_factory, clock, staff(10))
+    settings = settings_factory(outbound={"mode": "smtp", "host": "127.0.0.1", "port": tls_relay.port,
+                                          "timeout_seconds": 5, "starttls": True, "username": "gw",
+                                          "password": password})
+    sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
+    assert await sender.drain_once() == DrainResult(sent=sent, retried=10 - sent)
+    assert len({peer for peer, _ in tls_relay.logins}) == 1  # one connection logged in
+    assert {login for _, login in tls_relay.logins} == {b"gw"}
+    assert tls_relay.handler.ehlos == 2  # before STARTTLS and after it, once
+    assert len(tls_relay.handler.messages) == sent
+    if not sent:
+        errors = {r.last_error for r in await stored(db)}
+        assert len(errors) == 1 and "refused login for 'gw'" in errors.pop()
