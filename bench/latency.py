@@ -5,7 +5,8 @@
 Runs `gateway serve` as its own process with an aiosmtpd capture relay (in this process) as its
 outbound relay, sends mails open-loop at each fixed rate (a new connection per mail, from a pool of
 client threads, as MTAs do), and prints per rate: mails offered, the rate achieved, acknowledgements
-received, and the DATA-end -> ack-at-relay latency (median, 99th percentile, max).
+received, and the DATA-end -> ack-at-relay latency (median, 99th percentile, max), then the CPU
+time of serve's main process per accepted mail and the connections serve opened to the relay.
 When the offered rate exceeds what the gateway ingests, the backlog shows up as latency.
 """
 from __future__ import annotations
@@ -41,10 +42,12 @@ class Relay:
 
     def __init__(self) -> None:
         self.acks: dict[str, float] = {}
+        self.peers: set = set()  # (host, client port) of each connection a mail came over
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         arrived = time.perf_counter()
+        self.peers.add(session.peer)
         headers = BytesHeaderParser().parsebytes(envelope.content)
         if str(headers.get("Auto-Submitted", "")) == "auto-replied":  # the customer's ack, not the staff's mail
             with self.lock:
@@ -95,10 +98,17 @@ def start_gateway(workdir: Path, url: str, port: int, relay_port: int) -> subpro
     return server
 
 
-def run_rate(port: int, relay: Relay, rate: int, seconds: float) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far, in seconds (Linux /proc; its threads, not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_rate(port: int, server_pid: int, relay: Relay, rate: int, seconds: float) -> dict:
     count = int(rate * seconds)
     mails = [make_mail(rate, n) for n in range(count)]
     ended: dict[str, float | None] = {}
+    cpu, peers = cpu_seconds(server_pid), len(relay.peers)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=min(200, max(8, rate * 2))) as pool:
         futures = {}
@@ -119,7 +129,9 @@ def run_rate(port: int, relay: Relay, rate: int, seconds: float) -> dict:
         time.sleep(0.05)
     with relay.lock:
         latencies = sorted(relay.acks[m] - ended[m] for m in accepted if m in relay.acks)
+    cpu, peers = cpu_seconds(server_pid) - cpu, len(relay.peers) - peers
     return {
+        "cpu_ms_per_mail": cpu * 1000 / max(1, len(accepted)), "relay_connections": peers,
         "offered": count, "accepted": len(accepted), "achieved_rate": len(accepted) / sent_for,
         "acks": len(latencies),
         "median_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
@@ -138,12 +150,13 @@ def measure(backend: str, url: str, workdir: Path, rates: list[int], seconds: fl
     rows = []
     try:
         for rate in rates:
-            result = run_rate(port, relay, rate, seconds)
+            result = run_rate(port, server.pid, relay, rate, seconds)
             rows.append((backend, rate, result))
             print(f"  {backend:10} {rate:4d}/s offered: {result['accepted']}/{result['offered']} accepted at "
                   f"{result['achieved_rate']:.1f}/s, {result['acks']} acks; DATA end -> ack at relay: "
                   f"median {result['median_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-                  f"max {result['max_ms']:.0f} ms", flush=True)
+                  f"max {result['max_ms']:.0f} ms; serve main process {result['cpu_ms_per_mail']:.1f} ms CPU "
+                  f"per mail, {result['relay_connections']} relay connections", flush=True)
     finally:
         server.terminate()
         server.wait(30)

@@ -46,3 +46,11 @@ class Duplicate(Discard):
     def __init__(self, reason: str, note: object | None = None):
         super().__init__(reason)
         self.note = note
+
+
+class TransientSendError(GatewayError):
+    """The relay or disk failed in a way that may pass: try this outbox row again later."""
+
+
+class PermanentSendError(GatewayError):
+    """The relay refused this mail for good (5xx): retrying would get the same answer."""

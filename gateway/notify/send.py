@@ -6,20 +6,19 @@ import hashlib
 import logging
 import os
 import random
-import smtplib
-import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.clock import Clock, wait_any
 from gateway.config import OutboundConfig, Settings
-from gateway.errors import GatewayError
+from gateway.errors import PermanentSendError, TransientSendError
+from gateway.notify.relay import Mail, SmtpTransport
 from gateway.store import leases
 from gateway.store.db import Database
 from gateway.store.models import Outbox
@@ -29,75 +28,6 @@ log = logging.getLogger(__name__)
 # Rows claimed, sent and recorded together: two transactions per chunk instead of two per row, and a
 # crash between a relay's 250 and our record resends at most this many (with their same Message-IDs).
 CHUNK = 10
-
-
-class TransientSendError(GatewayError):
-    """The relay or disk failed in a way that may pass: try this row again later."""
-
-
-class PermanentSendError(GatewayError):
-    """The relay refused this mail for good (5xx): retrying would get the same answer."""
-
-
-def _smtp_error(code: int, text: bytes | str, what: str) -> GatewayError:
-    """A 5xx reply is permanent, anything else transient; the message carries the relay's words."""
-    message = f"relay refused {what}: {code} {_text(text)}".strip()
-    return PermanentSendError(message) if 500 <= code < 600 else TransientSendError(message)
-
-
-class SmtpTransport:
-    """Send one mail to one recipient through the configured relay (smtplib in a worker thread)."""
-
-    def __init__(self, config: OutboundConfig):
-        self.config = config
-
-    async def send(self, *, envelope_from: str, recipient: str, raw: bytes) -> None:
-        await asyncio.to_thread(self._send, envelope_from, recipient, raw)
-
-    def _send(self, envelope_from: str, recipient: str, raw: bytes) -> None:
-        c = self.config
-        where = f"relay {c.host}:{c.port}"
-        try:
-            client = smtplib.SMTP(c.host, c.port, timeout=c.timeout_seconds)
-        except OSError as exc:  # refused, unreachable, timeout
-            raise TransientSendError(f"{where} unreachable: {exc}") from None
-        try:
-            if c.starttls:
-                client.starttls(context=ssl.create_default_context())
-            if c.username:
-                client.login(c.username, c.password.get_secret_value() if c.password else "")
-            client.sendmail(envelope_from, [recipient], raw)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = exc.recipients.get(recipient, next(iter(exc.recipients.values()), (451, b"")))
-            raise _smtp_error(code, text, f"recipient {recipient}") from None
-        except smtplib.SMTPDataError as exc:  # the content itself was refused (e.g. 554 spam)
-            raise _smtp_error(exc.smtp_code, exc.smtp_error, "the mail") from None
-        except smtplib.SMTPSenderRefused as exc:
-            # Transient even on 5xx: a refused sender is our configuration, the same for every row.
-            raise TransientSendError(f"{where} refused sender {envelope_from} ({exc.smtp_code} "
-                                     f"{_text(exc.smtp_error)}); check outbound.from_address") from None
-        except smtplib.SMTPAuthenticationError as exc:
-            # Transient: fixing GATEWAY_OUTBOUND__PASSWORD and restarting should still deliver the backlog.
-            raise TransientSendError(f"{where} refused login for {c.username!r} ({exc.smtp_code}); check "
-                                     f"outbound.username and GATEWAY_OUTBOUND__PASSWORD") from None
-        except smtplib.SMTPNotSupportedError as exc:
-            raise TransientSendError(f"{where}: {exc}; set outbound.starttls/username to what it offers") from None
-        except (smtplib.SMTPException, OSError) as exc:  # HELO refused, TLS failure, disconnect, timeout
-            raise TransientSendError(f"{where} failed: {exc or type(exc).__name__}") from None
-        finally:
-            _quit(client)
-
-
-def _quit(client: smtplib.SMTP) -> None:
-    # The mail is accepted once DATA got 250: a failing QUIT must not turn that into a resend.
-    try:
-        client.quit()
-    except (smtplib.SMTPException, OSError):
-        client.close()
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 class MaildirTransport:
@@ -203,21 +133,23 @@ class OutboxSender:
                              attempts=row.attempts, message_id=row.message_id) for row in rows]
 
     async def _deliver(self, rows: list[_Claimed]) -> list[str]:
-        """Send each claimed row, then record every result in one transaction; outcomes in order.
+        """Send the claimed rows (one relay connection for them all), then record every result in one
+        transaction; outcomes in order.
 
         Rows not yet tried when the sender is asked to stop, or when half their lease is spent (a
         relay that times out on every mail), are handed back untried: past the lease another sender
         could claim them too, and both would send.
         """
         claimed_at = self.clock.now()
-        results: list[tuple[_Claimed, dict, str]] = []
-        released: list[int] = []
-        for row in rows:
+
+        def go_on() -> bool:
+            # Asked before each row, from the transport's worker thread: it only reads the flag and the clock.
             stopping = self._stop is not None and self._stop.is_set()
-            if stopping or released or self.clock.now() - claimed_at > self.lease / 2:
-                released.append(row.id)
-                continue
-            results.append((row, *self._result(row, await self._send(row))))
+            return not stopping and self.clock.now() - claimed_at <= self.lease / 2
+
+        errors = await self._send(rows, go_on)
+        results = [(row, *self._result(row, error)) for row, error in zip(rows, errors)]
+        released = [row.id for row in rows[len(errors):]]
         async with self.db.transaction() as session:
             if results:
                 # ORM bulk UPDATE by primary key: one executemany per run of rows with the same columns
@@ -227,7 +159,23 @@ class OutboxSender:
             await leases.release(session, Outbox, released)
         return [outcome for _, _, outcome in results]
 
-    async def _send(self, row: _Claimed) -> Exception | None:
+    async def _send(self, rows: list[_Claimed], go_on: Callable[[], bool]) -> list[Exception | None]:
+        """An error or None (sent) for each row tried, in order, until go_on() said no: the rest are untried.
+
+        A transport with send_all (the relay) takes the rows as one batch; one with only send (the
+        maildir, test doubles) gets them one at a time.
+        """
+        if hasattr(self.transport, "send_all"):
+            return await self.transport.send_all([Mail(row.envelope_from, row.recipient, row.raw) for row in rows],
+                                                 go_on=go_on)
+        errors: list[Exception | None] = []
+        for row in rows:
+            if not go_on():
+                break
+            errors.append(await self._send_one(row))
+        return errors
+
+    async def _send_one(self, row: _Claimed) -> Exception | None:
         try:
             await self.transport.send(envelope_from=row.envelope_from, recipient=row.recipient, raw=row.raw)
         except (TransientSendError, PermanentSendError) as exc:
