@@ -37,7 +37,11 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
          r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
          r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable|(host|server) not found|(host|server) "
-         r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht|(est|sont) tombée?s?)")
+         r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht|(est|sont) tombée?s?|"
+         r"(est|sont) (de nouveau |à nouveau |encore )?coupée?s?|(shows?|showing|displays?|affiche|affichent) (only |just |nothing but |qu'une |plus qu'une )?(a |an |une )?"
+         r"((blank|white|empty) (page|screen)|page (blanche|vide))|(zeigt|zeigen)\b[^.!?\n]{0,25}(weiße|leere) seite|"
+         r"(weiße|leere) seite (an)?(zeigt|zeigen)|(database|datenbank)-? ?(connection|verbindung)\w{0,3} ?(error|fehler|failed)|erreur de "
+         r"connexion (à|a) la base|(have|has) (just )?(switched|turned|shut) (themselves |itself )?(off|down))")
 
 # Someone else's system: a supplier's portal, a courier's tracking, the neighbours' network.
 _ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r)s?'?s?'? (\w{1,20} )?(website|"
@@ -57,7 +61,7 @@ _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|dat
                  r"datenbank)|(données|fichiers?|base|liste|dossiers) (des |de nos )?(clients|patients))")
 # Nobody at all: the words say that something does not work for them.
 _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
-           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|"
+           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
            r"plus (aucun|personne)|pour personne|aucun des|aucun \w{1,20} ne peut|"
            r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
@@ -67,7 +71,7 @@ _ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20
         r"department|floor|site|branch|store|warehouse|production line)|all our (stores|branches)|"
         r"all (users|staff|colleagues|employees)|bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
         r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
-        r"filiale|zentrale|verwaltung|team)|tout le (bureau|bâtiment|service|siège|magasin|plateau)|toute l'équipe|"
+        r"filiale|zentrale|verwaltung|team)|tout le (\w{1,10} )?(bureau|bâtiment|service|siège|magasin|plateau|étage)|toute l'équipe|"
         r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
         r"toute la ligne|tous nos magasins|(for|für|pour) (all of us|us all|uns alle|nous tous)|bei allen (ist|sind|geht|zeigt|kommt|"
         r"nur|seit|das|die|der)|"
@@ -96,6 +100,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"\b(startet|läuft|reagiert|lädt|funktioniert|geht) (der|die|das|unser\w{0,2}) \w{0,30}(server|"
                        r"system|shop|portal|datenbank|netzwerk|anlage|kassen?|erp|crm|vpn|sap|intranet)\b (seit "
                        r"\w{1,20} )?(nicht mehr|gar nicht|überhaupt nicht)|"
+                       # a server room that overheats: the servers go next
+                       r"(server ?room|serverraum|salle (des )?serveurs?|salle informatique|rechenzentrum|data ?cent(er|re))"
+                       r"[^.!?\n]{0,60}\b(overheat\w{0,3}|(getting|too|very) hot|(zu|sehr) heiß|überhitz\w{0,3}|(trop|très) "
+                       r"chaud|surchauffe)|"
                        # a connection that drops: "dropped" alone is too wide ("the shop's prices dropped")
                        r"\b(connection|network|internet|wi-?fi|wlan|vpn|phone lines?|lines)s? (has |have |keeps? |just |"
                        r"has just |completely )?(dropped|dropping|cut out)\b"),
@@ -186,6 +194,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(external|extern\w{0,2})|"
                        r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
+                       r"(mails?|e-?mails|messages) (that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
+                       r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
+                       r"n'ai (pas|jamais) (écrits?|envoyée?s?)|"
                        r"\b(someone|somebody|a stranger|an unknown person|an outsider) (has )?(logged|signed) (in|on)\b"
                        r"[^.!?\n]{0,40}\b(account|admin|mailbox|backend|back office)|\bjemand (fremdes |unbekanntes )?"
                        r"hat sich\b[^.!?\n]{0,40}\b(eingeloggt|angemeldet)|quelqu'un (d'inconnu |d'extérieur )?s'est "
