@@ -39,8 +39,9 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable|(host|server) not found|(host|server) "
          r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht|(est|sont) tombée?s?|"
          r"(est|sont) (de nouveau |à nouveau |encore )?coupée?s?|(shows?|showing|displays?|affiche|affichent) (only |just |nothing but |qu'une |plus qu'une )?(a |an |une )?"
-         r"((blank|white|empty) (page|screen)|page (blanche|vide))|(zeigt|zeigen)\b[^.!?\n]{0,25}(weiße|leere) seite|"
-         r"(weiße|leere) seite (an)?(zeigt|zeigen)|(database|datenbank)-? ?(connection|verbindung)\w{0,3} ?(error|fehler|failed)|erreur de "
+         r"((blank|white|empty) (page|screen)|page (blanche|vide))|(zeigt|zeigen)\b[^.!?\n]{0,40}(weiße|leere) seite|"
+         r"(weiße|leere) seite (an)?(zeigt|zeigen)|(database|datenbank)-? ?(connection|verbindung)\w{0,3} ?(error|fehler|failed)|error establishing a database "
+         r"connection|erreur de "
          r"connexion (à|a) la base|(have|has) (just )?(switched|turned|shut) (themselves |itself )?(off|down))")
 
 # Someone else's system: a supplier's portal, a courier's tracking, the neighbours' network.
@@ -102,7 +103,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"\w{1,20} )?(nicht mehr|gar nicht|überhaupt nicht)|"
                        # a server room that overheats: the servers go next
                        r"(server ?room|serverraum|salle (des )?serveurs?|salle informatique|rechenzentrum|data ?cent(er|re))"
-                       r"[^.!?\n]{0,60}\b(overheat\w{0,3}|(getting|too|very) hot|(zu|sehr) heiß|überhitz\w{0,3}|(trop|très) "
+                       r"[^.!?\n]{0,60}(overheat\w{0,3}|(getting|too|very) hot|(zu|sehr) heiß|überhitz\w{0,3}|(trop|très) "
                        r"chaud|surchauffe)|"
                        # a connection that drops: "dropped" alone is too wide ("the shop's prices dropped")
                        r"\b(connection|network|internet|wi-?fi|wlan|vpn|phone lines?|lines)s? (has |have |keeps? |just |"
@@ -171,7 +172,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # ...or to an account someone swapped in: the bank details changed and money already gone
                        r"(changed|modified|altered|replaced|swapped|geändert|ausgetauscht|modifié|changé|remplacé)"
                        r"[^\n]{0,60}(iban|rib|bank ?(details|account)|bankverbindung|kontonummer|kontodaten|coordonnées "
-                       r"bancaires)[^\n]{0,120}(already|déjà|schon|bereits)"),
+                       r"bancaires)[^\n]{0,120}(already|déjà|schon|bereits)|"
+                       # German and French say the details first: "Die Bankverbindung ... wurde geändert"
+                       r"(iban|rib|bank ?(details|account)|bankverbindung|kontonummer|kontodaten|coordonnées bancaires)"
+                       r"[^\n]{0,60}(changed|modified|altered|replaced|geändert|ausgetauscht|modifiée?s?|changée?s?|"
+                       r"remplacée?s?)[^\n]{0,120}(already|déjà|schon|bereits)"),
     # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
@@ -197,7 +202,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(mails?|e-?mails|messages) (that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
                        r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
                        r"n'ai (pas|jamais) (écrits?|envoyée?s?)|"
-                       r"\b(someone|somebody|a stranger|an unknown person|an outsider) (has )?(logged|signed) (in|on)\b"
+                       r"\b(someone|somebody|a stranger|an unknown person|an outsider) (has )?(logged|signed) (in|into|on|onto)\b"
                        r"[^.!?\n]{0,40}\b(account|admin|mailbox|backend|back office)|\bjemand (fremdes |unbekanntes )?"
                        r"hat sich\b[^.!?\n]{0,40}\b(eingeloggt|angemeldet)|quelqu'un (d'inconnu |d'extérieur )?s'est "
                        r"connecté (au|à (notre|nos|mon|ma|son|sa|la|l')) ?(compte|messagerie|boîte|espace|back-?office|"
