@@ -120,7 +120,7 @@ for _kind, _words in _WORDS.items():
 # and sentence ends (end marks, line breaks). A quoted line ("> ...") is history, not news: left out.
 # A clock time, a temperature or a share is no count of people or machines ("since 10:30", "à 14h", "26
 # degrees", "10%"): such a number is read whole, so it is no "many" (a plain number of ten or more is).
-_NUMBER = r"\d{1,2}(?::\d\d|h\d\d|h\b)|\d+(?:%|°c?|\s(?:degrees|grad|degrés|uhr|o'clock|am|pm|h)\b)|\d+"
+_NUMBER = r"\d{1,2}(?::\d\d|h\d\d|h\b)|\d+(?:\s?%|\s?°c?|\s(?:degrees|grad|degrés|uhr|o'clock|am|pm|h)\b)|\d+"
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|" + _NUMBER)
 _PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|" + _NUMBER + r"|[.!?;\n]+")
 _ENDS_SENTENCE = ("end",)
