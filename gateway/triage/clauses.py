@@ -24,7 +24,9 @@ _TURN = linear.compile(
 # the sentence, or follow "what happens", "was passiert", "que se passe-t-il" and the like.
 _WHAT_IF = linear.compile(
     r"(^|[.!?;:]\s+)((what( happens| would happen| do we do| should we do| would we do)?|was (passiert|machen wir|"
-    r"tun wir|geschieht|wäre)( eigentlich| dann)?|que (se passe-t-il|se passerait-il|faire|fait-on|ferions-nous)|"
+    r"tun wir|geschieht|wäre)( eigentlich| dann)?|was (würden|sollten|müssten|könnten) (wir|man|ihr)( eigentlich| dann)? "
+    r"(machen|tun)|what would you do|what('s| is) (the|our) plan|"
+    r"que (se passe-t-il|se passerait-il|faire|fait-on|ferions-nous|ferait-on|feriez-vous|ferait-il)|"
     r"qu'est-ce qui se passe(rait)?|just (wondering|curious)|only asking|kurze frage|petite question|"
     # "What happens to our orders if ...", "Was passiert mit den Bestellungen, wenn ...", "Que deviennent ... si"
     r"(what (happens|would happen) to|how (would|do|should) we|was (passiert|geschieht) mit|wie (würden|sollen|"

@@ -118,8 +118,11 @@ for _kind, _words in _WORDS.items():
 
 # Words with an apostrophe stay whole ("can't", "n'arrive" is cut to "n'" + "arrive" below); numbers apart;
 # and sentence ends (end marks, line breaks). A quoted line ("> ...") is history, not news: left out.
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|\d+")
-_PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|\d+|[.!?;\n]+")
+# A clock time, a temperature or a share is no count of people or machines ("since 10:30", "à 14h", "26
+# degrees", "10%"): such a number is read whole, so it is no "many" (a plain number of ten or more is).
+_NUMBER = r"\d{1,2}(?::\d\d|h\d\d|h\b)|\d+(?:\s?%|\s?°c?|\s(?:degrees|grad|degrés|uhr|o'clock|am|pm|h)\b)|\d+"
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|" + _NUMBER)
+_PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]*)?|" + _NUMBER + r"|[.!?;\n]+")
 _ENDS_SENTENCE = ("end",)
 _ELIDED = ("n'", "l'", "d'", "j'", "qu'", "s'", "c'")
 KIND_CACHE = 16384

@@ -37,7 +37,12 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
          r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
          r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable|(host|server) not found|(host|server) "
-         r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht)")
+         r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht|(est|sont) tombée?s?|"
+         r"(est|sont) (de nouveau |à nouveau |encore )?coupée?s?|(shows?|showing|displays?|affiche|affichent) (only |just |nothing but |qu'une |plus qu'une )?(a |an |une )?"
+         r"((blank|white|empty) (page|screen)|page (blanche|vide))|(zeigt|zeigen)\b[^.!?\n]{0,40}(weiße|leere) seite|"
+         r"(weiße|leere) seite (an)?(zeigt|zeigen)|(database|datenbank)-? ?(connection|verbindung)\w{0,3} ?(error|fehler|failed)|error establishing a database "
+         r"connection|erreur de "
+         r"connexion (à|a) la base|(have|has) (just )?(switched|turned|shut) (themselves |itself )?(off|down))")
 
 # Someone else's system: a supplier's portal, a courier's tracking, the neighbours' network.
 _ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r)s?'?s?'? (\w{1,20} )?(website|"
@@ -57,7 +62,7 @@ _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|dat
                  r"datenbank)|(données|fichiers?|base|liste|dossiers) (des |de nos )?(clients|patients))")
 # Nobody at all: the words say that something does not work for them.
 _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
-           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|"
+           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
            r"plus (aucun|personne)|pour personne|aucun des|aucun \w{1,20} ne peut|"
            r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
@@ -67,7 +72,7 @@ _ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20
         r"department|floor|site|branch|store|warehouse|production line)|all our (stores|branches)|"
         r"all (users|staff|colleagues|employees)|bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
         r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
-        r"filiale|zentrale|verwaltung|team)|tout le (bureau|bâtiment|service|siège|magasin|plateau)|toute l'équipe|"
+        r"filiale|zentrale|verwaltung|team)|tout le (\w{1,10} )?(bureau|bâtiment|service|siège|magasin|plateau|étage)|toute l'équipe|"
         r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
         r"toute la ligne|tous nos magasins|(for|für|pour) (all of us|us all|uns alle|nous tous)|bei allen (ist|sind|geht|zeigt|kommt|"
         r"nur|seit|das|die|der)|"
@@ -95,7 +100,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # German puts the verb first: "seit heute startet der Datenbankserver nicht mehr"
                        r"\b(startet|läuft|reagiert|lädt|funktioniert|geht) (der|die|das|unser\w{0,2}) \w{0,30}(server|"
                        r"system|shop|portal|datenbank|netzwerk|anlage|kassen?|erp|crm|vpn|sap|intranet)\b (seit "
-                       r"\w{1,20} )?(nicht mehr|gar nicht|überhaupt nicht)"),
+                       r"\w{1,20} )?(nicht mehr|gar nicht|überhaupt nicht)|"
+                       # a server room that overheats: the servers go next
+                       r"(server ?room|serverraum|salle (des )?serveurs?|salle informatique|rechenzentrum|data ?cent(er|re))"
+                       r"[^.!?\n]{0,60}(overheat\w{0,3}|(getting|too|very) hot|(zu|sehr) heiß|überhitz\w{0,3}|(trop|très) "
+                       r"chaud|surchauffe)|"
+                       # a connection that drops: "dropped" alone is too wide ("the shop's prices dropped")
+                       r"\b(connection|network|internet|wi-?fi|wlan|vpn|phone lines?|lines)s? (has |have |keeps? |just |"
+                       r"has just |completely )?(dropped|dropping|cut out)\b"),
     # Who: nobody (a trouble in itself), or all of a group with a trouble in the same sentence. "All staff",
     # "tout le service" alone is how announcements and newsletters are addressed, not an outage.
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
@@ -156,7 +168,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # Money sent on a forged request ("CEO fraud"). No \b: "überwiesen" and "viré" have letters RE2's \b does not know.
     RuleConfig(name="paid-a-fraud", value="urgent", weight=3.0,
                pattern=r"(^|[^\w])(transferred|wired|paid|überwiesen|bezahlt|viré|payé)([^\w]|$)[^\n]{0,120}(fake|"
-                       r"forged|fraud\w{0,6}|scam|gefälscht\w{0,2}|betrug|betrüger\w{0,3}|arnaque|escroquerie|faux)"),
+                       r"forged|fraud\w{0,6}|scam|gefälscht\w{0,2}|betrug|betrüger\w{0,3}|arnaque|escroquerie|faux)|"
+                       # ...or to an account someone swapped in: the bank details changed and money already gone
+                       r"(changed|modified|altered|replaced|swapped|geändert|ausgetauscht|modifié|changé|remplacé)"
+                       r"[^\n]{0,60}(iban|rib|bank ?(details|account)|bankverbindung|kontonummer|kontodaten|coordonnées "
+                       r"bancaires)[^\n]{0,120}(already|déjà|schon|bereits)|"
+                       # German and French say the details first: "Die Bankverbindung ... wurde geändert"
+                       r"(iban|rib|bank ?(details|account)|bankverbindung|kontonummer|kontodaten|coordonnées bancaires)"
+                       r"[^\n]{0,60}(changed|modified|altered|replaced|geändert|ausgetauscht|modifiée?s?|changée?s?|"
+                       r"remplacée?s?)[^\n]{0,120}(already|déjà|schon|bereits)"),
     # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
     RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
@@ -179,6 +199,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(external|extern\w{0,2})|"
                        r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
+                       r"(mails?|e-?mails|messages) (that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
+                       r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
+                       r"n'ai (pas|jamais) (écrits?|envoyée?s?)|"
+                       r"\b(someone|somebody|a stranger|an unknown person|an outsider) (has )?(logged|signed) (in|into|on|onto)\b"
+                       r"[^.!?\n]{0,40}\b(account|admin|mailbox|backend|back office)|\bjemand (fremdes |unbekanntes )?"
+                       r"hat sich\b[^.!?\n]{0,40}\b(eingeloggt|angemeldet)|quelqu'un (d'inconnu |d'extérieur )?s'est "
+                       r"connecté (au|à (notre|nos|mon|ma|son|sa|la|l')) ?(compte|messagerie|boîte|espace|back-?office|"
+                       r"administration)|"
                        r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
                        r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
                        r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum|account takeover|"
@@ -197,11 +225,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"einer fremden|eines fremden) (firma|kunden?|kundin|person|patient\w{0,2}|nutzers?|benutzers?)|"
                        r"d'une autre (société|entreprise|personne|cliente)|d'un autre (client|patient|utilisateur))|other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
                        r"invoices|documents|records|addresses|details|files|orders|diagnos\w{0,3}|accounts|"
-                       r"emails|messages)|someone else's (data|invoices?|records|orders?|documents|files|account details|"
+                       r"emails|messages)|(another|a different) (person|customer|client|patient|user|member|family|company)'s "
+                       r"(data|records?|results?|invoices?|orders?|documents|details|files|account|address|medical \w{1,20})|"
+                       r"(a )?stranger'?s'? (data|records?|results|lab results|invoices?|details|documents|files|address)|"
+                       r"someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
                        r"(daten|rechnung|rechnungen|namen|dokumente|unterlagen|adressen|bestellungen|befunde|"
                        r"diagnosen) (anderer|fremder|eines anderen)|(anderer|fremder) (kunden|patienten|nutzer|"
-                       r"benutzer|firmen|personen|mitglieder)|(données|factures?|documents?|dossiers?|noms|"
+                       r"benutzer|firmen|personen|mitglieder)|(données|factures?|documents?|dossiers?|noms|résultats|"
                        r"adresses|commandes?|diagnostics?) (d'autres|des autres|d'un autre)|"
                        r"(visible|accessible|readable|sichtbar|abrufbar|zugänglich|lisible|consultable)s? "
                        r"[^.!?\n]{0,30}\b(without (a )?(password|login)|to (anyone|everyone)|for anyone|by anyone|ohne "
@@ -220,7 +251,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"paralysiert|paralysée?s?|complètement (arrêtée?s?|bloquée?s?)|tout est (arrêté|bloqué)|nothing can (leave|"
                        r"ship|go out|be shipped)|(can't|cannot|can not) (pick|ship|book in|sell|deliver|produce) anything|"
                        r"(können|kann) nichts (mehr )?(kommissionieren|versenden|verschicken|buchen|verkaufen|ausliefern|"
-                       r"produzieren)|nichts geht (mehr )?raus|geht nichts (mehr )?raus|rien ne part|impossible de (préparer|expédier|livrer|produire)|"
+                       r"produzieren)|nothing (goes|is going|is getting|gets) out|nichts geht (mehr )?raus|geht nichts (mehr )?raus|rien ne part|impossible de (préparer|expédier|livrer|produire)|"
                        r"(ne pouvons|ne peut) (plus )?rien (expédier|livrer|préparer|produire))"
                        + _END),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
@@ -286,7 +317,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        rf"(outage|incident|downtime|crash|ausfall|störung|panne|coupure)s? (on|of|from|last|vom|von|am|"
                        rf"d'|de|du) ?({_WHEN}|the \d|\d)|(gestrige|letzte|vergangene)[nr]? (\w{{1,20}} )?(ausfall|"
                        r"störung)|(fine|ok|okay|gut|normal) (ever )?since|all good now|back to normal|"
-                       r"alles wieder (gut|normal)|wieder normal|retour à la normale|c'est revenu|tout est rentré dans "
+                       r"alles wieder (gut|normal)|wieder normal|all (resolved|fixed|sorted)|alles (behoben|gelöst)|"
+                       r"(geht|läuft|funktioniert) (jetzt |nun )?alles wieder|tout est (réglé|résolu)|retour à la normale|c'est revenu|tout est rentré dans "
                        r"l'ordre|(is|was|ist|wurde|est|a été) (now |jetzt |maintenant )?(fixed|resolved|solved|behoben|"
                        r"gelöst|résolue?|réglée?)|write-?up|root cause|ursachenanalyse|analyse des causes)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
@@ -295,7 +327,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                # "still" alone was too wide ("I still need the report"): it must say what is still wrong.
                pattern=r"\b(still (down|offline|not|no|broken|dead|unavailable|unreachable|can't|cannot|failing|"
                        r"crashing|out|frozen|stuck)|is down again|down again now|went down again|dropped again|"
-                       r"stopped again|not yet|not (working|running) again|isn't (working|running) again|"
+                       r"stopped again|not yet|(not|isn't|aren't|wasn't|hasn't|haven't|no longer) (been |more |"
+                       r"any ?more )?(running|working|up) since|not (working|running) again|isn't (working|running) again|"
                        r"immer noch (nicht|kein\w{0,3}|ausgefallen|down|weg|tot|offline)|noch nicht|wieder nicht|"
                        r"schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours (pas|en panne|hors|"
                        r"indisponible|bloqu\w{0,4}|plant\w{0,4}|impossible|aucun)|de nouveau en panne|"
@@ -322,6 +355,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="not-ours", value="low", weight=4.0,
                pattern=r"\b(not our problem|nothing for you to do|no action needed|nicht unser problem|ihr müsst "
                        r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
+                       r"nothing (needed|required|to do) (from|for|on) (us|you|our side|your side)|von uns aus (ist )?nichts|"
+                       r"nichts zu tun|rien à faire (pour|de) (nous|vous)|rien à faire de notre côté|"
                        r"competitor'?s (website|site|shop|server|service)|(website|site|shop) of (our|a) competitor|"
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"

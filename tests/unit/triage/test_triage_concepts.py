@@ -53,6 +53,11 @@ def test_kinds_of_a_word(word, kinds):
     # quoted history is not news: "> all tills down" adds nothing
     ("Re: tills", "Working again, thanks!\n> All tills down, nobody can pay!", {"over"}, {"broken", "neg_x_works"}),
     ("", "About 40 colleagues are waiting.", {"impact_x_many", "many_x_scope"}, set()),
+    # a clock time, a temperature or a share counts nobody; 25 people and 1,204 lines do
+    ("", "The server room was warm today, 26 degrees.", {"now_x_service"}, {"many"}),
+    ("", "Seit 10:30 Uhr, um 16 Uhr, 10% weniger.", {"now"}, {"many"}),
+    ("", "Depuis 14h le serveur est à 30 °C.", {"now_x_service"}, {"many"}),
+    ("", "25 people cannot log in since 9h30.", {"many_x_neg"}, set()),
 ])
 def test_concept_text(subject, body, present, absent):
     words = set(concept_text(subject, body).split())
