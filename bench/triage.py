@@ -79,7 +79,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         more = read_csv(path, label="emergency", labels=("0", "1"))
         splits += sorted({e.split for e in more} - set(splits))
         rows += more
-    for split in tuple(splits) + ("blind10", "blind9", "blind8", "blind7", "blind6", "blind5", "blind4", "blind3", "blind2", "blind1", "test", "train"):
+    blinds = tuple(f"blind{n}" for n in range(10, 0, -1))
+    for split in tuple(splits) + blinds + ("test", "train"):
         part = [e for e in rows if e.split == split]
         if not part:
             continue
@@ -92,7 +93,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
                            "shipped-8, the same at second sight with the wip-emergency signals and shipped-9)",
                 "blind9": "blind9, tests/data (a fresh writer, not translations, never tuned on; 55/60, 11/60 false "
                           "at first sight with the shipped-5/6 models and signals; 53/60, 6/60 at second sight with "
-                          "the wip-calm signals and shipped-8; 54/60, 6/60 at third sight with wip-emergency and shipped-9)",
+                          "the wip-calm signals and shipped-8; 54/60, 6/60 at third sight with wip-emergency and "
+                          "shipped-9)",
                 "blind8": "blind8, tests/data (32/45, 4/45 false at first sight with the shipped-4 models and "
                           "signals; seen since wip-calm wrote signals for the causes of its misses and false alarms)",
                 "blind7": "blind7, tests/data (written after the blind6 signals; 8/15, 2/15 false at first sight, "
