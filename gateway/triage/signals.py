@@ -62,7 +62,8 @@ _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|dat
                  r"datenbank)|(données|fichiers?|base|liste|dossiers) (des |de nos )?(clients|patients))")
 # Nobody at all: the words say that something does not work for them.
 _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
-           r"niemand (kann|mehr|im|in)|bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
+           r"niemand (kann|mehr|im|in)|niemand kommt (mehr |gerade |aktuell )?(an|rein|ins|in|auf)\b|"
+           r"bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
            r"plus (aucun|personne)|pour personne|aucun des|aucun \w{1,20} ne peut|"
            r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
