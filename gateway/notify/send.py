@@ -9,10 +9,10 @@ import random
 import smtplib
 import ssl
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import Awaitable, Callable, Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.clock import Clock, wait_any
 from gateway.config import OutboundConfig, Settings
 from gateway.errors import GatewayError
+from gateway.notify.mail_bytes import Parts, compose_all, parts_for
 from gateway.store import leases
 from gateway.store.db import Database
 from gateway.store.models import Outbox
@@ -150,17 +151,28 @@ class _Claimed:
     id: int
     recipient: str
     envelope_from: str
-    raw: bytes
+    raw: bytes | None  # None: not composed (problem says why)
     attempts: int
     message_id: str
+    problem: str | None = None
+
+
+# Composes a chunk's rows (mail_bytes.compose_all's signature, awaited): a worker thread unless serve
+# hands the sender its preparation worker process (gateway/prepare_pool.py).
+Composer = Callable[[Sequence[Parts | str]], Awaitable[list]]
+
+
+async def compose_on_thread(many: Sequence[Parts | str]) -> list[bytes | str]:
+    return await asyncio.to_thread(compose_all, many)
 
 
 class OutboxSender:
     """Claims due rows a chunk at a time, sends each outside any transaction, records the results."""
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, transport,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, composer: Composer | None = None):
         self.config = settings.outbound
+        self.composer = composer or compose_on_thread
         # A claimed row is ours this long; a sender that dies leaves it to be claimed again afterwards.
         self.lease = timedelta(seconds=settings.outbound.lease_seconds)
         self.db = db
@@ -199,8 +211,20 @@ class OutboxSender:
         """Mark up to `limit` due rows 'sending' under a lease, in one short transaction."""
         async with self.db.transaction() as session:
             rows = await leases.claim(session, Outbox, now=self.clock.now(), lease=self.lease, limit=limit)
-            return [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from, raw=row.raw,
-                             attempts=row.attempts, message_id=row.message_id) for row in rows]
+            parts = await parts_for(session, rows)
+        claimed = [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from,
+                            raw=row.raw or None, attempts=row.attempts, message_id=row.message_id) for row in rows]
+        return await self._composed(claimed, parts) if parts else claimed
+
+    async def _composed(self, rows: list[_Claimed], parts: dict[int, Parts | str]) -> list[_Claimed]:
+        """`rows` with the bytes of those that had none composed (outside any transaction, off the loop),
+        or the reason they could not be."""
+        composed = dict(zip(parts, await self.composer(list(parts.values()))))
+        result = []
+        for row in rows:
+            mail = composed.get(row.id, row.raw)
+            result.append(replace(row, problem=mail) if isinstance(mail, str) else replace(row, raw=mail))
+        return result
 
     async def _deliver(self, rows: list[_Claimed]) -> list[str]:
         """Send each claimed row, then record every result in one transaction; outcomes in order.
@@ -228,6 +252,8 @@ class OutboxSender:
         return [outcome for _, _, outcome in results]
 
     async def _send(self, row: _Claimed) -> Exception | None:
+        if row.problem is not None:  # the same every time: not retried
+            return PermanentSendError(row.problem)
         try:
             await self.transport.send(envelope_from=row.envelope_from, recipient=row.recipient, raw=row.raw)
         except (TransientSendError, PermanentSendError) as exc:
