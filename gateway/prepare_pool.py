@@ -92,8 +92,7 @@ class PreparePool:
 
     async def compose(self, many: Sequence[Parts | str]) -> list[bytes | str]:
         """mail_bytes.compose_all() in a worker: the outbox sender's composing, off serve's GIL as well.
-        On a thread of this process instead while the pool is broken or being renewed (composing kills
-        no worker that preparing does not: a mail found to kill one is not retried here)."""
+        On a thread of this process instead while the pool is broken or a mail of a broken pool is tried alone."""
         pool = self._pool
         if pool is not None and not self._alone_now.locked():
             try:
