@@ -99,6 +99,9 @@ class PreparePool:
                 return await asyncio.wrap_future(pool.submit(compose_all, many))
             except BrokenProcessPool:
                 self._renew(pool)
+            except Exception as exc:  # (a result that does not pickle): the chunk must still go
+                log.warning("composing %d mails in a worker process failed (%s: %s); composing them here",
+                            len(many), type(exc).__name__, exc)
         return await asyncio.to_thread(compose_all, many)
 
     async def _one(self, item: Incoming, digest: str) -> Job:
