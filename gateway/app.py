@@ -52,7 +52,10 @@ async def serve(settings: Settings, *, environ: Mapping[str, str], clock: Clock 
         # Started before the listener: the worker processes load their models while nothing waits for them.
         ingestor = Ingestor(settings=settings, db=db, clock=clock,
                             processes=pool_size(settings.spool.prepare_processes))
-        sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings))
+        # Composing notifications in the preparation worker (when there is one) rather than on a thread here:
+        # 0.57-0.65 ms of this process's CPU per mail instead of 1.28-1.49 (bench/outbox_compose.py).
+        sender = OutboxSender(settings=settings, db=db, clock=clock, transport=transport_for(settings),
+                              composer=ingestor.composer)
         trackers = tracker_sender(settings=settings, db=db, clock=clock, keys=keys, notifier=ingestor.notifier)
         wake = sender.wake if trackers is None else lambda: (sender.wake(), trackers.wake())
 

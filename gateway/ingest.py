@@ -96,6 +96,12 @@ class Ingestor(PipelineRunner):
         self._ahead: dict[int, asyncio.Future] = {}  # spool id -> its Job, prepared before its batch came
 
     @property
+    def composer(self):
+        """What composes the outbox sender's mail (OutboxSender's composer): the preparation worker
+        processes when there are some, else None (the sender's own thread)."""
+        return self._processes.compose if self._processes is not None else None
+
+    @property
     def spool(self) -> spool.Spool:
         return self.db.spool
 

@@ -11,10 +11,11 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from gateway.config import Settings
 from gateway.mail.parse import ParseLimits
+from gateway.notify.mail_bytes import Parts, compose_all
 from gateway.pipeline.prepare import prepare
 from gateway.pipeline.runner import Incoming, Job, step_lists
 
@@ -88,6 +89,20 @@ class PreparePool:
             log.warning("mail %s: preparing it in a worker process failed (%s: %s); preparing it here",
                         digest[:12], type(exc).__name__, exc)
             return await here(item, digest)
+
+    async def compose(self, many: Sequence[Parts | str]) -> list[bytes | str]:
+        """mail_bytes.compose_all() in a worker: the outbox sender's composing, off serve's GIL as well.
+        On a thread of this process instead while the pool is broken or a mail of a broken pool is tried alone."""
+        pool = self._pool
+        if pool is not None and not self._alone_now.locked():
+            try:
+                return await asyncio.wrap_future(pool.submit(compose_all, many))
+            except BrokenProcessPool:
+                self._renew(pool)
+            except Exception as exc:  # (a result that does not pickle): the chunk must still go
+                log.warning("composing %d mails in a worker process failed (%s: %s); composing them here",
+                            len(many), type(exc).__name__, exc)
+        return await asyncio.to_thread(compose_all, many)
 
     async def _one(self, item: Incoming, digest: str) -> Job:
         if self._alone_now.locked():  # a mail of a broken pool is being tried alone: it must stay alone

@@ -13,16 +13,35 @@ from typing import Any, Callable
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from gateway.clock import FixedClock
 from gateway.config import Settings
+from gateway.notify.mail_bytes import bytes_of
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
+from gateway.store.models import Outbox
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 CORPUS = REPO.parent / "shared" / "corpus"
 PG_URL = os.environ.get("GATEWAY_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+async def outbox_mail(session, *where) -> bytes:
+    """The mail of the first outbox row matching `where`, as the sender sends it (composed unless it has raw)."""
+    row = await session.scalar(select(Outbox).where(*where).order_by(Outbox.id).limit(1))
+    assert row is not None, "no outbox row matches"
+    return (await bytes_of(session, [row]))[0]
+
+
+async def with_mail(session, rows: list[Outbox]) -> list[Outbox]:
+    """`rows`, detached from `session` (nothing is written back), each with raw set to its mail as the sender
+    sends it."""
+    for row, mail in zip(rows, await bytes_of(session, rows)):
+        session.expunge(row)
+        row.raw = mail
+    return rows
 
 
 def free_port() -> int:

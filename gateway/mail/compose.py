@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import uuid
 from datetime import datetime
@@ -58,6 +59,21 @@ def _bare_id(value: str) -> str | None:
     return value
 
 
+def _boundary(own_id: str, text: str, html: str) -> str:
+    """A MIME boundary made from the Message-ID and found in neither part.
+
+    Our own: the generator's would compile a new regex per mail to check it is unused. Not random: an
+    outbox row composed again (a resend after a crash) must give the same bytes, since the maildir
+    transport names a file by them. Someone who quotes the boundary they guessed gets the next one.
+    """
+    seed = own_id
+    while True:
+        boundary = "==gw." + hashlib.sha256(seed.encode()).hexdigest()[:32]
+        if boundary not in text and boundary not in html:
+            return boundary
+        seed = boundary
+
+
 class _IdListHeader(str):
     """A header of msg-ids folded between ids: the stock folder would RFC 2047-encode a long id."""
 
@@ -109,11 +125,7 @@ def message_bytes(*, from_name: str, from_address: str, to: str, subject: str, t
         msg[name] = one_line(value)
     msg.set_content(text)  # also sets MIME-Version, Content-Type and a safe transfer encoding
     if html is not None:
-        # Our own boundary: the generator's would compile a new regex per mail to check it is unused.
-        boundary = f"==gw.{uuid.uuid4().hex}"
-        while boundary in text or boundary in html:  # only if someone quoted a boundary they guessed
-            boundary = f"==gw.{uuid.uuid4().hex}"
-        msg.make_alternative(boundary=boundary)
+        msg.make_alternative(boundary=_boundary(own_id, text, html))
         msg.add_alternative(html, subtype="html")
         for part in msg.iter_parts():
             del part["MIME-Version"]  # add_alternative copies it into the parts; it belongs on top only

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.errors import ConfigError
-from gateway.mail.compose import mailbox, make_message_id, message_bytes, plus_address
+from gateway.mail.compose import mailbox, make_message_id, plus_address
 from gateway.mail.loopguard import never_answer
+from gateway.notify.mail_bytes import auto_submitted
 from gateway.notify.render import Renderer
 from gateway.notify.signer import Signer
 from gateway.store.counters import bump, kind_of
@@ -199,8 +200,8 @@ class Notifier:
                 rows, sent = [], []
             allowed = await self._allowed(session, ticket, notice, now)
             if allowed:
-                await self._compose(session, ticket, notice, allowed, rows, sent, now=now, in_reply_to=in_reply_to,
-                                    references=references, send_after=send_after)
+                await self._add_rows(session, ticket, notice, allowed, rows, sent, now=now, in_reply_to=in_reply_to,
+                                     references=references, send_after=send_after)
         return written + await self._write(session, rows, sent)
 
     async def _allowed(self, session: AsyncSession, ticket: Ticket, notice: Notice, now: datetime) -> list[str]:
@@ -217,14 +218,14 @@ class Notifier:
             bump(session, f"held_back_by_reason:{kind_of(reason)}")
         return allowed
 
-    async def _compose(self, session: AsyncSession, ticket: Ticket, notice: Notice, allowed: list[str],
-                       rows: list[dict], sent: list[dict], *, now: datetime, in_reply_to: str | None,
-                       references: Sequence[str], send_after: datetime | None) -> None:
-        """Render and compose the notice for each allowed recipient; add its Outbox and Message rows."""
+    async def _add_rows(self, session: AsyncSession, ticket: Ticket, notice: Notice, allowed: list[str],
+                        rows: list[dict], sent: list[dict], *, now: datetime, in_reply_to: str | None,
+                        references: Sequence[str], send_after: datetime | None) -> None:
+        """Render the notice for each allowed recipient; add its Outbox and Message rows. The mail's bytes
+        are composed when it is sent (gateway.notify.mail_bytes), from these rows."""
         settings, template, automatic = self.settings, notice.template, notice.automatic
         ref = f"{settings.helpdesk.ticket_prefix}-{ticket.id}"
-        # RFC 3834: "auto-replied" only for automatic answers to the customer's own mail.
-        auto = "auto-replied" if automatic and template.startswith("customer/") else "auto-generated"
+        auto = auto_submitted(template, automatic)
         from_address = settings.outbound.from_address
         try:
             mailbox(from_address)
@@ -233,21 +234,20 @@ class Notifier:
         shown = CustomerTicket(ticket) if template.startswith("customer/") else ticket
         for recipient in allowed:
             reply_address = await self.reply_address(session, ticket, recipient)
+            try:
+                # The addresses are what composing can refuse (a customer's From we cannot write back to,
+                # e.g. non-ASCII): checked now, while the recipient can still be skipped, not at send time.
+                mailbox(recipient)
+                mailbox(reply_address)
+            except ValueError as exc:
+                log.warning("ticket %s: not sending %s to %r: %s", ref, template, recipient, exc)
+                continue
             rendered = self.renderer.render(template, {**notice.context, "ticket": shown, "ref": ref,
                                                        "helpdesk": settings.helpdesk, "reply_address": reply_address})
             message_id = make_message_id(settings.message_id_domain)
-            try:
-                raw = message_bytes(
-                    from_name=settings.helpdesk.name, from_address=from_address, to=recipient,
-                    subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=message_id,
-                    date=now, in_reply_to=in_reply_to, references=references, reply_to=reply_address,
-                    auto_submitted=auto, loop_address=settings.smtp.addresses[0],
-                )
-            except ValueError as exc:  # a customer's From we cannot write back to (e.g. non-ASCII)
-                log.warning("ticket %s: not sending %s to %r: %s", ref, template, recipient, exc)
-                continue
             rows.append({"ticket_id": ticket.id, "template": template, "recipient": recipient,
-                         "envelope_from": from_address, "automatic": automatic, "message_id": message_id, "raw": raw,
+                         "envelope_from": from_address, "automatic": automatic, "message_id": message_id, "raw": None,
+                         "reply_to": reply_address, "auto_submitted": auto, "loop_address": settings.smtp.addresses[0],
                          "status": "pending", "attempts": 0, "created_at": now,
                          "next_attempt_at": max(now, send_after) if send_after is not None else now})
             # The Message row lets a reply to this mail thread by In-Reply-To/References, and says to whom

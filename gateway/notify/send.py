@@ -7,10 +7,10 @@ import logging
 import os
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Awaitable, Callable, Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.clock import Clock, wait_any
 from gateway.config import OutboundConfig, Settings
 from gateway.errors import PermanentSendError, TransientSendError
+from gateway.notify.mail_bytes import Parts, compose_all, parts_for
 from gateway.notify.relay import Mail, SmtpTransport
 from gateway.store import leases
 from gateway.store.db import Database
@@ -80,17 +81,31 @@ class _Claimed:
     id: int
     recipient: str
     envelope_from: str
-    raw: bytes
+    raw: bytes | None  # None: not composed (problem says why)
     attempts: int
     message_id: str
+    problem: str | None = None
+
+
+# Composes a chunk's rows (mail_bytes.compose_all's signature, awaited): a worker thread unless serve
+# hands the sender its preparation worker process (gateway/prepare_pool.py).
+Composer = Callable[[Sequence[Parts | str]], Awaitable[list]]
+
+
+async def compose_on_thread(many: Sequence[Parts | str]) -> list[bytes | str]:
+    return await asyncio.to_thread(compose_all, many)
+
+
+_UNTRIED = object()  # _send(): the transport stopped before this row
 
 
 class OutboxSender:
     """Claims due rows a chunk at a time, sends each outside any transaction, records the results."""
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, transport,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, composer: Composer | None = None):
         self.config = settings.outbound
+        self.composer = composer or compose_on_thread
         # A claimed row is ours this long; a sender that dies leaves it to be claimed again afterwards.
         self.lease = timedelta(seconds=settings.outbound.lease_seconds)
         self.db = db
@@ -129,8 +144,20 @@ class OutboxSender:
         """Mark up to `limit` due rows 'sending' under a lease, in one short transaction."""
         async with self.db.transaction() as session:
             rows = await leases.claim(session, Outbox, now=self.clock.now(), lease=self.lease, limit=limit)
-            return [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from, raw=row.raw,
-                             attempts=row.attempts, message_id=row.message_id) for row in rows]
+            parts = await parts_for(session, rows)
+        claimed = [_Claimed(id=row.id, recipient=row.recipient, envelope_from=row.envelope_from,
+                            raw=row.raw or None, attempts=row.attempts, message_id=row.message_id) for row in rows]
+        return await self._composed(claimed, parts) if parts else claimed
+
+    async def _composed(self, rows: list[_Claimed], parts: dict[int, Parts | str]) -> list[_Claimed]:
+        """`rows` with the bytes of those that had none composed (outside any transaction, off the loop),
+        or the reason they could not be."""
+        composed = dict(zip(parts, await self.composer(list(parts.values()))))
+        result = []
+        for row in rows:
+            mail = composed.get(row.id, row.raw)
+            result.append(replace(row, problem=mail) if isinstance(mail, str) else replace(row, raw=mail))
+        return result
 
     async def _deliver(self, rows: list[_Claimed]) -> list[str]:
         """Send the claimed rows (one relay connection for them all), then record every result in one
@@ -162,17 +189,30 @@ class OutboxSender:
     async def _send(self, rows: list[_Claimed], go_on: Callable[[], bool]) -> list[Exception | None]:
         """An error or None (sent) for each row tried, in order, until go_on() said no: the rest are untried.
 
-        A transport with send_all (the relay) takes the rows as one batch; one with only send (the
-        maildir, test doubles) gets them one at a time.
+        A row that could not be composed fails without reaching the transport (it would fail the same way
+        every time). A transport with send_all (the relay) takes the others as one batch; one with only
+        send (the maildir, test doubles) gets them one at a time.
         """
+        ready = [row for row in rows if row.problem is None]
         if hasattr(self.transport, "send_all"):
-            return await self.transport.send_all([Mail(row.envelope_from, row.recipient, row.raw) for row in rows],
-                                                 go_on=go_on)
+            tried = await self.transport.send_all([Mail(row.envelope_from, row.recipient, row.raw) for row in ready],
+                                                  go_on=go_on)
+        else:
+            tried = []
+            for row in ready:
+                if not go_on():
+                    break
+                tried.append(await self._send_one(row))
+        outcomes = iter(tried)
         errors: list[Exception | None] = []
         for row in rows:
-            if not go_on():
+            if row.problem is not None:
+                errors.append(PermanentSendError(row.problem))
+                continue
+            outcome = next(outcomes, _UNTRIED)
+            if outcome is _UNTRIED:
                 break
-            errors.append(await self._send_one(row))
+            errors.append(outcome)
         return errors
 
     async def _send_one(self, row: _Claimed) -> Exception | None:

@@ -173,7 +173,13 @@ class Outbox(Base):
     envelope_from: Mapped[str] = mapped_column(String(320))
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # counts against per-address caps
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # The mail's bytes. NULL for a notification (gateway.notify.outbox): the sender composes it from the
+    # outbound Message row of the same Message-ID and the three columns below (gateway.notify.mail_bytes),
+    # so that the drain's transaction does not pay for composing.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    reply_to: Mapped[str | None] = mapped_column(String(320), nullable=True)  # with its signed reply token
+    auto_submitted: Mapped[str | None] = mapped_column(String(32), nullable=True)  # RFC 3834 value
+    loop_address: Mapped[str | None] = mapped_column(String(320), nullable=True)  # X-Loop
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -6,6 +6,7 @@ from email import message_from_bytes, policy
 from sqlalchemy import select
 
 from gateway.ingest import Ingestor
+from gateway.notify.mail_bytes import bytes_of
 from gateway.store import repo
 from gateway.store.models import Blob, Message, Outbox
 from tests.integration.serving import make_mail
@@ -28,9 +29,10 @@ async def test_hostile_html_is_shown_sanitised_and_kept_whole_raw(any_db, settin
     async with any_db.transaction() as session:
         stored = await session.scalar(select(Message).where(Message.direction == "in"))
         announce = await session.scalar(select(Outbox).where(Outbox.template == "level/announce"))
+        [announced] = await bytes_of(session, [announce])
         blob = await session.scalar(select(Blob.data).where(Blob.sha256 == stored.raw_sha256))
         shown = await repo.show_ticket(session, ref=outcome.ticket_ref, prefix="HD")
-    html_part = message_from_bytes(announce.raw, policy=policy.default).get_body(("html",)).get_content()
+    html_part = message_from_bytes(announced, policy=policy.default).get_body(("html",)).get_content()
     for html in (stored.html, shown["messages"][0]["html"], html_part):
         lowered = html.lower()
         assert "<b>invoice run</b>" in lowered and "nightly-invoices" in lowered  # formatting kept

@@ -1,6 +1,7 @@
 """Properties of Ingestor.ingest over hostile mail, on SQLite and PostgreSQL: every mail is stored, quarantined
 or a duplicate of a mail already stored, never an exception; its raw bytes are kept exactly; every mail queued in
-answer parses, with one-line headers and none that the input smuggled in (an encoded 'x\\r\\nBcc: …')."""
+answer parses, with one-line headers and none that the input smuggled in (an encoded 'x\\r\\nBcc: …'), or cannot
+be composed (the email package refuses some subjects) and is failed with the reason, never sent."""
 from __future__ import annotations
 
 import email
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from gateway.errors import Quarantine
 from gateway.ingest import Ingestor, Outcome
 from gateway.mail.parse import parse
+from gateway.notify.mail_bytes import compose_all, parts_for
 from gateway.store.blobs import sha256_hex
 from gateway.store.models import Blob, Message, Outbox, QuarantineEntry, Ticket
 from tests.mail_strategies import hostile_mail, injection_mail
@@ -64,6 +66,13 @@ def assert_clean_outgoing(raw: bytes) -> EmailMessage:
     return mail
 
 
+async def as_sent(session, outbox: list[Outbox]) -> list[bytes | str]:
+    """Each row's mail as the sender composes it, or why it cannot be (the sender fails the row with that)."""
+    parts = await parts_for(session, outbox)
+    made = dict(zip(parts, compose_all(list(parts.values()))))
+    return [row.raw or made[row.id] for row in outbox]
+
+
 async def ingest_and_check(ingestor: Ingestor, raw: bytes, envelope_from: str | None) -> tuple[Outcome, list]:
     """Ingest one mail and check what the store holds for it; return the outcome and the new outbox rows."""
     digest, db = sha256_hex(raw), ingestor.db
@@ -89,8 +98,8 @@ async def ingest_and_check(ingestor: Ingestor, raw: bytes, envelope_from: str | 
         inbound = (await session.scalars(
             select(Message).where(Message.raw_sha256 == digest, Message.direction == "in"))).all()
         held = await session.scalar(select(QuarantineEntry).where(QuarantineEntry.raw_sha256 == digest))
-        rows = (await session.execute(select(Outbox.recipient, Outbox.raw, Outbox.ticket_id)
-                                      .where(Outbox.id > last_outbox).order_by(Outbox.id))).all()
+        outbox = (await session.scalars(select(Outbox).where(Outbox.id > last_outbox).order_by(Outbox.id))).all()
+        rows = [(row.recipient, mail, row.ticket_id) for row, mail in zip(outbox, await as_sent(session, outbox))]
     assert blob is not None and blob.data == raw and blob.size == len(raw), "raw bytes not kept exactly"
     if outcome.status == "stored":
         assert [m.ticket_id for m in inbound] == [outcome.ticket_id] and held is None
@@ -99,7 +108,11 @@ async def ingest_and_check(ingestor: Ingestor, raw: bytes, envelope_from: str | 
     if outcome.status != "stored":
         assert not rows, "only a stored mail may cause outgoing mail"
     for _, out, _ in rows:
-        assert_clean_outgoing(out)
+        if isinstance(out, str):  # the sender fails the row with this reason; nothing goes out
+            assert out.startswith("cannot compose the mail: "), out
+            event("a queued mail could not be composed")
+        else:
+            assert_clean_outgoing(out)
     event("answered" if rows else "not answered")
     return outcome, rows
 

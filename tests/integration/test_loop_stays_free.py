@@ -13,7 +13,7 @@ from gateway.pipeline import prepare as prepare_module
 from gateway.ingest import Ingestor
 from gateway.pipeline.steps import classify, commands, loop_guard, record
 from gateway.store.models import Message, Outbox
-from tests.conftest import free_port
+from tests.conftest import free_port, with_mail
 from tests.integration.serving import asend, make_mail, start, wait_for
 
 
@@ -83,7 +83,8 @@ async def test_a_big_mail_is_announced_with_an_excerpt_and_kept_whole(db, settin
     outcome = await ingestor.ingest(mail.as_bytes(), source="test", envelope_from="customer@example.org")
     ingestor.close()
     async with db.transaction() as session:
-        [announce] = (await session.scalars(select(Outbox).where(Outbox.template == "level/announce"))).all()
+        [announce] = await with_mail(session, list((await session.scalars(
+            select(Outbox).where(Outbox.template == "level/announce"))).all()))
         stored = await session.scalar(select(Message.text).where(Message.direction == "in"))
     assert outcome.new_ticket and stored.count("\n") == len(lines) - 1
     assert len(announce.raw) < 100_000 < len(mail.as_bytes())

@@ -17,6 +17,7 @@ from gateway.store.db import Database
 from gateway.store.migrate import upgrade
 from gateway.store.models import Event, Outbox
 from gateway.triage.learn import corrections
+from tests.conftest import outbox_mail
 from tests.integration.serving import make_mail
 
 
@@ -32,7 +33,7 @@ async def test_the_created_event_and_announcement_say_which_stage_decided(any_db
                           "Il faudrait que le rapport des ventes affiche aussi la marge par client.")
     async with any_db.transaction() as session:
         created = await session.scalar(select(Event).where(Event.ticket_id == ticket, Event.kind == "created"))
-        raw = await session.scalar(select(Outbox.raw).where(Outbox.template == "level/announce"))
+        raw = await outbox_mail(session, Outbox.template == "level/announce")
     category, priority = created.data["decisions"]
     assert (category["field"], category["value"], category["stage"]) == ("category", "change", "model")
     assert 0 < category["confidence"] <= 1 and category["why"][0].startswith("words: ")
@@ -130,8 +131,7 @@ async def test_serve_schedules_the_nightly_training_when_configured(db, settings
 
 async def ack_text(db, ticket: int) -> str:
     async with db.transaction() as session:
-        raw = await session.scalar(select(Outbox.raw).where(Outbox.ticket_id == ticket,
-                                                            Outbox.template == "customer/ack"))
+        raw = await outbox_mail(session, Outbox.ticket_id == ticket, Outbox.template == "customer/ack")
     return email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
 
 
@@ -162,8 +162,7 @@ async def test_the_announcement_lists_open_tickets_that_look_the_same(any_db, se
     third = await ingest(settings, any_db, clock, "Blank pages", "Our printer on floor 2 only prints blank pages.")
     async with any_db.transaction() as session:
         created = await session.scalar(select(Event).where(Event.ticket_id == third, Event.kind == "created"))
-        raw = await session.scalar(select(Outbox.raw).where(Outbox.ticket_id == third,
-                                                            Outbox.template == "level/announce"))
+        raw = await outbox_mail(session, Outbox.ticket_id == third, Outbox.template == "level/announce")
     assert [s["ticket_id"] for s in created.data["similar"]] == [first]
     text = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
     assert "Possibly the same problem as:" in text and f"HD-{first} (similarity " in text

@@ -7,6 +7,7 @@ import shutil
 import pytest
 from sqlalchemy import select
 
+from gateway.notify.mail_bytes import bytes_of
 from gateway.store.models import Message, Outbox
 from tests.conftest import free_port
 from tests.integration.serving import asend, make_mail, start, wait_for
@@ -45,6 +46,11 @@ async def rows(db, model, *where):
         return list((await session.scalars(select(model).where(*where).order_by(model.id))).all())
 
 
+async def mails(db, outbox: list[Outbox]) -> list[bytes]:
+    async with db.sessions() as session:
+        return await bytes_of(session, outbox)
+
+
 async def test_board_ticket_escalation_and_customer_reply_in_a_browser(running, browser, tmp_path):
     served, base = running
     db = served.database()
@@ -71,12 +77,12 @@ async def test_board_ticket_escalation_and_customer_reply_in_a_browser(running, 
     await staff.screenshot(path=str(tmp_path / "ticket.png"), full_page=True)
     escalated = await rows(db, Outbox, Outbox.template == "level/escalated")
     assert [row.recipient for row in escalated] == ["sysadmins@example.com"]
-    assert b"Needs the sysadmins now." in escalated[0].raw
+    assert b"Needs the sysadmins now." in (await mails(db, escalated))[0]
     assert not await rows(db, Outbox, Outbox.template == "customer/reply")  # a word for staff only
 
     # The customer follows the link in the acknowledgement and adds a reply that threads onto HD-1.
     [ack] = await rows(db, Outbox, Outbox.template == "customer/ack")
-    link = re.search(rb"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]+", ack.raw).group(0).decode()
+    link = re.search(rb"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]+", (await mails(db, [ack]))[0]).group(0).decode()
     customer = await (await browser.new_context()).new_page()
     await customer.goto(link)
     await customer.wait_for_selector("text=Your request HD-1")

@@ -88,6 +88,26 @@ async def test_jobs_from_the_workers_equal_those_prepared_here(pool, settings):
         assert job.prepared == here.prepared, path
 
 
+async def test_the_workers_compose_the_outbox_senders_mail_as_this_process_would(pool, monkeypatch):
+    from gateway.notify import mail_bytes
+    from tests.unit.notify.test_notify_compose import WHEN
+
+    good = mail_bytes.Parts(from_name="Example Help Desk", from_address="ihelp@example.com", to="cust@example.org",
+                            subject="Printer on fire", text="We have it.\n", html="<p>We have it.</p>",
+                            message_id="abc123@helpdesk.example.com", date=WHEN, in_reply_to=None, references=(),
+                            reply_to="ihelp+t42.k3x9q2ab@example.com", auto_submitted="auto-replied",
+                            loop_address="ihelp@example.com")
+    many = [good, replace(good, to="jörg@example.org"), "no outbound message"]
+    expected = mail_bytes.compose_all(many)
+    assert isinstance(expected[0], bytes) and expected[1].startswith("cannot compose") and expected[2] == many[2]
+
+    def here(parts):
+        raise AssertionError("composed in this process, not in a worker")
+
+    monkeypatch.setattr(mail_bytes, "compose", here)  # (the workers have their own module)
+    assert await pool.compose(many) == expected
+
+
 async def test_a_killed_worker_is_replaced_and_its_mail_prepared_again(pool, tmp_path, caplog):
     pool.work = killed_once
     marked = incoming(b"From: c@example.org\r\nSubject: KILL-ME\r\n\r\nA healthy mail.\r\n")

@@ -13,6 +13,7 @@ from gateway.handoff.send import TrackerSender
 from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.store.models import Event, Outbox, Ticket, TrackerAttempt, TrackerDelivery
+from tests.conftest import with_mail
 from tests.unit.schedule.helpers import ticket
 
 GITLAB = {"name": "gl", "kind": "gitlab", "url": "https://gitlab.example.com", "project": "8", "token_env": "T"}
@@ -129,7 +130,8 @@ async def test_delivered_issue_goes_on_the_ticket_and_to_the_level_and_the_engin
     await sender(settings, db, clock, Script(Reply(status=200, body=b"[]"), created())).drain_once()
     [row] = await rows(db, Ticket)
     assert row.tracker_issue_url == "https://gitlab.example.com/acme/portal/-/issues/14"
-    mails = await rows(db, Outbox)
+    async with db.transaction() as session:
+        mails = await with_mail(session, list((await session.scalars(select(Outbox).order_by(Outbox.id))).all()))
     assert {m.recipient for m in mails} == {"frontdesk@example.com", "alice@example.com"}
     assert all(m.template == "level/handed_off" and b"/issues/14" in m.raw for m in mails)
     assert [e.kind for e in await rows(db, Event) if e.ticket_id == tid] == ["handoff_queued", "handed_off"]

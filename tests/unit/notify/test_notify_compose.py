@@ -106,10 +106,23 @@ def test_html_alternative_and_non_ascii_stay_7bit():
 
 
 def test_each_alternative_mail_has_a_boundary_of_its_own_that_its_text_does_not_contain():
-    first, second = (parse(compose(text="--==gw.\n", html="<p>--==gw.</p>")) for _ in range(2))
-    boundaries = {mail.get_boundary() for mail in (first, second)}
+    first, second = (compose(message_id=f"{n}@helpdesk.example.com", text="--==gw.\n", html="<p>--==gw.</p>")
+                     for n in (1, 2))
+    boundaries = {parse(mail).get_boundary() for mail in (first, second)}
     assert len(boundaries) == 2 and all(b.startswith("==gw.") for b in boundaries)
-    assert [p.get_content().rstrip() for p in first.iter_parts()] == ["--==gw.", "<p>--==gw.</p>"]
+    assert [p.get_content().rstrip() for p in parse(first).iter_parts()] == ["--==gw.", "<p>--==gw.</p>"]
+    # Someone who quotes the boundary a mail would get makes it take another.
+    taken = parse(first).get_boundary()
+    quoting = parse(compose(message_id="1@helpdesk.example.com", text=f"--{taken}\n", html="<p>--==gw.</p>"))
+    assert quoting.get_boundary() != taken
+    assert [p.get_content().rstrip() for p in quoting.iter_parts()] == [f"--{taken}", "<p>--==gw.</p>"]
+
+
+def test_the_same_mail_composed_again_is_the_same_bytes():
+    """An outbox row is composed anew for each attempt: a resend after a crash must be the same mail."""
+    fields = dict(text="We have it.\n", html="<p>We have it.</p>", references=("a@b.example",),
+                  in_reply_to="a@b.example")
+    assert compose(**fields) == compose(**fields)
 
 
 @pytest.mark.parametrize("name", ['Help "Desk", Inc.', "O'Brien; Support", "Desk (1st line) <team>"])

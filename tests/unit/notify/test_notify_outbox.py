@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from gateway.clock import utc
+from gateway.notify.mail_bytes import bytes_of
 from gateway.notify.outbox import Notifier, unique_recipients
 from gateway.notify.render import Renderer
 from gateway.notify.send import (DrainResult, MaildirTransport, OutboxSender, PermanentSendError,
@@ -52,6 +53,12 @@ async def server_key(db, notifier) -> bytes:
 async def rows(db) -> list[Outbox]:
     async with db.transaction() as session:
         return list((await session.scalars(select(Outbox).order_by(Outbox.id))).all())
+
+
+async def mails(db, outbox: list[Outbox]) -> list[bytes]:
+    """Each row's mail as the sender composes it."""
+    async with db.transaction() as session:
+        return await bytes_of(session, outbox)
 
 
 def parsed(raw: bytes):
@@ -108,9 +115,10 @@ async def test_enqueue_writes_one_row_and_one_message_per_recipient(db, notifier
         ("b@staff.example", "pending", 0, False, "level/announce", "ihelp@example.com"),
     ]
     assert len({r.message_id for r in stored}) == 2
-    for row in stored:
+    assert [r.raw for r in stored] == [None, None]  # composed when sent, not in the caller's transaction
+    for row, raw in zip(stored, await mails(db, stored)):
         assert utc(row.next_attempt_at) == clock.now()
-        mail = parsed(row.raw)
+        mail = parsed(raw)
         assert mail["Message-ID"] == f"<{row.message_id}>" and row.message_id.endswith("@mail.example.com")
         assert mail["To"] == row.recipient
         assert mail["Subject"] == f"[HD-{ticket.id}] New high bug: Printer on fire"
@@ -134,7 +142,8 @@ async def test_each_recipient_gets_a_token_signed_for_its_address_and_role(db, n
     ticket = await add_ticket(db, clock, level=1)
     people = ["bob@customer.example", "frontdesk@example.com", "alice@example.com"]
     made = await enqueue(db, notifier, ticket, people)
-    tokens = [parse_token(split_plus(parsed(r.raw)["Reply-To"].addresses[0].addr_spec)[1]) for r in made]
+    tokens = [parse_token(split_plus(parsed(raw)["Reply-To"].addresses[0].addr_spec)[1])
+              for raw in await mails(db, made)]
     assert [t.role for t in tokens] == ["c", "l1", "e"]
     key = await server_key(db, notifier)
     assert [issued_to(key, t, people) for t in tokens] == people
@@ -157,7 +166,7 @@ async def test_a_secret_from_the_environment_signs_instead_of_the_database_key(d
 async def test_auto_submitted(db, notifier, clock, template, automatic, expected):
     ticket = await add_ticket(db, clock)
     [row] = await enqueue(db, notifier, ticket, ["bob@customer.example"], template=template, automatic=automatic)
-    assert parsed(row.raw)["Auto-Submitted"] == expected
+    assert parsed((await mails(db, [row]))[0])["Auto-Submitted"] == expected
     assert row.automatic is automatic
 
 
@@ -221,7 +230,7 @@ async def test_drain_sends_each_due_row_once(db, notifier, sender, transport, cl
     assert [t[1] for t in transport.sent] == ["a@staff.example", "b@staff.example"]
     stored = await rows(db)
     assert [(r.status, utc(r.sent_at), r.lease_until) for r in stored] == [("sent", clock.now(), None)] * 2
-    assert [t[2] for t in transport.sent] == [r.raw for r in stored]
+    assert [t[2] for t in transport.sent] == await mails(db, stored)
 
 
 async def test_drain_respects_limit(db, notifier, sender, clock):

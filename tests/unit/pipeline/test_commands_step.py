@@ -16,6 +16,7 @@ from gateway.pipeline.context import Grant, MailContext
 from gateway.pipeline.steps.commands import Commands
 from gateway.pipeline.steps.reopen import Reopen
 from gateway.store.models import Event, Message, Outbox, Ticket
+from tests.conftest import with_mail
 from tests.unit.schedule.helpers import ticket, utc
 
 ALICE, CUSTOMER = "alice@example.com", "customer@client.example"  # alice: an engineer of level 1
@@ -57,7 +58,7 @@ async def reply(db, settings, tid: int, *, text: str, sender: str = ALICE, envel
     async with db.transaction() as session:
         row = await session.get(Ticket, tid)
         events = list((await session.scalars(select(Event).where(Event.ticket_id == tid))).all())
-        rows = list((await session.scalars(select(Outbox).order_by(Outbox.id))).all())
+        rows = await with_mail(session, list((await session.scalars(select(Outbox).order_by(Outbox.id))).all()))
     row.handled = handled
     return row, events, rows
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from gateway.clock import FixedClock
 from gateway.ingest import Ingestor
 from gateway.store.models import Event, Outbox, Ticket
+from tests.conftest import outbox_mail
 from tests.unit.schedule.helpers import utc
 from tests.unit.web.webkit import mail
 
@@ -30,8 +31,7 @@ async def make_incident(db, tid: int, *, status: str = "open") -> None:
 
 async def announcement(db, tid: int) -> str:
     async with db.transaction() as session:
-        raw = (await session.scalars(select(Outbox.raw).where(Outbox.ticket_id == tid,
-                                                              Outbox.template == "level/announce"))).first()
+        raw = await outbox_mail(session, Outbox.ticket_id == tid, Outbox.template == "level/announce")
     return email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
 
 

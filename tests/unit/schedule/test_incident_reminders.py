@@ -9,6 +9,7 @@ from sqlalchemy import select
 from gateway.clock import FixedClock
 from gateway.schedule.digest import run_digest
 from gateway.store.models import Event, Outbox
+from tests.conftest import outbox_mail
 from tests.unit.schedule.helpers import ticket, utc
 
 
@@ -50,9 +51,8 @@ async def test_a_quiet_incident_reminds_its_owner_once_each_morning(settings_fac
     assert await reminders(db) == [(ids["quiet"], "bob@example.com")]
     async with db.transaction() as session:
         raw = (await session.scalars(select(Outbox.raw).where(Outbox.template == "helpdesk/digest"))).one()
-        mail = email.message_from_bytes(
-            (await session.scalars(select(Outbox.raw).where(Outbox.template == "assignee/incident_reminder"))).one(),
-            policy=policy.default)
+        mail = email.message_from_bytes(await outbox_mail(session, Outbox.template == "assignee/incident_reminder"),
+                                        policy=policy.default)
     assert mail["Subject"] == f"[HD-{ids['quiet']}] Incident without an update for 25 hours: Mail server down"
     text = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
     assert text.index("Open incidents (oldest first) (2):") < text.index("New since the last digest")

@@ -10,6 +10,7 @@ from gateway.schedule import sla
 from gateway.schedule.businesstime import BusinessCalendar
 from gateway.schedule.sla import Sweeper
 from gateway.store.models import Event, Outbox, Ticket
+from tests.conftest import with_mail
 from tests.unit.schedule.helpers import ticket, utc
 
 
@@ -32,7 +33,7 @@ async def events(db, kind: str) -> list[Event]:
 
 async def outbox(db) -> list[Outbox]:
     async with db.transaction() as session:
-        return list((await session.scalars(select(Outbox).order_by(Outbox.id))).all())
+        return await with_mail(session, list((await session.scalars(select(Outbox).order_by(Outbox.id))).all()))
 
 
 async def test_warn_then_escalate_once_however_often_it_runs(settings_factory, any_db):

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from gateway.config_trackers import TrackerConfig
 from gateway.handoff.http import Keys
 from gateway.store.models import Event, Outbox, Ticket, TrackerDelivery
-from tests.conftest import DATA
+from tests.conftest import DATA, with_mail
 from tests.unit.web.test_web_tickets import ALICE, act
 from tests.unit.web.webkit import client, new_ticket, sign_in, web_app, web_settings
 
@@ -52,7 +52,8 @@ async def test_hand_off_from_the_page_then_the_trackers_hook_tells_the_customer_
             assert (await http.post("/hooks/tracker/gh", content=other,
                                     headers=signed(other, "hook-secret"))).status_code == 204  # not ours
     async with db.transaction() as session:
-        told = (await session.scalars(select(Outbox).where(Outbox.template == "customer/tracker_closed"))).all()
+        told = await with_mail(session, list((await session.scalars(
+            select(Outbox).where(Outbox.template == "customer/tracker_closed"))).all()))
         kinds = (await session.scalars(select(Event.kind).where(Event.ticket_id == tid))).all()
         ticket = await session.get(Ticket, tid)
     assert [r.recipient for r in told] == ["customer@client.example"]

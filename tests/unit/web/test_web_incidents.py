@@ -4,13 +4,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from gateway.store.models import Outbox, Ticket
+from tests.conftest import with_mail
 from tests.unit.web.test_web_tickets import ALICE, act
 from tests.unit.web.webkit import client, new_ticket, sign_in, web_app, web_settings
 
 
 async def state(db) -> tuple[dict[int, tuple], list[tuple[int, str, str]]]:
     async with db.sessions() as session:
-        rows = (await session.scalars(select(Outbox).where(Outbox.template == "customer/incident_update"))).all()
+        rows = await with_mail(session, list((await session.scalars(
+            select(Outbox).where(Outbox.template == "customer/incident_update"))).all()))
         tickets = (await session.scalars(select(Ticket))).all()
         return ({t.id: (t.incident_title, t.incident_id) for t in tickets},
                 [(r.ticket_id, r.recipient, r.raw.decode()) for r in rows])

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from gateway.store.models import Message, Outbox
 from gateway.web.app import session_secret
+from tests.conftest import outbox_mail
 from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
 
 
@@ -24,7 +25,7 @@ async def test_board_status_page_and_secret(settings_factory, any_db, clock):
             assert re.findall(r'data-ref="([^"]+)"', full) == ["HD-2", "HD-1"] and "sla-breached" in full
             assert 'gateway_sla_breached_tickets 1.0' in (await http.get("/metrics")).text
         async with any_db.sessions() as session:
-            raw = await session.scalar(select(Outbox.raw).where(Outbox.template == "customer/ack").limit(1))
+            raw = await outbox_mail(session, Outbox.template == "customer/ack")
         path = re.search(rb"(/s/[A-Za-z0-9_-]+)", raw).group(1).decode()
         async with client(app) as http:
             token = csrf_of((await http.get(path)).text)

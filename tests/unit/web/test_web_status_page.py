@@ -10,13 +10,14 @@ from gateway.errors import TempFail
 from gateway.store import status_links
 from gateway.store.models import Message, Outbox, StatusLink
 from gateway.web.customer import attachment_type
+from tests.conftest import outbox_mail
 from tests.unit.web.webkit import client, csrf_of, new_ticket, sign_in, web_app, web_settings
 
 
 async def link_from_ack(db) -> str:
     """The status page path from the acknowledgement the customer got."""
     async with db.sessions() as session:
-        raw = await session.scalar(select(Outbox.raw).where(Outbox.template == "customer/ack"))
+        raw = await outbox_mail(session, Outbox.template == "customer/ack")
     return re.search(rb"https://help\.example\.com(/s/[A-Za-z0-9_-]+)", raw).group(1).decode()
 
 
@@ -36,7 +37,7 @@ async def test_no_link_in_the_acknowledgement_while_the_web_face_is_off(settings
     async with web_app(settings_factory(), db, clock) as (_, ingestor, _):
         await new_ticket(ingestor)
     async with db.sessions() as session:
-        raw = await session.scalar(select(Outbox.raw).where(Outbox.template == "customer/ack"))
+        raw = await outbox_mail(session, Outbox.template == "customer/ack")
         assert await session.scalar(select(StatusLink.id)) is None
     assert b"/s/" not in raw and b"See where your request stands" not in raw
 
