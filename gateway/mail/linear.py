@@ -37,7 +37,7 @@ _CONSTRUCTS = (
 )
 
 _SPECIAL = frozenset("\\.^$*+?()[]{}|-#&~")
-SET_MEMORY = 16 << 20  # bytes per RE2 set, see PatternSet
+SET_MEMORY = 8 << 20  # bytes per RE2 set, see PatternSet
 SET_PROGRAM = 10000  # RE2 instructions per set, see PatternSet
 REGISTRY: dict[str, "Pattern"] = {}  # every pattern compiled through here, by name: the adversarial test reads it
 
@@ -187,8 +187,9 @@ class PatternSet:
         # its states as texts lead it to them, and bounded gaps (".{0,40}") in many patterns at once make
         # states without end: one set of all 29 priority patterns (57,000 instructions, 48 MB) took 457 us
         # on a GitHub issue it had not seen before (NLBSE'24 test split after its train split), 170 us on
-        # a new help-desk mail. In sets of at most 10,000 (seven, 16 MB each) 103 us and 44 us, 36 MB
-        # resident in all against 49 MB. The cap bounds each set's memory.
+        # a new help-desk mail. In sets of at most 10,000 (seven, 8 MB each) 103 us and 41 us, 32 MB
+        # resident in all against 49 MB; 16 MB each bought nothing. Each set's cap bounds its memory: on
+        # text mashed from the patterns' own words (tests/adversarial.py) 48 MB in all against 44 MB.
         self._sets: list[tuple[int, _re2.Set]] = []  # (index of the set's first pattern, RE2 set)
         first, program = 0, 0
         for index, size in enumerate(sizes):
