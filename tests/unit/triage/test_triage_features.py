@@ -16,6 +16,8 @@ TEXTS = [
     "Der Drucker   druckt\tnur leere Seiten, seit dem Update.",
     "L'imprimante n'imprime que des pages blanches ! Ça arrive à chaque fois.",
     "a b  cd\n\nE-Mail: x@y.example  ÄÖÜ ß",
+    # runs of word characters of one, two and more, next to digits, underscores, accents and punctuation
+    "x_1 _ __ a1 1a é éé 9 99 a-b-cc k8s::init() snake_case_name l'été (ok),x y.z\u00a0zz\u2019s",
     "",
 ]
 
