@@ -37,7 +37,8 @@ _CONSTRUCTS = (
 )
 
 _SPECIAL = frozenset("\\.^$*+?()[]{}|-#&~")
-SET_MEMORY = 48 << 20  # bytes, see PatternSet
+SET_MEMORY = 8 << 20  # bytes per RE2 set, see PatternSet
+SET_PROGRAM = 10000  # RE2 instructions per set, see PatternSet
 REGISTRY: dict[str, "Pattern"] = {}  # every pattern compiled through here, by name: the adversarial test reads it
 
 
@@ -172,42 +173,60 @@ class Pattern:
 
 
 class PatternSet:
-    """Which of several patterns occur in a text, all found in one pass over it (RE2::Set): a screen
-    that spares searching, pattern by pattern, a text that none of them can match."""
+    """Which of several patterns occur in a text, found in one pass over it per RE2::Set: a screen that
+    spares searching, pattern by pattern, a text that none of them can match."""
 
-    __slots__ = ("name", "patterns", "_set")
+    __slots__ = ("name", "patterns", "_sets")
 
     def __init__(self, name: str, patterns: tuple[str, ...], flags: int = 0) -> None:
         self.name, self.patterns = name, patterns
         inline = "".join(letter for flag, letter in _INLINE if flags & flag)
+        # One pattern raises here if RE2 cannot run it, naming the construct.
+        sizes = [_engine(pattern, flags).ProgramSize() for pattern in patterns]
+        # Patterns in order, a set to each run of them up to SET_PROGRAM instructions. A set's DFA builds
+        # its states as texts lead it to them, and bounded gaps (".{0,40}") in many patterns at once make
+        # states without end: one set of all 29 priority patterns (57,000 instructions, 48 MB) took 457 us
+        # on a GitHub issue it had not seen before (NLBSE'24 test split after its train split), 170 us on
+        # a new help-desk mail. In sets of at most 10,000 (seven, 8 MB each) 103 us and 41 us, 32 MB
+        # resident in all against 49 MB; 16 MB each bought nothing. Each set's cap bounds its memory: on
+        # text mashed from the patterns' own words (tests/adversarial.py) 48 MB in all against 44 MB.
+        self._sets: list[tuple[int, _re2.Set]] = []  # (index of the set's first pattern, RE2 set)
+        first, program = 0, 0
+        for index, size in enumerate(sizes):
+            if index > first and program + size > SET_PROGRAM:
+                self._sets.append((first, self._compiled(patterns[first:index], inline)))
+                first, program = index, 0
+            program += size
+        self._sets.append((first, self._compiled(patterns[first:], inline)))
+
+    def _compiled(self, patterns: tuple[str, ...], inline: str) -> _re2.Set:
         options = _options(False)
-        # RE2's default 8 MB leaves the set's DFA too little cache for ~20 rule patterns: it is rebuilt
-        # all the time (about 10x slower on mail). 16 MB let it settle on help-desk mail (about 9 MB
-        # resident) but not on GitHub issues (code, logs: NLBSE'24), where the priority rules' set kept
-        # rebuilding at 140 us a text; at 48 MB it settles at 12 us, about 30 MB resident after the
-        # NLBSE train and test splits and the seed set (15 MB more than at 16 MB); the cap bounds it.
         options.max_mem = SET_MEMORY
-        self._set = _re2.Set(_UNANCHORED, options)
+        compiled = _re2.Set(_UNANCHORED, options)
         # First the empty pattern, found in every text: RE2::Set reports giving up (its DFA out of
         # memory) only as "no match", so an answer without it means "could not tell", never "none".
-        self._set.Add(b"")
+        compiled.Add(b"")
         for pattern in patterns:
-            _engine(pattern, flags)  # one RE2 cannot run raises here, naming the construct
-            if self._set.Add((f"(?{inline})" if inline else "").encode() + pattern.encode("utf-8")) < 0:
-                raise Unsupported(f"{name}: {pattern!r} could not join the set")
-        if not self._set.Compile():
-            raise Unsupported(f"{name}: the patterns do not fit in one RE2 set")
+            if compiled.Add((f"(?{inline})" if inline else "").encode() + pattern.encode("utf-8")) < 0:
+                raise Unsupported(f"{self.name}: {pattern!r} could not join the set")
+        if not compiled.Compile():
+            raise Unsupported(f"{self.name}: the patterns do not fit in one RE2 set")
+        return compiled
 
     def __repr__(self) -> str:
-        return f"linear.PatternSet({self.name!r}, {len(self.patterns)} patterns)"
+        return f"linear.PatternSet({self.name!r}, {len(self.patterns)} patterns in {len(self._sets)} sets)"
 
     def which(self, text: str) -> frozenset[int] | None:
         """The indices (in `patterns`) of those that match somewhere in `text`, as search() would find;
         None when the engine could not tell, and the caller must search each pattern itself."""
-        found = self._set.Match(_utf8(text)[1])
-        if 0 not in found:
-            return None
-        return frozenset(index - 1 for index in found if index)
+        data = _utf8(text)[1]
+        found: list[int] = []
+        for first, compiled in self._sets:
+            indices = compiled.Match(data)
+            if 0 not in indices:
+                return None
+            found.extend(first + index - 1 for index in indices if index)
+        return frozenset(found)
 
 
 class _Offsets:

@@ -62,12 +62,25 @@ class _GaveUp:
         return []
 
 
-def test_when_the_set_cannot_tell_every_rule_is_searched(monkeypatch):
+def test_when_one_set_cannot_tell_every_rule_is_searched(monkeypatch):
     screen = rules._screen(tuple(rule.pattern for rule in ALL_RULES))
-    monkeypatch.setattr(screen, "_set", _GaveUp())
+    first, _ = screen._sets[-1]
+    monkeypatch.setattr(screen, "_sets", [*screen._sets[:-1], (first, _GaveUp())])
     assert screen.which("the mail server is down") is None
     hits = evaluate(ALL_RULES, subject="Mail", body="The mail server is down for the whole office.")
     assert {"service-down", "everyone-affected"} <= {h.rule for h in hits}
+
+
+def test_many_patterns_are_screened_by_several_sets_that_agree_with_one_search_each(monkeypatch):
+    # the built-in priority patterns outgrow one set's DFA on GitHub issues: several sets, indices kept
+    screen = _screen(tuple(rule.pattern for rule in ALL_RULES))
+    assert len(screen._sets) > 1 and screen._sets[0][0] == 0
+    monkeypatch.setattr(linear, "SET_PROGRAM", 1)  # a set for each pattern
+    one_each = linear.PatternSet("test.one-each", screen.patterns, linear.IGNORECASE | linear.MULTILINE)
+    assert [first for first, _ in one_each._sets] == list(range(len(ALL_RULES)))
+    for subject, body in sample():
+        for text in (subject, body):
+            assert one_each.which(text) == screen.which(text)
 
 
 def test_an_operator_rule_joins_the_screen():

@@ -16,6 +16,8 @@ TEXTS = [
     "Der Drucker   druckt\tnur leere Seiten, seit dem Update.",
     "L'imprimante n'imprime que des pages blanches ! Ça arrive à chaque fois.",
     "a b  cd\n\nE-Mail: x@y.example  ÄÖÜ ß",
+    # runs of word characters of one, two and more, next to digits, underscores, accents and punctuation
+    "x_1 _ __ a1 1a é éé 9 99 a-b-cc k8s::init() snake_case_name l'été (ok),x y.z\u00a0zz\u2019s",
     "",
 ]
 
@@ -78,11 +80,13 @@ def test_the_model_reads_a_bounded_start_of_any_body():
     assert mail_text("s", huge) == mail_text("s", huge[:MAX_BODY])
 
 
+@pytest.mark.parametrize("low, high", [(2, 4), (2, 3), (3, 5), (1, 3)])
 @pytest.mark.parametrize("length", [1, 2, 3, TABLED - 2, TABLED - 1, TABLED, 300])
-def test_words_of_any_length_are_cut_as_scikit_learn_cuts_them(length):
-    word = "".join(chr(ord("a") + i % 26) for i in range(length))
-    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()(word)
-    assert list(word_char_grams(word, 2, 4)) == expected
+def test_words_of_any_length_are_cut_as_scikit_learn_cuts_them(length, low, high):
+    # a word longer than TABLED is grown n-gram from (n-1)-gram, a shorter one cut from a table
+    word = "".join(chr(ord("a") + i % 26) for i in range(length - 1)) + "é" * (length > 0)
+    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(low, high)).build_analyzer()(word)
+    assert list(word_char_grams(word, low, high)) == expected
 
 
 def test_only_short_words_keep_their_table_of_cuts():

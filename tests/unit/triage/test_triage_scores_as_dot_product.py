@@ -9,7 +9,7 @@ import pytest
 
 from gateway.triage.concepts import readable
 from gateway.triage.seed import read_csv, seed_emergencies, seed_mails
-from gateway.triage.linear import FILLER, LinearModel
+from gateway.triage.linear import FILLER, LinearModel, _picker
 from gateway.triage.store import load
 
 SMALL = Path(__file__).parents[2] / "data" / "triage" / "small.csv"
@@ -42,6 +42,12 @@ def test_quick_scores_are_the_plain_dot_product_and_give_the_same_label(kind):
             else:
                 best = model.classes[max(range(len(expected)), key=expected.__getitem__)]
             assert model.predict(subject, body).label == best
+
+
+def test_a_picker_gives_a_tables_entries_at_the_columns_in_their_order():
+    table = [10.0, 11.0, 12.0, 0.0]  # the last entry is what a column outside the vocabulary (-1) reads
+    for columns in ([], [2], [0], [3, 0, -1, 3, 1]):
+        assert _picker(columns)(table) == tuple(table[c] for c in columns)
 
 
 def test_explain_gives_the_words_predict_gives():
