@@ -34,6 +34,9 @@ BLOCKS: tuple[tuple[str, str, tuple[int, int], float], ...] = (
 # (scripts/cv_triage.py category, 640 seed mails and 1,500 NLBSE issues scored): help-desk accuracy /
 # NLBSE macro-F1 2-4 0.919 / 0.760, 2-3 0.922 / 0.765, 3-4 0.912 / 0.757; with the 30 French mails, 670
 # scored: 2-4 0.915 / 0.760, 2-3 0.921 / 0.765, 3-4 0.909 / 0.757.
+# A dense block of wordllama's static embedding (mean token vector) beside these blocks was tried and not
+# shipped: help-desk / NLBSE CV 0.903 / 0.768 at weight 0.5, within noise, and NLBSE test 0.781 against
+# 0.778 (scripts/embed_experiment.py).
 CATEGORY_BLOCKS: tuple[tuple[str, str, tuple[int, int], float], ...] = (
     ("text", "word", (1, 2), 1.0),
     ("text", "char_wb", (2, 3), 1.0),
