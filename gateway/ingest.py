@@ -15,7 +15,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Sequence
+from typing import Callable, Sequence
 
 from gateway.clock import Clock
 from gateway.config import Settings
@@ -265,28 +265,31 @@ class Ingestor(PipelineRunner):
     # --- the drain: spooled mail through the pipeline, in arrival order, a batch per transaction -------
 
     async def drain(self, *, upto: int | None = None, stop: asyncio.Event | None = None,
-                    give_way: bool = False) -> dict[int, Outcome]:
+                    give_way: bool = False, on_stored: Callable[[], None] | None = None) -> dict[int, Outcome]:
         """Process pending spool rows oldest first until none is left (or none up to id `upto`, or
         `stop` is set: it is looked at between batches, so that serve stops without draining a backlog).
 
         give_way: serve's background drain pauses between batches while mail keeps arriving (_give_way).
+        on_stored: called after each batch that stored mail (serve wakes its outbox sender: under a steady
+        stream the drain never ends, and the batch's acknowledgements must not wait for it to).
         Returns the outcomes of the rows this call processed, by spool id. One drain at a time in this
         process (serve's worker and direct callers share it); other instances are kept off our rows by
         the claim in each batch's transaction. Raises TempFail when the database failed: the rows of the
         failed batch stay pending.
         """
         async with self._drain_lock:
-            return await self._drain(upto=upto, stop=stop, give_way=give_way)
+            return await self._drain(upto=upto, stop=stop, give_way=give_way, on_stored=on_stored)
 
-    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None,
-                     give_way: bool = False, batch: int = BATCH) -> dict[int, Outcome]:
+    async def _drain(self, *, upto: int | None, stop: asyncio.Event | None = None, give_way: bool = False,
+                     batch: int = BATCH, on_stored: Callable[[], None] | None = None) -> dict[int, Outcome]:
         try:
-            return await self._drain_batches(upto=upto, stop=stop, give_way=give_way, batch=batch)
+            return await self._drain_batches(upto=upto, stop=stop, give_way=give_way, batch=batch,
+                                             on_stored=on_stored)
         finally:
             self._forget_ahead()
 
     async def _drain_batches(self, *, upto: int | None, stop: asyncio.Event | None, give_way: bool,
-                             batch: int) -> dict[int, Outcome]:
+                             batch: int, on_stored: Callable[[], None] | None) -> dict[int, Outcome]:
         done: dict[int, Outcome] = {}
         head = None
         # With worker processes the rows after a batch are read with it and prepared while it is stored.
@@ -303,6 +306,8 @@ class Ingestor(PipelineRunner):
             del rows[batch:]
             started, commits, first = time.monotonic(), self._commits, rows[0].id
             processed = await self._drain_batch(rows)
+            if on_stored is not None and any(outcome.status == "stored" for outcome in processed.values()):
+                on_stored()
             # Not held through the pause and the next read: a batch is up to BATCH_BYTES of mail, and the
             # next may be as much again, read back or arriving over SMTP meanwhile.
             del rows

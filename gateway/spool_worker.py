@@ -20,20 +20,17 @@ WARN_CHECK_SECONDS = 60.0  # how often the age of the oldest pending mail is loo
 
 async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolConfig, stop: asyncio.Event,
                            on_stored: Callable[[], None]) -> None:
-    """Drain until `stop`; `on_stored` is called after a drain that stored mail (it wakes the outbox sender)."""
+    """Drain until `stop`; `on_stored` is called after each batch that stored mail (it wakes the outbox sender)."""
     next_check = 0.0
     while not stop.is_set():
         ingestor.spooled.clear()  # before draining: mail accepted meanwhile sets it again
         try:
-            done = await ingestor.drain(stop=stop, give_way=True)
+            await ingestor.drain(stop=stop, give_way=True, on_stored=on_stored)
         except TempFail as exc:
             log.warning("spool drain failed, the mail waits in the spool; retrying in %.0f s: %s",
                         config.poll_seconds, exc)
         except Exception:  # a bug outside the per-mail boundary that retrying each row alone did not catch
             log.exception("spool drain failed, the mail waits in the spool; retrying in %.0f s", config.poll_seconds)
-        else:
-            if any(outcome.status == "stored" for outcome in done.values()):
-                on_stored()
         if time.monotonic() >= next_check:  # a duration, not a moment: the Clock is for moments
             next_check = time.monotonic() + min(WARN_CHECK_SECONDS, config.warn_after_seconds / 2)
             await warn_if_behind(ingestor, clock=clock, warn_after=config.warn_after_seconds)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from gateway.clock import FixedClock
 from gateway.errors import TempFail
-from gateway.ingest import Ingestor
+from gateway.ingest import BATCH, Incoming, Ingestor
 from gateway.spool_worker import prune_done, warn_if_behind
 from gateway.store import spool_file
 from gateway.store.db import Database
@@ -486,6 +486,19 @@ async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_fa
     monkeypatch.undo()
     assert [o.status for o in done.values()] == ["stored", "stored"]  # it paused, it did not stop
     assert len(slept) == pauses and all(0 < s <= ingest_module.MAX_PAUSE for s in slept)
+
+
+async def test_the_drain_says_after_each_batch_that_it_stored_mail(db, settings_factory, clock):
+    # serve wakes its outbox sender on it: under a steady stream the drain does not end, and a batch's
+    # acknowledgements must not wait until it does (they waited for the sender's 2 s poll).
+    ingestor = Ingestor(settings=settings_factory(), db=db, clock=clock)
+    mails = [make_mail(subject=f"Mail {n}").as_bytes() for n in range(2 * BATCH + 1)]
+    await ingestor.accept_many([Incoming(raw, "smtp") for raw in mails])
+    await ingestor.accept_many([Incoming(mails[0], "smtp")])  # the same mail again: not stored twice
+    told: list[int] = []
+    done = await ingestor.drain(on_stored=lambda: told.append(len(told)))
+    assert sorted(o.status for o in done.values()).count("stored") == 2 * BATCH + 1
+    assert told == [0, 1, 2]  # three batches stored mail; the last, the copy alone, stored none
 
 
 async def test_mail_an_older_gateway_left_in_the_database_s_spool_table_moves_into_the_spool_file(
