@@ -19,6 +19,9 @@ from gateway.mail.header_registry import CachedHeaderRegistry
 POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=CachedHeaderRegistry())
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field-name: printable ASCII except ':'
 _MSG_ID = re.compile(r"^[!-;=?-~]+@[!-;=?-~]+$")  # printable ASCII without '<', '>' or spaces
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"  # RFC 5322 atext, ASCII
+# local@domain of dot-atoms only (no quoting, comments or domain literals): every one makes a usable Address.
+DOT_ATOM_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*")
 
 
 def one_line(value: str) -> str:
@@ -49,6 +52,14 @@ def mailbox(address: str, name: str = "") -> Address:
     except Exception as exc:  # the parser raises several unrelated types for a bad address
         raise ValueError(f"{address!r} is not a usable email address ({exc})") from None
     return result
+
+
+def check_address(address: str) -> None:
+    """ValueError as mailbox(address) raises it, and nothing kept: for an address made once, such as a
+    reply address with its token, which in mailbox()'s cache would push out the addresses that recur.
+    A plain dot-atom address is known good by a pattern, a tenth of the time the parser takes."""
+    if not DOT_ATOM_ADDRESS.fullmatch(address):
+        mailbox.__wrapped__(address)
 
 
 def _bare_id(value: str) -> str | None:

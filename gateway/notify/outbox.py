@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.errors import ConfigError
-from gateway.mail.compose import mailbox, make_message_id, plus_address
+from gateway.mail.compose import check_address, mailbox, make_message_id, plus_address
 from gateway.mail.loopguard import never_answer
 from gateway.notify.mail_bytes import auto_submitted
 from gateway.notify.render import Renderer
@@ -238,7 +238,7 @@ class Notifier:
                 # The addresses are what composing can refuse (a customer's From we cannot write back to,
                 # e.g. non-ASCII): checked now, while the recipient can still be skipped, not at send time.
                 mailbox(recipient)
-                mailbox(reply_address)
+                check_address(reply_address)  # a new token each time: not worth a place in mailbox()'s cache
             except ValueError as exc:
                 log.warning("ticket %s: not sending %s to %r: %s", ref, template, recipient, exc)
                 continue

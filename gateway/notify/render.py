@@ -55,7 +55,7 @@ class Renderer:
         return self._render(file, context)
 
     def _render(self, file: str, context: Mapping[str, Any]) -> str:
-        path = self.templates_dir / file
+        path = f"{self.templates_dir}/{file}"  # for the messages below (a Path made per render cost more)
         try:
             return self.env.get_template(file).render(context)
         except jinja2.TemplateNotFound:

@@ -19,6 +19,11 @@ class Signer:
         self.settings = settings
         secret = settings.security.secret
         self._key: bytes | None = secret.get_secret_value().encode() if secret else None
+        # Address -> the levels whose recipient list has it, in level order: made once, not per recipient.
+        self._lists: dict[str, list[int]] = {}
+        for level in settings.levels:
+            for address in {recipient.lower() for recipient in level.recipients}:
+                self._lists.setdefault(address, []).append(level.number)
 
     async def key(self, session: AsyncSession) -> bytes:
         if self._key is None:
@@ -32,8 +37,7 @@ class Signer:
     def role_for(self, ticket: Ticket, address: str) -> str:
         """Level list > engineer or assignee > customer; the ticket's own level wins for a shared list."""
         address = address.strip().lower()
-        levels = self.settings.levels
-        lists = [lv.number for lv in levels if address in {r.lower() for r in lv.recipients}]
+        lists = self._lists.get(address)
         if lists:
             return level_role(ticket.level if ticket.level in lists else lists[0])
         if address in self.settings.engineers or address == (ticket.assignee or "").lower():

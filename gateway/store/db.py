@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import make_transient_to_detached
 
 from gateway.errors import TempFail
 from gateway.store import counters
@@ -220,10 +221,16 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     """
     nested = await session.begin_nested()
     counted = counters.pending(session)
+    adopted = session.info.setdefault(ADOPTED, [])
+    mark = len(adopted)
     try:
         yield
     except BaseException as exc:
         counters.restore(session, counted)  # what the savepoint undid is uncounted
+        for obj in adopted[mark:]:  # their rows are undone: out of the session, as a flushed INSERT would be
+            if obj in session:
+                session.expunge(obj)
+        del adopted[mark:]
         if nested.is_active:
             try:
                 await nested.rollback()
@@ -233,6 +240,21 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
                 raise
         raise
     await nested.commit()
+
+
+# session.info key: the objects adopt() made persistent, oldest first (savepoint() expunges those its
+# rollback undid).
+ADOPTED = "adopted_rows"
+
+
+def adopt(session: AsyncSession, obj) -> None:
+    """Make `obj`, whose row a plain INSERT has just written with every column `obj` holds (the primary
+    key included), an unchanged persistent object of `session`, as a flush of it would leave it: later
+    changes to it are flushed as UPDATEs, and a savepoint() that rolls the row back expunges it again.
+    Every column must be set on `obj`; one left unset would be loaded lazily, which async sessions cannot."""
+    make_transient_to_detached(obj)
+    session.add(obj)
+    session.info.setdefault(ADOPTED, []).append(obj)
 
 
 def insert_ignoring_conflicts(session: AsyncSession, model):

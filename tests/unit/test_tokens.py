@@ -1,7 +1,12 @@
 """Reply tokens in plus-addresses: signed per (ticket, recipient, role); the old form still parses."""
+import string
+from collections import Counter
+
 import pytest
 
-from gateway.mail.tokens import Token, issued_to, mac_for, new_key, parse_token, sign, split_plus
+from gateway.mail.tokens import Token, issued_to, mac_for, new_key, new_secret, parse_token, sign, split_plus
+
+ALPHABET = set(string.ascii_lowercase + string.digits)
 
 KEY = b"k" * 32
 
@@ -45,3 +50,20 @@ def test_plain_and_foreign_details():
 
 def test_server_keys_are_fresh():
     assert new_key() != new_key() and len(new_key()) == 64
+
+
+@pytest.mark.parametrize("length", [1, 10, 32])
+def test_new_secret_is_that_many_characters_of_the_alphabet(length):
+    assert all(len(secret) == length and set(secret) <= ALPHABET for secret in (new_secret(length) for _ in range(200)))
+
+
+def test_new_secret_draws_every_character_about_equally_often():
+    counts = Counter("".join(new_secret() for _ in range(3600)))  # 36,000 characters: 1,000 of each expected
+    assert set(counts) == ALPHABET
+    assert 800 < min(counts.values()) and max(counts.values()) < 1200  # 6 standard deviations
+    # Bytes 0-255 taken modulo 36 without rejecting 252-255 would favour a-d: 4,500 of them, not 4,000 (sd 63).
+    assert abs(sum(counts[char] for char in "abcd") - 4000) < 300
+
+
+def test_new_secrets_differ():
+    assert len({new_secret() for _ in range(1000)}) == 1000
