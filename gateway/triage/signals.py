@@ -285,7 +285,13 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"chance|kein notfall|kann warten|hat zeit bis|wenn ihr zeit habt|pas d'urgence|"
                        r"rien d'urgent|peut attendre|quand vous pourrez|(sometime|some time|any ?time) (this|next) week|"
                        r"(this|next) week is (fine|ok|enough)|irgendwann (diese|nächste) woche|(diese|nächste) woche "
-                       r"reicht|dans la semaine,? (ça|cela) (ira|suffit)|la semaine prochaine (suffit|ira))"),
+                       r"reicht|dans la semaine,? (ça|cela) (ira|suffit)|la semaine prochaine (suffit|ira)|"
+                       # a question asked for the record, with nothing wrong now
+                       r"just curious|reine neugier|par (simple )?curiosité|(for|für|pour) (our|unsere|notre) "
+                       r"(documentation|dokumentation|records|unterlagen)|no security (problem|issue)|kein "
+                       r"sicherheitsproblem|aucun problème de sécurité|c'est une demande normale|a normal request|"
+                       r"eine normale anfrage|(everything|all) (works|is working|is fine) today|alles läuft heute|"
+                       r"tout marche bien aujourd'hui|just to plan ahead|juste pour anticiper|bei gelegenheit)"),
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante[rn]? wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"

@@ -38,6 +38,9 @@ def priority(subject: str, body: str) -> str:
     ("Caisse 2", "La caisse 2 est en panne. Les autres caisses vont bien."),
     ("Email stopped on my phone", "My work phone hasn't received emails since Monday; the laptop is fine."),
     ("Mails", "Mon téléphone professionnel ne reçoit plus aucun nouveau mail depuis hier."),
+    # a request said to be harmless
+    ("Demande RGPD", "Un client veut savoir si ses données clients ont été envoyées à un prestataire externe. "
+                     "Aucun problème de sécurité, c'est une demande normale."),
     # a thing nobody has any more
     ("Fax field", "The CRM insists on a fax number. Nobody has a fax any more, please drop the field."),
     ("Fax", "Le CRM exige un numéro de fax. Plus personne n'a de fax, merci de le rendre facultatif."),
@@ -54,3 +57,16 @@ def test_named_but_not_happening_is_not_urgent(subject, body):
 ])
 def test_real_outages_in_these_words_stay_urgent(subject, body):
     assert priority(subject, body) == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Backups", "Is the file server backed up every night? Just curious, for our documentation."),
+    ("Datensicherung", "Wird der Dateiserver jede Nacht gesichert? Nur für unsere Dokumentation."),
+    ("Sauvegardes", "Le serveur de fichiers est-il sauvegardé chaque nuit ? C'est pour notre documentation."),
+    ("Konkurrenz", "Der Shop eines Mitbewerbers war zwei Tage offline. Lasst uns bei Gelegenheit darüber reden."),
+    ("Grève", "Vingt collègues en télétravail jeudi : le VPN tiendra ? Tout marche bien aujourd'hui, c'est juste pour anticiper."),
+])
+def test_a_question_for_the_record_keeps_the_model_quiet(subject, body):
+    decision, hits = prioritise_mail(subject, body, config=PriorityConfig(), model_dir=None)
+    assert "not-urgent" in {h.rule for h in hits}
+    assert decision.value != "urgent"
