@@ -1,4 +1,4 @@
-"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions and quotes set aside."""
+"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions, quotes and signatures set aside."""
 from __future__ import annotations
 
 # "The printer has been fixed, but now the network is down for everyone": the recovery speaks of the
@@ -71,3 +71,28 @@ def unquoted(body: str) -> str:
     if ">" not in body:
         return body
     return "".join(line for line in body.splitlines(keepends=True) if not line.lstrip().startswith(">"))
+
+
+# A sign-off on a line of its own ("Kind regards,", "Viele Grüße", "Cordialement") and the few short lines
+# after it: the sender's name and title. A title is no news ("Incident Response & Data Breach Officer").
+_SIGN_OFF = linear.compile(
+    r"^[ \t]*(kind regards|best regards|warm regards|regards|best wishes|best|many thanks|thanks|thank you|cheers|"
+    r"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|schöne grüße|grüße|gruß|"
+    r"cordialement|bien cordialement|bien à vous|salutations|meilleures salutations|merci)[ \t]*[,.!]?[ \t]*$",
+    linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.SIGN_OFF")
+SIGNATURE_LINES = 4  # lines after the sign-off; more is a message of its own (or a quote: see unquoted)
+
+
+def unsigned(body: str) -> str:
+    """The body without a signature under its last sign-off, e.g. "Mouse broken.\nKind regards,\nNadia\nData
+    Breach Officer" -> "Mouse broken.\n"; the body itself when no sign-off has at most SIGNATURE_LINES short lines
+    under it."""
+    last = None
+    for last in _SIGN_OFF.finditer(body):
+        pass
+    if last is None or last.start() == 0:
+        return body
+    tail = body[last.end():].strip().splitlines()
+    if len(tail) > SIGNATURE_LINES or any(len(line) > 80 for line in tail):
+        return body
+    return body[:last.start()]

@@ -10,7 +10,7 @@ from typing import Any
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
 from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
-from gateway.triage.clauses import stretches, unquoted, without_what_ifs
+from gateway.triage.clauses import stretches, unquoted, unsigned, without_what_ifs
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
 from gateway.triage.signals import CANCELS, NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES
@@ -110,13 +110,15 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
 
     A calm signal calms only the stretch of the mail it is in (gateway/triage/clauses.py): "The printer
     has been fixed, but now the network is down for everyone" stays urgent. What-if questions ("if the
-    server crashed, would we lose data?") are set aside before anything reads the mail."""
+    server crashed, would we lose data?") and a signature under a sign-off are set aside before anything reads
+    the mail."""
     rules = config.rules if config.rules is not None else PRIORITY_RULES
     if config.use_model:
         rules = rules + SIGNAL_RULES
     body = body[:RULE_TEXT]
     asked: list[Hit] = []
     if config.use_model:
+        body = unsigned(body)  # a signature's titles ("Data Breach Officer") are no news
         subject, said_subject = without_what_ifs(subject)
         body, said_body = without_what_ifs(body)
         if said_subject or said_body:

@@ -32,6 +32,8 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) (down|off)|"
          r"(begin|began|begins|start|started|starting) to shut (off|down)|"
          r"ausgefallen|abgestürzt|nicht erreichbar|nicht verfügbar|steht still|steht komplett|stehen still|tot|"
+         r"steht( schon wieder| wieder| seit \w{1,20})?\s?([!-]|\.|$)|"  # "ERP STEHT - s. Betreff", "Die Kasse steht."
+
          r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
          r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
          r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
@@ -64,7 +66,8 @@ _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|dat
 _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
            r"niemand (kann|mehr|im|in)|niemand kommt (mehr |gerade |aktuell )?(an|rein|ins|in|auf)\b|"
            r"bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
-           r"plus (aucun|personne)|pour personne|aucun des|aucun \w{1,20} ne peut|"
+           r"plus personne|plus aucune? (\w{1,20} )?(ne|n'|collègue|utilisateur|client|poste|salarié|employé|agent|"
+           r"caisse|terminal|ordinateur|pc)|pour personne|aucun des|aucun \w{1,20} ne peut|"
            r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
            r"buchen|bezahlen|rein|ran)|no \w{1,20} can (log|get|work|access|open|order|connect|print|pay|book))")
@@ -162,6 +165,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"coûte)|"
                        r"(prices?|articles|products|items|artikel|produkte|preise|prix)\b[^.!?\n]{0,40} (à|at|zu|für|"
                        r"for|auf) (0|0[.,]00|zero|zéro|null) ?(euros?|€|eur|dollars?|\$)|"
+                       r"(products?|articles?|items?|artikel\w{0,2}|produits?|prices?|preise?|prix)\b[^.!?\n]{0,50}"
+                       r"((£|€|\$) ?0[.,]00|\b0[.,]00 ?(€|(eur|euros?)\b))|"
                        r"(refund\w{0,3}|rembourse\w{0,3}|erstatte\w{0,3}) (\w{1,20} ){0,2}(every|each|all|chaque|toutes? les|"
                        r"jede|alle) (\w{1,20} )?(orders?|commandes?|bestellung\w{0,2})|"
                        r"(1\d|[2-9]\d|\d{3,7}) (double bookings|doppelbuchungen|surréservations|overbookings|duplicate "
@@ -229,6 +234,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"emails|messages)|(another|a different) (person|customer|client|patient|user|member|family|company)'s "
                        r"(data|records?|results?|invoices?|orders?|documents|details|files|account|address|medical \w{1,20})|"
                        r"(a )?stranger'?s'? (data|records?|results|lab results|invoices?|details|documents|files|address)|"
+                       r"(link|lien|freigabelink|ordner|folder|dossier|share|partage)\b[^.!?\n]{0,80}\b(without|ohne|sans) "
+                       r"(anmeldung|login|logging in|signing in|a password|password|passwort|kennwort|connexion|"
+                       r"mot de passe|authentification)|"
                        r"someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
                        r"(daten|rechnung|rechnungen|namen|dokumente|unterlagen|adressen|bestellungen|befunde|"
@@ -277,13 +285,22 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"chance|kein notfall|kann warten|hat zeit bis|wenn ihr zeit habt|pas d'urgence|"
                        r"rien d'urgent|peut attendre|quand vous pourrez|(sometime|some time|any ?time) (this|next) week|"
                        r"(this|next) week is (fine|ok|enough)|irgendwann (diese|nächste) woche|(diese|nächste) woche "
-                       r"reicht|dans la semaine,? (ça|cela) (ira|suffit)|la semaine prochaine (suffit|ira))"),
+                       r"reicht|dans la semaine,? (ça|cela) (ira|suffit)|la semaine prochaine (suffit|ira)|"
+                       # a question asked for the record, with nothing wrong now
+                       r"just curious|reine neugier|par (simple )?curiosité|(for|für|pour) (our|unsere|notre) "
+                       r"(documentation|dokumentation|records|unterlagen)|no security (problem|issue)|kein "
+                       r"sicherheitsproblem|aucun problème de sécurité|c'est une demande normale|a normal request|"
+                       r"eine normale anfrage|(everything|all) (works|is working|is fine) today|alles läuft heute|"
+                       r"tout marche bien aujourd'hui|just to plan ahead|juste pour anticiper|bei gelegenheit)"),
     RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
-                       r"geplante wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
+                       r"geplante[rn]? wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
                        r"(as agreed|as discussed|as planned|wie besprochen|wie vereinbart|wie geplant|comme convenu|"
                        r"comme prévu)\b.{0,60}\b(will|wird|werden|sera|seront)\b|planned downtime|scheduled downtime|"
-                       r"maintenance window|will be (offline|down|unavailable|switched off|shut down) (on|from|this|"
+                       r"maintenance window|(down|offline|closed|shut) for (its|a|the) (scheduled|planned|annual|yearly) |"
+                       r"power will be (off|cut)|strom wird\b.{0,30}\babgeschaltet|coupure de courant (prévue|programmée)|"
+                       r"(could|can) (someone|somebody) (\w{1,20} ){0,3}(shut|switch|turn|power) (\w{1,20} ){0,3}(down|off)|"
+                       r"will be (offline|down|unavailable|switched off|shut down) (on|from|this|"
                        r"next|tonight|over|between|tomorrow)|geplante[rn]? (ausfall|abschaltung|downtime|"
                        r"unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht verfügbar|offline|abgeschaltet)|"
                        r"arrêt programmé|interruption programmée|coupure programmée|fenêtre de maintenance|"
@@ -298,7 +315,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"session on|workshop on|webinar|übung zu|schulung zu|schulung zum thema|"
                        r"(phishing|sicherheits|datenschutz)-?schulung|schulung (über|für)|sensibilisierung|"
                        r"exercice sur|formation sur|formation de sensibilisation|sensibilisation (à|aux)|"
-                       r"formation (à la )?sécurité)\b"),
+                       r"formation (à la )?sécurité|"
+                       # a phishing simulation's results, a crisis exercise, a continuity review: nothing happened
+                       r"phishing[- ]?(simulation|test|campaign|kampagne)|simulat\w{1,6} de phishing|campagne de "
+                       r"(phishing|sensibilisation)|(crisis|crash) exercise|exercice (de crise|d'évacuation)|"
+                       r"krisenübung|notfallübung|business continuity|continuity (plan|review)|plan de continuité|"
+                       r"notfallplan\w{0,4}|disaster recovery (plan|test|review))\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
                pattern=r"(it's fine again|is fine again|(working|running|back|works|work) (fine |normally )?again|"
@@ -321,7 +343,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"alles wieder (gut|normal)|wieder normal|all (resolved|fixed|sorted)|alles (behoben|gelöst)|"
                        r"(geht|läuft|funktioniert) (jetzt |nun )?alles wieder|tout est (réglé|résolu)|retour à la normale|c'est revenu|tout est rentré dans "
                        r"l'ordre|(is|was|ist|wurde|est|a été) (now |jetzt |maintenant )?(fixed|resolved|solved|behoben|"
-                       r"gelöst|résolue?|réglée?)|write-?up|root cause|ursachenanalyse|analyse des causes)"),
+                       r"gelöst|résolue?|réglée?)|write-?up|root cause|ursachenanalyse|analyse des causes|"
+                       # the sender's own false alarm: "Edit: never mind, my cable was loose"
+                       r"false alarm|fausse alerte|fehlalarm|blinder alarm|hat sich erledigt|never ?mind|"
+                       r"(edit|update|nachtrag|mise à jour)\s?[\d:]{0,6}\s?: (c'est bon|ok|all good|alles gut)|"
+                       r"störungsbericht|incident report|rapport d'incident)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
     RuleConfig(name="still-broken", value="medium", weight=0.0,
@@ -346,7 +372,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(peuvent|n'ont pas|arrivent|fonctionnent)|pour les autres (tout|ça) (va|marche|fonctionne)|"
                        # the colleague beside me has no trouble
                        r"my colleague (sees|can|has no)|mein(e)? (kollege|kollegin) (sieht|kann|hat kein)|(ma|mon) "
-                       r"collègue (voit|peut|n'a pas))"
+                       r"collègue (voit|peut|n'a pas)|"
+                       # one thing among others that work: "The other rooms are fine", "les autres caisses vont bien"
+                       r"the other (\w{1,20} ){0,2}(are|is|work|works) (fine|ok|okay|normal)|(die )?(anderen|übrigen) "
+                       r"(\w{1,20} ){0,2}(gehen|funktionieren|laufen) (normal|problemlos|einwandfrei)|les autres "
+                       r"(\w{1,20} ){0,2}(vont bien|fonctionnent|marchent)|(vers|pour|chez) tous les autres,? (ça|cela|tout) "
+                       r"(passe|marche|fonctionne)|(to|for) (all|everyone) else,? (it )?(works|goes through)|"
+                       # one person's phone: "my work phone hasn't received any new emails"
+                       r"(my|mon|mein) (work |business |dienst)?(phone|mobile|handy|téléphone|portable)( professionnel)? "
+                       r"(hasn't|has not|doesn't|does not|won't|isn't|ne |n'|bekommt|empfängt))"
                        + _END),
     RuleConfig(name="not-only-me", value="medium", weight=0.0,
                pattern=r"\b(not (just|only) (me|mine|my)|isn't just me|nicht nur (bei )?(mir|ich|mein\w{0,2})|pas (que|"
@@ -357,7 +391,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"\b(not our problem|nothing for you to do|no action needed|nicht unser problem|ihr müsst "
                        r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
                        r"nothing (needed|required|to do) (from|for|on) (us|you|our side|your side)|von uns aus (ist )?nichts|"
-                       r"nichts zu tun|rien à faire (pour|de) (nous|vous)|rien à faire de notre côté|"
+                       r"(für euch|für sie|für dich|eurerseits|von eurer seite) (ist |gibt es )?nichts zu tun|"
+                       r"nothing for (it|us|you|the help ?desk|support) to do|our own systems are (fine|ok|unaffected)|"
+                       r"unsere (eigenen )?systeme (laufen|sind) (normal|ok|in ordnung|nicht betroffen)|nos (propres )?"
+                       r"systèmes (vont bien|fonctionnent|ne sont pas touchés)|not aware of any (problem|issue)s? here|"
+                       r"rien à faire (pour|de) (nous|vous)|rien à faire de notre côté|"
                        r"competitor'?s (website|site|shop|server|service)|(website|site|shop) of (our|a) competitor|"
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
@@ -377,7 +415,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
                        r"(nobody|no one) (\w{1,20} )?(needs|uses|used) (it|them|this|that)|not used any ?more|unused|"
                        r"(keiner|niemand) (mehr )?(benutzt|genutzt|nutzt|braucht|gebraucht)|ne s'en sert plus|"
-                       r"personne ne s'en sert|"
+                       r"personne ne s'en sert|(nobody|no one) (has|needs|uses) (a |an )?\w{1,20} any ?more|plus personne n'(a|utilise) "
+                       r"(de |d')|niemand hat mehr (ein|eine|einen)? ?\w{1,20}|"
                        r"take (it|them) away|get rid of|(nutzt|benutzt|braucht) (\w{1,20} )?niemand|niemand mehr "
                        r"(nutzt|benutzt|braucht)|ungenutzt|unbenutzt|plus personne n'utilise|personne n'utilise plus|"
                        r"ne sert plus|ne servent plus|inutilisée?s?|"

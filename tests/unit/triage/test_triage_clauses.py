@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.triage.clauses import stretches, without_what_ifs
+from gateway.triage.clauses import stretches, unsigned, without_what_ifs
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -34,3 +34,17 @@ def test_stretches(body, expected):
 def test_what_ifs_are_blanked_to_the_same_length(text, blanked, first):
     assert without_what_ifs(text) == (blanked, first)
     assert len(without_what_ifs(text)[0]) == len(text)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Mouse broken.\nKind regards,\nNadia\nData Breach Officer", "Mouse broken.\n"),
+    ("Maus kaputt.\nViele Grüße\nJan Berg\nIT-Sicherheit, Notfallteam", "Maus kaputt.\n"),
+    ("Souris cassée.\nCordialement,\nNadia Benhamou", "Souris cassée.\n"),
+    # no sign-off on a line of its own, or too much under it: the body as it is
+    ("Thanks for the new mouse, the server is down.", "Thanks for the new mouse, the server is down."),
+    ("Regards,\nonly a sign-off", "Regards,\nonly a sign-off"),
+    ("Hi\nThanks\n" + "more news\n" * 5, "Hi\nThanks\n" + "more news\n" * 5),
+    ("Gruß aus dem Lager", "Gruß aus dem Lager"),
+])
+def test_a_signature_under_a_sign_off_is_set_aside(body, expected):
+    assert unsigned(body) == expected
