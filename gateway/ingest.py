@@ -41,7 +41,10 @@ MAX_GROUP = 64  # mails per spool commit: enough to amortise a commit, small eno
 BATCH = 8
 # `gateway import` has no one waiting for an acknowledgement: its batches are bigger, fewer transactions
 # (300 archived mails: 1.9-2.3 s of processing instead of 2.4-2.8 s, 3 runs each, interleaved; noisy machine).
-HISTORY_BATCH = 64
+# It reads the archive in batches of this size too, each processed while the next is prepared in the worker
+# process; nothing is stored until the first one is prepared, so bigger is not better (1000 mails, processing
+# 2.8-4.7 s with 100, 3.2-4.7 s with 200, 3 runs each interleaved, machine shared with other work).
+HISTORY_BATCH = 100
 BATCH_BYTES = 32 << 20  # and about this much mail at most in memory at once (a batch has at least one row)
 HOLD_BYTES = 64 << 20  # spooled mail kept in memory for the drain (beyond it, the drain reads it back)
 MAX_CONFLICTS = 3  # unique-key races one row may lose before it is held in quarantine
@@ -65,8 +68,11 @@ class Ingestor(PipelineRunner):
     """Accepts mail into the spool and drains it; every method is safe to call concurrently from many transports."""
 
     def __init__(self, *, settings: Settings, db: Database, clock: Clock, renderer: Renderer | None = None,
-                 processes: int = 0):
-        """processes: worker processes that prepare mail below LARGE (prepare_pool.pool_size); 0: the threads."""
+                 processes: int = 0, fork_if_alone: bool = False, warm_large: bool = True):
+        """processes: worker processes that prepare mail below LARGE (prepare_pool.pool_size); 0: the threads.
+        fork_if_alone: see PreparePool (`gateway import`: made before any thread of this process starts).
+        warm_large: with processes, load the models here now for mail of LARGE and up (serve: the first big
+        mail must not wait for them); `gateway import` loads them at its first big mail, if it has one."""
         super().__init__(settings=settings, db=db, clock=clock, renderer=renderer)
         self._accepting: list[tuple[Incoming, str, asyncio.Future]] = []
         self._acceptor: asyncio.Task | None = None
@@ -89,10 +95,11 @@ class Ingestor(PipelineRunner):
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-large")
         self._processes = None
         if processes:
-            self._processes = PreparePool(settings=settings, processes=processes)
+            self._processes = PreparePool(settings=settings, processes=processes, fork_if_alone=fork_if_alone)
             # Mail of LARGE and up is still prepared in this process: its models load now, as in each worker,
             # not during the first big mail, whose memory peak and wait they would add to.
-            self._large.submit(self._prepare, WARM_UP, "0" * 64)
+            if warm_large:
+                self._large.submit(self._prepare, WARM_UP, "0" * 64)
         self._ahead: dict[int, asyncio.Future] = {}  # spool id -> its Job, prepared before its batch came
 
     @property
@@ -139,12 +146,13 @@ class Ingestor(PipelineRunner):
             if len(row.raw) < LARGE and row.id not in self._ahead:
                 self._ahead[row.id] = self._preparing(row)
 
-    def _forget_ahead(self) -> None:
-        for preparing in self._ahead.values():
+    def _forget_ahead(self, keep_above: int | None = None) -> None:
+        """Cancel the preparations ahead (all, or those of rows up to id `keep_above`)."""
+        for spool_id in [i for i in self._ahead if keep_above is None or i <= keep_above]:
+            preparing = self._ahead.pop(spool_id)
             preparing.cancel()
             if preparing.done() and not preparing.cancelled():
                 preparing.exception()  # retrieved: a row no batch took (done elsewhere, set aside) is no error
-        self._ahead.clear()
 
     def _lane(self, size: int) -> ThreadPoolExecutor:
         return self._large if size >= LARGE else self._small
@@ -286,7 +294,9 @@ class Ingestor(PipelineRunner):
             return await self._drain_batches(upto=upto, stop=stop, give_way=give_way, batch=batch,
                                              on_stored=on_stored)
         finally:
-            self._forget_ahead()
+            # Rows past `upto` being prepared stay so, for the next drain (`gateway import` settles one batch
+            # while the next is prepared); with no `upto` the spool had nothing left that is ours.
+            self._forget_ahead(keep_above=upto)
 
     async def _drain_batches(self, *, upto: int | None, stop: asyncio.Event | None, give_way: bool,
                              batch: int, on_stored: Callable[[], None] | None) -> dict[int, Outcome]:
