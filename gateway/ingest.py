@@ -23,7 +23,8 @@ from gateway.errors import TempFail
 from gateway.notify.render import Renderer
 from gateway.parent_wait import OpenSessions, ParentWait, parents_first
 from gateway.pipeline.prepare import prepare
-from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, history_time
+from gateway.pipeline.context import HISTORY_SOURCE
+from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, Redo, history_time
 from gateway.prepare_pool import WARM_UP, PreparePool
 from gateway.store import spool
 from gateway.store.blobs import sha256_hex
@@ -101,6 +102,7 @@ class Ingestor(PipelineRunner):
             if warm_large:
                 self._large.submit(self._prepare, WARM_UP, "0" * 64)
         self._ahead: dict[int, asyncio.Future] = {}  # spool id -> its Job, prepared before its batch came
+        self._no_savepoints = True  # (imported history: see _process)
 
     @property
     def composer(self):
@@ -366,7 +368,24 @@ class Ingestor(PipelineRunner):
         return done
 
     async def _process(self, pairs: list[tuple[spool.Spooled, Job]]) -> dict[int, Outcome]:
-        """One transaction: claim the rows, run the pipeline over the claimed ones, mark them done."""
+        """One transaction: claim the rows, run the pipeline over the claimed ones, mark them done.
+
+        Imported history is first stored without a savepoint per mail; when one of its mails is not simply
+        stored (a duplicate, say), the transaction is rolled back and run again with them, and so are the
+        batches after it until one stores every mail (a resumed import begins with batches of duplicates).
+        """
+        if self._no_savepoints and all(job.mail is not None and job.incoming.source == HISTORY_SOURCE
+                                       for _, job in pairs):
+            try:
+                return await self._process_once(pairs, savepoints=False)
+            except Redo as exc:
+                log.debug("batch of %d imported mail(s) stored again with savepoints: %s", len(pairs), exc)
+                self._no_savepoints = False
+        done = await self._process_once(pairs, savepoints=True)
+        self._no_savepoints = all(outcome.status == "stored" for outcome in done.values())
+        return done
+
+    async def _process_once(self, pairs: list[tuple[spool.Spooled, Job]], *, savepoints: bool) -> dict[int, Outcome]:
         async with self.db.transaction() as session:
             now = self.clock.now()
             mine = await self.spool.claim(session, [row.id for row, _ in pairs])
@@ -375,7 +394,7 @@ class Ingestor(PipelineRunner):
             if aside:
                 self._set_aside |= aside
                 picked = [(row, job) for row, job in picked if row.id not in aside]
-            outcomes = await self._store_in(session, [job for _, job in picked], now)
+            outcomes = await self._store_in(session, [job for _, job in picked], now, savepoints=savepoints)
             done: dict[int, Outcome] = {}
             for (row, _), outcome in zip(picked, outcomes):
                 if outcome is None:  # lost a unique-key race: stays pending, the next batch sees the winner's row
