@@ -76,13 +76,26 @@ def run_import(home: Path, box: Path, url: str) -> tuple[float, float, str]:
         proc = subprocess.Popen([*command, "import", "mbox", str(box), "--no-progress"], stdout=stdout, stderr=stderr)
         # VmHWM is the peak of the import's own memory. (rusage's ru_maxrss would also count the pages
         # it shared with this process between fork and exec: in run_all.py, hundreds of MB not its own.)
+        # Its preparation worker (a process forked from it) counts too: the sum of their peaks, which counts
+        # the pages they share since the fork twice (an upper bound).
+        workers: dict[int, int] = {}
         while proc.poll() is None:
             peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            for child in _children(proc.pid):
+                workers[child] = max(workers.get(child, 0), _vm_hwm_kb(child))
             time.sleep(0.1)
+        peak_kb += sum(workers.values())
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"import failed: {err.read_text()}")
     return seconds, peak_kb / 1024, out.read_text().strip()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:  # it has just ended
+        return []
 
 
 def _vm_hwm_kb(pid: int) -> int:

@@ -219,16 +219,20 @@ async def _import_history(kind: str, args: Args, settings: Settings) -> int:
     from pathlib import Path
 
     from gateway.inbound.history import import_mail, open_archive
+    from gateway.prepare_pool import pool_size
     from gateway.store.migrate import upgrade
 
-    source = await open_archive(kind, Path(args.path))
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
     db = open_db(settings)
+    # First, while this process has no other thread: its preparation workers fork from it (no start-up).
+    ingestor = Ingestor(settings=settings, db=db, clock=SystemClock(),
+                        processes=pool_size(settings.spool.prepare_processes), fork_if_alone=True, warm_large=False)
     try:
+        source = await open_archive(kind, Path(args.path))
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
         await upgrade(db)
-        await import_mail(source, ingestor=Ingestor(settings=settings, db=db, clock=SystemClock()),
-                          progress=progress)
+        await import_mail(source, ingestor=ingestor, progress=progress)
     finally:
+        ingestor.close()
         await db.dispose()
     return 0
 

@@ -1,7 +1,7 @@
 """`gateway import mbox|maildir PATH`: a help desk's old mail through the normal pipeline, sending nothing.
 
 Mail is read one message at a time (Python's mailbox module keeps only an index of where each one
-starts), stored in batches of BATCH, each batch one transaction, oldest first so that replies find the
+starts), stored in batches of HISTORY_BATCH, each batch one transaction, oldest first so that replies find the
 tickets they answer. An interrupted import is resumed by running it again: what was stored before is
 found by the ordinary dedupe and skipped. Imported mail is `source = "import"`; see
 MailContext.history for what that changes (no mail out, no commands, tickets resolved as of their
@@ -24,8 +24,6 @@ from tqdm import tqdm
 from gateway.errors import UsageError
 from gateway.ingest import HISTORY_BATCH, Incoming, Ingestor
 from gateway.pipeline.context import HISTORY_SOURCE
-
-BATCH = 200
 
 
 @dataclass
@@ -121,12 +119,24 @@ async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
     if leftover:
         report(f"processed {len(leftover)} mail(s) accepted into the spool earlier and not yet processed")
     bar = tqdm(total=source.total, unit="mail", disable=not progress, smoothing=0.05)
+
+    async def settle(ids: list[int]) -> None:
+        outcomes = await ingestor.settle(ids, batch=HISTORY_BATCH)
+        result.read += len(ids)
+        result.counts.update(outcome.status for outcome in outcomes)
+        bar.update(len(ids))
+
     try:
-        for batch in _batches(source.mails(), BATCH):
-            outcomes = await ingestor.ingest_many([Incoming(raw, HISTORY_SOURCE) for raw in batch], batch=HISTORY_BATCH)
-            result.read += len(batch)
-            result.counts.update(outcome.status for outcome in outcomes)
-            bar.update(len(batch))
+        # Each batch is spooled before the one before it is processed: with worker processes it is
+        # prepared there while that one is stored (Ingestor._prepare_ahead). Two batches in memory at most.
+        spooled: list[int] = []
+        for batch in _batches(source.mails(), HISTORY_BATCH):
+            ids = await ingestor.accept_many([Incoming(raw, HISTORY_SOURCE) for raw in batch])
+            if spooled:
+                await settle(spooled)
+            spooled = ids
+        if spooled:
+            await settle(spooled)
     except BaseException:  # Ctrl-C or the database gone: the batch in flight rolled back, earlier ones kept
         result.interrupted = True
         raise

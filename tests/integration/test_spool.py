@@ -226,11 +226,11 @@ async def test_a_poison_mail_is_held_whole_and_does_not_block_the_rows_after_it(
     ingestor = Ingestor(settings=settings_factory(), db=any_db, clock=clock)
     original = Ingestor._store_in
 
-    async def fails_outside_the_savepoints(self, session, jobs, now):
+    async def fails_outside_the_savepoints(self, session, jobs, now, **how):
         # A bug around the per-mail boundary: the whole batch's transaction fails, whatever else it holds.
         if any(job.mail is not None and job.mail.subject == "Poison" for job in jobs):
             raise RuntimeError("a bug outside the per-mail boundary")
-        return await original(self, session, jobs, now)
+        return await original(self, session, jobs, now, **how)
 
     monkeypatch.setattr(Ingestor, "_store_in", fails_outside_the_savepoints)
     mails = [make_mail(subject=s).as_bytes() for s in ("Before", "Poison", "After 1", "After 2")]

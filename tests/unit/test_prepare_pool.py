@@ -220,3 +220,34 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def worker_parent(item: Incoming, digest: str):
+    return None, str(os.getppid()), {}
+
+
+FORKER = """
+import asyncio, os, sys, threading
+from gateway.config import Settings
+from gateway.prepare_pool import PreparePool
+from tests.unit.test_prepare_pool import in_thread, plain, worker_parent
+
+async def main():
+    if sys.argv[1] == "with-a-thread":
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+    pool = PreparePool(settings=Settings(), processes=1, fork_if_alone=True)
+    pool.work = worker_parent
+    job = await pool.prepare(*plain(1), here=in_thread)
+    print("forked here" if int(job.problem) == os.getpid() else "from the fork server", flush=True)
+    pool.close()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("threads, started", [("alone", "forked here"), ("with-a-thread", "from the fork server")])
+def test_workers_fork_from_a_process_with_no_other_thread_only(threads, started):
+    """`gateway import` forks its worker from itself (no start-up); a thread could hold a lock the fork copies."""
+    ran = subprocess.run([sys.executable, "-c", FORKER, threads], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert ran.stdout.strip() == started, ran.stderr
