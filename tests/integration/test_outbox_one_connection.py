@@ -158,6 +158,8 @@ class SlammingDoor:
             conn.close()
 
     def close(self):
+        # close() alone does not wake a thread blocked in accept() on Linux (join() then waited 5 s)
+        self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.thread.join(5)
 
