@@ -8,6 +8,8 @@ whose parent is not stored while an SMTP session that may have carried a mail si
 was accepted is still open (its parent may be in it), or ended such a mail after the reply and that
 row is not processed yet; for at most `[spool] hold_for_parent_seconds`. A reply with no such session
 is processed at once: holding every reply to an unknown thread would delay its acknowledgement for nothing.
+Nor does a session the client has left silent for QUIET_SECONDS hold it (an MTA caching an idle connection):
+a mail on its way there would be arriving.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ from gateway.store.models import Message
 
 T = TypeVar("T")
 MAX_REFS = 20  # of a reply's In-Reply-To and References, nearest first: its parent is among them
+# A session that sent nothing for this long carries no mail on its way: a client in its greeting, EHLO,
+# TLS handshake or DATA sends within milliseconds to a second or two (slow links included), while an
+# MTA's cached idle connection stays open for minutes and held every reply to an unknown thread as long.
+QUIET_SECONDS = 10.0
 
 
 class OpenSessions:
@@ -35,29 +41,39 @@ class OpenSessions:
     Keyed weakly by the session's protocol object: one that vanishes without `closed` drops its entry.
     """
 
-    def __init__(self, now: Callable[[], float] = time.monotonic):
+    def __init__(self, now: Callable[[], float] = time.monotonic, quiet_after: float | None = None):
         self._since: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._heard: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> when it last sent
         self.now = now
+        self.quiet_after = QUIET_SECONDS if quiet_after is None else quiet_after
         self.ended: Callable[[float, int | None], None] = lambda since, spool_id: None
 
     def opened(self, session) -> None:
         """The session connected (again, after STARTTLS: the first moment stays)."""
         self._since.setdefault(session, self.now())
+        self._heard[session] = self.now()
+
+    def heard(self, session) -> None:
+        """The client of `session` sent something (a command, a piece of its DATA)."""
+        self._heard[session] = self.now()
 
     def transaction_ended(self, session, spool_id: int | None = None) -> None:
         """A mail transaction of the session is over; `spool_id`: the row its mail became (None: refused or
         failed). The session's next mail, if any, begins now."""
         since = self._since.get(session)
         if since is not None:
-            self._since[session] = self.now()
+            self._since[session] = self._heard[session] = self.now()
             self.ended(since, spool_id)
 
     def closed(self, session) -> None:
         self._since.pop(session, None)
+        self._heard.pop(session, None)
 
     def open_since_before(self, moment: float) -> bool:
-        """Some session open now may have carried a mail since before `moment`."""
-        return any(since < moment for since in list(self._since.values()))
+        """Some session open now may have carried a mail since before `moment`, and its client is not silent."""
+        quiet_since = self.now() - self.quiet_after
+        return any(since < moment and self._heard.get(session, since) > quiet_since
+                   for session, since in list(self._since.items()))
 
 
 def parents_of(mail: ParsedMail) -> list[str]:

@@ -156,6 +156,10 @@ class GatewaySMTP(SMTP):
         self.event_handler.sessions.closed(self)
         super().connection_lost(error)
 
+    def data_received(self, data: bytes) -> None:
+        self.event_handler.sessions.heard(self)  # a silent session holds no reply for its parent
+        super().data_received(data)
+
     # aiosmtpd sizes its StreamReader's buffer by this, and refuses longer command lines. RFC 5321 says
     # 1000 octets a line, but real mail (generated HTML, long headers) breaks it: read_data takes DATA
     # lines of any length in pieces of this size, so only max_message_bytes limits a mail.

@@ -9,6 +9,7 @@ import smtplib
 import pytest
 from sqlalchemy import select
 
+from gateway import parent_wait
 from gateway.ingest import Ingestor
 from gateway.store.models import Message
 from tests.conftest import free_port
@@ -150,6 +151,40 @@ async def test_a_session_connected_after_the_reply_does_not_hold_it(settings_fac
     finally:
         if later is not None:
             await asyncio.to_thread(later.send, wire(parent))
+        await running.shutdown()
+
+
+async def test_a_silent_session_does_not_hold_a_reply(settings_factory, relay, monkeypatch):
+    # An MTA keeps an idle connection cached for minutes: a reply to a thread we never saw is not held for it.
+    monkeypatch.setattr(parent_wait, "QUIET_SECONDS", 1.0)
+    running = await serve_with(settings_factory, relay, hold=120.0)
+    idle = None
+    try:
+        idle = await asyncio.to_thread(Greeted, running.port)
+        _, reply = pair()
+        assert (await asend(running.port, reply))[0] == 250
+        await wait_for(lambda: stored(running, reply), timeout=15)  # not 120 s: the idle session stays open
+    finally:
+        if idle is not None:
+            idle.client.close()
+        await running.shutdown()
+
+
+async def test_a_session_sending_its_data_slowly_still_holds_the_reply(settings_factory, relay, monkeypatch):
+    monkeypatch.setattr(parent_wait, "QUIET_SECONDS", 1.0)
+    running = await serve_with(settings_factory, relay, hold=120.0)
+    try:
+        parent, reply = pair()
+        first = await asyncio.to_thread(HalfSent, running.port, wire(parent))
+        assert (await asend(running.port, reply))[0] == 250
+        for _ in range(8):  # 2.4 s of DATA, longer than QUIET_SECONDS, a line at a time
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(first.client.send, b"more of the body\r\n")
+        assert await asyncio.to_thread(first.finish) == 250
+
+        parent_ticket, reply_ticket = await tickets_of(running, bare(parent["Message-ID"]), bare(reply["Message-ID"]))
+        assert parent_ticket is not None and parent_ticket == reply_ticket
+    finally:
         await running.shutdown()
 
 

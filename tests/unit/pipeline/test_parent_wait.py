@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 
-from gateway.parent_wait import OpenSessions, ParentWait, parents_first, parents_of
+from gateway.parent_wait import QUIET_SECONDS, OpenSessions, ParentWait, parents_first, parents_of
 from gateway.mail.parse import parse
 
 
@@ -85,6 +85,25 @@ def test_no_wait_without_an_older_session_beyond_the_limit_or_with_the_hold_off(
     sessions.opened(Session())
     off.accepted(3, 0.0)
     assert not off.still_waiting(3)
+
+
+def test_a_session_whose_client_is_silent_holds_no_reply_until_it_speaks_again():
+    clock, sessions, waiter = wait()
+    idle = Session()
+    sessions.opened(idle)  # an MTA's cached connection: greeted, then nothing
+    clock.t += 1
+    waiter.accepted(1, clock())
+    assert waiter.still_waiting(1)
+    clock.t += QUIET_SECONDS - 1.5
+    assert waiter.still_waiting(1)
+    clock.t += 0.5  # silent for QUIET_SECONDS now
+    assert not waiter.still_waiting(1)
+    sessions.heard(idle)  # it sends MAIL FROM after all: its mail may be the parent
+    assert waiter.still_waiting(1)
+    clock.t += QUIET_SECONDS - 0.5
+    sessions.heard(idle)  # a long DATA, a piece at a time, keeps it heard
+    clock.t += QUIET_SECONDS - 0.5
+    assert waiter.still_waiting(1)
 
 
 def test_a_session_that_vanishes_takes_its_entry_with_it():
