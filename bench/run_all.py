@@ -7,7 +7,8 @@ smtp-source, and the peers, Roundup's mail gateway and django-helpdesk, fed the 
 (bench/peers/: their venvs are built under bench/.peers/ from pinned requirements on the first run).
 When a peer's venv cannot be built (no network), run_all says so on one line and uses the figure
 quoted in the scale issue, marked "quoted". The goal column holds issue 17's goals. This machine is
-noisy: compare only figures from one run. --quick uses fewer mails (for a smoke run); the figures
+noisy: compare only figures from one run; the last row times a fixed pure-Python workload at the start
+and the end, so that two runs on machines of different speed are not mistaken for a change of ours. --quick uses fewer mails (for a smoke run); the figures
 in notes come from a full run.
 """
 from __future__ import annotations
@@ -112,6 +113,18 @@ class Peers:
                     print(f"  peer: {label}: {figure:,.1f} mails/s", flush=True)
                     return figure, label
         return quoted, f"{label}, quoted"
+
+
+def machine_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python workload, best of 3: how fast this machine is at the moment.
+    The same code has run three times slower here from one day to the next (a shared host); two runs'
+    figures compare only as far as this one does."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, time.process_time() - started)
+    return best * 1000
 
 
 def quietly(fn, *args, **kwargs):
@@ -277,10 +290,13 @@ def main() -> None:
         ("web", lambda: web_section(table, quick)),
         ("triage", lambda: triage_section(table, quick)),
     ]
+    at_start = machine_ms()
     for name, section in sections:
         section_started = time.time()
         section()
         print(f"  ({name}: {time.time() - section_started:.0f} s)", flush=True)
+    table.note("machine: a fixed pure-Python workload, CPU ms (best of 3), at the start / the end",
+               f"{at_start:,.0f} / {machine_ms():,.0f} ms")
     table.print()
     print(f"\n{time.time() - started:.0f} s in all")
 
