@@ -8,8 +8,8 @@ smtp-source, and the peers, Roundup's mail gateway and django-helpdesk, fed the 
 When a peer's venv cannot be built (no network), run_all says so on one line and uses the figure
 quoted in the scale issue, marked "quoted". The goal column holds issue 17's goals. This machine is
 noisy: compare only figures from one run; the last row times a fixed pure-Python workload at the start
-and the end, so that two runs on machines of different speed are not mistaken for a change of ours. --quick uses fewer mails (for a smoke run); the figures
-in notes come from a full run.
+and the end, so that two runs on machines of different speed are not mistaken for a change of ours.
+--quick uses fewer mails (for a smoke run); the figures in notes come from a full run.
 """
 from __future__ import annotations
 
