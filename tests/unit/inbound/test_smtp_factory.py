@@ -15,6 +15,7 @@ from aiosmtpd.smtp import SMTP
 
 from gateway.inbound.smtp import GatewaySMTP
 from gateway.inbound.smtp_factory import ProtocolFactory
+from gateway.parent_wait import OpenSessions
 
 OPTIONS = dict(hostname="gw.example", data_size_limit=1 << 20, enable_SMTPUTF8=True, decode_data=False,
                tls_context=None, ident="Support Gateway")
@@ -23,6 +24,7 @@ OPTIONS = dict(hostname="gw.example", data_size_limit=1 << 20, enable_SMTPUTF8=T
 class Handler:
     def __init__(self):
         self.mails: list[tuple[str, list[str], bytes]] = []
+        self.sessions = OpenSessions()  # GatewaySMTP tells it of each connection and what its client sends
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         envelope.rcpt_tos.append(address)
