@@ -5,9 +5,9 @@ import asyncio
 import contextlib
 import functools
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Sequence
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -143,6 +143,15 @@ class Database:
         async with self._trouble_is_temporary():
             async with self._autocommit.connect() as connection:
                 yield connection
+
+    async def analyze(self, tables: Sequence[str]) -> None:
+        """PostgreSQL: renew the planner's statistics of `tables`, and with them every plan cached for them
+        (SQLite picks its indexes without statistics: nothing to do). A lookup prepared while its table was
+        nearly empty keeps a sequential scan until then, and with autovacuum off nothing else analyses."""
+        if self.dialect != "postgresql":
+            return
+        async with self.statement() as connection:
+            await connection.execute(text(f"ANALYZE {', '.join(tables)}"))
 
     async def autocommit_scalars(self, statement, values: dict) -> list:
         """`statement` run alone in autocommit (see statement()); the first column of its rows.
