@@ -11,6 +11,7 @@ from gateway.clock import Clock, wait_any
 from gateway.config import SpoolConfig
 from gateway.errors import TempFail
 from gateway.ingest import Ingestor
+from gateway.store.planner import Growth
 from gateway.store.spool import SpoolStatus
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,11 @@ async def run_spool_worker(*, ingestor: Ingestor, clock: Clock, config: SpoolCon
                            on_stored: Callable[[], None]) -> None:
     """Drain until `stop`; `on_stored` is called after each batch that stored mail (it wakes the outbox sender)."""
     next_check = 0.0
+    growth = Growth(ingestor.db)  # PostgreSQL's plans as the tables grow (gateway/store/planner.py)
     while not stop.is_set():
         ingestor.spooled.clear()  # before draining: mail accepted meanwhile sets it again
         try:
-            await ingestor.drain(stop=stop, give_way=True, on_stored=on_stored)
+            await growth.add(len(await ingestor.drain(stop=stop, give_way=True, on_stored=on_stored)))
         except TempFail as exc:
             log.warning("spool drain failed, the mail waits in the spool; retrying in %.0f s: %s",
                         config.poll_seconds, exc)

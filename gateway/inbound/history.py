@@ -24,14 +24,7 @@ from tqdm import tqdm
 from gateway.errors import UsageError
 from gateway.ingest import HISTORY_BATCH, Incoming, Ingestor
 from gateway.pipeline.context import HISTORY_SOURCE
-from gateway.store.models import Attachment, Blob, Event, Message, Participant, Ticket
-
-# The tables an import grows. PostgreSQL keeps the plan it made for a lookup while they were nearly empty
-# (a sequential scan) until they are analysed, and with autovacuum off nothing analyses them: a 6,000-mail
-# import's dedupe lookup went from 1.4 to 4.7 ms, its threading lookup from 1.3 to 4.3, growing with the
-# table. So the import analyses them once it has read ANALYZE_FROM mails, again at each tenfold, and at the end.
-GROWN = tuple(model.__tablename__ for model in (Message, Ticket, Participant, Event, Blob, Attachment))
-ANALYZE_FROM = 1000
+from gateway.store.planner import GROWN, Growth
 
 
 @dataclass
@@ -128,17 +121,14 @@ async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
         report(f"processed {len(leftover)} mail(s) accepted into the spool earlier and not yet processed")
     bar = tqdm(total=source.total, unit="mail", disable=not progress, smoothing=0.05)
 
-    analyze_at = ANALYZE_FROM
+    growth = Growth(ingestor.db)  # (PostgreSQL's plans as the tables grow: gateway/store/planner.py)
 
     async def settle(ids: list[int]) -> None:
-        nonlocal analyze_at
         outcomes = await ingestor.settle(ids, batch=HISTORY_BATCH)
         result.read += len(ids)
         result.counts.update(outcome.status for outcome in outcomes)
         bar.update(len(ids))
-        if result.read >= analyze_at:
-            analyze_at *= 10
-            await ingestor.db.analyze(GROWN)
+        await growth.add(len(ids))
 
     try:
         # Each batch is spooled before the one before it is processed: with worker processes it is
