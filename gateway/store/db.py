@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
@@ -17,6 +18,8 @@ from gateway.errors import TempFail
 from gateway.store import counters
 from gateway.store import sqlite_driver
 from gateway.store.upsert import insert_for
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):
@@ -150,8 +153,12 @@ class Database:
         nearly empty keeps a sequential scan until then, and with autovacuum off nothing else analyses."""
         if self.dialect != "postgresql":
             return
-        async with self.statement() as connection:
-            await connection.execute(text(f"ANALYZE {', '.join(tables)}"))
+        try:
+            async with self.statement() as connection:
+                await connection.execute(text(f"ANALYZE {', '.join(tables)}"))
+        except TempFail as exc:  # a help, not a step of anyone's work: the import or drain goes on without it
+            log.warning("ANALYZE skipped (%s); PostgreSQL's lookups may stay slow until the tables are analysed: "
+                        "run ANALYZE or turn autovacuum on", exc)
 
     async def autocommit_scalars(self, statement, values: dict) -> list:
         """`statement` run alone in autocommit (see statement()); the first column of its rows.

@@ -112,3 +112,15 @@ async def test_growth_analyses_past_the_threshold_and_each_tenfold_after_it():
     assert seen == [0, 1, 1, 2, 2, 3, 3]
     await growth.add(10_000_000)  # past several tenfolds at once: one ANALYZE, the next tenfold beyond
     assert db.analysed == 4 and growth.next == 100_000_000
+
+
+async def test_an_analyze_the_server_cannot_take_is_a_warning_not_an_error(caplog):
+    from gateway.store.db import Database
+    from tests.conftest import free_port
+
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nobody")  # no server listens there
+    try:
+        await db.analyze(planner.GROWN)  # the import or drain that asked goes on
+    finally:
+        await db.dispose()
+    assert "ANALYZE skipped" in caplog.text and "unavailable" in caplog.text
