@@ -41,11 +41,11 @@ class OpenSessions:
     Keyed weakly by the session's protocol object: one that vanishes without `closed` drops its entry.
     """
 
-    def __init__(self, now: Callable[[], float] = time.monotonic, quiet_after: float | None = None):
+    def __init__(self, now: Callable[[], float] = time.monotonic):
         self._since: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._heard: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> when it last sent
         self.now = now
-        self.quiet_after = QUIET_SECONDS if quiet_after is None else quiet_after
+        self.quiet_after = QUIET_SECONDS  # read here, so that a test may set the module's value
         self.ended: Callable[[float, int | None], None] = lambda since, spool_id: None
 
     def opened(self, session) -> None:
@@ -72,7 +72,7 @@ class OpenSessions:
     def open_since_before(self, moment: float) -> bool:
         """Some session open now may have carried a mail since before `moment`, and its client is not silent."""
         quiet_since = self.now() - self.quiet_after
-        return any(since < moment and self._heard.get(session, since) > quiet_since
+        return any(since < moment and self._heard[session] > quiet_since
                    for session, since in list(self._since.items()))
 
 

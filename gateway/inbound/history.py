@@ -24,7 +24,7 @@ from tqdm import tqdm
 from gateway.errors import UsageError
 from gateway.ingest import HISTORY_BATCH, Incoming, Ingestor
 from gateway.pipeline.context import HISTORY_SOURCE
-from gateway.store.planner import GROWN, Growth
+from gateway.store.planner import Growth
 
 
 @dataclass
@@ -141,8 +141,7 @@ async def import_mail(source: Source, *, ingestor: Ingestor, progress: bool,
             spooled = ids
         if spooled:
             await settle(spooled)
-        if result.read:
-            await ingestor.db.analyze(GROWN)  # for serve's lookups after the import
+        await growth.done()  # for serve's lookups after the import
     except BaseException:  # Ctrl-C or the database gone: the batch in flight rolled back, earlier ones kept
         result.interrupted = True
         raise
