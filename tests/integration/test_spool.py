@@ -456,20 +456,24 @@ async def test_a_lost_spool_file_is_made_again_with_ids_no_done_row_has(db, sett
     assert first.status == second.status == "stored" and second.ticket_id == first.ticket_id + 1
 
 
-@pytest.mark.parametrize("share, give_way, pauses", [(0.5, True, 1), (1.0, True, 0), (0.5, False, 0)])
-async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_factory, clock, monkeypatch,
-                                                                  share, give_way, pauses):
+# (share, give_way, mails arriving during the first batch of one mail, pauses): the drain gives way only while
+# mail comes faster than its batches settle it; one mail for one settled is a stream it keeps up with.
+@pytest.mark.parametrize("share, give_way, arriving, pauses",
+                         [(0.5, True, 2, 1), (0.5, True, 1, 0), (1.0, True, 2, 0), (0.5, False, 2, 0)])
+async def test_serve_s_drain_gives_way_while_mail_comes_faster_than_it_settles_it(
+        db, settings_factory, clock, monkeypatch, share, give_way, arriving, pauses):
     import gateway.ingest as ingest_module
 
     ingestor = Ingestor(settings=settings_factory(spool={"drain_share_under_load": share}), db=db, clock=clock)
     await ingestor.accept(make_mail(subject="First").as_bytes(), source="smtp")
     original = Ingestor._drain_batch
-    arrivals = [make_mail(subject="Arrives meanwhile").as_bytes()]
+    arrivals = [make_mail(subject=f"Arrives meanwhile {n}").as_bytes() for n in range(arriving)]
 
     async def batch_while_mail_arrives(self, rows):
         done = await original(self, rows)
-        if arrivals:  # an SMTP session's mail, committed while this batch ran
-            await self.accept(arrivals.pop(), source="smtp")
+        if arrivals:  # SMTP sessions' mail, committed while this batch ran
+            await self.accept_many([Incoming(raw, "smtp") for raw in arrivals])
+            arrivals.clear()
         return done
 
     slept: list[float] = []
@@ -484,7 +488,7 @@ async def test_serve_s_drain_gives_way_while_mail_keeps_arriving(db, settings_fa
     monkeypatch.setattr(ingest_module.asyncio, "sleep", recorded)
     done = await ingestor.drain(give_way=give_way)
     monkeypatch.undo()
-    assert [o.status for o in done.values()] == ["stored", "stored"]  # it paused, it did not stop
+    assert [o.status for o in done.values()] == ["stored"] * (1 + arriving)  # it paused, it did not stop
     assert len(slept) == pauses and all(0 < s <= ingest_module.MAX_PAUSE for s in slept)
 
 
