@@ -96,7 +96,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind12": "blind12, tests/data (a fresh writer told only the definition, who read nothing of ours, "
-                           "never tuned on; 55/60, 6/60 false at first sight with shipped-10)",
+                           "never tuned on; 55/60, 6/60 false at first sight with shipped-10; 55/60, 5/60 with "
+                           "model_may_doubt)",
                 "blind11": "blind11, tests/data (a fresh writer told only the definition, never tuned on; 54/60, 8/60 "
                            "false at first sight with shipped-10; the same with wip-emergency2's signals)",
                 "blind10": "blind10, tests/data (a fresh writer, never tuned on; 51/60, 8/60 false at first sight with "
@@ -106,7 +107,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
                 "blind9": "blind9, tests/data (a fresh writer, not translations, never tuned on; 55/60, 11/60 false "
                           "at first sight with the shipped-5/6 models and signals; 53/60, 6/60 at second sight with "
                           "the wip-calm signals and shipped-8; 54/60, 6/60 at third sight with wip-emergency and "
-                          "shipped-9; 55/60, 6/60 with shipped-10, the same with wip-emergency2)",
+                          "shipped-9; 55/60, 6/60 with shipped-10, the same with wip-emergency2; 55/60, 4/60 with "
+                          "model_may_doubt)",
                 "blind8": "blind8, tests/data (32/45, 4/45 false at first sight with the shipped-4 models and "
                           "signals; seen since wip-calm wrote signals for the causes of its misses and false alarms)",
                 "blind7": "blind7, tests/data (written after the blind6 signals; 8/15, 2/15 false at first sight, "

@@ -85,6 +85,38 @@ def test_negation_keeps_the_model_from_raising_an_emergency():
                                 "Pas urgent.").value == "low"
 
 
+TRAFFIC = ("Traffic report", "Our marketing agency says that our website traffic is down 4% this month compared "
+                             "to May. Could you send me the analytics login so I can look myself? Thanks")
+
+
+def test_an_outage_signal_the_model_reads_as_calm_in_its_mail_is_high_not_urgent():
+    # "website traffic is down" fires the outage signal; the words of the whole mail pull the model to calm.
+    assert priority(*TRAFFIC, model_may_doubt=False).value == "urgent"
+    decision = priority(*TRAFFIC)
+    assert (decision.value, decision.stage, decision.rules) == ("high", "rules", ("service-down-any-language",))
+    assert re.fullmatch(r"not urgent: the model reads the whole mail as calm \(-\d\.\d\d from its prior\)",
+                        decision.why[-1])
+
+
+@pytest.mark.parametrize("subject, body", [
+    # One line gives the model little to read (its probability is its prior's, under 0.1): not doubted.
+    ("Shop", "Our shop is down since this morning."),
+    # A leak is never doubted, even in words the model reads as calm ("download the invoices").
+    ("Portail", "Sur le portail on peut télécharger les factures d'autres clients."),
+    # Nor an outage with another signal beside it.
+    ("Website", "Our website is down for everyone, customers cannot order since 9."),
+])
+def test_real_emergencies_are_not_doubted(subject, body):
+    assert priority(subject, body).value == "urgent"
+
+
+def test_an_operators_own_urgent_rule_is_never_doubted():
+    # Named as the built-in outage rule it replaces, and as wide: still the operator's word.
+    rules = (RuleConfig(name="service-down", value="urgent", weight=3.0, pattern=r"\bdown\b"),)
+    decision = priority(*TRAFFIC, rules=rules)
+    assert decision.value == "urgent" and "service-down" in decision.rules
+
+
 def test_strong_rules_decide_and_say_what_matched():
     decision = category("Help", "I am locked out of my account after the holiday.")
     assert (decision.value, decision.stage, decision.confidence) == ("misc", "rules", None)
