@@ -200,8 +200,8 @@ class PriorityConfig(Section):
     # mail to urgent at emergency_at unless it says "not urgent". use_model = false: rules only.
     use_model: bool = True
     emergency_at: float = Field(0.5, ge=0, le=1)
-    # A built-in signal's urgent ("website traffic is down") is lowered to high when the model's reading of
-    # the words of the whole mail leans calm (below its prior); false: never. Your own rules are never doubted.
+    # The built-in outage signal's urgent ("website traffic is down"), when nothing else says urgent, is
+    # lowered to high where the model reads the words of the whole mail as calm; false: never.
     model_may_doubt: bool = True
 
     @field_validator("rules")

@@ -99,7 +99,8 @@ def test_an_outage_signal_the_model_reads_as_calm_in_its_mail_is_high_not_urgent
 
 
 @pytest.mark.parametrize("subject, body", [
-    # One line gives the model little to read (its probability is its prior's, under 0.1): not doubted.
+    # One line gives the model little to read: its probability stays near its prior (under 0.1), but its
+    # words do not pull to calm, so the signal stands.
     ("Shop", "Our shop is down since this morning."),
     # A leak is never doubted, even in words the model reads as calm ("download the invoices").
     ("Portail", "Sur le portail on peut télécharger les factures d'autres clients."),
