@@ -162,19 +162,23 @@ def spool_section(table: Table, mails: int) -> None:
               goal=at_least(500, " mails/s"))
 
 
-# (rate offered, which figure, its goal): issue 17's two latency goals
-LATENCY_GOALS = {10: ("median_ms", "p50", at_most(50, " ms")), 100: ("p99_ms", "p99", at_most(2000, " ms"))}
+# (rate offered, which figure, its goal): issue 17's two latency goals; then, on a serve of its own, 50/s, a
+# stream below what the drain works off here (no goal: it shows whether the drain keeps pace with one).
+LATENCY_RATES = {10: ("median_ms", "p50", at_most(50, " ms")), 100: ("p99_ms", "p99", at_most(2000, " ms")),
+                 50: ("p99_ms", "p99", None)}
 
 
 def latency_section(table: Table, seconds: float) -> None:
-    for _, rate, result in quietly(latency.main, ["--rates", *map(str, LATENCY_GOALS), "--seconds", str(seconds)]):
-        key, name, goal = LATENCY_GOALS[rate]
+    results = [row for rates in ([10, 100], [50])
+               for row in quietly(latency.main, ["--rates", *map(str, rates), "--seconds", str(seconds)])]
+    for _, rate, result in results:
+        key, name, goal = LATENCY_RATES[rate]
         # A mail refused or never acknowledged has no latency to sort: the goal is not met with one missing.
         complete = result["accepted"] == result["offered"] and result["acks"] == result["accepted"]
         table.note(f"latency at {rate}/s offered: DATA end -> ack at relay, {name}",
                    f"median {result['median_ms']:,.0f} ms, p99 {result['p99_ms']:,.0f} ms",
                    f"{result['accepted']}/{result['offered']} accepted at {result['achieved_rate']:.1f}/s, "
-                   f"{result['acks']} acks", goal=goal, met=complete and goal.met(result[key]))
+                   f"{result['acks']} acks", goal=goal, met=goal is not None and complete and goal.met(result[key]))
 
 
 def memory_section(table: Table) -> None:
