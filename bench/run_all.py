@@ -169,7 +169,9 @@ LATENCY_RATES = {10: ("median_ms", "p50", at_most(50, " ms")), 100: ("p99_ms", "
 
 
 def latency_section(table: Table, seconds: float) -> None:
-    results = [row for rates in ([10, 100], [50])
+    serves = ([rate for rate, (_, _, goal) in LATENCY_RATES.items() if goal],
+              [rate for rate, (_, _, goal) in LATENCY_RATES.items() if not goal])
+    results = [row for rates in serves
                for row in quietly(latency.main, ["--rates", *map(str, rates), "--seconds", str(seconds)])]
     for _, rate, result in results:
         key, name, goal = LATENCY_RATES[rate]
