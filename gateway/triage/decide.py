@@ -4,7 +4,7 @@ from __future__ import annotations
 # Pure functions of (subject, text, config, models): no database, no event loop, safe in worker threads.
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
@@ -188,8 +188,7 @@ def _doubted(hits: list[Hit], read: tuple[str, str], model: LinearModel, *,
     pull = model.scores(*read)[0] - model.intercept[0]
     if pull >= 0:
         return hits, ()
-    lowered = [Hit(rule=h.rule, value="high", weight=h.weight, detail=h.detail) if h.value == "urgent" else h
-               for h in hits]
+    lowered = [replace(h, value="high") if h.value == "urgent" else h for h in hits]
     return lowered, (f"not urgent: the model reads the whole mail as calm ({pull:+.2f} from its prior)",)
 
 

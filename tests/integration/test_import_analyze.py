@@ -34,6 +34,11 @@ async def planner_rows(db, table: str) -> float:
                                     {"name": table})
 
 
+async def count_messages(db) -> int:
+    async with db.transaction() as session:
+        return await session.scalar(text("SELECT count(*) FROM messages"))
+
+
 async def test_an_import_analyses_what_it_grew_from_a_threshold_on_and_at_the_end(pg_db, settings_factory,
                                                                                   tmp_path, monkeypatch):
     monkeypatch.setattr(planner, "ANALYZE_FROM", 10)
@@ -59,11 +64,6 @@ async def test_an_import_analyses_what_it_grew_from_a_threshold_on_and_at_the_en
     for table in planner.GROWN:
         assert await planner_rows(pg_db, table) >= 0, table
     assert await planner_rows(pg_db, "messages") == 25
-
-
-async def count_messages(db) -> int:
-    async with db.transaction() as session:
-        return await session.scalar(text("SELECT count(*) FROM messages"))
 
 
 async def test_serves_spool_worker_analyses_once_it_stored_the_first_mails(pg_db, settings_factory, monkeypatch):
