@@ -65,6 +65,16 @@ def without_what_ifs(text: str) -> tuple[str, str]:
     return "".join(pieces), first
 
 
+# A reply's subject: the thread's, not news of the writer's ("Re: Mail server - fixed", "AW:", "Antw:", "SV:").
+_REPLY = linear.compile(r"^\s*(re|aw|antw|sv|réf|ref)\s*(\[\d+\])?\s*:", linear.IGNORECASE,
+                        name="triage.clauses.REPLY")
+
+
+def is_reply(subject: str) -> bool:
+    """Whether `subject` is a reply's ("Re: ...", "AW: ..."), not a forward's or a new mail's."""
+    return _REPLY.search(subject) is not None
+
+
 def unquoted(body: str) -> str:
     """The body without its quoted lines ("> ..."), e.g. "Working again, thanks!\n> The shop is down" ->
     "Working again, thanks!\n"; the body itself when nothing is quoted."""

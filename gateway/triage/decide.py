@@ -10,7 +10,7 @@ from typing import Any
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
 from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
-from gateway.triage.clauses import stretches, unquoted, unsigned, without_what_ifs
+from gateway.triage.clauses import is_reply, stretches, unquoted, unsigned, without_what_ifs
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
 from gateway.triage.signals import CANCELS, NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES
@@ -131,6 +131,11 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         told = evaluate(rules, subject="", body=said)
         if _calm(told) and not any(h.value == "urgent" for h in told):
             body = said
+        elif not _calm(told) and is_reply(subject) and _calm(evaluate(rules, subject="", body=body)):
+            # ...and a reply whose calm words are all in what it quotes ("Sorry to reopen this: it's back
+            # > ... should be back to normal"): the fix told there is what the reply answers, not how things
+            # are now, so the reply is read on its own, without the subject, which is the thread's.
+            subject, body = "", said
     hits = evaluate(rules, subject=subject, body=body) + asked
     if header:
         hits.append(header)
@@ -153,14 +158,19 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         hits, doubt = _doubted(hits, read, model, own={rule.name for rule in config.rules or ()})
         if doubt:
             value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
-    if value != "urgent" and model is not None and config.use_model and not calm and not doubt:
+    # "No rush if it's already known, but the whole website is gone": a courtesy about the pace says nothing
+    # of the situation, so it raises the model's bar (emergency_despite_calm_at) rather than silencing it.
+    # What the other calm words say (over, planned, a drill, someone else's, one person's) it cannot judge.
+    courtesy = calm == COURTESY and config.emergency_despite_calm_at < 1
+    if value != "urgent" and model is not None and config.use_model and (not calm or courtesy) and not doubt:
         guess = model.predict(*read, explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
-        if emergency >= config.emergency_at:
+        if emergency >= (config.emergency_despite_calm_at if calm else config.emergency_at):
             said = model.explain(*read, guess.label)
             words = f"; words: {', '.join(said)}" if said else ""
+            despite = f'; despite "{next(h.detail for h in hits if h.rule in calm)}"' if calm else ""
             return Decision("priority", "urgent", "model", round(emergency, 2),
-                            why=(f"looks like an emergency{words}",)), hits
+                            why=(f"looks like an emergency{words}{despite}",)), hits
     stage = "rules" if any(h.value == value for h in hits) else "default"
     return Decision("priority", value, stage, why=_rule_reasons(hits, value) + doubt,
                     rules=tuple(h.rule for h in hits if h.value == value)), hits
@@ -169,6 +179,7 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
 # The built-in signals whose words have everyday senses ("traffic is down", "I work offline on the
 # train"): the only ones the model may doubt. A leak, a fraud or a standstill is never argued away.
 DOUBTED = frozenset({"service-down", "service-down-any-language"})
+COURTESY = frozenset({"not-urgent"})  # the calm words about the pace alone ("no rush", "rien d'urgent")
 
 
 def _doubted(hits: list[Hit], read: tuple[str, str], model: LinearModel, *,

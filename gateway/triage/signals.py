@@ -72,7 +72,8 @@ _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre no
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
            r"buchen|bezahlen|rein|ran)|no \w{1,20} can (log|get|work|access|open|order|connect|print|pay|book))")
 # All of a group: an emergency only with a trouble beside it (_TROUBLE).
-_ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20} )?(office|company|building|team|"
+_ALL = (r"(for (everyone|everybody|every user|all users|every customer|each customer|all (our )?customers)|"
+        r"für alle kunden|pour tous (les|nos) clients|(whole|entire) (\w{1,20} )?(office|company|building|team|"
         r"department|floor|site|branch|store|warehouse|production line)|all our (stores|branches)|"
         r"all (users|staff|colleagues|employees)|bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
         r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
@@ -83,16 +84,21 @@ _ALL = (r"(for (everyone|everybody|every user|all users)|(whole|entire) (\w{1,20
         r"(all|both|the (two|three|four|five)|alle[n]?|beiden|den (zwei|drei|vier|"
         r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les) (floors|buildings|sites|branches|locations|etagen|"
         r"stockwerken?|gebäuden?|standorten?|filialen|étages|bâtiments|sites|agences))")
+# A server's error page or code ("gives 503", "HTTP 500", "Bad Gateway"): one person's trouble on its own,
+# an outage when a whole group gets it (everyone-affected).
+_SERVER_ERROR = (r"(http|error|fehler|erreur|code) ?5\d\d|5\d\d (errors?|fehler|erreurs?)|(gives|returns|shows|throws|"
+                 r"liefert|zeigt|renvoie|affiche) (an? |only |nur |ausschließlich |que des |des )?(http )?5\d\d|"
+                 r"bad gateway|service unavailable|internal server error|gateway time-?out")
 # A trouble in the same sentence as "all of us": a broken state, a negation, an error, people stuck.
-_TROUBLE = (rf"({_DOWN}|can't|cannot|can not|unable|not|no|none|nothing|no longer|without|lost|locked|stuck|"
-            r"broken|gone|missing|disappeared|vanished|disconnected|dropped|went wrong|fail\w{0,4}|errors?|"
+_TROUBLE = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|not|no|none|nothing|no longer|without|lost|"
+            r"locked|stuck|broken|gone|missing|disappeared|vanished|disconnected|dropped|went wrong|fail\w{0,4}|errors?|"
             r"crash\w{0,3}|idle|waiting|sitting|kein\w{0,2}|nicht|nichts|ohne|weg|(ist|sind) aus|gesperrt|verschwunden|"
             r"getrennt|fehler\w{0,12}|kaputt|empty|leer|vide|warten|sitzen|ne|n'\w{1,20}|pas|plus|impossible|sans|aucune?|"
             r"erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|disparue?s?|coupée?s?|attendent|hs)")
 # ...and the trouble words that tell it before the group ("Impossible d'imprimer pour tous les utilisateurs"):
 # no bare "not", "ne", "pas", "kein": a gap counted from every such word costs the screen's DFA dearly.
-_TROUBLE_FIRST = (rf"({_DOWN}|can't|cannot|can not|unable|no longer|lost|locked|stuck|broken|gone|missing|"
-                  r"disappeared|disconnected|dropped|went wrong|fail\w{0,4}|errors?|crash\w{0,3}|gesperrt|verschwunden|"
+_TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no longer|lost|locked|stuck|broken|"
+                  r"gone|missing|disappeared|disconnected|dropped|went wrong|fail\w{0,4}|errors?|crash\w{0,3}|gesperrt|verschwunden|"
                   r"fehler\w{0,12}|kaputt|impossible|erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|empty|leer|vide|"
                   r"plus de|pas de|kein(e|en)? (netz|internet|strom|zugriff))")
 

@@ -85,6 +85,61 @@ def test_negation_keeps_the_model_from_raising_an_emergency():
                                 "Pas urgent.").value == "low"
 
 
+@pytest.mark.parametrize("subject, body, urgent", [
+    ("(no subject)", "the wiki gives 503 for everyone here. the auditors come at 11", True),
+    ("Portal", "Das Kundenportal liefert seit heute früh für alle Kunden nur noch HTTP 503.", True),
+    ("Extranet", "L'extranet affiche une erreur 503 pour tous nos clients.", True),
+    ("CRM", "The CRM gives error 500 when I save a contact.", False),
+    ("Export", "Beim Export bekomme ich einen Fehler 500, können Sie sich das ansehen?", False),
+])
+def test_a_server_error_is_an_outage_when_a_whole_group_gets_it(subject, body, urgent):
+    decision = priority(subject, body)
+    assert ("everyone-affected" in decision.rules) is urgent and (decision.value == "urgent") is urgent
+
+
+# Only a courtesy about the pace ("no rush if you already know") around an outage the model is sure of.
+COURTESY_OUTAGES = [
+    ("Booking site", "Sorry to bother you, no rush if you already know about it: our booking site has not loaded "
+                     "for anyone since 8 this morning, customers are phoning us because they cannot book or pay, "
+                     "and my colleagues in the other two branches see the same.", "no rush"),
+    ("Buchungsportal", "Hallo, keine Eile, falls ihr es schon wisst: unser Buchungsportal lädt seit 8 Uhr bei "
+                       "niemandem mehr, die Kunden rufen an, weil sie weder buchen noch bezahlen können, und die "
+                       "Kollegen in den anderen Filialen sehen dasselbe.", "keine Eile"),
+]
+
+
+@pytest.mark.parametrize("subject, body, said", COURTESY_OUTAGES)
+def test_a_courtesy_about_the_pace_raises_the_models_bar_instead_of_silencing_it(subject, body, said):
+    decision = priority(subject, body)
+    assert (decision.value, decision.stage) == ("urgent", "model") and decision.confidence >= 0.9
+    assert decision.why[-1].endswith(f'; despite "{said}"')
+    assert priority(subject, body, emergency_despite_calm_at=1).value == "low"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Re: Mail server outage - fixed", "Sorry, it's happening again: since 2 pm no mail goes in or out for the whole "
+                                       "site, same as last week.\n\nPaul\n\n> From: IT Service Desk\n> The mail "
+                                       "server has been fixed and the queue is empty again."),
+    ("AW: Störung Warenwirtschaft - behoben", "Leider nochmal: seit 14 Uhr kommt im ganzen Lager niemand mehr in die "
+                                              "Warenwirtschaft, die Lkw warten.\n\n> Von: IT-Service\n> Die Störung "
+                                              "der Warenwirtschaft ist behoben."),
+])
+def test_a_fix_told_only_in_the_quote_does_not_calm_the_reply_above_it(subject, body):
+    assert priority(subject, body).value == "urgent"
+
+
+@pytest.mark.parametrize("subject, body, value", [
+    # a reply with nothing of its own to tell, under a thread's subject naming the outage
+    ("Re: Shop outage", "Thanks a lot!\n\n> The shop was down this morning; it has been fixed and everything is "
+                        "back to normal now.", "medium"),
+    # a forward passes its quote on as news, calm words and all
+    ("Fwd: Incident notice", "FYI, see below.\n\n> Our courier's tracking site is down today; the incident has "
+                             "been resolved since noon.", "medium"),
+])
+def test_a_quoted_fix_under_a_reply_that_tells_of_no_trouble_stays_calm(subject, body, value):
+    assert priority(subject, body).value == value
+
+
 TRAFFIC = ("Traffic report", "Our marketing agency says that our website traffic is down 4% this month compared "
                              "to May. Could you send me the analytics login so I can look myself? Thanks")
 
