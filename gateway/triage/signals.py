@@ -10,7 +10,8 @@ from gateway.config import RuleConfig
 # A hit of these overrides every urgent vote: planned downtime is announced, a course about breaches
 # is no breach, an outage that is over, a machine nobody uses, a test system or one person's own trouble
 # ("only me") is no emergency.
-PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours", "not-live", "only-me"})
+PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours", "not-live", "only-me",
+                           "in-the-news"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
@@ -329,7 +330,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"notfallplan\w{0,4}|disaster recovery (plan|test|review))\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(it's fine again|is fine again|(working|running|back|works|work) (fine |normally )?again|"
+               pattern=r"(it's fine again|is fine again|entwarnung|all clear|fin d'alerte|(läuft|geht|funktioniert) "
+                       r"seit [^.!?\n]{0,30}\bwieder\b|(working|running|back|works|work) (fine |normally )?again|"
                        r"(it's|it is|everything's|everything is) back (up|online|to normal)|geht wieder[.!,]|"
                        r"alles (wieder )?normal|c'est reparti|ça remarche|"
                        r"(working|running) (fine |normally )?since|back (up|online) (now|since|again)|came back "
@@ -369,7 +371,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # One person's trouble said outright: "only me", "alle anderen schon", "les collègues n'ont pas le souci".
     # "It's not just me" (not-only-me) cancels it (decide.py).
     RuleConfig(name="only-me", value="medium", weight=4.0,
-               pattern=r"\b(only (for )?me|only mine|only my (pc|laptop|computer|account|machine|mailbox)|just me|"
+               pattern=r"\b(only (for )?me|(no one|nobody) else (has|is having|sees|gets) (the|this|that|it)|"
+                       r"(sonst )?(niemand|keiner) (sonst|anderes) hat (das|dieses) problem|personne d'autre n'a "
+                       r"(le|ce) (problème|souci)|only mine|only my (pc|laptop|computer|account|machine|mailbox)|just me|"
                        r"just my (pc|laptop|computer|account|machine|mailbox)|everyone else (is fine|can|has|works)|the "
                        r"others (are fine|can|work)|(my )?colleagues (can|are fine|have no (problem|issue))|nur (bei )?"
                        r"mir|nur ich|nur mein\w{0,2}|alle anderen (schon|können|haben|geht|funktioniert)|bei (allen )?(den )?"
@@ -409,6 +413,13 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"home (broadband|internet|wi-?fi|router)|"
                        # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
                        rf"{_ELSEWHERE}[^.!?\n]{{0,40}}\b{_TROUBLE}{_END})"),
+    # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
+    RuleConfig(name="in-the-news", value="low", weight=4.0,
+               pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|in the news (that|today|"
+                       r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
+                       r"presse) (stand|steht|gelesen)|in den nachrichten|(lu|vu|entendu) (dans la presse|aux "
+                       r"(informations|infos|actualités)|dans le journal)|dans la presse (ce matin|aujourd'hui|que))"
+                       + _END),
     # A test, demo or training system that is down is no outage of what the business runs on.
     RuleConfig(name="not-live", value="low", weight=4.0,
                pattern=r"\b((test|staging|demo|sandbox|training|qa|dev) (instance|system|server|environment|site|"

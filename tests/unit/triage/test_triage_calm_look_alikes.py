@@ -46,7 +46,18 @@ def decided(subject: str, body: str):
     ("Question", "Que deviennent les commandes si la boutique tombe en panne pendant les soldes ?"),
     # one person, no hurry said plainly
     ("Old folder", "I cannot open an old project folder on the drive. Sometime this week is fine."),
+    # someone else's breach or outage, read about in the news
+    ("Breach at a booking site", "I read in the paper that a big booking site had a data breach and customer data "
+                                 "was leaked. We book trips there, should we change our passwords?"),
+    ("Datenleck", "In der Zeitung stand heute, dass bei einem Onlineshop Kundendaten von Hackern gestohlen wurden. "
+                  "Betrifft uns das?"),
+    ("Fuite", "J'ai lu dans la presse ce matin qu'un hébergeur a été piraté et que des données clients ont fuité. "
+              "Sommes-nous concernés ?"),
+    # the all-clear above a quoted outage
+    ("AW: Kassen gestört", "Entwarnung, die Kassen laufen seit zehn Minuten überall wieder. Danke!\n\n> In allen "
+                           "Filialen hängen die Kassen, die Kunden stehen Schlange."),
     # one person's trouble said outright
+    ("Word crashed", "Word crashed three times this morning on the big contract file. No one else has the problem."),
     ("VPN", "The VPN is down for me since lunch, everyone else can connect."),
     ("VPN", "Bei mir ist das VPN seit Mittag weg, alle anderen können sich verbinden."),
     ("VPN", "Le VPN est en panne depuis midi, seulement chez moi."),
@@ -67,6 +78,8 @@ def test_look_alikes_are_not_urgent(subject, body):
     ("Monday", "Monday's outage is back: the ERP is down again now and nobody can work."),
     ("Staging", "The live shop is down for all customers; the staging server works."),
     ("VPN", "It's not just me: the VPN is down and nobody in sales can connect."),
+    ("Login", "I cannot log in to the CRM and nobody else can either, the whole sales team is stuck."),
+    ("Kassen", "Die Kassen laufen seit heute früh wieder nicht, in allen Filialen, die Kunden warten."),
     ("VPN", "Nicht nur bei mir: das VPN ist ausgefallen, niemand im Vertrieb kommt rein."),
     ("VPN", "Ce n'est pas que moi : le VPN est en panne, personne au commercial ne peut se connecter."),
 ])
