@@ -4,7 +4,8 @@ from __future__ import annotations
 # "The printer has been fixed, but now the network is down for everyone": the recovery speaks of the
 # printer, not of the network. A calm signal (over now, planned, unused, a drill, "not urgent") calms
 # the stretch it is in; a stretch after "but", "however", "aber", "mais" ... or a sentence that turns
-# to the present ("Now ...", "Heute ...", "Aujourd'hui ...") is another matter. Plain sentence ends
+# to the present ("Now ...", "Heute ...", "Aujourd'hui ...") or to the next point of a list ("Finally, ...",
+# "Enfin, ...") is another matter. Plain sentence ends
 # do not cut: "The old server is down. Nobody uses it." speaks of one thing.
 # Every pattern is RE2 (linear in the text); RE2's \b is ASCII-only, so each word next to a \b here
 # starts or ends in an ASCII letter.
@@ -14,7 +15,10 @@ from gateway.mail import linear
 _TURN = linear.compile(
     r"\b(but|however|whereas|aber|jedoch|allerdings|mais|cependant|pourtant|par contre|en revanche|toutefois)\b"
     r"|(^|[.!?;]\s+|\b(and|und|et)\s+)(now|today|this morning|since this morning|jetzt|nun|heute|seit heute|"
-    r"maintenant|aujourd'hui|ce matin|depuis ce matin)\b",
+    r"maintenant|aujourd'hui|ce matin|depuis ce matin)\b"
+    # the next point of a mail that lists several: "Finally, and this is why I write: ...", "Enfin, ..."
+    r"|(^|[.!?;]\s+)(finally|lastly|secondly|thirdly|another thing|one more thing|on another note|außerdem|zweitens|"
+    r"drittens|zum schluss|noch etwas|und dann noch|enfin|ensuite|deuxièmement|troisièmement|autre chose|par ailleurs)\b",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.TURN")
 
 # A question that starts with "if" (or "what happens if", "falls", "wenn", "si", "au cas où" ...) asks

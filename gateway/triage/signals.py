@@ -11,16 +11,20 @@ from gateway.config import RuleConfig
 # is no breach, an outage that is over, a machine nobody uses, a test system or one person's own trouble
 # ("only me") is no emergency.
 PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours", "not-live", "only-me",
-                           "in-the-news"})
+                           "in-the-news", "not-clicked"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
-# now, whatever came before; "it's not just me" is no one person's trouble.
-CANCELS = {"still-broken": "over-now", "not-only-me": "only-me"}
+# now, whatever came before; "it's not just me" is no one person's trouble; "I didn't click, but two
+# colleagues entered their passwords", or "I haven't opened anything else" under someone else's invoice,
+# is a leak that happened.
+CANCELS = {"still-broken": "over-now", "not-only-me": "only-me", "credentials-given-away": "not-clicked",
+           "data-to-the-wrong-people": "not-clicked"}
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 # A day an outage is named by ("Tuesday's outage", "la panne de lundi").
 _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
-         r"donnerstag|freitag|samstag|sonntag|hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)")
+         r"donnerstag|freitag|samstag|sonntag|hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
+         r"la semaine (dernière|passée)|letzter woche|vergangener woche)")
 _END = r"([^\w]|$)"
 
 _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|"
@@ -244,6 +248,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(link|lien|freigabelink|ordner|folder|dossier|share|partage)\b[^.!?\n]{0,80}\b(without|ohne|sans) "
                        r"(anmeldung|login|logging in|signing in|a password|password|passwort|kennwort|connexion|"
                        r"mot de passe|authentification)|"
+                       r"(relevés?|documents?|factures?|dossiers?|courriers?|résultats?|données|bulletins?|contrats?) "
+                       r"[^.!?\n]{0,30}de quelqu'un d'autre|(rechnung|abrechnung|unterlagen|dokument|befund|daten|brief|"
+                       r"vertrag)\w{0,3} [^.!?\n]{0,30}von jemand(em)? ander(em|en|s)|"
                        r"someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
                        r"(daten|rechnung|rechnungen|namen|dokumente|unterlagen|adressen|bestellungen|befunde|"
@@ -286,6 +293,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="not-urgent", value="low", weight=4.0,
                pattern=r"\b(not urgent|no rush|no hurry|not important|low priority|no deadline|not a big deal|"
                        r"nothing urgent|whenever you (have|get) (the )?time|when you're free|nicht dringend|"
+                       r"no drama|kein drama|pas de drame|"
                        r"keine eile|eilt nicht|hat keine eile|niedrige priorität|wenn mal zeit ist|pas urgent|"
                        r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
                        r"le temps|no urgency|it can wait|can wait until|whenever you get a chance|when you get a "
@@ -327,10 +335,18 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"phishing[- ]?(simulation|test|campaign|kampagne)|simulat\w{1,6} de phishing|campagne de "
                        r"(phishing|sensibilisation)|(crisis|crash) exercise|exercice (de crise|d'évacuation)|"
                        r"krisenübung|notfallübung|business continuity|continuity (plan|review)|plan de continuité|"
-                       r"notfallplan\w{0,4}|disaster recovery (plan|test|review))\b"),
+                       r"notfallplan\w{0,4}|disaster recovery (plan|test|review)|"
+                       # staff enrolled in a course: "everyone should take the data leak course", "inscrire tout le monde"
+                       r"(take|attend|sign up for|(enrol|register)\w{0,3} [^.!?\n]{0,30}\b(in|on|for)) (the|a|an) "
+                       r"[^.!?\n]{0,20}\b(course|training|webinar|e-?learning)|(suivre|suive|suivent|inscri\w{1,6} "
+                       r"[^.!?\n]{0,40}à) (la|une|l'|le) (formation|webinaire|session|e-?learning)|(schulung|kurs|webinar|"
+                       r"e-?learning) (besuchen|machen|absolvieren)|(für|zur) (die |eine )?(schulung|kurs) anmelden)\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(it's fine again|is fine again|entwarnung|all clear|fin d'alerte|(läuft|geht|funktioniert) "
+               pattern=r"(it's fine again|is fine again|entwarnung|all clear|fin d'alerte|(has been|have been|been) "
+                       r"stable since|stable since|seitdem stabil|stable depuis|(tout )?fonctionne (parfaitement|"
+                       r"normalement|bien) depuis|depuis [^.!?\n]{0,30}tout fonctionne|demande de compte[- ]rendu|"
+                       r"compte[- ]rendu (de|sur|du) (la |l'|cette |cet )?(panne|incident|coupure)|(läuft|geht|funktioniert) "
                        r"seit [^.!?\n]{0,30}\bwieder\b|(working|running|back|works|work) (fine |normally )?again|"
                        r"(it's|it is|everything's|everything is) back (up|online|to normal)|geht wieder[.!,]|"
                        r"alles (wieder )?normal|c'est reparti|ça remarche|"
@@ -410,9 +426,27 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
                        r"(at home|zu hause|zuhause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause|"
-                       r"home (broadband|internet|wi-?fi|router)|"
+                       r"home (broadband|internet|wi-?fi|router)|(my|mein|meine|ma|mon) (home |private |privater? )?"
+                       r"(broadband|dsl|fibre|fiber|internetanschluss|glasfaser|box internet|box)\b|(my|mein|meine|mon) "
+                       r"(personal|private|privates?|privater|perso) (\w{1,20} )?(account|konto|compte)|compte perso|"
+                       r"nothing to do with work|(hat )?nichts mit der arbeit zu tun|rien à voir avec le (boulot|travail)|"
+                       r"bei (unserem|unseren|dem|einem) \w{0,20}(lieferanten|zulieferer|dienstleister|paketdienst)\b[^.!?\n]{0,80}"
+                       r"(ausgefallen|gestört|störung|nicht erreichbar|steht|down|offline)|"
                        # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
                        rf"{_ELSEWHERE}[^.!?\n]{{0,40}}\b{_TROUBLE}{_END})"),
+    # A suspicious mail reported and not acted on: "Nobody clicked it. Should we delete it?", "Habe NICHT
+    # geklickt", "Je n'ai pas cliqué". Its "hacked?" or "Nobody" is a question, not a breach (see CANCELS).
+    RuleConfig(name="not-clicked", value="medium", weight=4.0,
+               # "opened" only with what a phishing mail brings: "I haven't opened anything else" under someone
+               # else's bill says nothing of a link.
+               pattern=r"\b((i|we) (haven't|have not|didn't|did not|never) (\w{1,20} or )?(clicked|click|replied|reply|"
+                       r"answered|entered|responded)|(i|we) (haven't|have not|didn't|did not|never) (opened|open) (it|them|"
+                       r"the link|the attachment|the file)|(nobody|no one|none of us) (has |have )?(clicked|replied|"
+                       r"answered|entered|responded|opened (it|them|the link|the attachment))|without clicking|"
+                       r"(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt|geöffnet|eingegeben|geantwortet)|"
+                       r"nichts eingegeben|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
+                       r"rien |jamais )?(cliqué|répondu|saisi)|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir))"
+                       + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
     RuleConfig(name="in-the-news", value="low", weight=4.0,
                pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|in the news (that|today|"

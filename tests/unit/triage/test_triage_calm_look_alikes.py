@@ -53,6 +53,28 @@ def decided(subject: str, body: str):
                   "Betrifft uns das?"),
     ("Fuite", "J'ai lu dans la presse ce matin qu'un hébergeur a été piraté et que des données clients ont fuité. "
               "Sommes-nous concernés ?"),
+    # a suspicious mail reported that nobody acted on
+    ("Suspicious mail", "Several of us got a mail saying our mailbox is full, with a link to log in. Nobody clicked "
+                        "it. Should we just delete it?"),
+    ("hacked??", "I got a mail saying 'Your account has been hacked, click here'. I didn't click anything. Delete it?"),
+    ("Hackerangriff?", "Ich habe eine komische Mail bekommen, Postfach voll, hier klicken. Habe NICHT geklickt. Sind "
+                       "wir gehackt worden?"),
+    ("Piratage ?", "J'ai reçu un mail de « la banque » avec un lien bizarre. Je n'ai pas cliqué. Est-ce qu'on est "
+                   "piratés ?"),
+    # one's own line at home, a private account, a supplier's system
+    ("WFH", "My broadband is down (the whole street, a provider outage), so I'll come into the office after lunch."),
+    ("Instagram", "My personal Instagram account was hacked last night. Nothing to do with work, but which passwords "
+                  "should I change?"),
+    ("Lieferant", "Bei unserem Verpackungslieferanten ist seit gestern das komplette System ausgefallen. Kein Drama, "
+                  "wir haben genug Kartons. Müssen wir die automatische Bestellung pausieren?"),
+    # everyone enrolled in a course about leaks
+    ("Data leak course", "Please enrol all 140 staff in the online course on preventing data leaks before January."),
+    ("Formation", "Merci d'inscrire tout le personnel à la formation « Prévenir les fuites de données »."),
+    # an outage over for weeks, a write-up asked for
+    ("Downtime in November", "The booking portal was down four times in November. It has been stable since the "
+                             "update; we would like a written report."),
+    ("Panne", "Je reviens sur la panne de la semaine dernière : tout le service RH était bloqué. Depuis le lendemain "
+              "tout fonctionne, mais la direction demande un compte rendu de l'incident."),
     # the all-clear above a quoted outage
     ("AW: Kassen gestört", "Entwarnung, die Kassen laufen seit zehn Minuten überall wieder. Danke!\n\n> In allen "
                            "Filialen hängen die Kassen, die Kunden stehen Schlange."),
@@ -79,6 +101,14 @@ def test_look_alikes_are_not_urgent(subject, body):
     ("Staging", "The live shop is down for all customers; the staging server works."),
     ("VPN", "It's not just me: the VPN is down and nobody in sales can connect."),
     ("Login", "I cannot log in to the CRM and nobody else can either, the whole sales team is stuck."),
+    # a phishing that worked, or a leak, whoever did not click
+    ("Phishing", "I didn't click the link, but two colleagues in accounts typed their passwords into the fake page."),
+    ("Invoices", "Two customers got someone else's invoice this morning. I didn't click anything in what they sent."),
+    ("Relevé", "Un adhérent a reçu le relevé de quelqu'un d'autre, avec son numéro de sécurité sociale."),
+    # the next point of a list is its own matter
+    ("A few things", "First, thanks for the new laptop. Secondly, the printer on 2 jams now and then, no rush.\n\n"
+                     "Finally, and this is why I write: the booking system has been down for the whole front desk "
+                     "since 8."),
     ("Kassen", "Die Kassen laufen seit heute früh wieder nicht, in allen Filialen, die Kunden warten."),
     ("VPN", "Nicht nur bei mir: das VPN ist ausgefallen, niemand im Vertrieb kommt rein."),
     ("VPN", "Ce n'est pas que moi : le VPN est en panne, personne au commercial ne peut se connecter."),
