@@ -1,4 +1,4 @@
-"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions, quotes and signatures set aside."""
+"""What a calm word speaks for: the body cut at "but" and at a turn to "now"; what-if questions and signatures set aside."""
 from __future__ import annotations
 
 # "The printer has been fixed, but now the network is down for everyone": the recovery speaks of the
@@ -17,8 +17,11 @@ _TURN = linear.compile(
     r"|(^|[.!?;]\s+|\b(and|und|et)\s+)(now|today|this morning|since this morning|jetzt|nun|heute|seit heute|"
     r"maintenant|aujourd'hui|ce matin|depuis ce matin)\b"
     # the next point of a mail that lists several: "Finally, and this is why I write: ...", "Enfin, ..."
-    r"|(^|[.!?;]\s+)(finally|lastly|secondly|thirdly|another thing|one more thing|on another note|außerdem|zweitens|"
-    r"drittens|zum schluss|noch etwas|und dann noch|enfin|ensuite|deuxièmement|troisièmement|autre chose|par ailleurs)\b",
+    r"|(^|[.!?;]\s+)(finally|lastly|secondly|thirdly|another thing|one more thing|on another note|the (main|real) "
+    r"reason|außerdem|zweitens|drittens|zum schluss|noch etwas|und dann noch|enfin|ensuite|deuxièmement|"
+    r"troisièmement|autre chose|par ailleurs|et surtout|sinon)\b"
+    r"|\b(the (main|real) reason (i'm|i am) writing|weswegen ich (eigentlich )?schreibe|warum ich (eigentlich )?schreibe|"
+    r"la vraie raison de (mon|ce) (mail|message))\b",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.TURN")
 
 # A question that starts with "if" (or "what happens if", "falls", "wenn", "si", "au cas où" ...) asks
@@ -79,14 +82,6 @@ def is_reply(subject: str) -> bool:
     return _REPLY.search(subject) is not None
 
 
-def unquoted(body: str) -> str:
-    """The body without its quoted lines ("> ..."), e.g. "Working again, thanks!\n> The shop is down" ->
-    "Working again, thanks!\n"; the body itself when nothing is quoted."""
-    if ">" not in body:
-        return body
-    return "".join(line for line in body.splitlines(keepends=True) if not line.lstrip().startswith(">"))
-
-
 # A sign-off on a line of its own ("Kind regards,", "Viele Grüße", "Cordialement") and the few short lines
 # after it: the sender's name and title. A title is no news ("Incident Response & Data Breach Officer").
 _SIGN_OFF = linear.compile(
@@ -94,7 +89,7 @@ _SIGN_OFF = linear.compile(
     r"mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|schöne grüße|grüße|gruß|"
     r"cordialement|bien cordialement|bien à vous|salutations|meilleures salutations|merci)[ \t]*[,.!]?[ \t]*$",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.SIGN_OFF")
-SIGNATURE_LINES = 4  # lines after the sign-off; more is a message of its own (or a quote: see unquoted)
+SIGNATURE_LINES = 4  # lines after the sign-off; more is a message of its own (or a quote)
 
 
 def unsigned(body: str) -> str:

@@ -9,8 +9,9 @@ from typing import Any
 
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
 from gateway.pipeline.context import Hit
+from gateway.mail.reply_strip import new_text
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
-from gateway.triage.clauses import is_reply, stretches, unquoted, unsigned, without_what_ifs
+from gateway.triage.clauses import is_reply, stretches, unsigned, without_what_ifs
 from gateway.triage.features import MAX_BODY
 from gateway.triage.linear import LinearModel
 from gateway.triage.signals import CANCELS, NEGATION_RULES, PLANNED_RULES, SIGNAL_RULES
@@ -123,7 +124,7 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         body, said_body = without_what_ifs(body)
         if said_subject or said_body:
             asked.append(Hit(rule="what-if", value="medium", weight=0.0, detail=(said_subject or said_body)[:80]))
-    said = unquoted(body)
+    said = new_text(body)  # what the sender just wrote, above a quote ("> ...", "-----Original Message-----")
     if said != body and said.strip():
         # A calm reply above a quoted outage ("Working again, thanks! > The shop is down"): the quote is the
         # history the reply calms, so only the reply is read. A reply that tells of an outage of its own
@@ -159,9 +160,10 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         if doubt:
             value = decide(hits, threshold=config.threshold, default=config.default, order=PRIORITY_ORDER)
     # "No rush if it's already known, but the whole website is gone": a courtesy about the pace says nothing
-    # of the situation, so it raises the model's bar (emergency_despite_calm_at) rather than silencing it.
-    # What the other calm words say (over, planned, a drill, someone else's, one person's) it cannot judge.
-    courtesy = calm == COURTESY and config.emergency_despite_calm_at < 1
+    # of the situation (nor does "I didn't click it"), so it raises the model's bar (emergency_despite_calm_at)
+    # rather than silencing it. What the other calm words say (over, planned, a drill, someone else's, one
+    # person's) it cannot judge.
+    courtesy = calm <= COURTESY and config.emergency_despite_calm_at < 1
     if value != "urgent" and model is not None and config.use_model and (not calm or courtesy) and not doubt:
         guess = model.predict(*read, explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
@@ -179,7 +181,9 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
 # The built-in signals whose words have everyday senses ("traffic is down", "I work offline on the
 # train"): the only ones the model may doubt. A leak, a fraud or a standstill is never argued away.
 DOUBTED = frozenset({"service-down", "service-down-any-language"})
-COURTESY = frozenset({"not-urgent"})  # the calm words about the pace alone ("no rush", "rien d'urgent")
+# The calm words that say nothing of the situation: about the pace ("no rush", "rien d'urgent"), or that the
+# writer did not click a suspicious mail (its "hacked?" is set aside, but the model may still find a leak).
+COURTESY = frozenset({"not-urgent", "not-clicked"})
 
 
 def _doubted(hits: list[Hit], read: tuple[str, str], model: LinearModel, *,

@@ -15,11 +15,14 @@ PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unuse
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
-# now, whatever came before; "it's not just me" is no one person's trouble; "I didn't click, but two
+# now, whatever came before; "it's not just me" is no one person's trouble; "unless it's planned
+# maintenance I didn't hear about" announces nothing, nor does "can you switch the share off?" under a leak;
+# "I didn't click, but two
 # colleagues entered their passwords", or "I haven't opened anything else" under someone else's invoice,
 # is a leak that happened.
 CANCELS = {"still-broken": "over-now", "not-only-me": "only-me", "credentials-given-away": "not-clicked",
-           "data-to-the-wrong-people": "not-clicked"}
+           "data-to-the-wrong-people": "not-clicked", "unsure-if-planned": "planned-maintenance",
+           "data-leak-any-language": "planned-maintenance"}
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 # A day an outage is named by ("Tuesday's outage", "la panne de lundi").
 _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
@@ -71,7 +74,8 @@ _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|dat
 _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
            r"niemand (kann|mehr|im|in)|niemand kommt (mehr |gerade |aktuell )?(an|rein|ins|in|auf)\b|"
            r"bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
-           r"plus personne|plus aucune? (\w{1,20} )?(ne|n'|collègue|utilisateur|client|poste|salarié|employé|agent|"
+           r"plus personne|(sur|dans) aucun (poste|ordinateur|pc|terminal|appareil)|kommt niemand (\w{1,20} ){0,3}(mehr )?"
+           r"(an|auf|in|rein)\b|plus aucune? (\w{1,20} )?(ne|n'|collègue|utilisateur|client|poste|salarié|employé|agent|"
            r"caisse|terminal|ordinateur|pc)|pour personne|aucun des|aucun \w{1,20} ne peut|"
            r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
@@ -128,7 +132,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
                pattern=rf"\b({_NOBODY}\b|{_ALL}\b[^.!?\n]{{0,40}}\b{_TROUBLE}{_END}|{_TROUBLE_FIRST}[^\w.!?\n][^.!?\n]{{0,40}}\b{_ALL}\b)"),
     RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
-               pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
+               pattern=r"\b(1\d|[2-9]\d|\d{3,7}|(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-?(one|two|three|"
+                       r"four|five|six|seven|eight|nine)|(ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun)und(zwanzig|"
+                       r"dreißig|vierzig|fünfzig|sechzig|siebzig|achtzig|neunzig)|(vingt|trente|quarante|cinquante|"
+                       r"soixante)[- ](et[- ])?(un|deux|trois|quatre|cinq|six|sept|huit|neuf)|"
+                       r"ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                        r"zehn|elf|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|sechzig|hundert|dix|onze|douze|"
                        r"quinze|vingt|trente|quarante|cinquante|soixante|cent|about fifteen|etwa fünfzehn|une "
                        r"soixantaine de|rund \d{1,7}|about \d{1,7}|a dozen|dozens of|hundreds of|ein dutzend|"
@@ -137,7 +145,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"agents|customers|kollegen|mitarbeiter(innen)?|leute|personen|nutzer|benutzer|kunden|"
                        r"collègues|personnes|utilisateurs|salariés|employés|conseillers|clients|télétravailleurs)"
                        r"\b.{0,40}\b(can't|cannot|can not|unable|affected|cut off|are standing|clicked|sitting|"
-                       r"idle|doing nothing|waiting|stuck|lost|entered|können nicht|kommen nicht|betroffen|"
+                       r"idle|doing nothing|waiting|stuck|lost|entered|hear nothing|can't hear|nichts mehr|können nicht|kommen nicht|"
+                       r"hören (\w{1,20} )?nichts|n'entendent (plus )?rien|betroffen|"
                        r"abgeschnitten|haben|sitzen|warten|untätig|stecken|rausgeflogen|eingegeben|ne peuvent|"
                        r"bloqué\w{0,20}|touché\w{0,20}|attendent|sans pouvoir|n'arrivent|ont perdu|ont saisi|"
                        r"ont cliqué|locked out|locked|blocked|gesperrt|ausgesperrt|blockiert|kicked out|verrouillé\w{0,2})"),
@@ -180,6 +189,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"((£|€|\$) ?0[.,]00|\b0[.,]00 ?(€|(eur|euros?)\b))|"
                        r"(refund\w{0,3}|rembourse\w{0,3}|erstatte\w{0,3}) (\w{1,20} ){0,2}(every|each|all|chaque|toutes? les|"
                        r"jede|alle) (\w{1,20} )?(orders?|commandes?|bestellung\w{0,2})|"
+                       r"(tous les|toutes les|all|every|alle) (\w{1,20} ){0,3}(paiements|renouvellements|commandes|transactions|"
+                       r"payments|orders|renewals|zahlungen|bestellungen|verlängerungen)\b[^.!?\n]{0,30}(échouent|fail|failing|"
+                       r"scheitern|schlagen fehl)|"
+                       r"(zero|no|not a single|null|keine|zéro|aucune?) (completed |successful |erfolgreiche\w? |réussie?s? )?"
+                       r"(orders?|sales|payments?|donations?|renewals?|bestellungen|verkäufe|zahlungen|spenden|commandes?|"
+                       r"ventes?|paiements?|dons|renouvellements?) (since|seit|depuis)|"
                        r"(1\d|[2-9]\d|\d{3,7}) (double bookings|doppelbuchungen|surréservations|overbookings|duplicate "
                        r"(orders|charges|payments)|doppelte (abbuchungen|zahlungen)))"),
     # Money sent on a forged request ("CEO fraud"). No \b: "überwiesen" and "viré" have letters RE2's \b does not know.
@@ -204,7 +219,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # people's data that anyone can read on the internet
                        r"(kunden|customer|client|patient|personal|personen|salar|gehalt|gehält|passw)[^.!?\n]{0,60}"
                        r"(im internet (abrufbar|einsehbar|sichtbar|zugänglich)|(publicly|freely) (available|accessible|"
-                       r"visible)|accessible sur internet|librement accessible|en libre accès)|"
+                       r"visible)|accessible sur internet|librement accessible|en libre accès)|accessibles? publiquement|"
+                       r"publiquement accessibles?|öffentlich (zugänglich|abrufbar|einsehbar)|"
                        # a laptop or phone with customer data stolen; a site defaced
                        rf"(stolen|gestohlen|geklaut|volée?s?)[^.!?\n]{{0,60}}{_PEOPLES_DATA}|{_PEOPLES_DATA}[^.!?\n]{{0,40}}"
                        r"(stolen|gestohlen|geklaut|volée?s?)|"
@@ -216,7 +232,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(external|extern\w{0,2})|"
                        r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
-                       r"(mails?|e-?mails|messages) (that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
+                       r"(mails?|e-?mails|messages)\b[^.!?\n]{0,40}\b(that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
                        r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
                        r"n'ai (pas|jamais) (écrits?|envoyée?s?)|"
                        r"\b(someone|somebody|a stranger|an unknown person|an outsider) (has )?(logged|signed) (in|into|on|onto)\b"
@@ -262,8 +278,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui))"),
     # Credentials typed into a phishing page: the accounts are someone else's now.
     RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
-               pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (passwords?|"
-                       r"credentials|login)|fake (\w{1,20} )?(login page|sign-in page|page|site|website)|"
+               pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) ((username|user name|login|"
+                       r"email) and (my |their |our )?)?(passwords?|credentials|login)|fake (\w{1,20} )?(login page|sign-in page|page|site|website)|"
                        r"(passw(ö|o)rt(er)?|kennw(ö|o)rt(er)?|zugangsdaten) (auf|in) [^.!?\n]{0,40}eingegeben|"
                        r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|(saisi|donné|"
                        r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants))"),
@@ -334,7 +350,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # a phishing simulation's results, a crisis exercise, a continuity review: nothing happened
                        r"phishing[- ]?(simulation|test|campaign|kampagne)|simulat\w{1,6} de phishing|campagne de "
                        r"(phishing|sensibilisation)|(crisis|crash) exercise|exercice (de crise|d'évacuation)|"
-                       r"krisenübung|notfallübung|business continuity|continuity (plan|review)|plan de continuité|"
+                       r"krisenübung|notfallübung|evakuierungsübung|brandschutzübung|evacuation drill|fire drill|"
+                       r"in this issue|in dieser ausgabe|dans ce numéro|welcome to the \w{1,20} (edition|issue)|"
+                       r"(rédiger|écrire|write|draft|schreiben|erstellen|update) (une |a |an |our |unsere\w? |notre )?"
+                       r"(procédure|procedure|policy|richtlinie|notfallprozess|incident plan)|"
+                       r"business continuity|continuity (plan|review)|plan de continuité|"
                        r"notfallplan\w{0,4}|disaster recovery (plan|test|review)|"
                        # staff enrolled in a course: "everyone should take the data leak course", "inscrire tout le monde"
                        r"(take|attend|sign up for|(enrol|register)\w{0,3} [^.!?\n]{0,30}\b(in|on|for)) (the|a|an) "
@@ -343,7 +363,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"e-?learning) (besuchen|machen|absolvieren)|(für|zur) (die |eine )?(schulung|kurs) anmelden)\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(it's fine again|is fine again|entwarnung|all clear|fin d'alerte|(has been|have been|been) "
+               pattern=r"(it's fine again|is fine again|entwarnung|there is no outage|es gibt keinen ausfall|il n'y a "
+                       r"(pas de|aucune) (panne|coupure)|all clear|fin d'alerte|(has been|have been|been) "
                        r"stable since|stable since|seitdem stabil|stable depuis|(tout )?fonctionne (parfaitement|"
                        r"normalement|bien) depuis|depuis [^.!?\n]{0,30}tout fonctionne|demande de compte[- ]rendu|"
                        r"compte[- ]rendu (de|sur|du) (la |l'|cette |cet )?(panne|incident|coupure)|(läuft|geht|funktioniert) "
@@ -372,6 +393,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"false alarm|fausse alerte|fehlalarm|blinder alarm|hat sich erledigt|never ?mind|"
                        r"(edit|update|nachtrag|mise à jour)\s?[\d:]{0,6}\s?: (c'est bon|ok|all good|alles gut)|"
                        r"störungsbericht|incident report|rapport d'incident)"),
+    # "Not sure if this is planned maintenance I didn't hear about": a guess, no announcement. Weight 0: it
+    # only cancels planned-maintenance (decide.py).
+    RuleConfig(name="unsure-if-planned", value="medium", weight=0.0,
+               pattern=r"\b((not sure|no idea|don't know|do not know|wondering) (if|whether)[^.!?\n]{0,60}\b(planned|"
+                       r"scheduled|maintenance)|(maintenance|wartung)\b[^.!?\n]{0,30}\b(i|we) (didn't|did not|haven't|have "
+                       r"not) (hear|know|get)|(weiß|wissen) (nicht|ich nicht),? ob[^.!?\n]{0,60}(geplant|wartung)|"
+                       r"je ne sais pas si[^.!?\n]{0,60}(prévue|maintenance)|maintenance prévue dont (je|nous) n'(ai|avons) "
+                       r"pas)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
     RuleConfig(name="still-broken", value="medium", weight=0.0,
@@ -426,10 +455,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
                        r"(at home|zu hause|zuhause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause|"
-                       r"home (broadband|internet|wi-?fi|router)|(my|mein|meine|ma|mon) (home |private |privater? )?"
-                       r"(broadband|dsl|fibre|fiber|internetanschluss|glasfaser|box internet|box)\b|(my|mein|meine|mon) "
-                       r"(personal|private|privates?|privater|perso) (\w{1,20} )?(account|konto|compte)|compte perso|"
-                       r"nothing to do with work|(hat )?nichts mit der arbeit zu tun|rien à voir avec le (boulot|travail)|"
+                       r"home (broadband|internet|wi-?fi|router)|(ce n'est|c'est) pas chez nous|not (at|on) our (end|side)|"
+                       r"not (really )?a work thing|nichts von der firma drauf|nothing (from|of) work on it|"
+                       r"(my|mein|meine|ma|mon) (home |private |privater? )?"
+                       r"(broadband|dsl|fibre|fiber|internetanschluss|glasfaser|box internet|box)\b|nothing to do with work|(hat )?nichts mit der arbeit zu tun|rien à voir avec le (boulot|travail)|"
                        r"bei (unserem|unseren|dem|einem) \w{0,20}(lieferanten|zulieferer|dienstleister|paketdienst)\b[^.!?\n]{0,80}"
                        r"(ausgefallen|gestört|störung|nicht erreichbar|steht|down|offline)|"
                        # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
@@ -444,12 +473,13 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"the link|the attachment|the file)|(nobody|no one|none of us) (has |have )?(clicked|replied|"
                        r"answered|entered|responded|opened (it|them|the link|the attachment))|without clicking|"
                        r"(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt|geöffnet|eingegeben|geantwortet)|"
-                       r"nichts eingegeben|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
+                       r"nichts (\w{1,20} )?(eingegeben|angeklickt|geklickt|geöffnet)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
                        r"rien |jamais )?(cliqué|répondu|saisi)|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir))"
                        + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
     RuleConfig(name="in-the-news", value="low", weight=4.0,
-               pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|in the news (that|today|"
+               pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|have you (read|seen) "
+                       r"(that|the news)|habt ihr (schon |das )?gelesen,? dass|avez-vous (lu|vu) (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
                        r"presse) (stand|steht|gelesen)|in den nachrichten|(lu|vu|entendu) (dans la presse|aux "
                        r"(informations|infos|actualités)|dans le journal)|dans la presse (ce matin|aujourd'hui|que))"
@@ -460,7 +490,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"shop|database|copy)|test instance|testsystem|testserver|testumgebung|testinstanz|demosystem|"
                        r"demoserver|schulungs(system|umgebung)|(serveur|environnement|instance|site|base|système|"
                        r"plateforme|boutique) de (test|démo|démonstration|recette|formation|pré-?production)|préprod)"
-                       rf"\b[^.!?\n]{{0,40}}{_DOWN}{_END}"),
+                       rf"\b[^.!?\n]{{0,40}}{_DOWN}{_END}|"
+                       # a training room's machines: "im Schulungsraum gehen alle 12 PCs nicht mehr an"
+                       r"(schulungsraum|training room|salle de formation)\b[^.!?\n]{0,60}\b(nicht mehr an|gehen nicht|won't "
+                       r"(start|boot|turn on|switch on)|don't (start|boot|turn on)|ne (démarrent|s'allument) plus|down|offline|"
+                       r"ausgefallen|en panne)"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
     RuleConfig(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"

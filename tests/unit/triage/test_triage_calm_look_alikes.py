@@ -54,8 +54,6 @@ def decided(subject: str, body: str):
     ("Fuite", "J'ai lu dans la presse ce matin qu'un hébergeur a été piraté et que des données clients ont fuité. "
               "Sommes-nous concernés ?"),
     # a suspicious mail reported that nobody acted on
-    ("Suspicious mail", "Several of us got a mail saying our mailbox is full, with a link to log in. Nobody clicked "
-                        "it. Should we just delete it?"),
     ("hacked??", "I got a mail saying 'Your account has been hacked, click here'. I didn't click anything. Delete it?"),
     ("Hackerangriff?", "Ich habe eine komische Mail bekommen, Postfach voll, hier klicken. Habe NICHT geklickt. Sind "
                        "wir gehackt worden?"),
@@ -75,6 +73,21 @@ def decided(subject: str, body: str):
                              "update; we would like a written report."),
     ("Panne", "Je reviens sur la panne de la semaine dernière : tout le service RH était bloqué. Depuis le lendemain "
               "tout fonctionne, mais la direction demande un compte rendu de l'incident."),
+    # someone else's or one's own, said outright; a drill; a newsletter; a procedure being written
+    ("Site de ma banque", "Le site de ma banque est en panne depuis ce matin. Ce n'est pas chez nous, je sais, mais "
+                          "avez-vous un autre lien pour les virements ?"),
+    ("hacked", "Sorry, not really a work thing: my personal social media account has been hacked. Can IT help?"),
+    ("Reiseportal", "Habt ihr gelesen, dass bei einem Reiseportal Kundendaten gehackt wurden? Ich habe dort privat "
+                    "gebucht."),
+    ("WG: Ihr Konto wurde gehackt", "Heute früh bekommen, nichts angeklickt. Kann ich die löschen?\n\nVon: Support "
+                                    "<x@y.example>\nBetreff: Ihr Konto wurde gehackt\n\nÜberweisen Sie 500 Euro, "
+                                    "sonst veröffentlichen wir Ihre Daten."),
+    ("Fire drill Thursday", "Fire drill on Thursday at 10:30: everyone leaves the building. Lock your PCs. The "
+                            "servers keep running, there is no outage."),
+    ("IT news", "In this issue: what to do with a suspicious mail; November's one outage lasted 40 minutes; a data "
+                "breach at a big retailer and what it means for your passwords."),
+    ("Procédure", "Je dois rédiger une procédure interne en cas de fuite de données : qui faut-il prévenir en premier ?"),
+    ("Schulungsraum", "Im Schulungsraum im EG gehen alle 14 PCs nicht mehr an. Die nächste Schulung ist erst im Januar."),
     # the all-clear above a quoted outage
     ("AW: Kassen gestört", "Entwarnung, die Kassen laufen seit zehn Minuten überall wieder. Danke!\n\n> In allen "
                            "Filialen hängen die Kassen, die Kunden stehen Schlange."),
@@ -105,7 +118,23 @@ def test_look_alikes_are_not_urgent(subject, body):
     ("Phishing", "I didn't click the link, but two colleagues in accounts typed their passwords into the fake page."),
     ("Invoices", "Two customers got someone else's invoice this morning. I didn't click anything in what they sent."),
     ("Relevé", "Un adhérent a reçu le relevé de quelqu'un d'autre, avec son numéro de sécurité sociale."),
+    # a reply above an Outlook quote ("-----Original Message-----") whose "No rush" is the older mail's
+    ("RE: Monitor", "Forget the monitor: since 10 the booking system won't open on any PC at reception, patients "
+                    "are waiting.\n\n-----Original Message-----\nFrom: Ann Lee\nSent: Tuesday, 1 December 2026 "
+                    "11:02\nSubject: Monitor\n\nCould the reception monitor be replaced? It flickers. No rush."),
+    # a password given away; people in words; money lost; a leak whose share must be cut; a guess at maintenance
+    ("did something daft", "I clicked the button and typed my username and password in before I noticed the "
+                           "address was odd."),
+    ("Kein Ton", "Seit halb neun hören fünfundzwanzig Agents bei eingehenden Anrufen nichts mehr."),
+    ("Renouvellements", "Depuis hier soir, tous les renouvellements d'abonnement échouent chez le prestataire de "
+                        "paiement."),
+    ("Fichier clients", "Notre fichier clients est accessible publiquement via un lien partagé. Pouvez-vous couper "
+                        "le partage ?"),
+    ("Loans", "Not sure whether this is planned maintenance I didn't hear about, but the loan system is down in all "
+              "five libraries."),
     # the next point of a list is its own matter
+    ("Verschiedenes", "Das HDMI-Kabel im Raum 2 wackelt, eilt nicht.\n\nUnd dann noch etwas, weswegen ich "
+                      "eigentlich schreibe: Seit heute Morgen kommt niemand im Team mehr an das Gruppenlaufwerk."),
     ("A few things", "First, thanks for the new laptop. Secondly, the printer on 2 jams now and then, no rush.\n\n"
                      "Finally, and this is why I write: the booking system has been down for the whole front desk "
                      "since 8."),

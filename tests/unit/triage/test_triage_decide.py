@@ -116,6 +116,22 @@ def test_a_courtesy_about_the_pace_raises_the_models_bar_instead_of_silencing_it
     assert priority(subject, body, emergency_despite_calm_at=1).value == "low"
 
 
+RANSOM = ("Shared drive", "Since this morning every file on the shared drive ends in .locked and a note asks for "
+                         "bitcoin. I didn't click anything myself, I think it started on the finance PCs.")
+
+
+def test_not_clicking_a_suspicious_mail_sets_its_alarm_words_aside_but_not_a_model_sure_of_an_emergency():
+    # "hacked" is a question here, and "I didn't click" says nothing of the situation...
+    reported = priority("hacked??", "I got a mail saying 'Your account has been hacked, click here'. I didn't click "
+                                    "anything. Delete it?")
+    assert reported.value != "urgent" and reported.rules == ("not-clicked",)
+    # ...so ransomware the model is sure of stays urgent, as with "no rush" (emergency_despite_calm_at).
+    decision = priority(*RANSOM)
+    assert (decision.value, decision.stage) == ("urgent", "model")
+    assert decision.why[-1].endswith('; despite "I didn\'t click "')
+    assert priority(*RANSOM, emergency_despite_calm_at=1).value != "urgent"
+
+
 @pytest.mark.parametrize("subject, body", [
     ("Re: Mail server outage - fixed", "Sorry, it's happening again: since 2 pm no mail goes in or out for the whole "
                                        "site, same as last week.\n\nPaul\n\n> From: IT Service Desk\n> The mail "
