@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.mail.loopguard import KINDS, auto_reason, auto_reasons, is_own_address, never_answer
+from gateway.mail.parse import parse
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 OWN = ("ihelp@example.com", "support@example.com")
@@ -240,7 +241,10 @@ def test_never_answer(address, expected):
                           st.binary(max_size=60)), max_size=8))
 def test_never_raises_on_weird_headers(headers):
     raw = b"".join(name.encode() + b": " + value.replace(b"\n", b" ") + b"\n" for name, value in headers)
-    msg = email.message_from_bytes(raw + b"\nbody\n", policy=policy.default)
+    # Parsed as the pipeline parses mail: the stdlib's default policy itself raises on some of these
+    # (a Content-Type of b";\x00*" is an IndexError in its parameter parser), which gateway.mail.parse survives.
+    # (A mail without any header line never reaches the loop guard: parse() quarantines it.)
+    msg = parse(b"Subject: probe\n" + raw + b"\nbody\n").message
     reason = reason_for(msg)
     assert reason is None or reason.split(":")[0] in KINDS
 
