@@ -200,8 +200,8 @@ class PriorityConfig(Section):
     # mail to urgent at emergency_at unless it says "not urgent". use_model = false: rules only.
     use_model: bool = True
     emergency_at: float = Field(0.5, ge=0, le=1)
-    # ...and at emergency_despite_calm_at when the mail's only calm words are about the pace ("no rush if
-    # it's already known"); 1: such a mail is never raised.
+    # ...and at emergency_despite_calm_at when the mail's only calm words say nothing of the situation ("no
+    # rush if it's already known", "I didn't click it"); 1: such a mail is never raised.
     emergency_despite_calm_at: float = Field(0.9, ge=0, le=1)
     # The built-in outage signal's urgent ("website traffic is down"), when nothing else says urgent, is
     # lowered to high where the model reads the words of the whole mail as calm; false: never.

@@ -4,9 +4,9 @@ from __future__ import annotations
 # "The printer has been fixed, but now the network is down for everyone": the recovery speaks of the
 # printer, not of the network. A calm signal (over now, planned, unused, a drill, "not urgent") calms
 # the stretch it is in; a stretch after "but", "however", "aber", "mais" ... or a sentence that turns
-# to the present ("Now ...", "Heute ...", "Aujourd'hui ...") or to the next point of a list ("Finally, ...",
-# "Enfin, ...") is another matter. Plain sentence ends
-# do not cut: "The old server is down. Nobody uses it." speaks of one thing.
+# to the present ("Now ...", "Heute ...", "Aujourd'hui ...") or to the next point of a list ("Finally,
+# ...", "Enfin, ...") is another matter. Plain sentence ends do not cut: "The old server is down. Nobody
+# uses it." speaks of one thing.
 # Every pattern is RE2 (linear in the text); RE2's \b is ASCII-only, so each word next to a \b here
 # starts or ends in an ASCII letter.
 
@@ -73,7 +73,7 @@ def without_what_ifs(text: str) -> tuple[str, str]:
 
 
 # A reply's subject: the thread's, not news of the writer's ("Re: Mail server - fixed", "AW:", "Antw:", "SV:").
-_REPLY = linear.compile(r"^\s*(re|aw|antw|sv|réf|ref)\s*(\[\d+\])?\s*:", linear.IGNORECASE,
+_REPLY = linear.compile(r"^\s*(re|aw|antw|sv)\s*(\[\d+\])?\s*:", linear.IGNORECASE,
                         name="triage.clauses.REPLY")
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.config import ClassifyConfig, PriorityConfig, RuleConfig
-from gateway.pipeline.context import Hit
 from gateway.mail.reply_strip import new_text
+from gateway.pipeline.context import Hit
 from gateway.pipeline.rules import CLASSIFY_RULES, PRIORITY_RULES, decide, evaluate
 from gateway.triage.clauses import is_reply, stretches, unsigned, without_what_ifs
 from gateway.triage.features import MAX_BODY
@@ -163,7 +163,7 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
     # of the situation (nor does "I didn't click it"), so it raises the model's bar (emergency_despite_calm_at)
     # rather than silencing it. What the other calm words say (over, planned, a drill, someone else's, one
     # person's) it cannot judge.
-    courtesy = calm <= COURTESY and config.emergency_despite_calm_at < 1
+    courtesy = bool(calm) and calm <= COURTESY and config.emergency_despite_calm_at < 1
     if value != "urgent" and model is not None and config.use_model and (not calm or courtesy) and not doubt:
         guess = model.predict(*read, explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
