@@ -15,14 +15,13 @@ PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unuse
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
-# now, whatever came before; "it's not just me" is no one person's trouble; "unless it's planned
-# maintenance I didn't hear about" announces nothing, nor does "can you switch the share off?" under a leak;
-# "I didn't click, but two
-# colleagues entered their passwords", or "I haven't opened anything else" under someone else's invoice,
-# is a leak that happened.
-CANCELS = {"still-broken": "over-now", "not-only-me": "only-me", "credentials-given-away": "not-clicked",
-           "data-to-the-wrong-people": "not-clicked", "unsure-if-planned": "planned-maintenance",
-           "data-leak-any-language": "planned-maintenance"}
+# now, whatever came before; "it's not just me" is no one person's trouble; "this is not a drill" is none;
+# "unless it's planned maintenance I didn't hear about" announces nothing, nor does "can you switch the
+# share off?" under a leak; "I didn't click, but two colleagues entered their passwords", or someone else's
+# invoice received, is a leak that happened.
+CANCELS = {"still-broken": "over-now", "not-only-me": "only-me", "not-a-drill": "exercise",
+           "credentials-given-away": "not-clicked", "data-to-the-wrong-people": "not-clicked",
+           "unsure-if-planned": "planned-maintenance", "data-leak-any-language": "planned-maintenance"}
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 # A day an outage is named by ("Tuesday's outage", "la panne de lundi").
 _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
@@ -352,8 +351,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(phishing|sensibilisation)|(crisis|crash) exercise|exercice (de crise|d'évacuation)|"
                        r"krisenübung|notfallübung|evakuierungsübung|brandschutzübung|evacuation drill|fire drill|"
                        r"in this issue|in dieser ausgabe|dans ce numéro|welcome to the \w{1,20} (edition|issue)|"
-                       r"(rédiger|écrire|write|draft|schreiben|erstellen|update) (une |a |an |our |unsere\w? |notre )?"
-                       r"(procédure|procedure|policy|richtlinie|notfallprozess|incident plan)|"
+                       r"(rédiger|draft|drafting|entwerfen) (une |a |an |our |unsere\w? |notre )?(procédure|procedure|"
+                       r"policy|richtlinie)|"
                        r"business continuity|continuity (plan|review)|plan de continuité|"
                        r"notfallplan\w{0,4}|disaster recovery (plan|test|review)|"
                        # staff enrolled in a course: "everyone should take the data leak course", "inscrire tout le monde"
@@ -463,23 +462,26 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(ausgefallen|gestört|störung|nicht erreichbar|steht|down|offline)|"
                        # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
                        rf"{_ELSEWHERE}[^.!?\n]{{0,40}}\b{_TROUBLE}{_END})"),
+    # "This is not a drill": cancels exercise (decide.py), adds nothing of its own.
+    RuleConfig(name="not-a-drill", value="medium", weight=0.0,
+               pattern=r"\b(not a drill|no drill|keine übung|kein test|ce n'est pas un exercice|pas un exercice)"
+                       + _END),
     # A suspicious mail reported and not acted on: "Nobody clicked it. Should we delete it?", "Habe NICHT
     # geklickt", "Je n'ai pas cliqué". Its "hacked?" or "Nobody" is a question, not a breach (see CANCELS).
     RuleConfig(name="not-clicked", value="medium", weight=4.0,
-               # "opened" only with what a phishing mail brings: "I haven't opened anything else" under someone
-               # else's bill says nothing of a link.
-               pattern=r"\b((i|we) (haven't|have not|didn't|did not|never) (\w{1,20} or )?(clicked|click|replied|reply|"
-                       r"answered|entered|responded)|(i|we) (haven't|have not|didn't|did not|never) (opened|open) (it|them|"
-                       r"the link|the attachment|the file)|(nobody|no one|none of us) (has |have )?(clicked|replied|"
-                       r"answered|entered|responded|opened (it|them|the link|the attachment))|without clicking|"
-                       r"(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt|geöffnet|eingegeben|geantwortet)|"
-                       r"nichts (\w{1,20} )?(eingegeben|angeklickt|geklickt|geöffnet)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
-                       r"rien |jamais )?(cliqué|répondu|saisi)|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir))"
+               # Clicking only, or opening what a phishing mail brings: "I haven't replied to the customers yet",
+               # "ich habe die Bestellungen nicht eingegeben" or "I haven't opened anything else" say nothing of it.
+               pattern=r"\b((i|we) (haven't|have not|didn't|did not|never) (\w{1,20} or )?(clicked|click)|(i|we) "
+                       r"(haven't|have not|didn't|did not|never) (opened|open) (it|them|the link|the attachment)|(nobody|"
+                       r"no one|none of us) (has |have )?(clicked|opened (it|them|the link|the attachment))|without "
+                       r"clicking|(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt)|nichts (\w{1,20} )?"
+                       r"(angeklickt|geklickt)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
+                       r"rien |jamais )?cliqué|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir))"
                        + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
     RuleConfig(name="in-the-news", value="low", weight=4.0,
-               pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|have you (read|seen) "
-                       r"(that|the news)|habt ihr (schon |das )?gelesen,? dass|avez-vous (lu|vu) (que|dans)|in the news (that|today|"
+               pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|"
+                       r"habt ihr (schon |das )?gelesen,? dass|avez-vous lu (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
                        r"presse) (stand|steht|gelesen)|in den nachrichten|(lu|vu|entendu) (dans la presse|aux "
                        r"(informations|infos|actualités)|dans le journal)|dans la presse (ce matin|aujourd'hui|que))"

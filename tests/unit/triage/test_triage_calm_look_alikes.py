@@ -132,6 +132,13 @@ def test_look_alikes_are_not_urgent(subject, body):
                         "le partage ?"),
     ("Loans", "Not sure whether this is planned maintenance I didn't hear about, but the loan system is down in all "
               "five libraries."),
+    # calm words' look-alikes inside a real emergency
+    ("This is not a drill", "This is not a drill: the server room is flooding and the whole network is down."),
+    ("Shop", "Have you seen that the shop is down for every customer since 9?"),
+    ("Boutique", "Avez-vous vu que la boutique est en panne pour tous les clients ?"),
+    ("Orders", "I haven't replied to the customers yet, but the shop has been down for everyone since 9."),
+    ("Kasse", "Die Kassen in allen Filialen gehen nicht, ich habe die Bestellungen noch nicht eingegeben."),
+    ("Ransomware", "Ransomware encrypted the whole file server. We'll have to update our incident plan."),
     # the next point of a list is its own matter
     ("Verschiedenes", "Das HDMI-Kabel im Raum 2 wackelt, eilt nicht.\n\nUnd dann noch etwas, weswegen ich "
                       "eigentlich schreibe: Seit heute Morgen kommt niemand im Team mehr an das Gruppenlaufwerk."),
