@@ -92,11 +92,11 @@ _ALL = (r"(for (everyone|everybody|every user|all users|every customer|each cust
         r"(all|both|the (two|three|four|five)|alle[n]?|beiden|den (zwei|drei|vier|"
         r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les) (floors|buildings|sites|branches|locations|etagen|"
         r"stockwerken?|gebäuden?|standorten?|filialen|étages|bâtiments|sites|agences))")
-# A server's error page or code ("gives 503", "HTTP 500", "Bad Gateway"): one person's trouble on its own,
-# an outage when a whole group gets it (everyone-affected).
+# A server's error code ("gives 503", "HTTP 500"): one person's trouble on its own, an outage when a whole
+# group gets it (everyone-affected). "Bad Gateway", "Service Unavailable" and the like are _DOWN's already.
 _SERVER_ERROR = (r"(http|error|fehler|erreur|code) ?5\d\d|5\d\d (errors?|fehler|erreurs?)|(gives|returns|shows|throws|"
                  r"liefert|zeigt|renvoie|affiche) (an? |only |nur |ausschließlich |que des |des )?(http )?5\d\d|"
-                 r"bad gateway|service unavailable|internal server error|gateway time-?out")
+                 r"internal server error")
 # A trouble in the same sentence as "all of us": a broken state, a negation, an error, people stuck.
 _TROUBLE = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|not|no|none|nothing|no longer|without|lost|"
             r"locked|stuck|broken|gone|missing|disappeared|vanished|disconnected|dropped|went wrong|fail\w{0,4}|errors?|"
