@@ -107,10 +107,11 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind17": "blind17, tests/data (a fresh writer told only the definition, who read nothing of ours; "
-                           "committed before anything scored it)",
+                           "committed before anything scored it: 51/60, 6/60 false at first sight with the code before "
+                           "blind16's changes, 52/60, 6/60 with them)",
                 "blind16": "blind16, tests/data (a fresh writer told only the definition, who read nothing of ours; "
-                           "committed before anything scored it: 50/60, 7/60 false at first sight, with the code of blind15's "
-                           "third sight)",
+                           "50/60, 7/60 false at first sight, with the code of blind15's third sight; its rows read "
+                           "since, for the record, ransom, refund, unencrypted and not-clicked changes)",
                 "blind15": "blind15, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "at first sight 52/60, 16/60 false with the code of the morning, 54/60, 11/60 with the "
                            "changes up to blind13's, 53/60, 9/60 with blind14's; the two emergencies blind14's changes lost "

@@ -201,7 +201,7 @@ class PriorityConfig(Section):
     use_model: bool = True
     emergency_at: float = Field(0.5, ge=0, le=1)
     # ...and at emergency_despite_calm_at when the mail's only calm words say nothing of the situation ("no
-    # rush if it's already known", "I didn't click it"); 1: such a mail is never raised.
+    # rush if it's already known"); 1: such a mail is never raised.
     emergency_despite_calm_at: float = Field(0.9, ge=0, le=1)
     # The built-in outage signal's urgent ("website traffic is down"), when nothing else says urgent, is
     # lowered to high where the model reads the words of the whole mail as calm; false: never.

@@ -17,11 +17,15 @@ NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
 # now, whatever came before; "it's not just me" is no one person's trouble; "this is not a drill" is none;
 # "unless it's planned maintenance I didn't hear about" announces nothing, nor does "can you switch the
-# share off?" under a leak; "I didn't click, but two colleagues entered their passwords", or someone else's
-# invoice received, is a leak that happened.
-CANCELS = {"still-broken": "over-now", "not-only-me": "only-me", "not-a-drill": "exercise",
-           "credentials-given-away": "not-clicked", "data-to-the-wrong-people": "not-clicked",
-           "unsure-if-planned": "planned-maintenance", "data-leak-any-language": "planned-maintenance"}
+# share off?" under a leak or "could someone switch off the automatic refunds?" while money goes out;
+# "I didn't click, but two colleagues entered their passwords", or someone else's invoice received, is a
+# leak that happened.
+CANCELS = {"still-broken": ("over-now",), "not-only-me": ("only-me",), "not-a-drill": ("exercise",),
+           "credentials-given-away": ("not-clicked", "planned-maintenance"),
+           "data-to-the-wrong-people": ("not-clicked", "planned-maintenance"),
+           "unsure-if-planned": ("planned-maintenance",), "data-leak-any-language": ("planned-maintenance",),
+           "losing-money-any-language": ("planned-maintenance",),
+           "files-held-for-ransom": ("not-clicked", "planned-maintenance")}
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 # A day an outage is named by ("Tuesday's outage", "la panne de lundi").
 _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
@@ -82,10 +86,10 @@ _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre no
 # All of a group: an emergency only with a trouble beside it (_TROUBLE).
 _ALL = (r"(for (everyone|everybody|every user|all users|every customer|each customer|all (our )?customers)|"
         r"für alle kunden|pour tous (les|nos) clients|(whole|entire) (\w{1,20} )?(office|company|building|team|"
-        r"department|floor|site|branch|store|warehouse|production line)|all our (stores|branches)|"
+        r"department|floor|site|branch|store|warehouse|production line|practice|firm|school|clinic|ward|agency)|all our (stores|branches)|"
         r"all (users|staff|colleagues|employees)|bei allen (kollegen|mitarbeitern|nutzern|benutzern|usern|kunden)|"
         r"ganzen? (\w{1,20} )?(firma|büro|gebäude|haus|abteilung|vertrieb|buchhaltung|linie|lager|etage|stockwerk|"
-        r"filiale|zentrale|verwaltung|team)|tout le (\w{1,10} )?(bureau|bâtiment|service|siège|magasin|plateau|étage)|toute l'équipe|"
+        r"filiale|zentrale|verwaltung|team|kanzlei|praxis|schule|klinik|station|agentur)|tout le (\w{1,10} )?(bureau|bâtiment|service|siège|magasin|plateau|étage)|toute l'(équipe|étude|agence|entreprise|école|administration|usine|clinique|mairie|officine)|"
         r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
         r"toute la ligne|tous nos magasins|(for|für|pour) (all of us|us all|uns alle|nous tous)|bei allen (ist|sind|geht|zeigt|kommt|"
         r"nur|seit|das|die|der)|"
@@ -108,7 +112,12 @@ _TROUBLE = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|not|no|none|
 _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no longer|lost|locked|stuck|broken|"
                   r"gone|missing|disappeared|disconnected|dropped|went wrong|fail\w{0,4}|errors?|crash\w{0,3}|gesperrt|verschwunden|"
                   r"fehler\w{0,12}|kaputt|impossible|erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|empty|leer|vide|"
-                  r"plus de|pas de|kein(e|en)? (netz|internet|strom|zugriff))")
+                  r"plus de|pas de|(plus|pas) d'accès|kein(e|en)? (netz|internet|strom|zugriff))")
+
+# Money paid out twice: every (refund), paid (out), twice.
+_EVERY = r"(every|each|all|chaque|tous les|toutes les|jede[rsn]?|alle)"
+_PAID = r"(refund|charg|debit|rembours|prélev|erstatt|abgebucht|belastet)"
+_TWICE = r"(twice|two times|three times|deux fois|trois fois|en double|doppelt|zweimal|dreimal)"
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
@@ -195,7 +204,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(orders?|sales|payments?|donations?|renewals?|bestellungen|verkäufe|zahlungen|spenden|commandes?|"
                        r"ventes?|paiements?|dons|renouvellements?) (since|seit|depuis)|"
                        r"(1\d|[2-9]\d|\d{3,7}) (double bookings|doppelbuchungen|surréservations|overbookings|duplicate "
-                       r"(orders|charges|payments)|doppelte (abbuchungen|zahlungen)))"),
+                       r"(orders|charges|payments)|doppelte (abbuchungen|zahlungen))|"
+                       # refunds or charges going out twice: "every cancelled booking is refunded twice"
+                       rf"{_EVERY}\b[^.!?\n]{{0,60}}\b{_PAID}\w{{0,6}}\b[^.!?\n]{{0,40}}\b{_TWICE}|"
+                       rf"{_EVERY}\b[^.!?\n]{{0,60}}\b{_TWICE}\b[^.!?\n]{{0,20}}\b{_PAID}|"  # "jede doppelt erstattet"
+                       rf"{_PAID}\w{{0,6}}\b[^.!?\n]{{0,20}}\b{_EVERY}\b[^.!?\n]{{0,60}}\b{_TWICE}|"  # "rembourse chaque"
+                       r"(refunds|charges|debits|remboursements|"
+                       r"paiements|prélèvements|erstattungen|rückerstattungen|abbuchungen) (\w{1,20} )?(en double|in "
+                       r"duplicate|doppelt|twice)|double (refunds|charges|debits)|doppelte (erstattungen|rückerstattungen))"),
     # Money sent on a forged request ("CEO fraud"). No \b: "überwiesen" and "viré" have letters RE2's \b does not know.
     RuleConfig(name="paid-a-fraud", value="urgent", weight=3.0,
                pattern=r"(^|[^\w])(transferred|wired|paid|überwiesen|bezahlt|viré|payé)([^\w]|$)[^\n]{0,120}(fake|"
@@ -229,7 +245,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(clients|personnelles)|personal data|personenbezogene\w{0,2} daten)\b[^.!?\n]{0,40}\b(sent|went|"
                        r"forwarded|emailed|ging|gingen|geschickt|verschickt|envoyée?s?|transmise?s?)\b[^.!?\n]{0,40}"
                        r"(external|extern\w{0,2})|"
-                       r"ransom\w{0,20}|\.locked|by mistake to an external|unencrypted|datenleck|datenpanne|\bgehackt|"
+                       r"by mistake to an external|unencrypted|(was|is|wasn't|isn't) not encrypted|"
+                       r"(wasn't|isn't|weren't|aren't) encrypted|nicht verschlüsselt|(pas|non) (été )?(chiffrée?s?|cryptée?s?)|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"(mails?|e-?mails|messages)\b[^.!?\n]{0,40}\b(that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
                        r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
@@ -240,14 +257,20 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"connecté (au|à (notre|nos|mon|ma|son|sa|la|l')) ?(compte|messagerie|boîte|espace|back-?office|"
                        r"administration)|"
                        r"konto (wurde )?kompromittiert|compte (a été )?compromis|"
-                       r"hacker|lösegeld\w{0,20}|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
-                       r"fuite de données|piraté|pirates|rançon|non chiffrée?|publiés sur un forum|account takeover|"
+                       r"hacker|unverschlüsselt|an einen externen|öffentlich .{0,30}gepostet|"
+                       r"fuite de données|piraté|pirates|non chiffrée?|publiés sur un forum|account takeover|"
                        r"(customer|client)s?'? (data|records|list|spreadsheet|file|details)\b.{0,40}\b(exported|"
                        r"sent to|emailed to|stolen)|(sent|emailed|exported) (the |our )?(full |whole |entire )?"
                        r"(customer|client) (data|records|list|spreadsheet|file|export|database)|kundendaten\w{0,10}\b.{0,40}\b"
                        r"(verschickt|versendet|exportiert|gestohlen)|(versehentlich|aus versehen) an "
                        r"(einen |eine )?(externe|alle)|(fichier|données|liste)\w{0,2} (complète?s? )?(des |de nos )?"
                        r"clients\b.{0,60}(envoyée?s?|exportée?s?|volée?s?|publiée?s?)|envoyée?s? par erreur)"),
+    # Files encrypted and held for ransom: "every file ends in .crypt", a note on how to get them back. Its
+    # "nobody clicked anything" is no reported phishing (CANCELS).
+    RuleConfig(name="files-held-for-ransom", value="urgent", weight=3.0,
+               pattern=r"(ransom\w{0,20}|lösegeld\w{0,20}|rançon\w{0,20}|\.(locked|crypt|crypted|encrypted|locky)"
+                       r"([^\w]|$)|(decrypt|restore|recover|entschlüssel|zurückbekommen|zurueckbekommen|wiederherstell|"
+                       r"déchiffr|récupér)\w{0,20}[_ .-]?\w{0,20}\.(txt|html?|hta)([^\w]|$))"),
     # Someone's data shown or sent to others: "sees other patients' diagnoses", "someone else's invoice".
     RuleConfig(name="data-to-the-wrong-people", value="urgent", weight=3.0,
                pattern=r"\b((invoices?|data|addresses|orders?|records|documents|details|rechnung\w{0,2}|daten|adressen|"
@@ -259,7 +282,25 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"invoices|documents|records|addresses|details|files|orders|diagnos\w{0,3}|accounts|"
                        r"emails|messages)|(another|a different) (person|customer|client|patient|user|member|family|company)'s "
                        r"(data|records?|results?|invoices?|orders?|documents|details|files|account|address|medical \w{1,20})|"
-                       r"(a )?stranger'?s'? (data|records?|results|lab results|invoices?|details|documents|files|address)|"
+                       r"(a )?stranger'?s'? (\w{1,20} )?(data|records?|results|readings|invoices?|details|documents|files|"
+                       r"address|account)|"
+                       # a record shown to the wrong person: "was shown the account of someone in another village"
+                       r"(shown|showing|shows|sees|seeing|saw|seen|displays|displayed|displaying)\b[^.!?\n]{0,40}\b(accounts?|"
+                       r"data|records?|details|profiles?|files?|invoices?|results?|bills?|statements?|documents?) (of|"
+                       r"belonging to) (someone|somebody|a stranger|strangers|another|other (people|members|customers|"
+                       r"patients|users|parents|families|children|guests|clients|residents|pupils))|"
+                       r"(fotos|bilder|daten|akten|befunde|berichte|dokumentation|unterlagen|telefonnummern|adressen|konten|"
+                       r"rechnungen)\w{0,4}\b[^.!?\n]{0,60}\b(von|der) (\w{1,20} ){0,2}(anderen|fremden) (kindern|kunden|"
+                       r"kundinnen|patient\w{0,4}|bewohner\w{0,3}|mitglieder\w{0,2}|familien|gäste\w{0,2}|mandant\w{0,4}|"
+                       r"schüler\w{0,4}|eltern|nutzer\w{0,2}|personen|menschen)|(eines|einer) (ganz |völlig )?(anderen|"
+                       r"fremden) (gastes|kunden|kundin|patient\w{0,2}|bewohner\w{0,2}|mitglieds|kindes|familie|frau|mannes|"
+                       r"person|mandant\w{0,2}|schüler\w{0,2}|nutzers|benutzers)\b[^.!?\n]{0,40}\b(angezeigt|zu sehen|"
+                       r"sichtbar|einsehbar)|"
+                       # sent to the wrong people: "les comptes rendus sont partis chez les mauvais médecins"
+                       r"(sent|went|gone|emailed|mailed|posted|delivered|forwarded|envoyée?s?|partie?s?|transmise?s?|"
+                       r"expédiée?s?|geschickt|verschickt|gegangen|zugestellt|versendet)\b[^.!?\n]{0,30}\b(to the wrong|"
+                       r"an (die |den )?falschen?|aux mauvais(es)?|chez (les|des|de) mauvais(es)?|à la mauvaise|"
+                       r"au mauvais|à des mauvais(es)?)|"
                        r"(link|lien|freigabelink|ordner|folder|dossier|share|partage)\b[^.!?\n]{0,80}\b(without|ohne|sans) "
                        r"(anmeldung|login|logging in|signing in|a password|password|passwort|kennwort|connexion|"
                        r"mot de passe|authentification)|"
@@ -290,7 +331,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"ship|go out|be shipped)|(can't|cannot|can not) (pick|ship|book in|sell|deliver|produce) anything|"
                        r"(können|kann) nichts (mehr )?(kommissionieren|versenden|verschicken|buchen|verkaufen|ausliefern|"
                        r"produzieren)|nothing (goes|is going|is getting|gets) out|nichts geht (mehr )?raus|geht nichts (mehr )?raus|rien ne part|impossible de (préparer|expédier|livrer|produire)|"
-                       r"(ne pouvons|ne peut) (plus )?rien (expédier|livrer|préparer|produire))"
+                       r"(ne pouvons|ne peut) (plus )?rien (expédier|livrer|préparer|produire)|"
+                       # a flow stopped since a moment: "stellt seit ca. 14 Uhr keine Einsätze mehr zu"
+                       r"seit\b (ca\. )?[^.!?\n]{0,30}\bkeine?\w{0,2} ([^\s.!?]{1,20} ){1,2}mehr (zu|an|raus|rein|durch)|"
+                       r"since\b[^.!?\n]{0,30}\b(no|not a single) (\w{1,20} ){1,2}(have|has|are|is) (come|coming|gone|going|"
+                       r"got|getting|arrived|arriving) (in|through|out)|depuis\b[^.!?\n]{0,30}\b(plus )?aucune? (\w{1,20} )"
+                       r"{1,2}n'(est|a|arrive|passe|sort))"
                        + _END),
     RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
@@ -362,7 +408,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"e-?learning) (besuchen|machen|absolvieren)|(für|zur) (die |eine )?(schulung|kurs) anmelden)\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(it's fine again|is fine again|entwarnung|there is no outage|es gibt keinen ausfall|il n'y a "
+               pattern=r"(nothing is wrong (right )?now|nothing's wrong (right )?now|nothing is wrong at the moment|"
+                       r"es ist (gerade |aktuell |im moment )?nichts (kaputt|passiert)|rien ne (va mal|cloche) "
+                       r"(pour l'instant|actuellement|en ce moment)|(rather than|not) reporting an? (problem|fault|"
+                       r"incident)|(it's|its|it is) back,? (thanks|thank you)|all good[.!]|alles gut[.!]|tout est bon[.!]|"
+                       r"it's fine again|is fine again|entwarnung|there is no outage|es gibt keinen ausfall|il n'y a "
                        r"(pas de|aucune) (panne|coupure)|all clear|fin d'alerte|(has been|have been|been) "
                        r"stable since|stable since|seitdem stabil|stable depuis|(tout )?fonctionne (parfaitement|"
                        r"normalement|bien) depuis|depuis [^.!?\n]{0,30}tout fonctionne|demande de compte[- ]rendu|"
@@ -411,7 +461,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"immer noch (nicht|kein\w{0,3}|ausgefallen|down|weg|tot|offline)|noch nicht|wieder nicht|"
                        r"schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours (pas|en panne|hors|"
                        r"indisponible|bloqu\w{0,4}|plant\w{0,4}|impossible|aucun)|de nouveau en panne|"
-                       r"retombée? en panne)\b"),
+                       r"retombée? en panne|"
+                       # "it should be taken offline until this is fixed": a fix wished for
+                       r"(until|till|bis|jusqu'à ce que?|jusqu'à ce qu')\b[^.!?\n]{0,40}\b(fixed|resolved|sorted|repaired|"
+                       r"behoben|gelöst|repariert|réglée?|résolue?|corrigée?|réparée?))\b"),
     # One person's trouble said outright: "only me", "alle anderen schon", "les collègues n'ont pas le souci".
     # "It's not just me" (not-only-me) cancels it (decide.py).
     RuleConfig(name="only-me", value="medium", weight=4.0,
@@ -434,7 +487,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(passe|marche|fonctionne)|(to|for) (all|everyone) else,? (it )?(works|goes through)|"
                        # one person's phone: "my work phone hasn't received any new emails"
                        r"(my|mon|mein) (work |business |dienst)?(phone|mobile|handy|téléphone|portable)( professionnel)? "
-                       r"(hasn't|has not|doesn't|does not|won't|isn't|ne |n'|bekommt|empfängt))"
+                       r"(hasn't|has not|doesn't|does not|won't|isn't|ne |n'|bekommt|empfängt)|auf meinem (dienst|firmen)?"
+                       r"(handy|telefon|smartphone|tablet) (kommen|kommt|geht|gehen)\b)"
                        + _END),
     RuleConfig(name="not-only-me", value="medium", weight=0.0,
                pattern=r"\b(not (just|only) (me|mine|my)|isn't just me|nicht nur (bei )?(mir|ich|mein\w{0,2})|pas (que|"
@@ -455,7 +509,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
                        r"(at home|zu hause|zuhause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause|"
                        r"home (broadband|internet|wi-?fi|router)|(ce n'est|c'est) pas chez nous|not (at|on) our (end|side)|"
-                       r"not (really )?a work thing|nichts von der firma drauf|nothing (from|of) work on it|"
+                       r"not (really )?a work thing|not really (an? )?it (thing|problem|issue|question)|not really it[,;:.!]|"
+                       r"not an it (problem|issue|thing|question)|nicht wirklich (ein )?it-?(problem|thema)|kein it-?(problem|"
+                       r"thema)|pas vraiment (de l'|l')?informatique|pas un problème informatique|nichts von der firma drauf|nothing (from|of) work on it|"
                        r"(my|mein|meine|ma|mon) (home |private |privater? )?"
                        r"(broadband|dsl|fibre|fiber|internetanschluss|glasfaser|box internet|box)\b|nothing to do with work|(hat )?nichts mit der arbeit zu tun|rien à voir avec le (boulot|travail)|"
                        r"bei (unserem|unseren|dem|einem) \w{0,20}(lieferanten|zulieferer|dienstleister|paketdienst)\b[^.!?\n]{0,80}"
@@ -483,7 +539,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|"
                        r"habt ihr (schon |das )?gelesen,? dass|avez-vous lu (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
-                       r"presse) (stand|steht|gelesen)|in den nachrichten|(lu|vu|entendu) (dans la presse|aux "
+                       r"presse) (stand|steht|gelesen)|in den nachrichten|(read|saw|seen) (the|an|that|this) (article|news item|news story)|"
+                       r"(den|einen|diesen) (artikel|bericht) (\w{1,20} ){0,3}(gelesen|gesehen)|lu l'article|lu un article|"
+                       r"l'article (dans|du|paru)|(lu|vu|entendu) (dans la presse|aux "
                        r"(informations|infos|actualités)|dans le journal)|dans la presse (ce matin|aujourd'hui|que))"
                        + _END),
     # A test, demo or training system that is down is no outage of what the business runs on.

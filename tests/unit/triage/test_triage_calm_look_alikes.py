@@ -96,6 +96,8 @@ def decided(subject: str, body: str):
     ("VPN", "The VPN is down for me since lunch, everyone else can connect."),
     ("VPN", "Bei mir ist das VPN seit Mittag weg, alle anderen können sich verbinden."),
     ("VPN", "Le VPN est en panne depuis midi, seulement chez moi."),
+    # one phone that stopped getting mail is no flow stopped for all ("seit ... keine ... mehr an")
+    ("Diensthandy", "Auf meinem Diensthandy kommen seit gestern Abend keine Termine mehr an, am PC ist alles da."),
 ])
 def test_look_alikes_are_not_urgent(subject, body):
     assert decided(subject, body)[0] != "urgent"

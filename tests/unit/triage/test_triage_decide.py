@@ -116,20 +116,29 @@ def test_a_courtesy_about_the_pace_raises_the_models_bar_instead_of_silencing_it
     assert priority(subject, body, emergency_despite_calm_at=1).value == "low"
 
 
-RANSOM = ("Shared drive", "Since this morning every file on the shared drive ends in .locked and a note asks for "
-                         "bitcoin. I didn't click anything myself, I think it started on the finance PCs.")
-
-
-def test_not_clicking_a_suspicious_mail_sets_its_alarm_words_aside_but_not_a_model_sure_of_an_emergency():
-    # "hacked" is a question here, and "I didn't click" says nothing of the situation...
+def test_a_suspicious_mail_nobody_clicked_stays_calm_even_where_the_model_is_sure():
+    # The model reads these reports as phishing emergencies (0.96 each): "nobody clicked" is what they say.
+    for subject, body in [
+        ("Seltsame Mail", "Wir haben heute mehrere Mails \"Ihr Konto läuft ab\" mit einem Link bekommen, der "
+                          "Absender wirkt merkwürdig. Niemand hat geklickt. Einfach löschen?"),
+        ("Mail bizarre", "Plusieurs collègues ont reçu un mail « Votre colis est bloqué » avec un lien pour payer "
+                         "des frais. Personne n'a cliqué, on l'a vérifié. On le supprime ?")]:
+        decision = priority(subject, body)
+        assert decision.value != "urgent" and decision.rules == ("not-clicked",)
     reported = priority("hacked??", "I got a mail saying 'Your account has been hacked, click here'. I didn't click "
                                     "anything. Delete it?")
     assert reported.value != "urgent" and reported.rules == ("not-clicked",)
-    # ...so ransomware the model is sure of stays urgent, as with "no rush" (emergency_despite_calm_at).
-    decision = priority(*RANSOM)
-    assert (decision.value, decision.stage) == ("urgent", "model")
-    assert decision.why[-1].endswith('; despite "I didn\'t click "')
-    assert priority(*RANSOM, emergency_despite_calm_at=1).value != "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Shared drive", "Since this morning every file on the shared drive ends in .locked and a note asks for "
+                     "bitcoin. I didn't click anything myself, I think it started on the finance PCs."),
+    ("Fichiers", "Depuis ce matin tous les fichiers du serveur finissent en .crypt et un fichier "
+                 "COMMENT_RECUPERER_VOS_FICHIERS.txt est dans chaque dossier. Personne n'a cliqué sur rien."),
+])
+def test_files_held_for_ransom_are_urgent_whoever_clicked_nothing(subject, body):
+    decision = priority(subject, body)
+    assert (decision.value, decision.stage) == ("urgent", "rules") and "files-held-for-ransom" in decision.rules
 
 
 @pytest.mark.parametrize("subject, body", [

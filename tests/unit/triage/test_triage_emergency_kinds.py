@@ -46,6 +46,36 @@ def decided(subject: str, body: str):
     # work stopped, nobody in a team
     ("standstill", "Dispatch", "The label service is rejecting everything, nothing goes out today."),
     ("everyone-affected", "Logiciel", "Personne à la paie n'arrive à lancer le logiciel."),
+    # someone else's record shown after logging in, or sent to the wrong people
+    ("data-to-the-wrong-people", "Portal", "After the update I logged in and was shown the account of someone "
+                                           "from another town, with their bank details."),
+    ("data-to-the-wrong-people", "Portal", "A tenant read me out a stranger's account balance from her screen."),
+    ("data-to-the-wrong-people", "Schul-App", "Ein Vater sieht in der App die Noten und Adressen von zwei anderen "
+                                              "Schülern der Klasse."),
+    ("data-to-the-wrong-people", "Portal", "Nach dem Login wird manchmal die Akte eines völlig fremden Patienten "
+                                           "angezeigt."),
+    ("data-to-the-wrong-people", "Résultats", "Les résultats de ce matin sont partis chez les mauvais patients."),
+    ("data-to-the-wrong-people", "Bulletins", "Les bulletins de paie ont été envoyés aux mauvais salariés."),
+    ("data-to-the-wrong-people", "Payslips", "This month's payslips were emailed to the wrong employees."),
+    # a lost stick or laptop that was not encrypted
+    ("data-leak-any-language", "Stick", "Ich habe den Stick mit den Mandantenlisten verloren, er war nicht "
+                                        "verschlüsselt."),
+    ("data-leak-any-language", "Laptop", "Left my laptop with the client files on the bus; it wasn't encrypted."),
+    ("data-leak-any-language", "Clé USB", "J'ai perdu la clé avec les dossiers patients, elle n'était pas chiffrée."),
+    # files held for ransom, told by their new ending or the note beside them
+    ("files-held-for-ransom", "P:", "Alle Dateien auf P: enden seit heute auf .crypt und lassen sich nicht öffnen."),
+    ("files-held-for-ransom", "Share", "Every folder on the share has a HOW_TO_DECRYPT_FILES.txt in it now."),
+    # money going out twice
+    ("losing-money-any-language", "Refunds", "Since the update each cancelled order is refunded twice to the card."),
+    ("losing-money-any-language", "Erstattung", "Seit heute Nacht wird jede Stornierung doppelt erstattet."),
+    ("losing-money-any-language", "Billetterie", "Le logiciel rembourse chaque billet annulé deux fois."),
+    # a whole office without access, a flow that stopped at a moment
+    ("everyone-affected", "Base", "Plus d'accès au logiciel de comptabilité pour toute l'agence."),
+    ("everyone-affected", "Kanzlei", "Die ganze Kanzlei kommt nicht mehr ins Aktensystem."),
+    ("standstill", "Alarmierung", "Die App stellt seit ca. 9 Uhr keine Alarme mehr zu."),
+    ("standstill", "Bestellungen", "Seit heute früh kommen keine Bestellungen mehr an."),
+    ("standstill", "Orders", "Since 10 no orders have come in from the web shop."),
+    ("standstill", "Commandes", "Depuis 10h aucune commande n'arrive sur la plateforme."),
 ])
 def test_each_kind_is_urgent_by_the_rules_and_says_which(rule, subject, body):
     decision, rules = decided(subject, body)
@@ -65,6 +95,19 @@ def test_not_running_since_is_no_recovery(subject, body):
     assert decision.value == "urgent"
 
 
+@pytest.mark.parametrize("subject, body", [
+    # "until this is fixed" wishes for a fix
+    ("Portal", "Members see other members' accounts. Please take it offline until this is fixed."),
+    ("Portal", "Kunden sehen die Rechnungen anderer Kunden. Bitte abschalten, bis das behoben ist."),
+    # a request to switch off what loses money or leaks is no announcement of maintenance
+    ("Refunds", "Every refund goes out twice since last night. Could someone switch off the automatic refunds?"),
+    ("Remboursements", "Chaque remboursement part deux fois. Pouvez-vous arrêter le traitement ?"),
+    ("Portal", "Patients see another patient's results. Can you switch the portal off?"),
+])
+def test_a_fix_or_switch_off_asked_for_is_no_calm_word(subject, body):
+    assert decided(subject, body)[0].value == "urgent"
+
+
 @pytest.mark.parametrize("rule, subject, body", [
     ("over-now", "Bank", "Our payment provider had a hiccup this morning, all resolved."),
     ("over-now", "Bank", "Das Portal der Bank war kurz weg, jetzt läuft alles wieder."),
@@ -72,6 +115,12 @@ def test_not_running_since_is_no_recovery(subject, body):
     ("not-ours", "FYI", "The ticketing site of the theatre was down this morning. Nothing needed from us."),
     ("not-ours", "Info", "Die Seite vom Stadtwerk war gestern down, von uns aus ist nichts zu tun."),
     ("not-ours", "Info", "Le site de la mairie est hors ligne, rien à faire de notre côté."),
+    ("not-ours", "Water", "Not really IT, sorry: the dishwasher is leaking. Nobody answers at facilities."),
+    ("in-the-news", "Breach", "Did you read the article about the clinic whose patient data leaked? Are we safe?"),
+    ("in-the-news", "Fuite", "J'ai lu l'article sur la fuite de données chez une autre mutuelle. Et nous ?"),
+    ("over-now", "Re: Wifi down for all guests", "It's back, thanks! All good.\n\n> The wifi is down for all guests."),
+    ("over-now", "Audit", "For the audit: would anyone be alerted if the backup server went down at night? "
+                          "Nothing is wrong right now."),
 ])
 def test_someone_elses_outage_told_over_or_not_ours_is_calm(rule, subject, body):
     decision, rules = decided(subject, body)
