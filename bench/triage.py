@@ -108,7 +108,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind17": "blind17, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: 51/60, 6/60 false at first sight with the code before "
-                           "blind16's changes, 52/60, 6/60 with them)",
+                           "blind16's changes, 52/60, 6/60 with them; its rows read since, for the list-point, "
+                           "courtesy, signature, reopened-ticket and seen-of-everyone changes)",
                 "blind16": "blind16, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "50/60, 7/60 false at first sight, with the code of blind15's third sight; its rows read "
                            "since, for the record, ransom, refund, unencrypted and not-clicked changes)",

@@ -5,8 +5,9 @@ from __future__ import annotations
 # printer, not of the network. A calm signal (over now, planned, unused, a drill, "not urgent") calms
 # the stretch it is in; a stretch after "but", "however", "aber", "mais" ... or a sentence that turns
 # to the present ("Now ...", "Heute ...", "Aujourd'hui ...") or to the next point of a list ("Finally,
-# ...", "Enfin, ...") is another matter. Plain sentence ends do not cut: "The old server is down. Nobody
-# uses it." speaks of one thing.
+# ...", "Oh, and one more thing", "Enfin, ...") is another matter. Plain sentence ends do not cut: "The
+# old server is down. Nobody uses it." speaks of one thing. Nor do numbered or bulleted points: a
+# write-up or a newsletter lists what happened under its one calm heading.
 # Every pattern is RE2 (linear in the text); RE2's \b is ASCII-only, so each word next to a \b here
 # starts or ends in an ASCII letter.
 
@@ -14,12 +15,13 @@ from gateway.mail import linear
 
 _TURN = linear.compile(
     r"\b(but|however|whereas|aber|jedoch|allerdings|mais|cependant|pourtant|par contre|en revanche|toutefois)\b"
-    r"|(^|[.!?;]\s+|\b(and|und|et)\s+)(now|today|this morning|since this morning|jetzt|nun|heute|seit heute|"
+    r"|(^|[.!?;:]\s+|\b(and|und|et)\s+)(now|today|this morning|since this morning|jetzt|nun|heute|seit heute|"
     r"maintenant|aujourd'hui|ce matin|depuis ce matin)\b"
     # the next point of a mail that lists several: "Finally, and this is why I write: ...", "Enfin, ..."
-    r"|(^|[.!?;]\s+)(finally|lastly|secondly|thirdly|another thing|one more thing|on another note|the (main|real) "
-    r"reason|außerdem|zweitens|drittens|zum schluss|noch etwas|und dann noch|enfin|ensuite|deuxièmement|"
-    r"troisièmement|autre chose|par ailleurs|et surtout|sinon)\b"
+    r"|(^|[.!?;]\s+)((oh|ah|ach|and|und|et|p\.?s\.?),?\s+){0,2}(finally|lastly|secondly|thirdly|another thing|one more "
+    r"thing|on another note|the (main|real) reason|außerdem|zweitens|drittens|zum schluss|noch etwas|und dann noch|"
+    r"was ich fast vergessen hätte|enfin|ensuite|deuxièmement|troisièmement|autre chose|par ailleurs|et surtout|sinon|"
+    r"j'allais oublier|dernière chose)\b"
     r"|\b(the (main|real) reason (i'm|i am) writing|weswegen ich (eigentlich )?schreibe|warum ich (eigentlich )?schreibe|"
     r"la vraie raison de (mon|ce) (mail|message))\b",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.TURN")
@@ -90,12 +92,23 @@ _SIGN_OFF = linear.compile(
     r"cordialement|bien cordialement|bien à vous|salutations|meilleures salutations|merci)[ \t]*[,.!]?[ \t]*$",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.SIGN_OFF")
 SIGNATURE_LINES = 4  # lines after the sign-off; more is a message of its own (or a quote)
+# The signature delimiter ("-- " on a line of its own, often sent as "--"): what follows is the signature,
+# disclaimers included, however long ("Any unauthorised disclosure may constitute a data breach"), unless a
+# quote or a forwarded mail follows it (a forwarded outage is news).
+_DELIMITER = linear.compile(r"^--[ \t]?$", linear.MULTILINE, name="triage.clauses.DELIMITER")
+_PASSED_ON = linear.compile(r"-{5,}|^[ \t]*>|begin forwarded|anfang der weitergeleiteten|début du message",
+                            linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.PASSED_ON")
 
 
 def unsigned(body: str) -> str:
     """The body without a signature under its last sign-off, e.g. "Mouse broken.\nKind regards,\nNadia\nData
     Breach Officer" -> "Mouse broken.\n"; the body itself when no sign-off has at most SIGNATURE_LINES short lines
-    under it."""
+    under it. Under a signature delimiter ("--") everything is signature."""
+    delimiter = None
+    for delimiter in _DELIMITER.finditer(body):
+        pass
+    if delimiter is not None and delimiter.start() > 0 and _PASSED_ON.search(body, delimiter.end()) is None:
+        body = body[:delimiter.start()]
     last = None
     for last in _SIGN_OFF.finditer(body):
         pass

@@ -142,6 +142,8 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         hits.append(header)
     hits = _uncancelled(hits)
     calm = _calm(hits)
+    if calm and calm <= COURTESY and any(h.rule in COUNTED for h in hits):
+        hits, calm = [h for h in hits if h.rule not in COURTESY], set()
     read = (subject, body)  # what the model reads
     if calm:
         live = _live_stretches(rules, subject, body)
@@ -186,6 +188,11 @@ DOUBTED = frozenset({"service-down", "service-down-any-language"})
 # (0.90 to 0.97 on blind9, blind10, blind14 to blind16), and what clicking does not explain (files held
 # for ransom, a password given away, someone else's data seen) cancels it (signals.CANCELS).
 COURTESY = frozenset({"not-urgent"})
+# Who is stuck and money going out: a courtesy about the pace changes neither ("pas d'urgence, but none of our
+# six centres can open the diary"), so these stand beside it. An outage word alone (DOUBTED) and a leak, often
+# read about elsewhere, stay with the model's raised bar.
+COUNTED = frozenset({"everyone-affected", "ten-or-more-people", "ten-or-more-people-after", "ten-or-more-machines",
+                     "standstill", "losing-money-any-language"})
 
 
 def _doubted(hits: list[Hit], read: tuple[str, str], model: LinearModel, *,

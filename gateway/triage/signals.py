@@ -38,7 +38,8 @@ _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutiqu
             r"e-?mails?|mails?|messagerie|erp|crm|vpn|citrix|database|datenbank|phones?|telefon\w{0,20}|"
             r"téléphon\w{0,20}|standard|payroll|paie|lohn\w{0,20}|tills?|kassen?|checkout|scanners?|terminals?|"
             r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline|sap|intranet|"
-            r"wi-?fi|wlan|homepage|webseite|internetseite|buchungsseite|startseite|page d'accueil)")
+            r"wi-?fi|wlan|homepage|webseite|internetseite|buchungsseite|startseite|page d'accueil|kiosks?|bornes?|"
+            r"automates?|automaten)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
          r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) (down|off)|"
          r"(begin|began|begins|start|started|starting) to shut (off|down)|"
@@ -46,7 +47,7 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"steht( schon wieder| wieder| seit \w{1,20})?\s?([!-]|\.|$)|"  # "ERP STEHT - s. Betreff", "Die Kasse steht."
 
          r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
-         r"ne répond plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
+         r"ne répond plus|ne répondent plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
          r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
          r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
          r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable|(host|server) not found|(host|server) "
@@ -76,10 +77,12 @@ _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|dat
 # Nobody at all: the words say that something does not work for them.
 _NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
            r"niemand (kann|mehr|im|in)|niemand kommt (mehr |gerade |aktuell )?(an|rein|ins|in|auf)\b|"
-           r"bei niemandem|bei keinem|für niemanden|keiner der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
+           r"bei niemandem|bei keinem|für niemanden|kein(er|e|es) der|personne ne|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
            r"plus personne|(sur|dans) aucun (poste|ordinateur|pc|terminal|appareil)|kommt niemand (\w{1,20} ){0,3}(mehr )?"
-           r"(an|auf|in|rein)\b|plus aucune? (\w{1,20} )?(ne|n'|collègue|utilisateur|client|poste|salarié|employé|agent|"
-           r"caisse|terminal|ordinateur|pc)|pour personne|aucun des|aucun \w{1,20} ne peut|"
+           r"(an|auf|in|rein)\b|plus aucune? ((de (nos|mes) )?(collègue|utilisateur|client|poste|salarié|employé|agent|"
+           r"caisse|terminal|terminaux|ordinateur|pc|centre|site|agence|magasin|bureau|service)s? )?(ne|n')|"
+           r"plus aucune? (collègue|utilisateur|client|poste|salarié|employé|agent|caisse|terminal|ordinateur|pc)|"
+           r"aucune? de (nos|mes|ces) [^\s.!?]{1,20} (\w{1,20} )?(ne|n')|pour personne|aucun des|aucun \w{1,20} ne peut|"
            r"(produktion|fertigung|kommissionierung) steht|keiner (hier |mehr )?(kann|kommt)|kein(e|er)? [^\s.!?]{1,20} "
            r"(kann|können|kommt)\b[^.!?\n]{0,50}\b(anmelden|einloggen|arbeiten|bestellen|zugreifen|drucken|telefonieren|"
            r"buchen|bezahlen|rein|ran)|no \w{1,20} can (log|get|work|access|open|order|connect|print|pay|book))")
@@ -246,7 +249,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"forwarded|emailed|ging|gingen|geschickt|verschickt|envoyée?s?|transmise?s?)\b[^.!?\n]{0,40}"
                        r"(external|extern\w{0,2})|"
                        r"by mistake to an external|unencrypted|(was|is|wasn't|isn't) not encrypted|"
-                       r"(wasn't|isn't|weren't|aren't) encrypted|nicht verschlüsselt|(pas|non) (été )?(chiffrée?s?|cryptée?s?)|datenleck|datenpanne|\bgehackt|"
+                       r"(wasn't|isn't|weren't|aren't) encrypted|nicht verschlüsselt|(wasn't|was not|isn't|is not|not) password[- ]"
+                       r"protected|nicht (mit einem |durch ein )?passwort ?geschützt|(n'était|n'est) pas protégée? par (un )?"
+                       r"mot de passe|(pas|non) (été )?(chiffrée?s?|cryptée?s?)|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"(mails?|e-?mails|messages)\b[^.!?\n]{0,40}\b(that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
                        r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
@@ -281,7 +286,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"d'une autre (société|entreprise|personne|cliente)|d'un autre (client|patient|utilisateur))|other (customers|clients|patients|users|companies|people|members)'?s?'? (data|names|"
                        r"invoices|documents|records|addresses|details|files|orders|diagnos\w{0,3}|accounts|"
                        r"emails|messages)|(another|a different) (person|customer|client|patient|user|member|family|company)'s "
-                       r"(data|records?|results?|invoices?|orders?|documents|details|files|account|address|medical \w{1,20})|"
+                       r"(data|records?|results?|invoices?|orders?|documents|details|files|account|address|profile|medical \w{1,20})|"
+                       # "I can see the passport scans of every student in the school"
+                       r"(can|could) see\b[^.!?\n]{0,60}\b(of|for) (every|all (the )?|each) (students?|pupils?|customers?|"
+                       r"clients?|patients?|members?|employees?|staff|users?|famil(y|ies)|parents?|residents?|tenants?)|"
+                       r"(sehe|sieht|sehen)\b[^.!?\n]{0,60}\b(von allen|aller|sämtlicher) (schüler\w{0,4}|kunden|patient\w{0,2}|"
+                       r"mitglieder\w{0,1}|mitarbeiter\w{0,4}|nutzer\w{0,1}|bewohner\w{0,1}|mieter\w{0,1}|eltern)|"
+                       r"(vois|voit|voient|voyons|voir)\b[^.!?\n]{0,60}\b(de tous les|de toutes les) (élèves|étudiants|clients|"
+                       r"patients|adhérents|salariés|utilisateurs|résidents|locataires|familles)|"
                        r"(a )?stranger'?s'? (\w{1,20} )?(data|records?|results|readings|invoices?|details|documents|files|"
                        r"address|account)|"
                        # a record shown to the wrong person: "was shown the account of someone in another village"
@@ -321,6 +333,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) ((username|user name|login|"
                        r"email) and (my |their |our )?)?(passwords?|credentials|login)|fake (\w{1,20} )?(login page|sign-in page|page|site|website)|"
                        r"(passw(ö|o)rt(er)?|kennw(ö|o)rt(er)?|zugangsdaten) (auf|in) [^.!?\n]{0,40}eingegeben|"
+                       r"(mein|meine|sein|seine|ihr|ihre|unser|unsere)\b[^.!?\n]{0,40}\b(passwort|kennwort|zugangsdaten) "
+                       r"eingegeben|"
                        r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|(saisi|donné|"
                        r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants))"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
@@ -462,6 +476,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"schon wieder|wieder (ausgefallen|weg|down)|pas encore|toujours (pas|en panne|hors|"
                        r"indisponible|bloqu\w{0,4}|plant\w{0,4}|impossible|aucun)|de nouveau en panne|"
                        r"retombée? en panne|"
+                       # the same trouble back: "heute früh ist genau dasselbe wieder da", a closed ticket reopened
+                       r"(dasselbe|das gleiche|derselbe|der gleiche|dieselbe|die gleiche|problem|fehler|störung)\b[^.!?\n]{0,30}"
+                       r"\bwieder da|(same|the) (problem|issue|error|fault|thing)('s| is) back|(le même|la même|le problème|"
+                       r"la panne|l'erreur)\b[^.!?\n]{0,20}\b(est )?(revenue?|de retour)|reopen (the|this|my|our) ticket|"
+                       r"ticket (\w{1,20} ){0,2}wieder (zu )?öffnen|rouvrir (le|ce) ticket|"
                        # "it should be taken offline until this is fixed": a fix wished for
                        r"(until|till|bis|jusqu'à ce que?|jusqu'à ce qu')\b[^.!?\n]{0,40}\b(fixed|resolved|sorted|repaired|"
                        r"behoben|gelöst|repariert|réglée?|résolue?|corrigée?|réparée?))\b"),
@@ -508,7 +527,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"
                        r"(at home|zu hause|zuhause|daheim|à la maison|chez moi)|(at|from) my home|bei mir zu hause|"
-                       r"home (broadband|internet|wi-?fi|router)|(ce n'est|c'est) pas chez nous|not (at|on) our (end|side)|"
+                       r"home (broadband|internet|wi-?fi|router)|bei mir (zuhause|daheim)|(internet|wlan|wi-?fi|dsl|router) "
+                       r"(bei mir )?(zu ?hause|daheim|at home|à la maison)|(ce n'est|c'est) pas chez nous|not (at|on) our (end|side)|"
                        r"not (really )?a work thing|not really (an? )?it (thing|problem|issue|question)|not really it[,;:.!]|"
                        r"not an it (problem|issue|thing|question)|nicht wirklich (ein )?it-?(problem|thema)|kein it-?(problem|"
                        r"thema)|pas vraiment (de l'|l')?informatique|pas un problème informatique|nichts von der firma drauf|nothing (from|of) work on it|"
@@ -532,11 +552,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"no one|none of us) (has |have )?(clicked|opened (it|them|the link|the attachment))|without "
                        r"clicking|(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt)|nichts (\w{1,20} )?"
                        r"(angeklickt|geklickt)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
-                       r"rien |jamais )?cliqué|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir))"
+                       r"rien |jamais )?cliqué|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir)|(keiner|niemand|nobody|no one|"
+                       r"personne) (hat|has|n'a) [^.!?\n]{0,40}\b(geklickt|angeklickt|clicked|cliqué)|"
+                       # a forged request for money that nobody paid
+                       r"aucun virement n'a été (fait|effectué)|no (transfer|payment) (was|has been) made|nothing (was|has "
+                       r"been) (paid|transferred)|(keine überweisung|nichts) (wurde )?(getätigt|ausgeführt|überwiesen))"
                        + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
     RuleConfig(name="in-the-news", value="low", weight=4.0,
-               pattern=r"\b((saw|read|heard) (it )?(in|on) the (news|paper|papers|press|radio)|"
+               pattern=r"\b((saw|read|heard) (it )?(in|on) the (\w{1,20} )?(news|paper|papers|press|radio)|"
                        r"habt ihr (schon |das )?gelesen,? dass|avez-vous lu (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
                        r"presse) (stand|steht|gelesen)|in den nachrichten|(read|saw|seen) (the|an|that|this) (article|news item|news story)|"

@@ -99,12 +99,10 @@ def test_a_server_error_is_an_outage_when_a_whole_group_gets_it(subject, body, u
 
 # Only a courtesy about the pace ("no rush if you already know") around an outage the model is sure of.
 COURTESY_OUTAGES = [
-    ("Booking site", "Sorry to bother you, no rush if you already know about it: our booking site has not loaded "
-                     "for anyone since 8 this morning, customers are phoning us because they cannot book or pay, "
-                     "and my colleagues in the other two branches see the same.", "no rush"),
-    ("Buchungsportal", "Hallo, keine Eile, falls ihr es schon wisst: unser Buchungsportal lädt seit 8 Uhr bei "
-                       "niemandem mehr, die Kunden rufen an, weil sie weder buchen noch bezahlen können, und die "
-                       "Kollegen in den anderen Filialen sehen dasselbe.", "keine Eile"),
+    ("Booking site", "Sorry to bother you, no rush if you already know about it: our booking site has been down "
+                     "since 8 this morning, customers are phoning us because they cannot book or pay.", "no rush"),
+    ("Buchungsportal", "Hallo, keine Eile, falls ihr es schon wisst: unser Buchungsportal ist seit 8 Uhr "
+                       "ausgefallen, die Kunden rufen an, weil sie weder buchen noch bezahlen können.", "keine Eile"),
 ]
 
 
@@ -114,6 +112,18 @@ def test_a_courtesy_about_the_pace_raises_the_models_bar_instead_of_silencing_it
     assert (decision.value, decision.stage) == ("urgent", "model") and decision.confidence >= 0.9
     assert decision.why[-1].endswith(f'; despite "{said}"')
     assert priority(subject, body, emergency_despite_calm_at=1).value == "low"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Booking site", "Sorry to bother you, no rush if you already know about it: our booking site has not loaded "
+                     "for anyone since 8 this morning, and my colleagues in the other two branches see the same."),
+    ("Buchungsportal", "Hallo, keine Eile: unser Buchungsportal lädt seit 8 Uhr bei niemandem mehr."),
+    ("Kasse", "Kein Drama, aber seit heute früh kommen keine Bestellungen mehr an."),
+])
+def test_a_courtesy_about_the_pace_does_not_change_who_is_stuck(subject, body):
+    # who is stuck and money going out stand beside "no rush", whatever the model's bar
+    decision = priority(subject, body, emergency_despite_calm_at=1)
+    assert (decision.value, decision.stage) == ("urgent", "rules")
 
 
 def test_a_suspicious_mail_nobody_clicked_stays_calm_even_where_the_model_is_sure():

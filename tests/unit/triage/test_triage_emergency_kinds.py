@@ -151,3 +151,59 @@ def test_look_alikes_of_these_signals_set_off_no_emergency_signal(subject, body)
     # the signals' own precision: whatever the model makes of the mail, no urgent rule may fire
     hits = prioritise_mail(subject, body, config=PriorityConfig(), model_dir=None)[1]
     assert not [h.rule for h in hits if h.value == "urgent"]
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    # what one can see of everyone, and a profile that is someone else's
+    ("data-to-the-wrong-people", "Portal", "Is it normal that I can see the bank details of every tenant in the "
+                                           "building, not just mine?"),
+    ("data-to-the-wrong-people", "App", "The app showed me a different customer's profile with her address."),
+    ("data-to-the-wrong-people", "Portal", "Im Portal sehe ich die Zeugnisse von allen Schülern der Schule."),
+    ("data-to-the-wrong-people", "Portail", "Sur le portail je vois les dossiers de tous les adhérents du club."),
+    # a password typed in on a fake page, said the German way
+    ("credentials-given-away", "Paketmail", "Ich habe auf der Seite meine Mailadresse und mein Passwort eingegeben."),
+    # a stick that had no password
+    ("data-leak-any-language", "Stick", "Lost the stick with the member list, it was not password-protected."),
+    ("data-leak-any-language", "Clé", "J'ai perdu la clé avec le fichier clients, elle n'était pas protégée par un "
+                                      "mot de passe."),
+    # kiosks that no longer answer, none of our sites, none of the offices
+    ("service-down-any-language", "Bornes", "Les bornes de retrait ne répondent plus depuis l'ouverture."),
+    ("everyone-affected", "Agenda", "Aucun de nos quatre cabinets n'arrive à ouvrir l'agenda."),
+    ("everyone-affected", "Fachverfahren", "Keine der Abteilungen im Haus kann heute Akten öffnen."),
+])
+def test_more_kinds_are_urgent_by_the_rules(rule, subject, body):
+    decision, rules = decided(subject, body)
+    assert rule in rules and decision.value == "urgent" and rule in decision.rules
+
+
+@pytest.mark.parametrize("subject, body", [
+    # the same trouble back, a ticket reopened: a "wieder da" that is no recovery
+    ("Ticket wieder offen", "Sie haben das Ticket gestern geschlossen, aber heute ist dasselbe wieder da: keine der "
+                            "Filialen kommt ins Kassensystem."),
+    ("Reopen", "Please reopen the ticket: the same problem is back and nobody in billing can log in."),
+    # a courtesy about the pace beside a whole group stuck
+    ("Agenda", "Désolée de déranger, pas d'urgence : aucun de nos six centres n'arrive à ouvrir l'agenda, on note "
+               "tout sur papier."),
+    # the emergency told after the list of small things: "Oh, and one more thing", "Ach, und ..."
+    ("A few things", "1. The printer has a stripe. Not urgent.\n2. New starter on Monday.\n\nOh, and one more thing: "
+                     "the member app showed me another member's account with her bank details."),
+    ("Ein paar Punkte", "1. Beamer flackert, reicht nächste Woche.\n2. Zwei Lizenzen bitte.\n\nAch, und was ich fast "
+                        "vergessen hätte: seit heute früh kommt niemand mehr ins Kundenportal."),
+])
+def test_told_back_after_a_calm_word_it_stays_urgent(subject, body):
+    assert decided(subject, body)[0].value == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Toner", "Could we have new toner for reception?\n\n--\nMaria, Reception\nCONFIDENTIAL: unauthorised "
+              "disclosure of this message may constitute a data breach and must be reported."),
+    ("News", "We saw on the evening news that a ticket seller had an outage and a data breach. Are we affected?"),
+    ("Rechnung", "Drei von uns bekamen eine Mail mit einer ZIP-Rechnung. Keiner hat den Anhang geöffnet oder "
+                 "irgendwo geklickt. Sonst noch etwas tun?"),
+    ("Faux virement", "Un faux mail du directeur demandait un virement urgent de 30 000 €. Aucun virement n'a été "
+                      "fait. Pour information."),
+    ("Internet", "Bei mir zuhause ist das Internet down, kann ich morgen im Büro arbeiten?"),
+    ("Keyboard", "Coffee on my keyboard, plus aucune touche ne répond. No rush, I borrowed one."),
+])
+def test_look_alikes_of_blind17_kinds_are_not_urgent(subject, body):
+    assert decided(subject, body)[0].value != "urgent"
