@@ -109,7 +109,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind18": "blind18, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 51/60, 5/60 false with the code of "
-                           "the morning, 52/60, 5/60 with blind16's changes, 53/60, 5/60 with blind17's)",
+                           "the morning, 52/60, 5/60 with blind16's changes, 53/60, 5/60 with blind17's; its rows read "
+                           "since, for the without-paying, voucher, error-page and out-of-hours changes)",
                 "blind17": "blind17, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: 51/60, 6/60 false at first sight with the code before "
                            "blind16's changes, 52/60, 6/60 with them; its rows read since, for the list-point, "

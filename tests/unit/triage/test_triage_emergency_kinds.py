@@ -207,3 +207,35 @@ def test_told_back_after_a_calm_word_it_stays_urgent(subject, body):
 ])
 def test_look_alikes_of_blind17_kinds_are_not_urgent(subject, body):
     assert decided(subject, body)[0].value != "urgent"
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    # everyone served without paying, a one-use code used again and again
+    ("losing-money-any-language", "Car park", "The exit machines reject every ticket, so the staff let everyone "
+                                              "out without paying."),
+    ("losing-money-any-language", "Tram", "Les valideurs sont en panne, tous les voyageurs montent sans payer."),
+    ("losing-money-any-language", "Gutschein", "Der Gutscheincode für das Probetraining wurde seit Freitag 54 mal "
+                                               "eingelöst."),
+    ("losing-money-any-language", "Voucher", "The launch voucher meant for one use has been redeemed 80 times today."),
+    # an error page, a platform
+    ("service-down-any-language", "Plateforme", "La plateforme de paiement affiche une page d'erreur depuis midi."),
+    # no kitchen gets the numbers, others' parcels
+    ("everyone-affected", "Effectifs", "Aucune cuisine ne reçoit les commandes du jour."),
+    ("data-to-the-wrong-people", "Casiers", "Les clients voient les colis des autres quand le casier s'ouvre."),
+])
+def test_kinds_from_blind18_are_urgent_by_the_rules(rule, subject, body):
+    decision, rules = decided(subject, body)
+    assert rule in rules and decision.value == "urgent" and rule in decision.rules
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Slow", "The CRM is painfully slow since Monday for all twenty of us. Nothing is broken, it is just tedious."),
+    ("Outlook", "Mein Outlook zeigt seit gestern keine Bilder mehr an, ich werde wahnsinnig."),
+    ("Serverumzug", "Bitte zieht den Server am Wochenende um: ein Tag Stillstand unter der Woche wäre teuer."),
+    ("Move", "Could you do the switch upgrade at the weekend? A day of standstill in the week would hurt."),
+    ("Préprod", "La préprod de la boutique en ligne de notre fromagerie ne répond plus. La prod fonctionne."),
+    ("Technicien", "Pouvez-vous dire au technicien de ne pas venir à midi ? Personne ne pourra l'accueillir."),
+    ("Clavier", "Café sur mon clavier, plus aucune touche ne répond. Rien de pressé."),
+])
+def test_look_alikes_of_blind18_kinds_are_not_urgent(subject, body):
+    assert decided(subject, body)[0].value != "urgent"
