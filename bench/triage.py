@@ -110,7 +110,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind19": "blind19, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 47/60, 3/60 false with the code of "
-                           "the morning, 48/60 with blind16's changes, 49/60 with blind17's, 49/60 with blind18's)",
+                           "the morning, 48/60 with blind16's changes, 49/60 with blind17's, 49/60 with blind18's; its rows "
+                           "read since, for the password-given, busy-tone and voucher-loop changes)",
                 "blind18": "blind18, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 51/60, 5/60 false with the code of "
                            "the morning, 52/60, 5/60 with blind16's changes, 53/60, 5/60 with blind17's; its rows read "

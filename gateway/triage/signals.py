@@ -101,8 +101,11 @@ _ALL = (r"(for (everyone|everybody|every user|all users|every customer|each cust
         r"toute la ligne|tous nos magasins|(for|für|pour) (all of us|us all|uns alle|nous tous)|bei allen (ist|sind|geht|zeigt|kommt|"
         r"nur|seit|das|die|der)|"
         r"(all|both|the (two|three|four|five)|alle[n]?|beiden|den (zwei|drei|vier|"
-        r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les) (floors|buildings|sites|branches|locations|etagen|"
-        r"stockwerken?|gebäuden?|standorten?|filialen|étages|bâtiments|sites|agences))")
+        r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les)( (two|three|four|five|six|drei|vier|fünf|sechs|deux|"
+        r"trois|quatre|cinq|six|\d{1,2}))? (floors|buildings|sites|branches|locations|sessions|clinics|shops|stores|"
+        r"offices|schools|depots|etagen|stockwerken?|gebäuden?|standorten?|filialen|praxen|kliniken|schulen|"
+        r"étages|bâtiments|sites|agences|magasins|écoles|centres|cabinets)|(à|pour) (nous )?tous les (deux|trois|quatre|"
+        r"cinq|six)|all (three|four|five|six) of us|(uns|wir) alle(n)? (drei|vier|fünf|sechs))")
 # A server's error code ("gives 503", "HTTP 500"): one person's trouble on its own, an outage when a whole
 # group gets it (everyone-affected). "Bad Gateway", "Service Unavailable" and the like are _DOWN's already.
 _SERVER_ERROR = (r"(http|error|fehler|erreur|code) ?5\d\d|5\d\d (errors?|fehler|erreurs?)|(gives|returns|shows|throws|"
@@ -119,12 +122,16 @@ _TROUBLE = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|not|no|none|
 _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no longer|lost|locked|stuck|broken|"
                   r"gone|missing|disappeared|disconnected|dropped|went wrong|fail\w{0,4}|errors?|crash\w{0,3}|gesperrt|verschwunden|"
                   r"fehler\w{0,12}|kaputt|impossible|erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|empty|leer|vide|"
-                  r"plus de|pas de|(plus|pas) d'accès|kein(e|en)? (netz|internet|strom|zugriff))")
+                  r"plus de|pas de|(plus|pas) d'accès|refuse l'accès|accès refusé|access denied|zugriff verweigert|"
+                  r"kein(e|en)? (netz|internet|strom|zugriff))")
 
 # Money paid out twice: every (refund), paid (out), twice.
 _EVERY = r"(every|each|all|chaque|tous les|toutes les|jede[rsn]?|alle)"
 _PAID = r"(refund|charg|debit|rembours|prélev|erstatt|abgebucht|belastet)"
 _TWICE = r"(twice|two times|three times|deux fois|trois fois|en double|doppelt|zweimal|dreimal)"
+# ...and vouchers or codes going out again and again: "chaque participant a reçu son bon quatre ou cinq fois"
+_AGAIN = (r"(twice|several times|again and again|in a loop|en boucle|plusieurs fois|(deux|trois|quatre|cinq)( ou \w{1,6})? "
+          r"fois|(two|three|four|five)( or \w{1,5})? times|mehrfach|mehrmals|immer wieder|(zwei|drei|vier|fünf)mal)")
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
@@ -139,6 +146,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(server ?room|serverraum|salle (des )?serveurs?|salle informatique|rechenzentrum|data ?cent(er|re))"
                        r"[^.!?\n]{0,60}(overheat\w{0,3}|(getting|too|very) hot|(zu|sehr) heiß|überhitz\w{0,3}|(trop|très) "
                        r"chaud|surchauffe)|"
+                       # callers who only hear the busy tone: the phones are down for whoever calls in
+                       r"(callers|anrufer\w{0,2}|appelants)\b[^.!?\n]{0,60}\b(busy|engaged|besetzt\w{0,8}|occupée?)|"
                        # a connection that drops: "dropped" alone is too wide ("the shop's prices dropped")
                        r"\b(connection|network|internet|wi-?fi|wlan|vpn|phone lines?|lines)s? (has |have |keeps? |just |"
                        r"has just |completely )?(dropped|dropping|cut out)\b"),
@@ -216,6 +225,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(everyone|everybody|all (the )?|every|customers|passengers|tou[st] les|tout le monde|toutes les|"
                        r"clients|passagers|alle|jede[rn]?|kunden|fahrgäste)\b[^.!?\n]{0,60}\b(without paying|sans (rien )?"
                        r"payer|ohne zu (be)?zahlen)|"
+                       rf"(bons?|vouchers?|coupons?|gutscheine?|codes? promo)\b[^.!?\n]{{0,80}}\b{_AGAIN}|"
                        # a code meant for one use, used again and again: "le même code a été utilisé 37 fois"
                        r"(code|voucher|coupon|gutschein|bon)\w{0,8}\b[^.!?\n]{0,60}\b(used|redeemed|utilisée?s?|eingelöst|"
                        r"verwendet|benutzt) (\d{2,7}|dozens of|many|plusieurs|des dizaines de|dutzende|mehrfach|mehrmals)"
@@ -264,7 +274,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"by mistake to an external|unencrypted|(was|is|wasn't|isn't) not encrypted|"
                        r"(wasn't|isn't|weren't|aren't) encrypted|nicht verschlüsselt|(wasn't|was not|isn't|is not|not) password[- ]"
                        r"protected|nicht (mit einem |durch ein )?passwort ?geschützt|(n'était|n'est) pas protégée? par (un )?"
-                       r"mot de passe|(pas|non) (été )?(chiffrée?s?|cryptée?s?)|datenleck|datenpanne|\bgehackt|"
+                       r"mot de passe|ein passwort [^.!?\n]{0,30}gab es nicht|(hatte|hat) kein (passwort|kennwort)|had no password|"
+                       r"there was no password|(pas|non) (été )?(chiffrée?s?|cryptée?s?)|datenleck|datenpanne|\bgehackt|"
                        r"logged in from abroad|account (was |has been )?compromised|downloaded all|"
                        r"(mails?|e-?mails|messages)\b[^.!?\n]{0,40}\b(that )?i (didn't|did not|never) (write|wrote|send|sent)|(mails?|"
                        r"nachrichten),? die ich (nie|nicht) (geschrieben|geschickt|verschickt)|(mails?|messages) que je "
@@ -331,7 +342,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"mot de passe|authentification)|"
                        r"(relevés?|documents?|factures?|dossiers?|courriers?|résultats?|données|bulletins?|contrats?) "
                        r"[^.!?\n]{0,30}de quelqu'un d'autre|(rechnung|abrechnung|unterlagen|dokument|befund|daten|brief|"
-                       r"vertrag)\w{0,3} [^.!?\n]{0,30}von jemand(em)? ander(em|en|s)|"
+                       r"vertrag)\w{0,3} [^.!?\n]{0,30}von jemand(em)? ander(em|en|s)|(rechnung|abrechnung|unterlagen|befund|"
+                       r"brief|vertrag)\w{0,3} (eines|einer|des|der) (nachbarn|nachbarin|anderen|fremden)\b|falsch (verschickt|"
+                       r"versendet|zugestellt)|wrongly (sent|addressed|delivered)|mal (adressée?s?|envoyée?s?)|"
                        r"someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
                        r"(daten|rechnung|rechnungen|namen|dokumente|unterlagen|adressen|bestellungen|befunde|"
@@ -343,11 +356,16 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui))"),
     # Credentials typed into a phishing page: the accounts are someone else's now.
     RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
-               pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) ((username|user name|login|"
+               pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (email |e-mail |work |windows |"
+                       r"office )?((username|user name|login|"
                        r"email) and (my |their |our )?)?(passwords?|credentials|login)|fake (\w{1,20} )?(login page|sign-in page|page|site|website)|"
                        r"(passw(ö|o)rt(er)?|kennw(ö|o)rt(er)?|zugangsdaten) (auf|in) [^.!?\n]{0,40}eingegeben|"
-                       r"(mein|meine|sein|seine|ihr|ihre|unser|unsere)\b[^.!?\n]{0,40}\b(passwort|kennwort|zugangsdaten) "
-                       r"eingegeben|"
+                       r"(mein|meine|sein|seine|ihr|ihre|unser|unsere|link|seite|formular)\b[^.!?\n]{0,60}\b(passwort|"
+                       r"kennwort|zugangsdaten) eingegeben|"
+                       # asked for it, and gave it: "la page m'a demandé mon mot de passe, je les ai mis"
+                       r"(mot de passe|password|passwort)\b[^.!?\n]{0,30}\b(je les ai (mis|saisis|entrés|tapés|donnés)|je l'ai "
+                       r"(mis|saisi|entré|tapé|donné)|i (entered|typed|gave) (it|them)|habe ich (es |sie )?(eingegeben|"
+                       r"eingetippt))|"
                        r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|(saisi|donné|"
                        r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants))"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
@@ -444,6 +462,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
                pattern=r"(nothing is (broken|down)|nothing's broken|es ist nichts kaputt|rien n'est (cassé|en panne)|"
+                       r"(isn't|is not|doesn't|does not) stop(ping)? anyone|nobody has lost anything|(hält|hindert) niemanden|"
+                       r"n'empêche personne|"
                        r"nothing is wrong (right )?now|nothing's wrong (right )?now|nothing is wrong at the moment|"
                        r"es ist (gerade |aktuell |im moment )?nichts (kaputt|passiert)|rien ne (va mal|cloche) "
                        r"(pour l'instant|actuellement|en ce moment)|(rather than|not) reporting an? (problem|fault|"
@@ -539,6 +559,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="not-ours", value="low", weight=4.0,
                pattern=r"\b(not our problem|nothing for you to do|no action needed|nicht unser problem|ihr müsst "
                        r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
+                       r"(vous ne pouvez|you can't|you cannot|ihr könnt|sie können) (rien|nothing|nichts) (y )?(faire|do|"
+                       r"machen|tun)|(my|mon|mein|meine) (\w{1,20} )?(compte|account|konto) (perso|personnel|privé|personal|"
+                       r"private|privat)\w{0,2}\b[^.!?\n]{0,60}(hacked|piraté|gehackt|compromised|compromis)|(my|mon|mein|"
+                       r"meine) (personal|private|privates?) (\w{1,20} )?(account|konto)\b[^.!?\n]{0,60}(hacked|gehackt|"
+                       r"compromised)|"
                        r"nothing (needed|required|to do) (from|for|on) (us|you|our side|your side)|von uns aus (ist )?nichts|"
                        r"(für euch|für sie|für dich|eurerseits|von eurer seite) (ist |gibt es )?nichts zu tun|"
                        r"nothing for (it|us|you|the help ?desk|support) to do|our own systems are (fine|ok|unaffected)|"

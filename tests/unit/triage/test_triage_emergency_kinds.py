@@ -239,3 +239,33 @@ def test_kinds_from_blind18_are_urgent_by_the_rules(rule, subject, body):
 ])
 def test_look_alikes_of_blind18_kinds_are_not_urgent(subject, body):
     assert decided(subject, body)[0].value != "urgent"
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    # a password given on the page a mail's link opened, asked about as if it were nothing
+    ("credentials-given-away", "Normal?", "I clicked the link in the quota mail and typed in my email password."),
+    ("credentials-given-away", "Prüfung", "Ich habe auf den Link geklickt und Benutzername und Passwort eingegeben."),
+    ("credentials-given-away", "Signature", "La page demandait mon mot de passe, je l'ai tapé et rien ne s'est passé."),
+    # a stolen laptop with no password, a neighbour's statement
+    ("data-leak-any-language", "Laptop", "Der Laptop mit den Patientenakten wurde geklaut, er hatte kein Passwort."),
+    ("data-to-the-wrong-people", "Abrechnung", "Mehrere Mieter haben die Abrechnung eines Nachbarn bekommen."),
+    ("data-to-the-wrong-people", "Letters", "The renewal letters were wrongly addressed this morning."),
+    # callers who only hear the busy tone, all three sites
+    ("service-down-any-language", "Telefon", "Seit heute früh hören alle Anrufer nur noch das Besetztzeichen."),
+    ("everyone-affected", "Lookup", "The booking lookup gives an error at all three clinics today."),
+    # vouchers sent in a loop
+    ("losing-money-any-language", "Bons", "La plateforme envoie les bons d'achat en boucle depuis ce matin."),
+])
+def test_kinds_from_blind19_are_urgent_by_the_rules(rule, subject, body):
+    decision, rules = decided(subject, body)
+    assert rule in rules and decision.value == "urgent" and rule in decision.rules
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Slow portal", "The portal takes twenty seconds a page. It isn't stopping anyone, it is just painful."),
+    ("Annonces", "Le site d'annonces où nous publions est en panne, vous ne pouvez rien y faire. Mettez nos "
+                 "nouveautés sur notre page d'accueil ?"),
+    ("Compte", "Mon compte perso sur un réseau social a été piraté, rien à voir avec le travail. Un conseil ?"),
+])
+def test_look_alikes_of_blind19_kinds_are_not_urgent(subject, body):
+    assert decided(subject, body)[0].value != "urgent"
