@@ -110,7 +110,9 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind20": "blind20, tests/data (a fresh writer told only the definition, who read nothing of ours; "
-                           "committed before anything scored it)",
+                           "committed before anything scored it: at first sight 50/60, 9/60 false with the code of "
+                           "the morning, 51/60, 6/60 with blind16's changes, 52/60, 5/60 with blind17's, 52/60, 4/60 "
+                           "with blind18's, 53/60, 4/60 with blind19's)",
                 "blind19": "blind19, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 47/60, 3/60 false with the code of "
                            "the morning, 48/60 with blind16's changes, 49/60 with blind17's, 49/60 with blind18's; its rows "
