@@ -112,7 +112,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         what = {"blind20": "blind20, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 50/60, 9/60 false with the code of "
                            "the morning, 51/60, 6/60 with blind16's changes, 52/60, 5/60 with blind17's, 52/60, 4/60 "
-                           "with blind18's, 53/60, 4/60 with blind19's)",
+                           "with blind18's, 53/60, 4/60 with blind19's; its rows read since, for the queue, portal, "
+                           "promo-code and not-exposed changes)",
                 "blind19": "blind19, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 47/60, 3/60 false with the code of "
                            "the morning, 48/60 with blind16's changes, 49/60 with blind17's, 49/60 with blind18's; its rows "

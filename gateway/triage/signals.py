@@ -11,7 +11,7 @@ from gateway.config import RuleConfig
 # is no breach, an outage that is over, a machine nobody uses, a test system or one person's own trouble
 # ("only me") is no emergency.
 PLANNED_RULES = frozenset({"planned-maintenance", "exercise", "over-now", "unused", "not-ours", "not-live", "only-me",
-                           "in-the-news", "not-clicked"})
+                           "in-the-news", "not-clicked", "not-exposed"})
 # Hits of these rules lower the priority and keep the model from raising it to urgent.
 NEGATION_RULES = PLANNED_RULES | {"not-urgent"}
 # ...except that a hit of a key here cancels its calm rule: "it came back but is down again" is an outage
@@ -25,7 +25,7 @@ CANCELS = {"still-broken": ("over-now",), "not-only-me": ("only-me",), "not-a-dr
            "data-to-the-wrong-people": ("not-clicked", "planned-maintenance"),
            "unsure-if-planned": ("planned-maintenance",), "data-leak-any-language": ("planned-maintenance",),
            "losing-money-any-language": ("planned-maintenance",),
-           "files-held-for-ransom": ("not-clicked", "planned-maintenance")}
+           "files-held-for-ransom": ("not-clicked", "planned-maintenance", "not-exposed")}
 # The end of a word that works for accented letters too (RE2's \b knows only ASCII letters).
 # A day an outage is named by ("Tuesday's outage", "la panne de lundi").
 _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
@@ -39,7 +39,7 @@ _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutiqu
             r"téléphon\w{0,20}|standard|payroll|paie|lohn\w{0,20}|tills?|kassen?|checkout|scanners?|terminals?|"
             r"terminaux|production|produktion|fertigung|linie|line|drive|laufwerk|lecteur|hotline|sap|intranet|"
             r"wi-?fi|wlan|homepage|webseite|internetseite|buchungsseite|startseite|page d'accueil|kiosks?|bornes?|"
-            r"automates?|automaten|platform|plateforme|plattform)")
+            r"automates?|automaten|platform|plateforme|plattform|booking page)")
 _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load|not responding|crashed|"
          r"has crashed|dead|died|stopped|unresponsive|won't boot|won't start|shutting (themselves|itself) (down|off)|"
          r"(begin|began|begins|start|started|starting) to shut (off|down)|"
@@ -47,13 +47,13 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"steht( schon wieder| wieder| seit \w{1,20})?\s?([!-]|\.|$)|"  # "ERP STEHT - s. Betreff", "Die Kasse steht."
 
          r"lädt nicht|geht nicht mehr|en panne|hors service|hors ligne|indisponible|injoignable|planté|"
-         r"ne répond plus|ne répondent plus|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
+         r"ne répond plus|ne répondent plus|(has been |keeps |just )?spinning|tourne dans le vide|à l'arrêt|arrêtée?|ne s'affiche plus|tombée? en panne|fährt nicht (mehr )?hoch|"
          r"gehen (alle )?nicht( mehr)?|startet nicht|ne redémarre plus|ne démarre plus|frozen|hängt|hängen|"
          r"eingefroren|figée?|times? out|timing out|timeouts?|zeitüberschreitung|délai dépassé|(error|fehler|"
          r"erreur) 50[234]|bad gateway|gateway time-?out|service unavailable|(host|server) not found|(host|server) "
          r"nicht gefunden|(hôte|serveur) introuvable|(ist|sind|wieder|komplett) weg|abgeraucht|(est|sont) tombée?s?|"
          r"(est|sont) (de nouveau |à nouveau |encore )?coupée?s?|(shows?|showing|displays?|affiche|affichent) (only |just |nothing but |qu'une |plus qu'une )?(a |an |une )?"
-         r"((blank|white|empty) (page|screen)|page (blanche|vide)|error page|page d'erreur)|(zeigt|zeigen)\b[^.!?\n]{0,40}(weiße|leere) seite|"
+         r"(((blank|white|empty) ){1,2}(page|screen)|page (blanche|vide)|error page|page d'erreur)|(zeigt|zeigen)\b[^.!?\n]{0,40}(weiße|leere) seite|"
          r"(weiße|leere) seite (an)?(zeigt|zeigen)|(database|datenbank)-? ?(connection|verbindung)\w{0,3} ?(error|fehler|failed)|error establishing a database "
          r"connection|erreur de "
          r"connexion (à|a) la base|(have|has) (just )?(switched|turned|shut) (themselves |itself )?(off|down))")
@@ -146,6 +146,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(server ?room|serverraum|salle (des )?serveurs?|salle informatique|rechenzentrum|data ?cent(er|re))"
                        r"[^.!?\n]{0,60}(overheat\w{0,3}|(getting|too|very) hot|(zu|sehr) heiß|überhitz\w{0,3}|(trop|très) "
                        r"chaud|surchauffe)|"
+                       # "Verbindung zum Zollportal fehlgeschlagen"
+                       r"(verbindung|connection|connexion)\b[^.!?\n]{0,40}(portal|portail|server|serveur|plattform|"
+                       r"platform|plateforme)\w{0,3}\b[^.!?\n]{0,20}\b(fehlgeschlagen|failed|échouée?)|"
                        # callers who only hear the busy tone: the phones are down for whoever calls in
                        r"(callers|anrufer\w{0,2}|appelants)\b[^.!?\n]{0,60}\b(busy|engaged|besetzt\w{0,8}|occupée?)|"
                        # a connection that drops: "dropped" alone is too wide ("the shop's prices dropped")
@@ -226,6 +229,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"clients|passagers|alle|jede[rn]?|kunden|fahrgäste)\b[^.!?\n]{0,60}\b(without paying|sans (rien )?"
                        r"payer|ohne zu (be)?zahlen)|"
                        rf"(bons?|vouchers?|coupons?|gutscheine?|codes? promo)\b[^.!?\n]{{0,80}}\b{_AGAIN}|"
+                       # a discount that applies by itself to every order: "le code s'applique à toutes les commandes"
+                       r"(code|promo|discount|rabatt|remise|réduction|coupon|voucher|gutschein)\w{0,8}\b[^.!?\n]{0,100}"
+                       r"\b(applies|applied|s'applique|appliquée?|gilt|greift)\b[^.!?\n]{0,40}\b(every|all|toutes les|tous les|"
+                       r"alle|jede)\b[^.!?\n]{0,20}(orders?|commandes?|bestellungen|purchases|achats|einkäufe)|"
                        # a code meant for one use, used again and again: "le même code a été utilisé 37 fois"
                        r"(code|voucher|coupon|gutschein|bon)\w{0,8}\b[^.!?\n]{0,60}\b(used|redeemed|utilisée?s?|eingelöst|"
                        r"verwendet|benutzt) (\d{2,7}|dozens of|many|plusieurs|des dizaines de|dutzende|mehrfach|mehrmals)"
@@ -326,15 +333,15 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"belonging to) (someone|somebody|a stranger|strangers|another|other (people|members|customers|"
                        r"patients|users|parents|families|children|guests|clients|residents|pupils))|"
                        r"(fotos|bilder|daten|akten|befunde|berichte|dokumentation|unterlagen|telefonnummern|adressen|konten|"
-                       r"rechnungen)\w{0,4}\b[^.!?\n]{0,60}\b(von|der) (\w{1,20} ){0,2}(anderen|fremden) (kindern|kunden|"
+                       r"rechnungen|termine|buchungen|bestellungen|verträge|zeugnisse|noten)\w{0,4}\b[^.!?\n]{0,60}\b(von|der) (\w{1,20} ){0,2}(anderen|fremden) (kindern|kunden|"
                        r"kundinnen|patient\w{0,4}|bewohner\w{0,3}|mitglieder\w{0,2}|familien|gäste\w{0,2}|mandant\w{0,4}|"
                        r"schüler\w{0,4}|eltern|nutzer\w{0,2}|personen|menschen)|(eines|einer) (ganz |völlig )?(anderen|"
                        r"fremden) (gastes|kunden|kundin|patient\w{0,2}|bewohner\w{0,2}|mitglieds|kindes|familie|frau|mannes|"
                        r"person|mandant\w{0,2}|schüler\w{0,2}|nutzers|benutzers)\b[^.!?\n]{0,40}\b(angezeigt|zu sehen|"
                        r"sichtbar|einsehbar)|"
                        # sent to the wrong people: "les comptes rendus sont partis chez les mauvais médecins"
-                       r"(sent|went|gone|emailed|mailed|posted|delivered|forwarded|envoyée?s?|partie?s?|transmise?s?|"
-                       r"expédiée?s?|geschickt|verschickt|gegangen|zugestellt|versendet)\b[^.!?\n]{0,30}\b(to the wrong|"
+                       r"(sent|went|gone|go|goes|going|emailed|mailed|posted|delivered|forwarded|envoyée?s?|partie?s?|"
+                       r"partent|transmise?s?|expédiée?s?|geschickt|verschickt|gegangen|gehen|geht|zugestellt|versendet)\b[^.!?\n]{0,30}\b(to the wrong|"
                        r"an (die |den )?falschen?|aux mauvais(es)?|chez (les|des|de) mauvais(es)?|à la mauvaise|"
                        r"au mauvais|à des mauvais(es)?)|"
                        r"(link|lien|freigabelink|ordner|folder|dossier|share|partage)\b[^.!?\n]{0,80}\b(without|ohne|sans) "
@@ -370,7 +377,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants))"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
     RuleConfig(name="standstill", value="urgent", weight=3.0,
-               pattern=r"\b(standstill|ground to a halt|(stopped|halted) (completely|entirely)|completely "
+               pattern=r"\b((queue|queues|line|file|schlange|warteschlange)\w{0,3}\b[^.!?\n]{0,40}\b(out the door|out of "
+                       r"the door|round the (block|building|corner)|down the (street|road)|up the ramp|to the road|"
+                       r"jusqu'à la (route|rue|départementale|nationale|porte)|jusque dans la rue|fait le tour|bis (auf "
+                       r"die|zur|vor die) (straße|tür|bundesstraße|landstraße))|standstill|ground to a halt|(stopped|halted) (completely|entirely)|completely "
                        r"(stopped|halted)|zum erliegen|stillstand|steht (alles|komplett) still|lahmgelegt|"
                        r"paralysiert|paralysée?s?|complètement (arrêtée?s?|bloquée?s?)|tout est (arrêté|bloqué)|nothing can (leave|"
                        r"ship|go out|be shipped)|(can't|cannot|can not) (pick|ship|book in|sell|deliver|produce) anything|"
@@ -475,7 +485,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"compte[- ]rendu (de|sur|du) (la |l'|cette |cet )?(panne|incident|coupure)|(läuft|geht|funktioniert) "
                        r"seit [^.!?\n]{0,30}\bwieder\b|(working|running|back|works|work) (fine |normally )?again|"
                        r"(it's|it is|everything's|everything is) back (up|online|to normal)|geht wieder[.!,]|"
-                       r"alles (wieder )?normal|c'est reparti|ça remarche|"
+                       r"alles (wieder )?normal|c'est reparti|ça remarche|alles läuft wie immer|everything (is running|works|runs) "
+                       r"(as usual|normally)|tout fonctionne comme d'habitude|"
                        r"(working|running) (fine |normally )?since|back (up|online) (now|since|again)|came back "
                        r"(by itself|on its own|after|up)|has been (fixed|resolved|restored)|report on what happened|"
                        r"post-?mortem|läuft wieder|funktioniert wieder|geht (jetzt )?wieder alles|wieder (da|online|"
@@ -600,15 +611,24 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"clicking|(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt)|nichts (\w{1,20} )?"
                        r"(angeklickt|geklickt)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
                        r"rien |jamais )?cliqué|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir)|(keiner|niemand|nobody|no one|"
-                       r"personne) (hat|has|n'a) [^.!?\n]{0,40}\b(geklickt|angeklickt|clicked|cliqué)|"
+                       r"personne) (hat|has|n'a) [^.!?\n]{0,40}\b(geklickt|angeklickt|clicked|cliqué)|(keiner|niemand|"
+                       r"nobody|no one|personne) (hat|has|n'a) (den anhang|die datei|the attachment|the file|la pièce jointe|"
+                       r"le fichier) (\w{1,20} )?(geöffnet|opened|ouvert)|"
                        # a forged request for money that nobody paid
                        r"aucun virement n'a été (fait|effectué)|no (transfer|payment) (was|has been) made|nothing (was|has "
                        r"been) (paid|transferred)|(keine überweisung|nichts) (wurde )?(getätigt|ausgeführt|überwiesen))"
                        + _END),
+    # Nothing exposed: the stolen laptop was encrypted, the mail to every customer went out in Bcc.
+    RuleConfig(name="not-exposed", value="medium", weight=4.0,
+               pattern=r"\b((laptop|notebook|stick|ordinateur|portable|clé|pc|rechner|gerät|appareil|disque|festplatte|"
+                       r"hard drive|phone|handy|téléphone)\b[^.!?\n]{0,30}\b(est|était|is|was|ist|war) (fully |voll |"
+                       r"entièrement |komplett )?(chiffrée?|encrypted|verschlüsselt)|(il|elle) est (entièrement )?chiffrée?|"
+                       r"(immerhin|zum glück|heureusement|luckily|fortunately|at least)[^.!?\n]{0,20}\b(bcc|cci))" + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
     RuleConfig(name="in-the-news", value="low", weight=4.0,
                pattern=r"\b((saw|read|heard) (it )?(in|on) the (\w{1,20} )?(news|paper|papers|press|radio)|"
-                       r"habt ihr (schon |das )?gelesen,? dass|avez-vous lu (que|dans)|in the news (that|today|"
+                       r"habt ihr (schon |das )?gelesen,? dass|(kam|lief|hieß es|hörte ich) (\w{1,20} ){0,2}im (radio|fernsehen)|"
+                       r"im (radio|fernsehen) (kam|lief|hieß es|gehört|gesehen)|(heard|said) on the radio|à la (radio|télé)|avez-vous lu (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
                        r"presse) (stand|steht|gelesen)|in den nachrichten|(read|saw|seen) (the|an|that|this) (article|news item|news story)|"
                        r"(den|einen|diesen) (artikel|bericht) (\w{1,20} ){0,3}(gelesen|gesehen)|lu l'article|lu un article|"

@@ -269,3 +269,39 @@ def test_kinds_from_blind19_are_urgent_by_the_rules(rule, subject, body):
 ])
 def test_look_alikes_of_blind19_kinds_are_not_urgent(subject, body):
     assert decided(subject, body)[0].value != "urgent"
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    # a booking page with an empty white page, a connection to a portal that fails, a queue out to the road
+    ("service-down-any-language", "Spa", "The online booking page has been showing an empty white page since nine."),
+    ("service-down-any-language", "Zoll", "Seit 8 Uhr kommt „Verbindung zum Zollportal fehlgeschlagen“."),
+    ("standstill", "Pont-bascule", "Le logiciel de pesée plante et la file de camions va jusqu'à la départementale."),
+    ("standstill", "Tills", "Both tills froze and the queue is out the door."),
+    # the appointments of other customers, certificates going to the wrong people
+    ("data-to-the-wrong-people", "Termine", "Unter „Meine Termine“ sieht man die Termine von vielen anderen Kunden."),
+    ("data-to-the-wrong-people", "Certificats", "Les certificats partent aux mauvaises familles depuis la mise à jour."),
+    # a test code that applies by itself to every order
+    ("losing-money-any-language", "Promo", "Le code de test s'applique automatiquement à toutes les commandes."),
+])
+def test_kinds_from_blind20_are_urgent_by_the_rules(rule, subject, body):
+    decision, rules = decided(subject, body)
+    assert rule in rules and decision.value == "urgent" and rule in decision.rules
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    ("in-the-news", "Bank", "Heute kam im Radio, dass bei einer Bank Kundendaten abgeflossen sind. Sind wir betroffen?"),
+    ("not-clicked", "Rechnung", "Eine Mail mit ZIP-Rechnung kam an alle. Niemand hat den Anhang geöffnet."),
+    ("not-exposed", "Einladung", "Ich habe die Einladung an den ganzen Kundenverteiler geschickt, immerhin mit Bcc."),
+    ("not-exposed", "Volé", "On m'a volé l'ordinateur portable dans la voiture. Il est chiffré et protégé par un mot "
+                            "de passe."),
+    ("not-exposed", "Stolen", "My work laptop was stolen from the car; the laptop is fully encrypted."),
+])
+def test_look_alikes_of_blind20_kinds_are_calm(rule, subject, body):
+    decision, rules = decided(subject, body)
+    assert rule in rules and decision.value != "urgent"
+
+
+def test_files_held_for_ransom_are_no_encrypted_laptop():
+    # "encrypted" of a stolen laptop calms; files encrypted for a ransom never do
+    decision, rules = decided("Server", "Every file on the server ends in .crypt now. The backup laptop is encrypted.")
+    assert decision.value == "urgent" and "files-held-for-ransom" in rules
