@@ -113,7 +113,8 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         what = {"blind21": "blind21, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 49/60, 9/60 false with the code of "
                            "the morning, the same with blind16's to blind18's changes, 50/60 with blind19's, 51/60, "
-                           "9/60 with blind20's)",
+                           "9/60 with blind20's; its rows read since, for the nobody-with-a-verb, slow-but-working and "
+                           "password-typed changes)",
                 "blind20": "blind20, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 50/60, 9/60 false with the code of "
                            "the morning, 51/60, 6/60 with blind16's changes, 52/60, 5/60 with blind17's, 52/60, 4/60 "

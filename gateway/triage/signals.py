@@ -69,13 +69,15 @@ _ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neig
               r"konkurren\w{0,4}|wettbewerb\w{0,4})|(lieferanten|paketdienst|kurier|nachbar)\w{0,2}(portal|seite|"
               r"webseite|shop|server|system)|(site|portail|serveur|boutique|système|application|standard|réseau|"
               r"internet|wi-?fi|suivi)( en ligne| web| internet| de \w{1,20}| des \w{1,20})? (de notre|d'un|du|de leur|"
-              r"des) (\w{1,20} )?(fournisseur|transporteur|livreur|voisin|concurrent)s?|chez (notre|le|un|nos|les) "
+              r"des) (\w{1,20} )?(fournisseur|transporteur|livreur|voisin|concurrent|grossiste|prestataire)s?|chez (notre|le|un|nos|les) "
               r"(fournisseur|transporteur|livreur|voisin)s?)")
 # Records of customers or patients: "the patient records", "Kundendaten", "la base clients".
 _PEOPLES_DATA = (r"((customer|client|patient|kunden|patienten)s?'? ?(records|data|daten|files|dateien|list|liste|database|"
                  r"datenbank)|(données|fichiers?|base|liste|dossiers) (des |de nos )?(clients|patients))")
 # Nobody at all: the words say that something does not work for them.
-_NOBODY = (r"(nobody|no one|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
+_NOBODY = (r"((nobody|no one)( here| else| at all| (in|at|on|from) (the |our )?\w{1,20}( \w{1,20})?)?,? (can|could|is able|"
+           r"was able|has|have|had|gets|got|receives|received|sees|saw|hears|heard|manages|is getting|can't|cannot|"
+           r"seems|is|was|knows)\b|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
            r"niemand (kann|mehr|im|in)|niemand kommt (mehr |gerade |aktuell )?(an|rein|ins|in|auf)\b|"
            r"bei niemandem|bei keinem|für niemanden|kein(er|e|es) der|personne ne (peut|parvient|arrive|réussit|reçoit|voit|a (plus )?(accès|de)|se connecte|"
            r"travaille|passe|sort|entre)|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
@@ -279,7 +281,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"forwarded|emailed|ging|gingen|geschickt|verschickt|envoyée?s?|transmise?s?)\b[^.!?\n]{0,40}"
                        r"(external|extern\w{0,2})|"
                        r"by mistake to an external|unencrypted|(was|is|wasn't|isn't) not encrypted|"
-                       r"(wasn't|isn't|weren't|aren't) encrypted|nicht verschlüsselt|(wasn't|was not|isn't|is not|not) password[- ]"
+                       r"(wasn't|isn't|weren't|aren't) encrypted|not encrypted|nicht verschlüsselt|(wasn't|was not|isn't|is not|not) password[- ]"
                        r"protected|nicht (mit einem |durch ein )?passwort ?geschützt|(n'était|n'est) pas protégée? par (un )?"
                        r"mot de passe|ein passwort [^.!?\n]{0,30}gab es nicht|(hatte|hat) kein (passwort|kennwort)|had no password|"
                        r"there was no password|(pas|non) (été )?(chiffrée?s?|cryptée?s?)|datenleck|datenpanne|\bgehackt|"
@@ -354,6 +356,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"versendet|zugestellt)|wrongly (sent|addressed|delivered)|mal (adressée?s?|envoyée?s?)|"
                        r"someone else's (data|invoices?|records|orders?|documents|files|account details|"
                        r"address|bank details|medical \w{1,20}|personal \w{1,20})|each other's (data|invoices|orders|records|details)|"
+                       r"everyone's (data|reports|records|details|addresses|orders|files|documents|bookings|accounts|"
+                       r"invoices)|"
                        r"(daten|rechnung|rechnungen|namen|dokumente|unterlagen|adressen|bestellungen|befunde|"
                        r"diagnosen) (anderer|fremder|eines anderen)|(anderer|fremder) (kunden|patienten|nutzer|"
                        r"benutzer|firmen|personen|mitglieder)|(données|factures?|documents?|dossiers?|noms|résultats|"
@@ -374,7 +378,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(mis|saisi|entré|tapé|donné)|i (entered|typed|gave) (it|them)|habe ich (es |sie )?(eingegeben|"
                        r"eingetippt))|"
                        r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|(saisi|donné|"
-                       r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants))"),
+                       r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants?)|(anmelden|einloggen)\b[^.!?\n]{0,10}"
+                       r"(hab|habe) ich (gemacht|getan))"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
     RuleConfig(name="standstill", value="urgent", weight=3.0,
                pattern=r"\b((queue|queues|line|file|schlange|warteschlange)\w{0,3}\b[^.!?\n]{0,40}\b(out the door|out of "
@@ -471,7 +476,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"e-?learning) (besuchen|machen|absolvieren)|(für|zur) (die |eine )?(schulung|kurs) anmelden)\b"),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
-               pattern=r"(nothing is (broken|down)|nothing's broken|es ist nichts kaputt|rien n'est (cassé|en panne)|"
+               pattern=r"(nothing is (broken|down|lost)|nothing's (broken|lost)|es ist nichts kaputt|rien n'est (cassé|en panne|"
+                       r"bloqué)|nothing has happened|aucune donnée (n'est )?perdue|nichts (ist )?verloren|it does work|on arrive à tout "
+                       r"faire|everything('s| is) running normally|(chez nous )?tout a fonctionné normalement|"
                        r"(isn't|is not|doesn't|does not) stop(ping)? anyone|nobody has lost anything|(hält|hindert) niemanden|"
                        r"n'empêche personne|"
                        r"nothing is wrong (right )?now|nothing's wrong (right )?now|nothing is wrong at the moment|"
@@ -540,7 +547,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # One person's trouble said outright: "only me", "alle anderen schon", "les collègues n'ont pas le souci".
     # "It's not just me" (not-only-me) cancels it (decide.py).
     RuleConfig(name="only-me", value="medium", weight=4.0,
-               pattern=r"\b(only (for )?me|(no one|nobody) else (has|is having|sees|gets) (the|this|that|it)|"
+               pattern=r"\b(only (for )?me|(no one|nobody) else( here)? (has|is having|sees|gets|got|received) (the|this|that|it)|"
                        r"(sonst )?(niemand|keiner) (sonst|anderes) hat (das|dieses) problem|personne d'autre n'a "
                        r"(le|ce) (problème|souci)|only mine|only my (pc|laptop|computer|account|machine|mailbox)|just me|"
                        r"just my (pc|laptop|computer|account|machine|mailbox)|everyone else (is fine|can|has|works)|the "
@@ -577,7 +584,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"compromised)|"
                        r"nothing (needed|required|to do) (from|for|on) (us|you|our side|your side)|von uns aus (ist )?nichts|"
                        r"(für euch|für sie|für dich|eurerseits|von eurer seite) (ist |gibt es )?nichts zu tun|"
-                       r"nothing for (it|us|you|the help ?desk|support) to do|our own systems are (fine|ok|unaffected)|"
+                       r"nothing for (it|us|you|the help ?desk|support) to do|our (own )?systems are (fine|ok|unaffected|running normally)|"
                        r"unsere (eigenen )?systeme (laufen|sind) (normal|ok|in ordnung|nicht betroffen)|nos (propres )?"
                        r"systèmes (vont bien|fonctionnent|ne sont pas touchés)|not aware of any (problem|issue)s? here|"
                        r"rien à faire (pour|de) (nous|vous)|rien à faire de notre côté|"
@@ -605,11 +612,13 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="not-clicked", value="medium", weight=4.0,
                # Clicking only, or opening what a phishing mail brings: "I haven't replied to the customers yet",
                # "ich habe die Bestellungen nicht eingegeben" or "I haven't opened anything else" say nothing of it.
-               pattern=r"\b((i|we) (haven't|have not|didn't|did not|never) (\w{1,20} or )?(clicked|click)|(i|we) "
+               pattern=r"(^|[.!?]\s{1,4})(didn't|did not|haven't|have not) (open|opened|click|clicked) (it|them|the link|"
+                       r"the attachment|anything)\b|"
+                       r"\b((i|we) (haven't|have not|didn't|did not|never) (\w{1,20} or )?(clicked|click)|(i|we) "
                        r"(haven't|have not|didn't|did not|never) (opened|open) (it|them|the link|the attachment)|(nobody|"
                        r"no one|none of us) (has |have )?(clicked|opened (it|them|the link|the attachment))|without "
                        r"clicking|(nicht|nie|niemand|keiner) (hat )?(\w{1,20} )?(geklickt|angeklickt)|nichts (\w{1,20} )?"
-                       r"(angeklickt|geklickt)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne n'a) (pas |"
+                       r"(angeklickt|geklickt)|ohne (zu klicken|draufzuklicken)|(je n'ai|nous n'avons|personne( ici| d'entre nous)? n'a) (pas |"
                        r"rien |jamais )?cliqué|personne ne l'a (ouvert|ouverte)|sans (cliquer|l'ouvrir)|(keiner|niemand|nobody|no one|"
                        r"personne) (hat|has|n'a) [^.!?\n]{0,40}\b(geklickt|angeklickt|clicked|cliqué)|(keiner|niemand|"
                        r"nobody|no one|personne) (hat|has|n'a) (den anhang|die datei|the attachment|the file|la pièce jointe|"
@@ -628,7 +637,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig(name="in-the-news", value="low", weight=4.0,
                pattern=r"\b((saw|read|heard) (it )?(in|on) the (\w{1,20} )?(news|paper|papers|press|radio)|"
                        r"habt ihr (schon |das )?gelesen,? dass|(kam|lief|hieß es|hörte ich) (\w{1,20} ){0,2}im (radio|fernsehen)|"
-                       r"im (radio|fernsehen) (kam|lief|hieß es|gehört|gesehen)|(heard|said) on the radio|à la (radio|télé)|avez-vous lu (que|dans)|in the news (that|today|"
+                       r"im (radio|fernsehen) (kam|lief|hieß es|gehört|gesehen)|(heard|said) on the radio|(all )?over the (news|radio)|à la (radio|télé)|"
+                       r"(d'après|selon) (la radio|les infos)|avez-vous lu (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|in der (zeitung|"
                        r"presse) (stand|steht|gelesen)|in den nachrichten|(read|saw|seen) (the|an|that|this) (article|news item|news story)|"
                        r"(den|einen|diesen) (artikel|bericht) (\w{1,20} ){0,3}(gelesen|gesehen)|lu l'article|lu un article|"

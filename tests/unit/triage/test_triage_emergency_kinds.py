@@ -305,3 +305,42 @@ def test_files_held_for_ransom_are_no_encrypted_laptop():
     # "encrypted" of a stolen laptop calms; files encrypted for a ransom never do
     decision, rules = decided("Server", "Every file on the server ends in .crypt now. The backup laptop is encrypted.")
     assert decision.value == "urgent" and "files-held-for-ransom" in rules
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    ("data-leak-any-language", "USB", "Left a USB stick with the client list on the bus. Not encrypted."),
+    ("data-to-the-wrong-people", "Search", "Typing one letter in the public search shows everyone's reports."),
+    ("credentials-given-away", "Impôts", "J'ai cliqué et j'ai tapé mon identifiant et mon mot de passe du cabinet."),
+    ("credentials-given-away", "Paket", "Ich sollte mich mit meinem Firmenkonto anmelden, hab ich gemacht."),
+    # "nobody" with a verb: the trouble of a whole group
+    ("everyone-affected", "Login", "Nobody in accounts can log in since nine."),
+])
+def test_kinds_from_blind21_are_urgent_by_the_rules(rule, subject, body):
+    decision, rules = decided(subject, body)
+    assert rule in rules and decision.value == "urgent" and rule in decision.rules
+
+
+@pytest.mark.parametrize("subject, body", [
+    # "nobody" in passing is no group stuck
+    ("Form", "Please add a 'refrigeration needed' field to the form; shuffling pitches at 5am is something nobody "
+             "enjoys."),
+    ("Party", "Party on Friday! The kiln fires overnight, so please nobody unplug anything in the back room."),
+    ("Dodgy email", "Got an invoice mail with a zip file. Didn't open it. Nobody else here got it."),
+    # slow, but working
+    ("Slow", "The document system takes 30 seconds a file for the whole office. It does work, nothing is lost."),
+    ("Lent", "Le logiciel rame pour tout le cabinet, mais rien n'est bloqué : on arrive à tout faire."),
+    # someone else's outage, nothing wrong here
+    ("News", "A shipping line's systems were down for days, it was all over the radio. Our systems are fine."),
+    ("Grossiste", "Le site de commande de notre grossiste est en panne depuis hier soir."),
+    ("Policy", "For our data policy: what if the laptop with the member list got stolen? Nothing has happened."),
+    ("Mail", "Reçu un mail « votre colis est bloqué » avec un lien. Personne ici n'a cliqué."),
+])
+def test_look_alikes_of_blind21_kinds_are_not_urgent(subject, body):
+    assert decided(subject, body)[0].value != "urgent"
+
+
+def test_a_page_that_did_nothing_after_a_password_is_no_all_clear():
+    # "il ne s'est rien passé" after typing a password is how the fake page behaves, not news that all is well
+    decision, rules = decided("Bêtise", "J'ai tapé mon identifiant et mon mot de passe. Il ne s'est rien passé, la page "
+                                        "s'est rechargée.")
+    assert decision.value == "urgent" and "credentials-given-away" in rules
