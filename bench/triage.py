@@ -112,7 +112,9 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind22": "blind22, tests/data (a fresh writer told only the definition, who read nothing of ours; "
-                           "committed before anything scored it)",
+                           "committed before anything scored it: at first sight 49/60, 9/60 false with the code of "
+                           "the morning, 49/60, 6/60 with blind16's changes, 50/60, 6/60 with blind17's and with "
+                           "every round after them to blind21's)",
                 "blind21": "blind21, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 49/60, 9/60 false with the code of "
                            "the morning, the same with blind16's to blind18's changes, 50/60 with blind19's, 51/60, "
