@@ -128,7 +128,7 @@ _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no lon
                   r"kein(e|en)? (netz|internet|strom|zugriff))")
 
 # Money paid out twice: every (refund), paid (out), twice.
-_EVERY = r"(every|each|all|chaque|tous les|toutes les|jede[rsn]?|alle)"
+_EVERY = r"(every|each|chaque|tous les|toutes les|jede[rsn]?)"  # not "all": too common a start for its gap
 _PAID = r"(refund|charg|debit|rembours|prélev|erstatt|abgebucht|belastet)"
 _TWICE = r"(twice|two times|three times|deux fois|trois fois|en double|doppelt|zweimal|dreimal)"
 # ...and vouchers or codes going out again and again: "chaque participant a reçu son bon quatre ou cinq fois"
@@ -227,8 +227,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(1\d|[2-9]\d|\d{3,7}) (double bookings|doppelbuchungen|surréservations|overbookings|duplicate "
                        r"(orders|charges|payments)|doppelte (abbuchungen|zahlungen))|"
                        # everyone served without paying: "waving everyone out without paying", "tous montent sans payer"
-                       r"(everyone|everybody|all (the )?|every|customers|passengers|tou[st] les|tout le monde|toutes les|"
-                       r"clients|passagers|alle|jede[rn]?|kunden|fahrgäste)\b[^.!?\n]{0,60}\b(without paying|sans (rien )?"
+                       r"(everyone|everybody|every|customers|passengers|tou[st] les|tout le monde|toutes les|"
+                       r"clients|passagers|alle|jede[rn]?|kunden|fahrgäste)\b[^.!?\n]{0,40}\b(without paying|sans (rien )?"
                        r"payer|ohne zu (be)?zahlen)|"
                        rf"(bons?|vouchers?|coupons?|gutscheine?|codes? promo)\b[^.!?\n]{{0,80}}\b{_AGAIN}|"
                        # a discount that applies by itself to every order: "le code s'applique à toutes les commandes"
