@@ -76,6 +76,63 @@ def decided(subject: str, body: str):
     ("standstill", "Bestellungen", "Seit heute früh kommen keine Bestellungen mehr an."),
     ("standstill", "Orders", "Since 10 no orders have come in from the web shop."),
     ("standstill", "Commandes", "Depuis 10h aucune commande n'arrive sur la plateforme."),
+    # what one can see of everyone, and a profile that is someone else's
+    ("data-to-the-wrong-people", "Portal", "Is it normal that I can see the bank details of every tenant in the "
+                                           "building, not just mine?"),
+    ("data-to-the-wrong-people", "App", "The app showed me a different customer's profile with her address."),
+    ("data-to-the-wrong-people", "Portal", "Im Portal sehe ich die Zeugnisse von allen Schülern der Schule."),
+    ("data-to-the-wrong-people", "Portail", "Sur le portail je vois les dossiers de tous les adhérents du club."),
+    # a password typed in on a fake page, said the German way
+    ("credentials-given-away", "Paketmail", "Ich habe auf der Seite meine Mailadresse und mein Passwort eingegeben."),
+    # a stick that had no password
+    ("data-leak-any-language", "Stick", "Lost the stick with the member list, it was not password-protected."),
+    ("data-leak-any-language", "Clé", "J'ai perdu la clé avec le fichier clients, elle n'était pas protégée par un "
+                                      "mot de passe."),
+    # kiosks that no longer answer, none of our sites, none of the offices
+    ("service-down-any-language", "Bornes", "Les bornes de retrait ne répondent plus depuis l'ouverture."),
+    ("everyone-affected", "Agenda", "Aucun de nos quatre cabinets n'arrive à ouvrir l'agenda."),
+    ("everyone-affected", "Fachverfahren", "Keine der Abteilungen im Haus kann heute Akten öffnen."),
+    # everyone served without paying, a one-use code used again and again
+    ("losing-money-any-language", "Car park", "The exit machines reject every ticket, so the staff let everyone "
+                                              "out without paying."),
+    ("losing-money-any-language", "Tram", "Les valideurs sont en panne, tous les voyageurs montent sans payer."),
+    ("losing-money-any-language", "Gutschein", "Der Gutscheincode für das Probetraining wurde seit Freitag 54 mal "
+                                               "eingelöst."),
+    ("losing-money-any-language", "Voucher", "The launch voucher meant for one use has been redeemed 80 times today."),
+    # an error page, a platform
+    ("service-down-any-language", "Plateforme", "La plateforme de paiement affiche une page d'erreur depuis midi."),
+    # no kitchen gets the numbers, others' parcels
+    ("everyone-affected", "Effectifs", "Aucune cuisine ne reçoit les commandes du jour."),
+    ("data-to-the-wrong-people", "Casiers", "Les clients voient les colis des autres quand le casier s'ouvre."),
+    # a password given on the page a mail's link opened, asked about as if it were nothing
+    ("credentials-given-away", "Normal?", "I clicked the link in the quota mail and typed in my email password."),
+    ("credentials-given-away", "Prüfung", "Ich habe auf den Link geklickt und Benutzername und Passwort eingegeben."),
+    ("credentials-given-away", "Signature", "La page demandait mon mot de passe, je l'ai tapé et rien ne s'est passé."),
+    # a stolen laptop with no password, a neighbour's statement
+    ("data-leak-any-language", "Laptop", "Der Laptop mit den Patientenakten wurde geklaut, er hatte kein Passwort."),
+    ("data-to-the-wrong-people", "Abrechnung", "Mehrere Mieter haben die Abrechnung eines Nachbarn bekommen."),
+    ("data-to-the-wrong-people", "Letters", "The renewal letters were wrongly addressed this morning."),
+    # callers who only hear the busy tone, all three sites
+    ("service-down-any-language", "Telefon", "Seit heute früh hören alle Anrufer nur noch das Besetztzeichen."),
+    ("everyone-affected", "Lookup", "The booking lookup gives an error at all three clinics today."),
+    # vouchers sent in a loop
+    ("losing-money-any-language", "Bons", "La plateforme envoie les bons d'achat en boucle depuis ce matin."),
+    # a booking page with an empty white page, a connection to a portal that fails, a queue out to the road
+    ("service-down-any-language", "Spa", "The online booking page has been showing an empty white page since nine."),
+    ("service-down-any-language", "Zoll", "Seit 8 Uhr kommt „Verbindung zum Zollportal fehlgeschlagen“."),
+    ("standstill", "Pont-bascule", "Le logiciel de pesée plante et la file de camions va jusqu'à la départementale."),
+    ("standstill", "Tills", "Both tills froze and the queue is out the door."),
+    # the appointments of other customers, certificates going to the wrong people
+    ("data-to-the-wrong-people", "Termine", "Unter „Meine Termine“ sieht man die Termine von vielen anderen Kunden."),
+    ("data-to-the-wrong-people", "Certificats", "Les certificats partent aux mauvaises familles depuis la mise à jour."),
+    # a test code that applies by itself to every order
+    ("losing-money-any-language", "Promo", "Le code de test s'applique automatiquement à toutes les commandes."),
+    ("data-leak-any-language", "USB", "Left a USB stick with the client list on the bus. Not encrypted."),
+    ("data-to-the-wrong-people", "Search", "Typing one letter in the public search shows everyone's reports."),
+    ("credentials-given-away", "Impôts", "J'ai cliqué et j'ai tapé mon identifiant et mon mot de passe du cabinet."),
+    ("credentials-given-away", "Paket", "Ich sollte mich mit meinem Firmenkonto anmelden, hab ich gemacht."),
+    # "nobody" with a verb: the trouble of a whole group
+    ("everyone-affected", "Login", "Nobody in accounts can log in since nine."),
 ])
 def test_each_kind_is_urgent_by_the_rules_and_says_which(rule, subject, body):
     decision, rules = decided(subject, body)
@@ -121,6 +178,12 @@ def test_a_fix_or_switch_off_asked_for_is_no_calm_word(subject, body):
     ("over-now", "Re: Wifi down for all guests", "It's back, thanks! All good.\n\n> The wifi is down for all guests."),
     ("over-now", "Audit", "For the audit: would anyone be alerted if the backup server went down at night? "
                           "Nothing is wrong right now."),
+    ("in-the-news", "Bank", "Heute kam im Radio, dass bei einer Bank Kundendaten abgeflossen sind. Sind wir betroffen?"),
+    ("not-clicked", "Rechnung", "Eine Mail mit ZIP-Rechnung kam an alle. Niemand hat den Anhang geöffnet."),
+    ("not-exposed", "Einladung", "Ich habe die Einladung an den ganzen Kundenverteiler geschickt, immerhin mit Bcc."),
+    ("not-exposed", "Volé", "On m'a volé l'ordinateur portable dans la voiture. Il est chiffré et protégé par un mot "
+                            "de passe."),
+    ("not-exposed", "Stolen", "My work laptop was stolen from the car; the laptop is fully encrypted."),
 ])
 def test_someone_elses_outage_told_over_or_not_ours_is_calm(rule, subject, body):
     decision, rules = decided(subject, body)
@@ -153,29 +216,6 @@ def test_look_alikes_of_these_signals_set_off_no_emergency_signal(subject, body)
     assert not [h.rule for h in hits if h.value == "urgent"]
 
 
-@pytest.mark.parametrize("rule, subject, body", [
-    # what one can see of everyone, and a profile that is someone else's
-    ("data-to-the-wrong-people", "Portal", "Is it normal that I can see the bank details of every tenant in the "
-                                           "building, not just mine?"),
-    ("data-to-the-wrong-people", "App", "The app showed me a different customer's profile with her address."),
-    ("data-to-the-wrong-people", "Portal", "Im Portal sehe ich die Zeugnisse von allen Schülern der Schule."),
-    ("data-to-the-wrong-people", "Portail", "Sur le portail je vois les dossiers de tous les adhérents du club."),
-    # a password typed in on a fake page, said the German way
-    ("credentials-given-away", "Paketmail", "Ich habe auf der Seite meine Mailadresse und mein Passwort eingegeben."),
-    # a stick that had no password
-    ("data-leak-any-language", "Stick", "Lost the stick with the member list, it was not password-protected."),
-    ("data-leak-any-language", "Clé", "J'ai perdu la clé avec le fichier clients, elle n'était pas protégée par un "
-                                      "mot de passe."),
-    # kiosks that no longer answer, none of our sites, none of the offices
-    ("service-down-any-language", "Bornes", "Les bornes de retrait ne répondent plus depuis l'ouverture."),
-    ("everyone-affected", "Agenda", "Aucun de nos quatre cabinets n'arrive à ouvrir l'agenda."),
-    ("everyone-affected", "Fachverfahren", "Keine der Abteilungen im Haus kann heute Akten öffnen."),
-])
-def test_more_kinds_are_urgent_by_the_rules(rule, subject, body):
-    decision, rules = decided(subject, body)
-    assert rule in rules and decision.value == "urgent" and rule in decision.rules
-
-
 @pytest.mark.parametrize("subject, body", [
     # the same trouble back, a ticket reopened: a "wieder da" that is no recovery
     ("Ticket wieder offen", "Sie haben das Ticket gestern geschlossen, aber heute ist dasselbe wieder da: keine der "
@@ -194,6 +234,20 @@ def test_told_back_after_a_calm_word_it_stays_urgent(subject, body):
     assert decided(subject, body)[0].value == "urgent"
 
 
+def test_files_held_for_ransom_are_no_encrypted_laptop():
+    # "encrypted" of a stolen laptop calms; files encrypted for a ransom never do
+    decision, rules = decided("Server", "Every file on the server ends in .crypt now. The backup laptop is encrypted.")
+    assert decision.value == "urgent" and "files-held-for-ransom" in rules
+
+
+def test_a_page_that_did_nothing_after_a_password_is_no_all_clear():
+    # "il ne s'est rien passé" after typing a password is how the fake page behaves, not news that all is well
+    decision, rules = decided("Bêtise", "J'ai tapé mon identifiant et mon mot de passe. Il ne s'est rien passé, la page "
+                                        "s'est rechargée.")
+    assert decision.value == "urgent" and "credentials-given-away" in rules
+
+
+# Look-alikes of the kinds above that the fresh sets brought (blind17 to blind21): calm, whatever decides.
 @pytest.mark.parametrize("subject, body", [
     ("Toner", "Could we have new toner for reception?\n\n--\nMaria, Reception\nCONFIDENTIAL: unauthorised "
               "disclosure of this message may constitute a data breach and must be reported."),
@@ -204,31 +258,6 @@ def test_told_back_after_a_calm_word_it_stays_urgent(subject, body):
                       "fait. Pour information."),
     ("Internet", "Bei mir zuhause ist das Internet down, kann ich morgen im Büro arbeiten?"),
     ("Keyboard", "Coffee on my keyboard, plus aucune touche ne répond. No rush, I borrowed one."),
-])
-def test_look_alikes_of_blind17_kinds_are_not_urgent(subject, body):
-    assert decided(subject, body)[0].value != "urgent"
-
-
-@pytest.mark.parametrize("rule, subject, body", [
-    # everyone served without paying, a one-use code used again and again
-    ("losing-money-any-language", "Car park", "The exit machines reject every ticket, so the staff let everyone "
-                                              "out without paying."),
-    ("losing-money-any-language", "Tram", "Les valideurs sont en panne, tous les voyageurs montent sans payer."),
-    ("losing-money-any-language", "Gutschein", "Der Gutscheincode für das Probetraining wurde seit Freitag 54 mal "
-                                               "eingelöst."),
-    ("losing-money-any-language", "Voucher", "The launch voucher meant for one use has been redeemed 80 times today."),
-    # an error page, a platform
-    ("service-down-any-language", "Plateforme", "La plateforme de paiement affiche une page d'erreur depuis midi."),
-    # no kitchen gets the numbers, others' parcels
-    ("everyone-affected", "Effectifs", "Aucune cuisine ne reçoit les commandes du jour."),
-    ("data-to-the-wrong-people", "Casiers", "Les clients voient les colis des autres quand le casier s'ouvre."),
-])
-def test_kinds_from_blind18_are_urgent_by_the_rules(rule, subject, body):
-    decision, rules = decided(subject, body)
-    assert rule in rules and decision.value == "urgent" and rule in decision.rules
-
-
-@pytest.mark.parametrize("subject, body", [
     ("Slow", "The CRM is painfully slow since Monday for all twenty of us. Nothing is broken, it is just tedious."),
     ("Outlook", "Mein Outlook zeigt seit gestern keine Bilder mehr an, ich werde wahnsinnig."),
     ("Serverumzug", "Bitte zieht den Server am Wochenende um: ein Tag Stillstand unter der Woche wäre teuer."),
@@ -236,91 +265,10 @@ def test_kinds_from_blind18_are_urgent_by_the_rules(rule, subject, body):
     ("Préprod", "La préprod de la boutique en ligne de notre fromagerie ne répond plus. La prod fonctionne."),
     ("Technicien", "Pouvez-vous dire au technicien de ne pas venir à midi ? Personne ne pourra l'accueillir."),
     ("Clavier", "Café sur mon clavier, plus aucune touche ne répond. Rien de pressé."),
-])
-def test_look_alikes_of_blind18_kinds_are_not_urgent(subject, body):
-    assert decided(subject, body)[0].value != "urgent"
-
-
-@pytest.mark.parametrize("rule, subject, body", [
-    # a password given on the page a mail's link opened, asked about as if it were nothing
-    ("credentials-given-away", "Normal?", "I clicked the link in the quota mail and typed in my email password."),
-    ("credentials-given-away", "Prüfung", "Ich habe auf den Link geklickt und Benutzername und Passwort eingegeben."),
-    ("credentials-given-away", "Signature", "La page demandait mon mot de passe, je l'ai tapé et rien ne s'est passé."),
-    # a stolen laptop with no password, a neighbour's statement
-    ("data-leak-any-language", "Laptop", "Der Laptop mit den Patientenakten wurde geklaut, er hatte kein Passwort."),
-    ("data-to-the-wrong-people", "Abrechnung", "Mehrere Mieter haben die Abrechnung eines Nachbarn bekommen."),
-    ("data-to-the-wrong-people", "Letters", "The renewal letters were wrongly addressed this morning."),
-    # callers who only hear the busy tone, all three sites
-    ("service-down-any-language", "Telefon", "Seit heute früh hören alle Anrufer nur noch das Besetztzeichen."),
-    ("everyone-affected", "Lookup", "The booking lookup gives an error at all three clinics today."),
-    # vouchers sent in a loop
-    ("losing-money-any-language", "Bons", "La plateforme envoie les bons d'achat en boucle depuis ce matin."),
-])
-def test_kinds_from_blind19_are_urgent_by_the_rules(rule, subject, body):
-    decision, rules = decided(subject, body)
-    assert rule in rules and decision.value == "urgent" and rule in decision.rules
-
-
-@pytest.mark.parametrize("subject, body", [
     ("Slow portal", "The portal takes twenty seconds a page. It isn't stopping anyone, it is just painful."),
     ("Annonces", "Le site d'annonces où nous publions est en panne, vous ne pouvez rien y faire. Mettez nos "
                  "nouveautés sur notre page d'accueil ?"),
     ("Compte", "Mon compte perso sur un réseau social a été piraté, rien à voir avec le travail. Un conseil ?"),
-])
-def test_look_alikes_of_blind19_kinds_are_not_urgent(subject, body):
-    assert decided(subject, body)[0].value != "urgent"
-
-
-@pytest.mark.parametrize("rule, subject, body", [
-    # a booking page with an empty white page, a connection to a portal that fails, a queue out to the road
-    ("service-down-any-language", "Spa", "The online booking page has been showing an empty white page since nine."),
-    ("service-down-any-language", "Zoll", "Seit 8 Uhr kommt „Verbindung zum Zollportal fehlgeschlagen“."),
-    ("standstill", "Pont-bascule", "Le logiciel de pesée plante et la file de camions va jusqu'à la départementale."),
-    ("standstill", "Tills", "Both tills froze and the queue is out the door."),
-    # the appointments of other customers, certificates going to the wrong people
-    ("data-to-the-wrong-people", "Termine", "Unter „Meine Termine“ sieht man die Termine von vielen anderen Kunden."),
-    ("data-to-the-wrong-people", "Certificats", "Les certificats partent aux mauvaises familles depuis la mise à jour."),
-    # a test code that applies by itself to every order
-    ("losing-money-any-language", "Promo", "Le code de test s'applique automatiquement à toutes les commandes."),
-])
-def test_kinds_from_blind20_are_urgent_by_the_rules(rule, subject, body):
-    decision, rules = decided(subject, body)
-    assert rule in rules and decision.value == "urgent" and rule in decision.rules
-
-
-@pytest.mark.parametrize("rule, subject, body", [
-    ("in-the-news", "Bank", "Heute kam im Radio, dass bei einer Bank Kundendaten abgeflossen sind. Sind wir betroffen?"),
-    ("not-clicked", "Rechnung", "Eine Mail mit ZIP-Rechnung kam an alle. Niemand hat den Anhang geöffnet."),
-    ("not-exposed", "Einladung", "Ich habe die Einladung an den ganzen Kundenverteiler geschickt, immerhin mit Bcc."),
-    ("not-exposed", "Volé", "On m'a volé l'ordinateur portable dans la voiture. Il est chiffré et protégé par un mot "
-                            "de passe."),
-    ("not-exposed", "Stolen", "My work laptop was stolen from the car; the laptop is fully encrypted."),
-])
-def test_look_alikes_of_blind20_kinds_are_calm(rule, subject, body):
-    decision, rules = decided(subject, body)
-    assert rule in rules and decision.value != "urgent"
-
-
-def test_files_held_for_ransom_are_no_encrypted_laptop():
-    # "encrypted" of a stolen laptop calms; files encrypted for a ransom never do
-    decision, rules = decided("Server", "Every file on the server ends in .crypt now. The backup laptop is encrypted.")
-    assert decision.value == "urgent" and "files-held-for-ransom" in rules
-
-
-@pytest.mark.parametrize("rule, subject, body", [
-    ("data-leak-any-language", "USB", "Left a USB stick with the client list on the bus. Not encrypted."),
-    ("data-to-the-wrong-people", "Search", "Typing one letter in the public search shows everyone's reports."),
-    ("credentials-given-away", "Impôts", "J'ai cliqué et j'ai tapé mon identifiant et mon mot de passe du cabinet."),
-    ("credentials-given-away", "Paket", "Ich sollte mich mit meinem Firmenkonto anmelden, hab ich gemacht."),
-    # "nobody" with a verb: the trouble of a whole group
-    ("everyone-affected", "Login", "Nobody in accounts can log in since nine."),
-])
-def test_kinds_from_blind21_are_urgent_by_the_rules(rule, subject, body):
-    decision, rules = decided(subject, body)
-    assert rule in rules and decision.value == "urgent" and rule in decision.rules
-
-
-@pytest.mark.parametrize("subject, body", [
     # "nobody" in passing is no group stuck
     ("Form", "Please add a 'refrigeration needed' field to the form; shuffling pitches at 5am is something nobody "
              "enjoys."),
@@ -335,12 +283,5 @@ def test_kinds_from_blind21_are_urgent_by_the_rules(rule, subject, body):
     ("Policy", "For our data policy: what if the laptop with the member list got stolen? Nothing has happened."),
     ("Mail", "Reçu un mail « votre colis est bloqué » avec un lien. Personne ici n'a cliqué."),
 ])
-def test_look_alikes_of_blind21_kinds_are_not_urgent(subject, body):
+def test_look_alikes_of_the_fresh_sets_kinds_are_not_urgent(subject, body):
     assert decided(subject, body)[0].value != "urgent"
-
-
-def test_a_page_that_did_nothing_after_a_password_is_no_all_clear():
-    # "il ne s'est rien passé" after typing a password is how the fake page behaves, not news that all is well
-    decision, rules = decided("Bêtise", "J'ai tapé mon identifiant et mon mot de passe. Il ne s'est rien passé, la page "
-                                        "s'est rechargée.")
-    assert decision.value == "urgent" and "credentials-given-away" in rules
