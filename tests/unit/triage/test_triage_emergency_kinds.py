@@ -249,6 +249,9 @@ def test_a_page_that_did_nothing_after_a_password_is_no_all_clear():
 
 # Look-alikes of the kinds above that the fresh sets brought (blind17 to blind21): calm, whatever decides.
 @pytest.mark.parametrize("subject, body", [
+    # a person without a password yet is no device lost without one
+    ("Zugang", "Der neue Kollege hat kein Passwort für das CRM bekommen."),
+    ("Access", "The new user had no password for the portal yet, can you send one?"),
     ("Toner", "Could we have new toner for reception?\n\n--\nMaria, Reception\nCONFIDENTIAL: unauthorised "
               "disclosure of this message may constitute a data breach and must be reported."),
     ("News", "We saw on the evening news that a ticket seller had an outage and a data breach. Are we affected?"),
