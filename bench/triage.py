@@ -33,27 +33,13 @@ from gateway.triage.seed import (CATEGORIES, EMERGENCY_SETS, SEED_DIR, Example, 
 from gateway.triage.store import load  # noqa: E402
 
 NLBSE = REPO.parent / "shared" / "data" / "nlbse24"
-BLIND6 = REPO / "tests" / "data" / "triage" / "emergencies_blind6.csv"
-BLIND7 = REPO / "tests" / "data" / "triage" / "emergencies_blind7.csv"
-BLIND8 = REPO / "tests" / "data" / "triage" / "emergencies_blind8.csv"
-BLIND9 = REPO / "tests" / "data" / "triage" / "emergencies_blind9.csv"
-HELDOUT2 = REPO / "tests" / "data" / "triage" / "helpdesk_heldout2.csv"
-HELDOUT3 = REPO / "tests" / "data" / "triage" / "helpdesk_heldout3.csv"
-BLIND10 = REPO / "tests" / "data" / "triage" / "emergencies_blind10.csv"
-BLIND11 = REPO / "tests" / "data" / "triage" / "emergencies_blind11.csv"
-BLIND12 = REPO / "tests" / "data" / "triage" / "emergencies_blind12.csv"
-BLIND13 = REPO / "tests" / "data" / "triage" / "emergencies_blind13.csv"
-BLIND14 = REPO / "tests" / "data" / "triage" / "emergencies_blind14.csv"
-BLIND15 = REPO / "tests" / "data" / "triage" / "emergencies_blind15.csv"
-BLIND16 = REPO / "tests" / "data" / "triage" / "emergencies_blind16.csv"
-BLIND17 = REPO / "tests" / "data" / "triage" / "emergencies_blind17.csv"
-BLIND18 = REPO / "tests" / "data" / "triage" / "emergencies_blind18.csv"
-BLIND19 = REPO / "tests" / "data" / "triage" / "emergencies_blind19.csv"
-BLIND20 = REPO / "tests" / "data" / "triage" / "emergencies_blind20.csv"
-BLIND21 = REPO / "tests" / "data" / "triage" / "emergencies_blind21.csv"
-BLIND22 = REPO / "tests" / "data" / "triage" / "emergencies_blind22.csv"
-# Never read by --skip-blind (not even opened): the measure of work not tuned on them.
-BLIND_SETS = (BLIND22, BLIND21, BLIND20, BLIND19, BLIND18, BLIND17, BLIND16, BLIND15, HELDOUT2, HELDOUT3)
+TRIAGE_DATA = REPO / "tests" / "data" / "triage"
+HELDOUT2 = TRIAGE_DATA / "helpdesk_heldout2.csv"
+HELDOUT3 = TRIAGE_DATA / "helpdesk_heldout3.csv"
+# The blind emergency sets of tests/data/triage, oldest first (blind1 to blind5 are splits of the seed's set).
+BLINDS = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in range(6, 23))
+# Never read by --skip-blind (not even opened): the measure of work not tuned on them (blind15 on).
+BLIND_SETS = (*reversed(BLINDS[15 - 6:]), HELDOUT2, HELDOUT3)
 
 
 def helpdesk(figures: dict, skip: tuple[Path, ...] = ()) -> None:
@@ -92,8 +78,7 @@ READ_FOR_COURTESY = ("; seen since their misses and false alarms were read for t
 
 def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...] = ()) -> None:
     rows = read_csv(SEED_DIR / "emergencies.csv", label="emergency", labels=("0", "1"))
-    for path in (BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11, BLIND12, BLIND13, BLIND14, BLIND15, BLIND16,
-                 BLIND17, BLIND18, BLIND19, BLIND20, BLIND21, BLIND22):
+    for path in BLINDS:
         if path not in skip:
             rows += read_csv(path, label="emergency", labels=("0", "1"))
     splits: list[str] = []  # the dev sets' splits, first
@@ -101,7 +86,7 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         more = read_csv(path, label="emergency", labels=("0", "1"))
         splits += sorted({e.split for e in more} - set(splits))
         rows += more
-    blinds = tuple(f"blind{n}" for n in range(22, 0, -1))
+    blinds = tuple(f"blind{n}" for n in range(len(BLINDS) + 5, 0, -1))
     for split in tuple(splits) + blinds + ("test", "train"):
         part = [e for e in rows if e.split == split]
         if not part:

@@ -47,7 +47,7 @@ _OWN_WROTE = linear.compile(
     r"(?:on|am|le|el|il|op|den|dne)\s(?:.{0,300}?[^\pL\pN_])?"
     r"(?:wrote|schrieb|écrit|escribió|scritto|schreef|skrev|napsal)"
     r"(?:[^\pL\pN_][^\n]{0,300})?:[ \t]*$", linear.IGNORECASE, name="reply_strip.OWN_WROTE")
-_SIGNATURE_LINES = frozenset({"--", "-- ", "--\t"})  # RFC 3676 "-- "; many clients trim the space
+SIGNATURE_DELIMITERS = frozenset({"--", "-- ", "--\t"})  # RFC 3676 "-- "; many clients trim the space
 _SEPARATOR = linear.compile(r"[_\-=*]{5,}", name="reply_strip.SEPARATOR")
 SCAN_LIMIT = 256 * 1024  # characters of a reply searched for its quoted history
 
@@ -77,7 +77,7 @@ def _new_text(text: str) -> str:
     cut = _history_start(norm, lines)
     kept = _without_quotes(lines[:cut])
     # The last "-- " line starts the signature (lines, not a pattern: a mail may hold millions).
-    signature = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] in _SIGNATURE_LINES), None)
+    signature = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] in SIGNATURE_DELIMITERS), None)
     if signature is not None:
         kept = kept[:signature]
     return _drop_trailing_separators("\n".join(kept)).strip() or text.strip()

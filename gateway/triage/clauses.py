@@ -12,6 +12,7 @@ from __future__ import annotations
 # starts or ends in an ASCII letter.
 
 from gateway.mail import linear
+from gateway.mail.reply_strip import SIGNATURE_DELIMITERS
 
 _TURN = linear.compile(
     r"\b(but|however|whereas|aber|jedoch|allerdings|mais|cependant|pourtant|par contre|en revanche|toutefois)\b"
@@ -95,7 +96,8 @@ SIGNATURE_LINES = 4  # lines after the sign-off; more is a message of its own (o
 # The signature delimiter ("-- " on a line of its own, often sent as "--"): what follows is the signature,
 # disclaimers included, however long ("Any unauthorised disclosure may constitute a data breach"), unless a
 # quote or a forwarded mail follows it (a forwarded outage is news).
-_DELIMITER = linear.compile(r"^--[ \t]?$", linear.MULTILINE, name="triage.clauses.DELIMITER")
+_DELIMITER = linear.compile("^(" + "|".join(sorted(SIGNATURE_DELIMITERS)) + ")$", linear.MULTILINE,
+                            name="triage.clauses.DELIMITER")
 _PASSED_ON = linear.compile(r"-{5,}|^[ \t]*>|begin forwarded|anfang der weitergeleiteten|début du message",
                             linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.PASSED_ON")
 
