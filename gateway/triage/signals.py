@@ -31,7 +31,17 @@ CANCELS = {"still-broken": ("over-now",), "not-only-me": ("only-me",), "not-a-dr
 _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|gestern|montag|dienstag|mittwoch|"
          r"donnerstag|freitag|samstag|sonntag|hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
          r"la semaine (dernière|passée)|letzter woche|vergangener woche)")
-_END = r"([^\w]|$)"
+# A word's end and start that know accented letters: RE2's \b and \w are ASCII-only, so "\b" beside "é"
+# or "ü" never matches ("réglé\b", "\bà tous"). Latin letters up to U+024F count as letters.
+_LETTERS = "0-9A-Za-z_À-ɏ"
+_END = rf"([^{_LETTERS}]|$)"
+_START = rf"(^|[^{_LETTERS}])"
+
+
+def _gap(most: int) -> str:
+    """Between two words, within a sentence: what `\b[^.!?\n]{0,most}\b` says, for words that may end or
+    begin with an accented letter."""
+    return rf"[^{_LETTERS}.!?\n]([^.!?\n]{{0,{most}}}[^{_LETTERS}.!?\n])?"
 
 _SERVICE = (r"(website|web site|site|shop|webshop|online shop|onlineshop|boutique|portal|portail|server|"
             r"serveur|dateiserver|mailserver|service|system|système|systeme|network|netzwerk|réseau|internet|"
@@ -96,7 +106,7 @@ _NOBODY = (r"((nobody|no one)( here| else| at all| (in|at|on|from) (the |our )?\
            r"kommt niemand (\w{1,20} ){0,3}(mehr )?"
            r"(an|auf|in|rein)\b|plus aucune? ((de (nos|mes) )?(collègue|utilisateur|client|poste|salarié|employé|agent|"
            r"caisse|terminal|terminaux|ordinateur|pc|centre|site|agence|magasin|bureau|service)s? )?(ne|n')|"
-           r"plus aucune? (collègue|utilisateur|client|poste|salarié|employé|agent|caisse|terminal|ordinateur|pc)|"
+           r"plus aucune? (collègue|utilisateur|client|poste|salarié|employé|agent|caisse|terminal|ordinateur|pc)" + _END + r"|"
            r"aucune? de (nos|mes|ces) [^\s.!?]{1,20} (\w{1,20} )?(ne|n')|aucune? (cuisine|caisse|terminal|poste|"
            r"ordinateur|pc|"
            r"serveur|site|école|magasin|agence|bureau|centre|borne|imprimante|téléphone|ligne|commande|mail|message|"
@@ -181,7 +191,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"chaud|surchauffe)|"
                        # "Verbindung zum Zollportal fehlgeschlagen"
                        r"(verbindung|connection|connexion)\b[^.!?\n]{0,40}(portal|portail|server|serveur|plattform|"
-                       r"platform|plateforme)\w{0,3}\b[^.!?\n]{0,20}\b(fehlgeschlagen|failed|échouée?)|"
+                       rf"platform|plateforme)\w{{0,3}}\b[^.!?\n]{{0,20}}{_START}(fehlgeschlagen|failed|échouée?)|"
                        # callers who only hear the busy tone: the phones are down for whoever calls in
                        r"(callers|anrufer\w{0,2}|appelants)\b[^.!?\n]{0,60}\b(busy|engaged|besetzt\w{0,8}|occupée?)|"
                        # a connection that drops: "dropped" alone is too wide ("the shop's prices dropped")
@@ -191,8 +201,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # Who: nobody (a trouble in itself), or all of a group with a trouble in the same sentence. "All staff",
     # "tout le service" alone is how announcements and newsletters are addressed, not an outage.
     RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
-               pattern=rf"\b({_NOBODY}\b|{_ALL}\b[^.!?\n]{{0,40}}\b{_TROUBLE}{_END}|"
-                       rf"{_TROUBLE_FIRST}[^\w.!?\n][^.!?\n]{{0,40}}\b{_ALL}\b)"),
+               pattern=rf"{_START}({_NOBODY}\b|{_ALL}\b[^.!?\n]{{0,40}}{_START}{_TROUBLE}{_END}|"
+                       rf"{_TROUBLE_FIRST}{_gap(40)}{_ALL}\b)"),
     RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
                pattern=r"\b(1\d|[2-9]\d|\d{3,7}|(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-?(one|two|"
                        r"three|"
@@ -224,7 +234,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"trentaine|quarantaine|cinquantaine|centaine) de|des (dizaines|centaines) de)\s(laptops|pcs|"
                        r"computers|workstations|desktops|machines|tills|terminals|scanners|devices|handhelds|rechner|"
                        r"computer|arbeitsplätze|geräte|kassen|scanner|portables|ordinateurs|postes|terminaux|caisses|"
-                       r"scanners|appareils)\b[^.!?\n]{0,40}\b(blue screen|black screen|bluescreen|schwarze[nr]? "
+                       rf"scanners|appareils)\b[^.!?\n]{{0,40}}{_START}(blue screen|black screen|bluescreen|schwarze[nr]? "
                        r"bildschirm|écran (noir|bleu)|won't (start|boot)|will not (start|boot)|do not (start|boot)|"
                        rf"don't (start|boot)|nicht mehr|ne démarrent plus|restent|{_DOWN}{_END})"),
     # "... will not open for anyone in head office, about 60 people": the trouble first, then how many.
@@ -233,7 +243,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"load|connect)|not (working|opening|loading|connecting|starting)|nobody|no one|for anyone|"
                        r"nicht (mehr )?(öffnen|starten|arbeiten|anmelden|erreichbar|verfügbar|drucken)|bei keinem|"
                        r"niemand|ne [^.!?\n]{0,20} plus|plus personne|pour personne|n'arrive\w{0,3} plus|"
-                       r"impossible)[^.!?\n]{0,80}\b(that's|that is|that makes|about|around|some|das "
+                       rf"impossible)[^.!?\n]{{0,80}}{_START}(that's|that is|that makes|about|around|some|das "
                        r"sind|rund|etwa|circa|ca\.|insgesamt|soit|environ|à peu près|en tout)\s(1\d|[2-9]\d|"
                        r"\d{3,7}|ten|twelve|fifteen|twenty|thirty|forty|fifty|hundred|zehn|zwölf|zwanzig|dreißig|"
                        r"vierzig|fünfzig|hundert|dix|douze|vingt|trente|quarante|cinquante|cent)\b.{0,12}\b(people|"
@@ -277,7 +287,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        rf"(bons?|vouchers?|coupons?|gutscheine?|codes? promo)\b[^.!?\n]{{0,80}}\b{_AGAIN}|"
                        # a discount that applies by itself to every order: "le code s'applique à toutes les commandes"
                        r"(code|promo|discount|rabatt|remise|réduction|coupon|voucher|gutschein)\w{0,8}\b[^.!?\n]{0,100}"
-                       r"\b(applies|applied|s'applique|appliquée?|gilt|greift)\b[^.!?\n]{0,40}\b(every|all|"
+                       rf"\b(applies|applied|s'applique|appliquée?|gilt|greift){_END}[^.!?\n]{{0,40}}\b(every|all|"
                        r"toutes les|tous les|"
                        r"alle|jede)\b[^.!?\n]{0,20}(orders?|commandes?|bestellungen|purchases|achats|einkäufe)|"
                        # a code meant for one use, used again and again: "le même code a été utilisé 37 fois"
@@ -331,7 +341,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(payroll|salar\w{1,5}|gehalt\w{0,6}|gehälter|salaires?|customer data|kundendaten|données "
                        r"(clients|personnelles)|personal data|personenbezogene\w{0,2} daten)\b[^.!?\n]{0,40}\b(sent|"
                        r"went|"
-                       r"forwarded|emailed|ging|gingen|geschickt|verschickt|envoyée?s?|transmise?s?)\b[^.!?\n]{0,40}"
+                       rf"forwarded|emailed|ging|gingen|geschickt|verschickt|envoyée?s?|transmise?s?){_END}[^.!?\n]{{0,40}}"
                        r"(external|extern\w{0,2})|"
                        r"by mistake to an external|unencrypted|(wasn't|isn't|weren't|aren't|not) encrypted|"
                        r"nicht verschlüsselt|(wasn't|isn't|not) password[- ]protected|nicht (mit einem |durch ein )?passwort ?geschützt|(n'était|"
@@ -416,7 +426,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # sent to the wrong people: "les comptes rendus sont partis chez les mauvais médecins"
                        r"(sent|went|gone|go|goes|going|emailed|mailed|posted|delivered|forwarded|envoyée?s?|partie?s?|"
                        r"partent|transmise?s?|expédiée?s?|geschickt|verschickt|gegangen|gehen|geht|zugestellt|"
-                       r"versendet)\b[^.!?\n]{0,30}\b(to the wrong|"
+                       rf"versendet){_gap(30)}(to the wrong|"
                        r"an (die |den )?falschen?|aux mauvais(es)?|chez (les|des|de) mauvais(es)?|à la mauvaise|"
                        r"au mauvais|à des mauvais(es)?)|"
                        r"(link|lien|freigabelink|ordner|folder|dossier|share|partage)\b[^.!?\n]{0,80}\b(without|ohne|"
@@ -440,8 +450,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"diagnosen) (anderer|fremder|eines anderen)|(anderer|fremder) (kunden|patienten|nutzer|"
                        r"benutzer|firmen|personen|mitglieder)|(données|factures?|documents?|dossiers?|noms|résultats|"
                        r"adresses|commandes?|diagnostics?|colis|casiers) (d'autres|des autres|d'un autre)|"
-                       r"(visible|accessible|readable|sichtbar|abrufbar|zugänglich|lisible|consultable)s? "
-                       r"[^.!?\n]{0,30}\b(without (a )?(password|login)|to (anyone|everyone)|for anyone|by anyone|ohne "
+                       r"(visible|accessible|readable|sichtbar|abrufbar|zugänglich|lisible|consultable)s?"
+                       rf"{_gap(30)}(without (a )?(password|login)|to (anyone|everyone)|for anyone|by anyone|ohne "
                        r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui))"),
     # Credentials typed into a phishing page: the accounts are someone else's now.
     RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
@@ -577,7 +587,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"[^.!?\n]{0,40}à) (la|une|l'|le) (formation|webinaire|session|e-?learning)|(schulung|kurs|"
                        r"webinar|"
                        r"e-?learning) (besuchen|machen|absolvieren)|(für|zur) (die |eine )?(schulung|"
-                       r"kurs) anmelden)\b"),
+                       r"kurs) anmelden)" + _END),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
     RuleConfig(name="over-now", value="medium", weight=4.0,
                pattern=r"(nothing is (broken|down|lost)|nothing's (broken|lost)|es ist nichts kaputt|"
@@ -661,11 +671,11 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # "it should be taken offline until this is fixed": a fix wished for
                        r"(until|till|bis|jusqu'à ce que?|jusqu'à ce qu')\b[^.!?\n]{0,40}\b(fixed|resolved|sorted|"
                        r"repaired|"
-                       r"behoben|gelöst|repariert|réglée?|résolue?|corrigée?|réparée?))\b"),
+                       r"behoben|gelöst|repariert|réglée?|résolue?|corrigée?|réparée?))" + _END),
     # One person's trouble said outright: "only me", "alle anderen schon", "les collègues n'ont pas le souci".
     # "It's not just me" (not-only-me) cancels it (decide.py).
     RuleConfig(name="only-me", value="medium", weight=4.0,
-               pattern=r"\b(only (for )?me|(no one|nobody) else( here)? (has|is having|sees|gets|got|received) (the|"
+               pattern=rf"{_START}(only (for )?me|(no one|nobody) else( here)? (has|is having|sees|gets|got|received) (the|"
                        r"this|that|it)|"
                        r"(sonst )?(niemand|keiner) (sonst|anderes) hat (das|dieses) problem|personne d'autre n'a "
                        r"(le|ce) (problème|souci)|only mine|only my (pc|laptop|computer|account|machine|mailbox)|"
@@ -707,7 +717,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"nichts) (y )?(faire|do|"
                        r"machen|tun)|(my|mon|mein|meine) (\w{1,20} )?(compte|account|konto) (perso|personnel|privé|"
                        r"personal|"
-                       r"private|privat)\w{0,2}\b[^.!?\n]{0,60}(hacked|piraté|gehackt|compromised|compromis)|(my|mon|"
+                       rf"private|privat)\w{{0,2}}{_END}[^.!?\n]{{0,60}}(hacked|piraté|gehackt|compromised|compromis)|(my|mon|"
                        r"mein|"
                        r"meine) (personal|private|privates?) (\w{1,20} )?(account|konto)\b[^.!?\n]{0,60}(hacked|"
                        r"gehackt|"
@@ -742,7 +752,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"paketdienst)\b[^.!?\n]{0,80}"
                        r"(ausgefallen|gestört|störung|nicht erreichbar|steht|down|offline)|"
                        # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
-                       rf"{_ELSEWHERE}[^.!?\n]{{0,40}}\b{_TROUBLE}{_END})"),
+                       rf"{_ELSEWHERE}[^.!?\n]{{0,40}}{_START}{_TROUBLE}{_END})"),
     # "This is not a drill": cancels exercise (decide.py), adds nothing of its own.
     RuleConfig(name="not-a-drill", value="medium", weight=0.0,
                pattern=r"\b(not a drill|no drill|keine übung|kein test|ce n'est pas un exercice|pas un exercice)"
@@ -777,17 +787,19 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     # Nothing exposed: the stolen laptop was encrypted, the mail to every customer went out in Bcc.
     RuleConfig(name="not-exposed", value="medium", weight=4.0,
                pattern=r"\b((laptop|notebook|stick|ordinateur|portable|clé|pc|rechner|gerät|appareil|disque|festplatte|"
-                       r"hard drive|phone|handy|téléphone)\b[^.!?\n]{0,30}\b(est|était|is|was|ist|war) (fully |voll |"
+                       rf"hard drive|phone|handy|téléphone){_gap(30)}(est|était|is|was|ist|war) (fully |voll |"
                        r"entièrement |komplett )?(chiffrée?|encrypted|verschlüsselt)|(il|"
                        r"elle) est (entièrement )?chiffrée?|"
                        r"(immerhin|zum glück|heureusement|luckily|fortunately|at least)[^.!?\n]{0,20}\b(bcc|cci))" + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
     RuleConfig(name="in-the-news", value="low", weight=4.0,
-               pattern=r"\b((saw|read|heard) (it )?(in|on) the (\w{1,20} )?(news|paper|papers|press|radio)|"
+               pattern=rf"{_START}((saw|read|heard) (it )?(in|on) the (\w{{1,20}} )?(news|paper|papers|press|radio)|"
                        r"habt ihr (schon |das )?gelesen,? dass|(kam|lief|hieß es|"
                        r"hörte ich) (\w{1,20} ){0,2}im (radio|fernsehen)|"
                        r"im (radio|fernsehen) (kam|lief|hieß es|gehört|gesehen)|(heard|said) on the radio|"
-                       r"(all )?over the (news|radio)|à la (radio|télé)|"
+                       # heard there, not "the calls to the radio room": "entendu à la radio", "à la radio ce matin"
+                       r"(all )?over the (news|radio)|(entendu|dit|annoncé|parlé|passé|vu|écouté|dire) à la (radio|télé)|"
+                       r"à la (radio|télé) (ce matin|hier|aujourd'hui|ce soir)|"
                        r"(d'après|selon) (la radio|les infos)|avez-vous lu (que|dans)|in the news (that|today|"
                        r"this morning)|(stand|steht|stand heute|las ich|gelesen) in der (zeitung|presse)|"
                        r"in der (zeitung|"
