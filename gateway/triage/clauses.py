@@ -22,7 +22,8 @@ _TURN = linear.compile(
     r"|(^|[.!?;]\s+)((oh|ah|ach|and|und|et|p\.?s\.?),?\s+){0,2}(finally|lastly|secondly|thirdly|another thing|one more "
     r"thing|on another note|the (main|real) reason|außerdem|zweitens|drittens|zum schluss|noch etwas|und dann noch|"
     r"was ich fast vergessen hätte|enfin|ensuite|deuxièmement|troisièmement|autre chose|par ailleurs|et surtout|sinon|"
-    r"j'allais oublier|dernière chose)\b"
+    r"j'allais oublier|dernière chose|un (autre )?truc|une (autre )?chose|un autre point|one (other )?thing|noch (was|"
+    r"eine sache))\b"
     r"|\b(the (main|real) reason (i'm|i am) writing|weswegen ich (eigentlich )?schreibe|warum ich (eigentlich )?schreibe|"
     r"la vraie raison de (mon|ce) (mail|message))\b",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.TURN")

@@ -73,7 +73,8 @@ _DOWN = (r"(down|offline|off-line|unavailable|unreachable|not loading|won't load
          r"connexion (à|a) la base|(have|has) (just )?(switched|turned|shut) (themselves |itself )?(off|down))")
 
 # Someone else's system: a supplier's portal, a courier's tracking, the neighbours' network.
-_ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r)s?'?s?'? (\w{1,20} )?(website|"
+_ELSEWHERE = (r"((supplier|vendor|courier|carrier|parcel service|competitor|neighbou?r|forwarder)s?'?s?'? (\w{1,20} ){0,2}"
+              r"(website|"
               r"web site|site|portal|server|shop|system|tracking|hotline|network|internet|wi-?fi|app)|(website|"
               r"web site|"
               r"site|portal|server|shop|web shop|system|tracking|tracking page|hotline|page|app) of (the|our|a|my|"
@@ -99,7 +100,10 @@ _NOBODY = (r"((nobody|no one)( here| else| at all| (in|at|on|from) (the |our )?\
            r"was able|has|have|had|gets|got|receives|received|sees|saw|hears|heard|manages|is getting|can't|cannot|"
            r"seems|is|was|knows)\b|none of (the|our|us)|keiner von uns|aucun d'entre nous|for (anyone|nobody)|"
            r"niemand (kann|mehr|im|in)|niemand kommt (mehr |gerade |aktuell )?(an|rein|ins|in|auf)\b|"
-           r"bei niemandem|bei keinem|für niemanden|kein(er|e|es) der|personne ne (peut|parvient|arrive|réussit|"
+           r"auf keinem (der )?(rechner|pc|computer|gerät|arbeitsplatz|laptop|tablet)\w{0,2} (mehr|geht|funktioniert|"
+           r"startet|läuft|öffnet)|sur aucun (des )?(postes?|ordinateurs?|pc)|on none of the (computers|pcs|machines|"
+           r"tills|terminals|laptops)|(weder|neither)\b[^.!?\n]{0,60}\b(noch|nor)\b[^.!?\n]{0,40}\b(jemand|anyone|"
+           r"anybody)|bei niemandem|bei keinem|für niemanden|kein(er|e|es) der|personne ne (peut|parvient|arrive|réussit|"
            r"reçoit|voit|a (plus )?(accès|de)|se connecte|"
            r"travaille|passe|sort|entre)|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
            r"plus personne|(sur|dans) aucun (poste|ordinateur|pc|terminal|appareil)|"
@@ -164,7 +168,31 @@ _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no lon
 # A password given: "typed in my email password", "j'ai tapé mon identifiant" (credentials-given-away).
 _GAVE_MY_PASSWORD = (r"(entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (email |e-mail |work |windows |"
                      r"office )?((username|user name|login|email) and (my |their |our )?)?(passwords?|credentials|login)")
-_SAISI = r"(saisi|donné|entré|tapé) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants?)"
+_SAISI = r"(saisi|donné|entré|tapé|mis) (leurs?|son|mon|notre|nos|ses) (mots? de passe|identifiants?)"
+# A mail that asked for a log-in ("an email saying my mailbox was over quota", "eine Mail, dass wir unser Konto
+# bestätigen müssen", "un mail qui disait que l'accès allait être suspendu"), then the log-in done and the
+# password named: "I did, with my normal password", "geklickt und mich … angemeldet (Benutzer und Passwort …)".
+# Not a password that expires: IT's own notice says so every few months.
+_LURE = (r"(e-?mail|mail|message|nachricht|sms)\b[^.!?\n]{0,40}\b(saying|said|telling|asking|that|dass|die (besagte|"
+         r"meinte|sagte)|qui (disait|demandait|annonçait)|disant|demandant)\b[^.!?\n]{0,80}(quota|full|voll|pleine|"
+         r"suspend|deactivat|deaktiv|gesperrt|sperren|bloqu|closed|confirm|verify|validate|re-?activate|bestätigen|"
+         r"verifizieren|reaktivieren|confirmer|vérifier|valider|réactiver|reconnect)")
+_LOGGED_IN = (r"(i did|we did|(i|we) (logged|signed) (in|on)|clicked|geklickt|angemeldet|eingeloggt|cliqué|connectée?|"
+              r"j'ai (mis|saisi|tapé|entré|donné))")
+_SECRET = (r"(password|passwort|kennwort|zugangsdaten|benutzer|mot de passe|identifiants?|credentials|login "
+           r"details)")
+# A device lost or stolen, with people's data on it: "left my USB stick on the tram … names, dates of birth",
+# "der Laptop aus dem Auto geklaut … mit den Mandantenakten". An encrypted one is calm (not-exposed).
+_DEVICE = (r"(usb|stick|laptop|notebook|phone|handy|smartphone|tablet|tablette|clé|ordinateur|portable|festplatte|"
+           r"disque|hard drive|memory card)")
+_PLACE = r"(on|in) (the|a) (train|tram|bus|taxi|cab|plane|café|cafe|restaurant|pub|bar|metro|underground|tube)"
+_GONE = (rf"(lost|stolen|verloren|gestohlen|geklaut|perdue?|volée?|(left|forgot|forgotten) [^.!?\n]{{0,40}}{_PLACE}|(im|in der) "
+         r"(zug|bahn|straßenbahn|bus|taxi|café|u-bahn) (liegen )?(ge)?lassen|oubliée? dans (le|la|un|une) (train|tram|"
+         r"bus|taxi|café|métro))")
+_PERSONAL = (r"(names|dates? of birth|birth ?dates|addresses|case notes|client files|patient (files|records|notes|data)|"
+             r"medical|health data|geburtsdat\w{0,3}|adressen|namen und|\w{0,12}akten|patientendaten|gesundheitsdaten|"
+             r"dates? de naissance|adresses|dossiers (des |de nos )?(patients|clients|usagers)|données (personnelles|"
+             r"de santé|médicales))")
 # Money paid out twice: every (refund), paid (out), twice.
 _EVERY = r"(every|each|chaque|tous les|toutes les|jede[rsn]?)"  # not "all": too common a start for its gap
 _PAID = r"(refund|charg|debit|rembours|prélev|erstatt|abgebucht|belastet)"
@@ -337,6 +365,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        rf"{_PEOPLES_DATA}[^.!?\n]{{0,40}}"
                        r"(stolen|gestohlen|geklaut|volée?s?)|"
                        r"defaced|défigurée?|verunstaltet|"
+                       rf"({_DEVICE}[^\n]{{0,80}}{_START}{_GONE}|{_GONE}[^\n]{{0,80}}{_START}{_DEVICE}|(left|forgot|forgotten) "
+                       rf"(my|the|our|a|an|his|her|their) (\w{{1,20}} )?{_DEVICE}\w{{0,3}} {_PLACE}){_END}[^\n]{{0,250}}"
+                       rf"{_START}{_PERSONAL}{_END}|"
                        # pay or personal data sent outside ("the payroll file went to an external list")
                        r"(payroll|salar\w{1,5}|gehalt\w{0,6}|gehälter|salaires?|customer data|kundendaten|données "
                        r"(clients|personnelles)|personal data|personenbezogene\w{0,2} daten)\b[^.!?\n]{0,40}\b(sent|"
@@ -452,7 +483,13 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"adresses|commandes?|diagnostics?|colis|casiers) (d'autres|des autres|d'un autre)|"
                        r"(visible|accessible|readable|sichtbar|abrufbar|zugänglich|lisible|consultable)s?"
                        rf"{_gap(30)}(without (a )?(password|login)|to (anyone|everyone)|for anyone|by anyone|ohne "
-                       r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui))"),
+                       r"(passwort|kennwort|anmeldung)|für jeden|sans mot de passe|à tous|par tous|à n'importe qui)|"
+                       # anyone can read them without logging in: "N'importe qui peut voir ça sans se connecter"
+                       r"(anyone|anybody|n'importe qui|tout le monde|jede[rn]?|jeder mann) (can|could|peut|pourrait|kann|"
+                       r"könnte) (see|view|read|open|voir|lire|ouvrir|consulter|sehen|lesen|öffnen|einsehen)\b"
+                       r"[^.!?\n]{0,40}(without (logging|signing) in|without (a |any )?(password|login)|sans (se "
+                       r"connecter|mot de passe|identifiant|être connecté)|ohne (anmeldung|login|passwort|sich "
+                       r"anzumelden|einloggen)))"),
     # Credentials typed into a phishing page: the accounts are someone else's now.
     RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
                # Typed on the page a mail or link opened, not "I entered my password three times and I'm locked out".
@@ -472,7 +509,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"eingetippt))|"
                        r"gefälschte\w{0,2} (\w{1,20})?seite|fausse page|faux site|page frauduleuse|"
                        rf"((lien|page|site|mail|formulaire)\b|cliqué)[^.!?\n]{{0,80}}\b{_SAISI}|{_SAISI}\b[^.!?\n]{{0,40}}\b"
-                       r"sur (la|le|une|un|cette|ce) (\w{1,20} )?(page|site|formulaire|lien))"),
+                       r"sur (la|le|une|un|cette|ce) (\w{1,20} )?(page|site|formulaire|lien)|"
+                       rf"{_LURE}[^\n]{{0,220}}{_START}{_LOGGED_IN}[^\n]{{0,80}}{_START}{_SECRET})"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
     RuleConfig(name="standstill", value="urgent", weight=3.0,
                pattern=r"\b((queue|queues|line|file|schlange|warteschlange)\w{0,3}\b[^.!?\n]{0,40}\b(out the door|"
@@ -548,7 +586,8 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(could|can) (someone|somebody) (\w{1,20} ){0,3}(shut|switch|turn|"
                        r"power) (\w{1,20} ){0,3}(down|off)|"
                        r"will be (offline|down|unavailable|switched off|shut down) (on|from|this|"
-                       r"next|tonight|over|between|tomorrow)|geplante[rn]? (ausfall|abschaltung|downtime|"
+                       r"next|tonight|over|between|tomorrow)|"
+                       rf"will be (offline|down|unavailable|switched off|shut down) {_WHEN}|geplante[rn]? (ausfall|abschaltung|downtime|"
                        r"unterbrechung)|wartungsfenster|wird am\b.{0,30}\b(nicht verfügbar|offline|abgeschaltet)|"
                        r"arrêt programmé|interruption programmée|coupure programmée|fenêtre de maintenance|"
                        r"sera (arrêtée?|indisponible|coupée?|hors ligne) (le|ce|dimanche|samedi|demain|ce soir|entre|"
@@ -593,7 +632,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                pattern=r"(nothing is (broken|down|lost)|nothing's (broken|lost)|es ist nichts kaputt|"
                        r"rien n'est (cassé|en panne|"
                        r"bloqué)|nothing has happened|aucune donnée (n'est )?perdue|nichts (ist )?verloren|"
-                       r"it does work|on arrive à tout "
+                       r"it does work|(tout|everything|alles) (fonctionne|works|funktioniert)\s?[:.;!]|on arrive à tout "
                        r"faire|everything('s| is) running normally|(chez nous )?tout a fonctionné normalement|"
                        r"(isn't|is not|doesn't|does not) stop(ping)? anyone|nobody has lost anything|(hält|"
                        r"hindert) niemanden|"
@@ -725,11 +764,16 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"nothing (needed|required|to do) (from|for|on) (us|you|our side|your side)|"
                        r"von uns aus (ist )?nichts|"
                        r"(für euch|für sie|für dich|eurerseits|von eurer seite) (ist |gibt es )?nichts zu tun|"
-                       r"nothing for (it|us|you|the help ?desk|support) to do|our (own )?systems are (fine|ok|"
+                       r"nothing for (it|us|you|the help ?desk|support) to do|our (own )?systems are (all )?(fine|ok|"
                        r"unaffected|running normally)|"
                        r"unsere (eigenen )?systeme (laufen|sind) (normal|ok|in ordnung|nicht betroffen)|nos (propres )?"
                        r"systèmes (vont bien|fonctionnent|ne sont pas touchés)|not aware of any (problem|issue)s? here|"
                        r"rien à faire (pour|de) (nous|vous)|rien à faire de notre côté|"
+                       r"(everything|all) (on|at) our (side|end) (is |are )?(working|fine|ok|running)|(on|at) our "
+                       r"(side|end),? (everything|all) (is |are )?(working|fine|ok|running)|bei uns (läuft|geht|"
+                       r"funktioniert) alles|chez nous,? tout (fonctionne|va bien|marche)|(it's|it is|the (problem|"
+                       r"fault|issue) is) (on|at) their (side|end)|(liegt|ist) (bei|auf) (ihrer|deren) seite|(c'est|"
+                       r"le problème est) de leur côté|"
                        r"competitor'?s (website|site|shop|server|service)|(website|site|shop) of (our|a) competitor|"
                        r"(webseite|seite|shop|server) (der|unserer|unseres|eines) (konkurren|wettbewerb)\w{0,6}|"
                        r"(site|boutique|serveur) (de notre|d'un|du) concurrent|(my|mein|meine|ma|mon) (\w{1,20} ){1,3}"

@@ -132,6 +132,26 @@ def decided(subject: str, body: str):
     ("credentials-given-away", "Impôts", "J'ai cliqué et j'ai tapé mon identifiant et mon mot de passe du cabinet."),
     # "nobody" with a verb: the trouble of a whole group
     ("everyone-affected", "Login", "Nobody in accounts can log in since nine."),
+    # a password given after a mail that asked for a log-in, told as if nothing had happened
+    ("credentials-given-away", "Quota?", "A message this morning said my mailbox was full and I had to confirm it. "
+                                         "I did, with my usual password, and the page went white."),
+    ("credentials-given-away", "Konto", "Es kam eine Mail, dass unser Konto gesperrt wird. Ich habe den Link geklickt "
+                                        "und mich dort angemeldet, mit Benutzer und Passwort."),
+    ("credentials-given-away", "Banque", "Un mail disait que notre compte serait bloqué. J'ai cliqué, j'ai mis mon "
+                                         "identifiant et le mot de passe, puis plus rien."),
+    # a device lost or stolen with people's data on it
+    ("data-leak-any-language", "Phone", "I forgot my phone in a taxi last night; it has the parents' names and "
+                                        "addresses in the class app."),
+    ("data-leak-any-language", "Notebook", "Das Notebook wurde mir im Zug gestohlen, darauf die Patientendaten der "
+                                           "Station."),
+    # anyone can read the records without logging in
+    ("data-to-the-wrong-people", "Liste", "Sur la page des inscrits, n'importe qui peut voir les fiches sans se "
+                                          "connecter."),
+    # nobody, said as no machine or neither this nor that group
+    ("everyone-affected", "Kalender", "Der Kalender lässt sich auf keinem Rechner mehr öffnen."),
+    ("everyone-affected", "Drive", "Since ten neither the front desk nor the back office can get anyone onto the "
+                                   "drive, and neither anyone in sales."),
+    ("everyone-affected", "Logiciel", "Le logiciel de planning ne s'ouvre sur aucun poste depuis ce matin."),
 ])
 def test_each_kind_is_urgent_by_the_rules_and_says_which(rule, subject, body):
     decision, rules = decided(subject, body)
@@ -183,6 +203,13 @@ def test_a_fix_or_switch_off_asked_for_is_no_calm_word(subject, body):
     ("not-exposed", "Volé", "On m'a volé l'ordinateur portable dans la voiture. Il est chiffré et protégé par un mot "
                             "de passe."),
     ("not-exposed", "Stolen", "My work laptop was stolen from the car; the laptop is fully encrypted."),
+    ("not-ours", "FYI", "The carrier's parcel tracking site has been down since noon. The problem is on their side; "
+                        "our own systems are all fine."),
+    ("not-ours", "Info", "Bei der Spedition ist das Portal seit heute offline, bei uns läuft alles."),
+    ("planned-maintenance", "Upgrade", "The booking system will be offline Saturday night for the upgrade, fine by "
+                                       "us."),
+    ("over-now", "Lenteur", "L'impression est lente depuis lundi, mais tout fonctionne : les bons finissent par "
+                            "sortir."),
 ])
 def test_someone_elses_outage_told_over_or_not_ours_is_calm(rule, subject, body):
     decision, rules = decided(subject, body)
@@ -208,6 +235,10 @@ def test_what_if_questions_in_these_openings_are_no_outage(subject, body):
     ("Server room", "The server room was a bit warm today, 25 degrees. All running."),
     ("Signature", "I never sent the report, sorry, attached now."),
     ("Bank", "Please change the bank details for supplier Rossi to the new IBAN."),  # asked for, nothing gone
+    ("Java", "Auf keinem Rechner ist Java installiert, können wir das bitte nachholen?"),  # no machine, no trouble
+    ("Laptop", "I left my laptop at home today, can I borrow one? I need the client files for a meeting."),
+    ("Password", "IT's email said my password expires on Friday. I clicked the link and set a new password."),
+    ("Offline", "Could the field laptops keep the client files offline for the trip?"),
 ])
 def test_look_alikes_of_these_signals_set_off_no_emergency_signal(subject, body):
     # the signals' own precision: whatever the model makes of the mail, no urgent rule may fire
@@ -216,6 +247,9 @@ def test_look_alikes_of_these_signals_set_off_no_emergency_signal(subject, body)
 
 
 @pytest.mark.parametrize("subject, body", [
+    # a point of its own after a list with a courtesy in it
+    ("Quelques points", "– L'imprimante du foyer bourre, rien d'urgent.\n\nAh, et un truc : sur la page publique des "
+                        "adhérents, n'importe qui peut voir les fiches sans se connecter."),
     # the same trouble back, a ticket reopened: a "wieder da" that is no recovery
     ("Ticket wieder offen", "Sie haben das Ticket gestern geschlossen, aber heute ist dasselbe wieder da: keine der "
                             "Filialen kommt ins Kassensystem."),
