@@ -152,18 +152,23 @@ class RuleConfig(Section):
 
     @model_validator(mode="after")
     def _runs_in_linear_time(self) -> "RuleConfig":
-        import re
-
+        # RE2 alone judges: it runs the rules, and it reads \pL, which Python's `re` refuses.
         from gateway.mail import linear
+        from gateway.mail.word_bounds import dead_boundaries
 
-        try:
-            re.compile(self.pattern)
-        except re.error as exc:
-            raise ValueError(f"rule {self.name!r}: pattern is not a valid regular expression ({exc})") from None
         try:
             linear.check(self.pattern)
         except linear.Unsupported as exc:
+            if exc.construct is None:
+                raise ValueError(f"rule {self.name!r}: pattern is not a valid regular expression "
+                                 f"({exc.reason})") from None
             raise ValueError(f"rule {self.name!r}: pattern {exc}; rewrite it without that construct") from None
+        dead = dead_boundaries(self.pattern)
+        if dead:
+            raise ValueError(
+                f"rule {self.name!r}: pattern has \\b beside {', '.join(dead)}, where it never matches (RE2's \\b knows "
+                f"only ASCII letters); write ([^\\pL\\pN_]|$) after a word that ends in such a letter and "
+                f"(^|[^\\pL\\pN_]) before one that begins with it")
         return self
 
 

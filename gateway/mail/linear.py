@@ -43,7 +43,12 @@ REGISTRY: dict[str, "Pattern"] = {}  # every pattern compiled through here, by n
 
 
 class Unsupported(ValueError):
-    """A pattern the linear-time engine cannot run; the message names the construct."""
+    """A pattern the linear-time engine cannot run; the message names the construct (`construct`, None for a
+    pattern that is not a regular expression at all, such as "(unclosed"). `reason`: RE2's own words."""
+
+    def __init__(self, message: str, reason: str | None = None, construct: str | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.construct = message if reason is None else reason, construct
 
 
 def _options(text_is_bytes: bool) -> re2.Options:
@@ -63,17 +68,18 @@ def _engine(pattern: str | bytes, flags: int):
         raw = f"(?{inline})".encode() + raw
     engine = _re2.RE2(raw, _options(isinstance(pattern, bytes)))
     if not engine.ok():
-        raise Unsupported(_explain(engine.error()))
+        raise _unsupported(engine.error())
     return engine
 
 
-def _explain(message: str | bytes) -> str:
+def _unsupported(message: str | bytes) -> Unsupported:
     if isinstance(message, bytes):
         message = message.decode("utf-8", "replace")
     for start, construct in _CONSTRUCTS:
         if message.startswith(start):
-            return f"uses {construct}, which the linear-time engine (RE2) cannot run ({message})"
-    return f"is not a pattern the linear-time engine (RE2) can run ({message})"
+            return Unsupported(f"uses {construct}, which the linear-time engine (RE2) cannot run ({message})",
+                               message, construct)
+    return Unsupported(f"is not a pattern the linear-time engine (RE2) can run ({message})", message)
 
 
 def escape(text: str) -> str:

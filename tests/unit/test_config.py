@@ -112,6 +112,24 @@ def test_rule_pattern_python_cannot_compile_is_named_too(tmp_path):
     assert len(found) == 1 and "'broken'" in found[0] and "not a valid regular expression" in found[0]
 
 
+def test_rule_pattern_with_a_word_boundary_beside_an_accented_letter_is_named(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[priority.rules]]\nname = "fixed"\nvalue = "medium"\npattern = "(réglé|fixed)\\\\b"\n',
+                    encoding="utf-8")
+    _, found = problems(path, {})
+    assert len(found) == 1 and "'fixed'" in found[0] and "beside é" in found[0] and "[^\\pL\\pN_]" in found[0]
+    assert "\n" not in found[0]
+
+
+def test_rule_pattern_with_unicode_classes_is_accepted(tmp_path):
+    # the README's advice for a letter beyond ASCII: RE2 reads \pL (Python's `re` does not, and no longer judges)
+    path = tmp_path / "config.toml"
+    path.write_text('[[priority.rules]]\nname = "fixed"\nvalue = "medium"\n'
+                    'pattern = "(réglé|fixed)([^\\\\pL\\\\pN_]|$)"\n', encoding="utf-8")
+    settings, found = problems(path, {})
+    assert found == [] and settings.priority.rules[0].name == "fixed"
+
+
 def test_linear_rule_pattern_is_accepted(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[[classify.rules]]\nname = "printer"\nvalue = "bug"\n'
