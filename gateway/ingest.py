@@ -23,7 +23,6 @@ from gateway.errors import TempFail
 from gateway.notify.render import Renderer
 from gateway.parent_wait import OpenSessions, ParentWait, parents_first
 from gateway.pipeline.prepare import prepare
-from gateway.pipeline.context import HISTORY_SOURCE
 from gateway.pipeline.runner import HISTORY_SKIPS, Incoming, Job, Outcome, PipelineRunner, Redo, history_time
 from gateway.prepare_pool import WARM_UP, PreparePool
 from gateway.store import spool
@@ -102,7 +101,7 @@ class Ingestor(PipelineRunner):
             if warm_large:
                 self._large.submit(self._prepare, WARM_UP, "0" * 64)
         self._ahead: dict[int, asyncio.Future] = {}  # spool id -> its Job, prepared before its batch came
-        self._no_savepoints = True  # (imported history: see _process)
+        self._no_savepoints = True  # (see _process)
 
     @property
     def composer(self):
@@ -374,12 +373,15 @@ class Ingestor(PipelineRunner):
     async def _process(self, pairs: list[tuple[spool.Spooled, Job]]) -> dict[int, Outcome]:
         """One transaction: claim the rows, run the pipeline over the claimed ones, mark them done.
 
-        Imported history is first stored without a savepoint per mail; when one of its mails is not simply
-        stored (a duplicate, say), the transaction is rolled back and run again with them, and so are the
-        batches after it until one stores every mail (a resumed import begins with batches of duplicates).
+        A batch is first stored without a savepoint per mail (a savepoint cost about a sixth of a new ticket's
+        CPU in bench/drain.py); when one of its mails is not simply stored (a duplicate, a quarantine, a lost
+        race), the transaction is rolled back and run again with them, and so are the batches after it until
+        one stores every mail (a resumed import begins with batches of duplicates). Nothing a step does
+        outside the transaction is undone by the rollback, so none may do anything there that the second
+        run would do wrong twice: the steps write rows, and the similar-ticket index tells a ticket from one
+        rolled back by its reply token.
         """
-        if self._no_savepoints and all(job.mail is not None and job.incoming.source == HISTORY_SOURCE
-                                       for _, job in pairs):
+        if self._no_savepoints and all(job.mail is not None for _, job in pairs):
             try:
                 return await self._process_once(pairs, savepoints=False)
             except Redo as exc:

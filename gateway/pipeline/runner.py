@@ -79,7 +79,8 @@ class PipelineRunner:
                         savepoints: bool = True) -> list[Outcome | None]:
         """Each job in its own savepoint; outcomes in order, None for a mail that lost a unique-key race.
 
-        savepoints=False: none (two statements a mail: 6% of an import's CPU, bench/import_history.py); a
+        savepoints=False: none (two statements and a flush a mail: about a sixth of a new ticket's CPU in
+        bench/drain.py, 6% of an imported mail's in bench/import_history.py); a
         mail that is not simply stored raises Redo, and the caller rolls back and stores the batch with them.
         """
         if not savepoints:
