@@ -18,7 +18,7 @@ from gateway.notify.outbox import Notifier
 from gateway.notify.render import Renderer
 from gateway.pipeline import registry
 from gateway.pipeline.context import HISTORY_SOURCE, MailContext
-from gateway.store.blobs import put_blob, sha256_hex
+from gateway.store.blobs import put_blob, put_blobs, sha256_hex
 from gateway.store.counters import bump, kind_of
 from gateway.store.db import Database, is_transient, savepoint
 from gateway.store.models import QuarantineEntry
@@ -83,6 +83,9 @@ class PipelineRunner:
         bench/drain.py, 6% of an imported mail's in bench/import_history.py); a
         mail that is not simply stored raises Redo, and the caller rolls back and stores the batch with them.
         """
+        # Every mail's raw bytes are kept, whatever becomes of it (a duplicate's show the path it took, a
+        # quarantined one's are all there is): in one statement, before any savepoint can take them back.
+        await put_blobs(session, [(job.incoming.raw, job.digest) for job in jobs])
         if not savepoints:
             return await self._store_all_or_redo(session, jobs, now)
         outcomes: list[Outcome | None] = [None] * len(jobs)
@@ -94,9 +97,8 @@ class PipelineRunner:
                         outcomes[index] = await self._run(session, job, now)
                 except Duplicate as exc:
                     bump(session, "duplicates")
-                    if exc.note is not None:  # a copy with bytes of its own: keep them, say where it came from
-                        await put_blob(session, job.incoming.raw, job.digest)  # (the savepoint dropped both)
-                        session.add(exc.note)
+                    if exc.note is not None:  # a copy with bytes of its own: say where it came from
+                        session.add(exc.note)  # (the savepoint dropped the note; the bytes were stored before it)
                     outcomes[index] = Outcome(status="duplicate", reason=exc.reason)
                 except Discard as exc:
                     bump(session, "discarded")
@@ -143,7 +145,6 @@ class PipelineRunner:
                           recipients=item.recipients, mail=job.mail, session=session, settings=self.settings,
                           clock=self.clock, now=history_time(job.mail, now) if history else now,
                           notifier=self.notifier, prepared=dict(job.prepared))
-        await put_blob(session, item.raw, job.digest)
         for current in self.history_steps if history else self.steps:
             await current.run(ctx)
         await session.flush()  # inside the savepoint, so a constraint this mail breaks fails this mail only
