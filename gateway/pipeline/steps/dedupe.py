@@ -27,14 +27,14 @@ def dedupe_key(message_id: str | None, sha256: str) -> str:
     return f"|{sha256}"
 
 
-def same_mail(row: Message, ctx: MailContext) -> bool:
+def same_mail(row, ctx: MailContext) -> bool:
     """A copy, not a sender reusing a Message-ID for another mail: same bytes, or same sender, subject and text."""
     mail = ctx.mail
     return row.raw_sha256 == ctx.sha256 or (row.from_addr, row.subject, row.text) == (mail.from_addr, mail.subject,
                                                                                       mail.text)
 
 
-def copy_event(first: Message, ctx: MailContext) -> Event:
+def copy_event(first, ctx: MailContext) -> Event:
     """On the first copy's ticket: where this copy came from. Its raw bytes are kept too (every mail's
     are, and its trace headers show the path it took), under the sha256 named here."""
     return Event(ticket_id=first.ticket_id, kind="duplicate_copy", actor=ctx.mail.from_addr or "unknown", at=ctx.now,
@@ -43,12 +43,16 @@ def copy_event(first: Message, ctx: MailContext) -> Event:
 
 
 def _copies(by_message_id: bool):
-    """Stored inbound mail with this mail's dedupe key (first) or Message-ID, oldest first; built once per
-    form, since building the statement cost more than running it, once per mail."""
-    keys = Message.dedupe_key.in_([bindparam("key"), bindparam("key_and_hash")])
-    same_id = Message.message_id == bindparam("message_id") if by_message_id else false()
-    return (select(Message).where(Message.direction == "in", or_(keys, same_id))
-            .order_by(keys.desc(), Message.id).limit(_MAX_COPIES))
+    """Stored inbound mail with this mail's dedupe key (first) or Message-ID, oldest first: the columns that
+    tell a copy (rows, not ORM objects: loading those cost more than the query); built once per form, since
+    building the statement cost more than running it, once per mail."""
+    messages = Message.__table__.c
+    keys = messages.dedupe_key.in_([bindparam("key"), bindparam("key_and_hash")])
+    same_id = messages.message_id == bindparam("message_id") if by_message_id else false()
+    return (select(messages.id, messages.ticket_id, messages.raw_sha256, messages.from_addr, messages.subject,
+                   messages.text)
+            .where(messages.direction == "in", or_(keys, same_id)).order_by(keys.desc(), messages.id)
+            .limit(_MAX_COPIES))
 
 
 _COPIES, _COPIES_BY_KEY = _copies(True), _copies(False)
@@ -65,7 +69,7 @@ class Dedupe:
         values = {"key": key, "key_and_hash": f"{key}|{ctx.sha256}"}
         if message_id:
             values["message_id"] = message_id
-        rows = (await ctx.session.scalars(_COPIES if message_id else _COPIES_BY_KEY, values)).all()
+        rows = (await ctx.session.execute(_COPIES if message_id else _COPIES_BY_KEY, values)).all()
         for row in rows:
             if same_mail(row, ctx):
                 note = copy_event(row, ctx) if row.raw_sha256 != ctx.sha256 else None
