@@ -37,7 +37,7 @@ TRIAGE_DATA = REPO / "tests" / "data" / "triage"
 HELDOUT2 = TRIAGE_DATA / "helpdesk_heldout2.csv"
 HELDOUT3 = TRIAGE_DATA / "helpdesk_heldout3.csv"
 # The blind emergency sets of tests/data/triage, oldest first (blind1 to blind5 are splits of the seed's set).
-BLINDS = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in range(6, 23))
+BLINDS = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in range(6, 25))
 # Never read by --skip-blind (not even opened): the measure of work not tuned on them (blind15 on).
 BLIND_SETS = (*reversed(BLINDS[15 - 6:]), HELDOUT2, HELDOUT3)
 
@@ -96,10 +96,16 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         found = sum(s for s, e in zip(said, part) if e.label == "1")
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
-        what = {"blind22": "blind22, tests/data (a fresh writer told only the definition, who read nothing of ours; "
+        what = {"blind24": "blind24, tests/data (a fresh writer told only the definition, who read nothing of ours; "
+                           "committed before anything scored it: at first sight 50/60, 8/60 false with the code of "
+                           "2026-12-07's evening (blind22 unread), 50/60, 7/60 with blind22's changes; never read)",
+                "blind23": "blind23, tests/data (as blind24, by another writer: at first sight 55/60, 8/60 false, "
+                           "55/60, 8/60 with blind22's changes; never read)",
+                "blind22": "blind22, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 49/60, 9/60 false with the code of "
                            "the morning, 49/60, 6/60 with blind16's changes, 50/60, 6/60 with blind17's and with "
-                           "every round after them to blind21's)",
+                           "every round after them to blind21's; its rows read since, for the word-boundary, "
+                           "log-in lure, lost-device and someone-else's-trouble changes)",
                 "blind21": "blind21, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 49/60, 9/60 false with the code of "
                            "the morning, the same with blind16's to blind18's changes, 50/60 with blind19's, 51/60, "
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--speed", action="store_true", help="the speed figures alone: no accuracy, no fits")
     parser.add_argument("--nlbse", type=Path, default=NLBSE, help="folder with issues_train.csv and issues_test.csv")
     parser.add_argument("--skip-blind", action="store_true",
-                        help="leave out the held-out sets (blind22 to blind15, heldout2, heldout3) unread")
+                        help="leave out the held-out sets (blind24 to blind15, heldout2, heldout3) unread")
     parser.add_argument("--dev", type=Path, nargs="*", default=(), help="more labelled emergency CSVs to score")
     args = parser.parse_args(argv)
     figures: dict[str, str] = {}
