@@ -40,6 +40,9 @@ HELDOUT3 = TRIAGE_DATA / "helpdesk_heldout3.csv"
 BLINDS = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in range(6, 25))
 # Never read by --skip-blind (not even opened): the measure of work not tuned on them (blind15 on).
 BLIND_SETS = (*reversed(BLINDS[15 - 6:]), HELDOUT2, HELDOUT3)
+# Of those, the ones whose rows nobody has read yet: only their scores may be looked at (scripts/priority_diff.py
+# leaves them out unless asked, since it prints the rows whose decision moved).
+UNREAD = (TRIAGE_DATA / "emergencies_blind23.csv", TRIAGE_DATA / "emergencies_blind24.csv")
 
 
 def helpdesk(figures: dict, skip: tuple[Path, ...] = ()) -> None:

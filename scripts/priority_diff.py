@@ -7,8 +7,8 @@ tests/data/triage/emergencies_*.csv, and any --csv) with the shipped models, her
 REV (default HEAD, so: what the uncommitted change does), and prints each mail whose decision moved,
 marked gained (an emergency now found, or a false alarm gone) or LOST, then the counts per file. The
 mails are read from this tree for both sides. --all prints every file's found / false alarms too.
-A held-out set that is only to be scored (tests/data/triage/README.md says which) should be left out
-with --skip, or its rows are shown.
+The sets whose rows nobody has read (bench/triage.py's UNREAD) are left out unless --unread is given:
+this prints rows, and theirs are only to be scored.
 """
 from __future__ import annotations
 
@@ -68,10 +68,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="HEAD", help="the revision to compare with (default HEAD)")
     parser.add_argument("--csv", type=Path, nargs="*", default=[], help="more labelled CSVs (subject, body, emergency)")
-    parser.add_argument("--skip", nargs="*", default=[], help="file names to leave out (sets only to be scored)")
+    parser.add_argument("--skip", nargs="*", default=[], help="more file names to leave out")
+    parser.add_argument("--unread", action="store_true", help="read the unread sets too (prints their rows)")
     parser.add_argument("--all", action="store_true", help="print every file's found / false alarms")
     args = parser.parse_args()
-    mails = labelled(args.csv, set(args.skip))
+    sys.path.insert(0, str(REPO))
+    from bench.triage import UNREAD
+
+    mails = labelled(args.csv, set(args.skip) | (set() if args.unread else {path.name for path in UNREAD}))
     with tempfile.TemporaryDirectory() as scratch:
         mails_file = Path(scratch) / "mails.json"
         mails_file.write_text(json.dumps([(subject, body) for _, _, subject, body, _ in mails]))
