@@ -42,14 +42,23 @@ async def claim(session: AsyncSession, model, *, now: datetime, lease: timedelta
 async def work_off(claim_some: Callable[[int], Awaitable[list]], deliver: Callable[[list], Awaitable[list[str]]], *,
                    limit: int, chunk: int, stop: asyncio.Event | None, counts: dict[str, int]) -> dict[str, int]:
     """Claim up to `limit` due rows `chunk` at a time and deliver each chunk, until none is due or `stop` is
-    set; `counts` (a key for each outcome `deliver` returns) counted up and returned."""
+    set; `counts` (a key for each outcome `deliver` returns) counted up and returned.
+
+    A claim that got fewer rows than it asked for took every row due: the next would find none, and cost a
+    transaction to say so (under a steady stream, every other claim of the outbox's), unless `deliver` handed
+    some back untried. Rows that come due meanwhile are the next round's, which whoever makes them asks for
+    (the sender's wake())."""
     while limit > 0 and not (stop is not None and stop.is_set()):
-        claimed = await claim_some(min(limit, chunk))
+        asked = min(limit, chunk)
+        claimed = await claim_some(asked)
         if not claimed:
             break
         limit -= len(claimed)
-        for outcome in await deliver(claimed):
+        outcomes = await deliver(claimed)
+        for outcome in outcomes:
             counts[outcome] += 1
+        if len(claimed) < asked and len(outcomes) == len(claimed):  # (rows handed back untried are due again)
+            break
     return counts
 
 

@@ -284,6 +284,22 @@ async def test_rows_left_untried_when_half_the_lease_is_spent_go_back_untouched(
     assert slow.sent == ["a@staff.example", "b@staff.example", "c@staff.example"]  # each once
 
 
+async def test_a_claim_short_of_its_chunk_ends_the_round_without_another(db, notifier, sender, transport, clock):
+    """Three rows due: one claim takes them all, and no second transaction asks whether any are left."""
+    ticket = await add_ticket(db, clock)
+    await enqueue(db, notifier, ticket, ["a@staff.example", "b@staff.example", "c@staff.example"])
+    claims = []
+    claim = sender._claim
+
+    async def counted(limit):
+        claims.append(limit)
+        return await claim(limit)
+    sender._claim = counted
+    assert await sender.drain_once() == DrainResult(sent=3)
+    assert len(claims) == 1
+    assert await sender.drain_once() == DrainResult() and len(claims) == 2  # nothing due: one claim finds none
+
+
 async def test_permanent_failure_is_final_at_once(db, notifier, sender, transport, clock):
     ticket = await add_ticket(db, clock)
     await enqueue(db, notifier, ticket, ["gone@staff.example", "ok@staff.example"])
