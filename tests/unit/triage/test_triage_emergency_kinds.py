@@ -327,3 +327,14 @@ def test_a_page_that_did_nothing_after_a_password_is_no_all_clear():
 ])
 def test_look_alikes_of_the_fresh_sets_kinds_are_not_urgent(subject, body):
     assert decided(subject, body)[0].value != "urgent"
+
+
+@pytest.mark.parametrize("rule, subject, body", [
+    ("not-ours", "Kasse", "Bei uns geht alles schief: die Kasse ist tot, seit neun Uhr kein Verkauf."),
+    ("not-ours", "Caisse", "Chez nous tout marche de travers, les caisses sont en panne depuis l'ouverture."),
+    ("over-now", "Tills", "Not everything works. The tills are down in both shops."),
+])
+def test_calm_words_about_ourselves_need_their_end(rule, subject, body):
+    # "bei uns läuft alles." and "Tout fonctionne :" are calm; the same words going on to a trouble are not
+    decision, rules = decided(subject, body)
+    assert rule not in rules and decision.value == "urgent"
