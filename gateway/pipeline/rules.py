@@ -90,7 +90,9 @@ def evaluate(rules: tuple[RuleConfig, ...], *, subject: str, body: str) -> list[
             match = _compiled(rule.name, rule.pattern).search(texts[field])
             if match:
                 hits.append(Hit(rule=rule.name, value=rule.value, weight=rule.weight,
-                                detail=match.group(0)[:80]))
+                                # a word's edge that knows accented letters (signals._START, _END) takes the
+                                # space beside the word: shown without it
+                                detail=match.group(0).strip()[:80]))
                 break
     return hits
 

@@ -29,7 +29,7 @@ def searched_one_by_one(rule_set, subject: str, body: str) -> list[tuple[str, st
         for text in texts:
             match = _compiled(rule.name, rule.pattern).search(text)
             if match:
-                found.append((rule.name, match.group(0)[:80]))
+                found.append((rule.name, match.group(0).strip()[:80]))
                 break
     return found
 

@@ -150,7 +150,7 @@ def decided(subject: str, body: str):
     # nobody, said as no machine or neither this nor that group
     ("everyone-affected", "Kalender", "Der Kalender lässt sich auf keinem Rechner mehr öffnen."),
     ("everyone-affected", "Drive", "Since ten neither the front desk nor the back office can get anyone onto the "
-                                   "drive, and neither anyone in sales."),
+                                   "shared drive."),
     ("everyone-affected", "Logiciel", "Le logiciel de planning ne s'ouvre sur aucun poste depuis ce matin."),
 ])
 def test_each_kind_is_urgent_by_the_rules_and_says_which(rule, subject, body):

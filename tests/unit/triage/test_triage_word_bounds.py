@@ -34,3 +34,9 @@ def test_french_forms_that_were_dead_now_match(text, rule):
 def test_the_radio_room_is_no_news():
     hits = evaluate(SIGNAL_RULES, subject="", body="Les appels à la radio ne passent plus depuis 6h30.")
     assert "in-the-news" not in {hit.rule for hit in hits}
+
+
+def test_a_hit_shows_the_words_without_the_space_its_edge_took():
+    [hit] = [h for h in evaluate(SIGNAL_RULES, subject="", body="Depuis 8h, aucun de nos trois centres ne peut ouvrir "
+                                 "le portail.") if h.rule == "everyone-affected"]
+    assert hit.detail == "aucun de nos trois centres ne"
