@@ -166,9 +166,9 @@ class RuleConfig(Section):
         dead = dead_boundaries(self.pattern)
         if dead:
             raise ValueError(
-                f"rule {self.name!r}: pattern has \\b beside {', '.join(dead)}, where it never matches (RE2's \\b knows "
-                f"only ASCII letters); write ([^\\pL\\pN_]|$) after a word that ends in such a letter and "
-                f"(^|[^\\pL\\pN_]) before one that begins with it")
+                f"rule {self.name!r}: pattern has \\b beside {', '.join(dead)}, where it never matches "
+                f"(RE2's \\b knows only ASCII letters); write ([^\\pL\\pN_]|$) after a word that ends in such a "
+                f"letter and (^|[^\\pL\\pN_]) before one that begins with it")
         return self
 
 

@@ -35,7 +35,8 @@ def labelled(extra: list[Path], skip: set[str]) -> list[tuple[str, int, str, str
     sys.path.insert(0, str(REPO))
     from gateway.triage.seed import EMERGENCY_SETS
 
-    paths = [SEED / name for name in EMERGENCY_SETS] + sorted((REPO / "tests/data/triage").glob("emergencies_*.csv"), key=_natural)
+    paths = [SEED / name for name in EMERGENCY_SETS]
+    paths += sorted((REPO / "tests/data/triage").glob("emergencies_*.csv"), key=_natural)
     mails = []
     for path in paths + extra:
         if path.name in skip:

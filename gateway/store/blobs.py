@@ -47,8 +47,8 @@ async def put_blobs(session: AsyncSession, items: Sequence[tuple[bytes, str]]) -
     small = {digest: data for data, digest in items if len(data) < PIECEWISE_FROM}
     if small:
         connection = await session.connection()
-        await connection.execute(_insert_blobs(session.bind.dialect.name),
-                                 [{"sha256": digest, "size": len(data), "data": data} for digest, data in small.items()])
+        rows = [{"sha256": digest, "size": len(data), "data": data} for digest, data in small.items()]
+        await connection.execute(_insert_blobs(session.bind.dialect.name), rows)
     for data, digest in items:
         if len(data) >= PIECEWISE_FROM:
             await put_blob(session, data, digest)
