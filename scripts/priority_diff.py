@@ -13,7 +13,6 @@ this prints rows, and theirs are only to be scored.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import subprocess
@@ -22,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "gateway" / "triage" / "seed"
+sys.path.insert(0, str(REPO))
 
 
 def _natural(path: Path) -> list:
@@ -31,23 +30,18 @@ def _natural(path: Path) -> list:
 
 
 def labelled(extra: list[Path], skip: set[str]) -> list[tuple[str, int, str, str, bool]]:
-    """(file, row, subject, body, emergency) of every labelled mail; the seed's mails.csv counts urgent as one."""
-    sys.path.insert(0, str(REPO))
-    from gateway.triage.seed import EMERGENCY_SETS
+    """(file, row, subject, body, emergency) of every labelled mail, read as the bench reads them: the seed's
+    emergency sets and its mails (urgent counts as an emergency; "seed" for mails.csv), then tests/data's sets."""
+    from gateway.triage.seed import read_csv, seed_emergencies
 
-    paths = [SEED / name for name in EMERGENCY_SETS]
-    paths += sorted((REPO / "tests/data/triage").glob("emergencies_*.csv"), key=_natural)
+    paths = sorted((REPO / "tests/data/triage").glob("emergencies_*.csv"), key=_natural) + extra
+    examples = seed_emergencies() + [example for path in paths if path.name not in skip
+                                     for example in read_csv(path, label="emergency", labels=("0", "1"))]
+    rows: dict[str, int] = {}
     mails = []
-    for path in paths + extra:
-        if path.name in skip:
-            continue
-        with open(path, newline="", encoding="utf-8") as src:
-            for row, record in enumerate(csv.DictReader(src), 2):
-                if record.get("emergency") in ("0", "1"):
-                    mails.append((path.name, row, record["subject"], record["body"], record["emergency"] == "1"))
-    with open(SEED / "mails.csv", newline="", encoding="utf-8") as src:
-        for row, record in enumerate(csv.DictReader(src), 2):
-            mails.append(("mails.csv", row, record["subject"], record["body"], record.get("priority") == "urgent"))
+    for e in examples:
+        rows[e.source] = rows.get(e.source, 1) + 1  # the CSV's line: its header is line 1
+        mails.append((e.source, rows[e.source], e.subject, e.body, e.label == "1"))
     return mails
 
 
@@ -73,7 +67,6 @@ def main() -> None:
     parser.add_argument("--unread", action="store_true", help="read the unread sets too (prints their rows)")
     parser.add_argument("--all", action="store_true", help="print every file's found / false alarms")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
     from bench.triage import UNREAD
 
     mails = labelled(args.csv, set(args.skip) | (set() if args.unread else {path.name for path in UNREAD}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 # bounds its gaps (.{0,40}), so it also suits RE2.
 
 from gateway.config import RuleConfig
+from gateway.pipeline.rules import compile_built_in
 
 # A hit of these overrides every urgent vote: planned downtime is announced, a course about breaches
 # is no breach, an outage that is over, a machine nobody uses, a test system or one person's own trouble
@@ -32,7 +33,8 @@ _WHEN = (r"(yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|g
          r"donnerstag|freitag|samstag|sonntag|hier|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
          r"la semaine (dernière|passée)|letzter woche|vergangener woche)")
 # A word's end and start that know accented letters: RE2's \b and \w are ASCII-only, so "\b" beside "é"
-# or "ü" never matches ("réglé\b", "\bà tous"). Latin letters up to U+024F count as letters.
+# or "ü" never matches ("réglé\b", "\bà tous"). Latin letters up to U+024F count as letters: [^\pL\pN_], as the
+# mail patterns write it, makes an RE2 program about eighteen times larger at each of these rules' many sites.
 _LETTERS = "0-9A-Za-z_À-ɏ"
 _END = rf"([^{_LETTERS}]|$)"
 _START = rf"(^|[^{_LETTERS}])"
@@ -208,7 +210,7 @@ _AGAIN = (r"(twice|several times|again and again|in a loop|en boucle|plusieurs f
           r"fois|(two|three|four|five)( or \w{1,5})? times|mehrfach|mehrmals|immer wieder|(zwei|drei|vier|fünf)mal)")
 
 SIGNAL_RULES: tuple[RuleConfig, ...] = (
-    RuleConfig(name="service-down-any-language", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="service-down-any-language", value="urgent", weight=3.0,
                pattern=rf"\b{_SERVICE}s?\b.{{0,40}}{_DOWN}{_END}|"
                        # compounds: "Druckserver", "Warenwirtschaftssystem", "fileserver"
                        rf"(server|system|netzwerk|datenbank|laufwerk|telefonanlage)\b.{{0,40}}{_DOWN}{_END}|"
@@ -233,10 +235,10 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"has just |completely )?(dropped|dropping|cut out)\b"),
     # Who: nobody (a trouble in itself), or all of a group with a trouble in the same sentence. "All staff",
     # "tout le service" alone is how announcements and newsletters are addressed, not an outage.
-    RuleConfig(name="everyone-affected", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="everyone-affected", value="urgent", weight=3.0,
                pattern=rf"{_START}({_NOBODY}\b|{_ALL}\b[^.!?\n]{{0,40}}{_START}{_TROUBLE}{_END}|"
                        rf"{_TROUBLE_FIRST}{_gap(40)}{_ALL}\b)"),
-    RuleConfig(name="ten-or-more-people", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="ten-or-more-people", value="urgent", weight=3.0,
                pattern=r"\b(1\d|[2-9]\d|\d{3,7}|(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-?(one|two|"
                        r"three|"
                        r"four|five|six|seven|eight|nine)|(ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun)und(zwanzig|"
@@ -260,7 +262,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"ont cliqué|locked out|locked|blocked|gesperrt|ausgesperrt|blockiert|kicked out|"
                        r"verrouillé\w{0,2})"),
     # Machines by the ten, with a trouble beside them: "about forty laptops show a blue screen on boot".
-    RuleConfig(name="ten-or-more-machines", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="ten-or-more-machines", value="urgent", weight=3.0,
                pattern=r"\b(1\d|[2-9]\d|\d{3,7}|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|dozens of|"
                        r"hundreds of|zehn|zwölf|fünfzehn|zwanzig|dreißig|vierzig|fünfzig|hundert|dutzende|hunderte|dix|"
                        r"douze|quinze|vingt|trente|quarante|cinquante|cent|une (dizaine|douzaine|quinzaine|vingtaine|"
@@ -272,7 +274,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"bildschirm|écran (noir|bleu)|won't (start|boot)|will not (start|boot)|do not (start|boot)|"
                        rf"don't (start|boot)|nicht mehr|ne démarrent plus|restent|{_DOWN}{_END})"),
     # "... will not open for anyone in head office, about 60 people": the trouble first, then how many.
-    RuleConfig(name="ten-or-more-people-after", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="ten-or-more-people-after", value="urgent", weight=3.0,
                pattern=r"\b(can't|cannot|unable to|won't (open|start|work|load|connect)|will not (open|start|work|"
                        r"load|connect)|not (working|opening|loading|connecting|starting)|nobody|no one|for anyone|"
                        r"nicht (mehr )?(öffnen|starten|arbeiten|anmelden|erreichbar|verfügbar|drucken)|bei keinem|"
@@ -283,7 +285,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"vierzig|fünfzig|hundert|dix|douze|vingt|trente|quarante|cinquante|cent)\b.{0,12}\b(people|"
                        r"users|staff|colleagues|employees|agents|leute|personen|kollegen|mitarbeiter|nutzer|benutzer|"
                        r"arbeitsplätze|personnes|collègues|utilisateurs|salariés|employés|postes|conseillers)"),
-    RuleConfig(name="losing-money-any-language", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="losing-money-any-language", value="urgent", weight=3.0,
                pattern=r"\b(losing (money|sales|revenue|orders|customers)|turning customers away|declin\w{0,20} every "
                        r"card|(verlieren|entgehen|entgeht|verloren)\b.{0,20}\b(geld|umsatz|umsätze|kunden)|geld "
                        r"verloren|kunden wegschicken|perdons (de l'argent|des ventes|des clients)|perdre de "
@@ -341,7 +343,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"duplicate|doppelt|twice)|double (refunds|charges|debits)|doppelte (erstattungen|"
                        r"rückerstattungen))"),
     # Money sent on a forged request ("CEO fraud"). No \b: "überwiesen" and "viré" have letters RE2's \b does not know.
-    RuleConfig(name="paid-a-fraud", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="paid-a-fraud", value="urgent", weight=3.0,
                pattern=r"(^|[^\w])(transferred|wired|paid|überwiesen|bezahlt|viré|payé)([^\w]|$)[^\n]{0,120}(fake|"
                        r"forged|fraud\w{0,6}|scam|gefälscht\w{0,2}|betrug|betrüger\w{0,3}|arnaque|escroquerie|faux)|"
                        # ...or to an account someone swapped in: the bank details changed and money already gone
@@ -354,7 +356,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"[^\n]{0,60}(changed|modified|altered|replaced|geändert|ausgetauscht|modifiée?s?|changée?s?|"
                        r"remplacée?s?)[^\n]{0,120}(already|déjà|schon|bereits)"),
     # No leading \b: "öffentlich" starts with a letter RE2's ASCII \b does not know.
-    RuleConfig(name="data-leak-any-language", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="data-leak-any-language", value="urgent", weight=3.0,
                pattern=r"(data leak|data breach|posted publicly|published publicly|leaked|hacked|hackers|"
                        # a link, a password list or data put where the public reads it
                        r"(link|lien|passw\w{0,10}|password list|kennw\w{0,10}|mots? de passe|data|daten|données|folder|"
@@ -414,12 +416,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"clients\b.{0,60}(envoyée?s?|exportée?s?|volée?s?|publiée?s?)|envoyée?s? par erreur)"),
     # Files encrypted and held for ransom: "every file ends in .crypt", a note on how to get them back. Its
     # "nobody clicked anything" is no reported phishing (CANCELS).
-    RuleConfig(name="files-held-for-ransom", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="files-held-for-ransom", value="urgent", weight=3.0,
                pattern=r"(ransom\w{0,20}|lösegeld\w{0,20}|rançon\w{0,20}|\.(locked|crypt|crypted|encrypted|locky)"
                        r"([^\w]|$)|(decrypt|restore|recover|entschlüssel|zurückbekommen|zurueckbekommen|wiederherstell|"
                        r"déchiffr|récupér)\w{0,20}[_ .-]?\w{0,20}\.(txt|html?|hta)([^\w]|$))"),
     # Someone's data shown or sent to others: "sees other patients' diagnoses", "someone else's invoice".
-    RuleConfig(name="data-to-the-wrong-people", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="data-to-the-wrong-people", value="urgent", weight=3.0,
                pattern=r"\b((invoices?|data|addresses|orders?|records|documents|details|rechnung\w{0,2}|daten|adressen|"
                        r"bestellung\w{0,2}|dokumente|factures?|données|adresses|commandes?)\b[^.!?\n]{0,40}\b(of (a "
                        r"different|another) (company|customer|client|patient|person|user)|of other (customers|clients|"
@@ -501,7 +503,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"connecter|mot de passe|identifiant|être connecté)|ohne (anmeldung|login|passwort|sich "
                        r"anzumelden|einloggen)))"),
     # Credentials typed into a phishing page: the accounts are someone else's now.
-    RuleConfig(name="credentials-given-away", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="credentials-given-away", value="urgent", weight=3.0,
                # Typed on the page a mail or link opened, not "I entered my password three times and I'm locked out".
                pattern=rf"\b((link|page|site|mail|e-?mail|form|clicked)\b[^.!?\n]{{0,80}}\b{_GAVE_MY_PASSWORD}|"
                        rf"{_GAVE_MY_PASSWORD}\b[^.!?\n]{{0,40}}\b(on|into|in|to) (the|a|that|this|some|their) (\w{{1,20}} )?"
@@ -522,7 +524,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"sur (la|le|une|un|cette|ce) (\w{1,20} )?(page|site|formulaire|lien)|"
                        rf"{_LURE}[^\n]{{0,220}}{_START}{_LOGGED_IN}[^\n]{{0,80}}{_START}{_SECRET})"),
     # Work that has stopped altogether, whatever the system: "picking has come to a standstill".
-    RuleConfig(name="standstill", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="standstill", value="urgent", weight=3.0,
                pattern=r"\b((queue|queues|line|file|schlange|warteschlange)\w{0,3}\b[^.!?\n]{0,40}\b(out the door|"
                        r"out of "
                        r"the door|round the (block|building|corner)|down the (street|road)|up the ramp|to the road|"
@@ -553,7 +555,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"depuis\b[^.!?\n]{0,30}\b(plus )?aucune? (\w{1,20} )"
                        r"{1,2}n'(est|a|arrive|passe|sort))"
                        + _END),
-    RuleConfig(name="data-unreachable", value="urgent", weight=3.0,
+    RuleConfig.built_in(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
                        r"files|folders?|server)|kommt nicht (an|auf)\b.{0,20}\b(laufwerk|dateien|ordner|server)|"
                        r"kommt\b.{0,30}\bnicht (mehr )?(an|auf|in)\b.{0,20}\w{0,20}(laufwerk|dateien|ordner|server)|"
@@ -561,12 +563,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r".{0,20}\b(lecteur|fichiers|serveur|dossier)|lost (access to )?(the |our )?(\w: )?(drive|share|"
                        r"shared drives?|file server|files|folders)|a perdu (l'accès (au|aux) )?(le |les )?(lecteur|"
                        r"serveur|dossiers|fichiers))"),
-    RuleConfig(name="urgency-words-de-fr", value="high", weight=1.5,
+    RuleConfig.built_in(name="urgency-words-de-fr", value="high", weight=1.5,
                pattern=r"\b(dringend|eilig|schnellstmöglich|sofort|au plus vite|dès que possible|immédiatement|"
                        r"d'urgence|de toute urgence)\b"),
     # No \b after these phrases: several end in an accented letter, where RE2's ASCII \b never matches.
     # Negation outweighs any urgency word ("not urgent" also contains "urgent"), and keeps the model quiet.
-    RuleConfig(name="not-urgent", value="low", weight=4.0,
+    RuleConfig.built_in(name="not-urgent", value="low", weight=4.0,
                pattern=r"\b(not urgent|no rush|no hurry|not important|low priority|no deadline|not a big deal|"
                        r"nothing urgent|whenever you (have|get) (the )?time|when you're free|nicht dringend|"
                        r"no drama|kein drama|pas de drame|"
@@ -584,7 +586,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"sicherheitsproblem|aucun problème de sécurité|c'est une demande normale|a normal request|"
                        r"eine normale anfrage|(everything|all) (works|is working|is fine) today|alles läuft heute|"
                        r"tout marche bien aujourd'hui|just to plan ahead|juste pour anticiper|bei gelegenheit)"),
-    RuleConfig(name="planned-maintenance", value="medium", weight=4.0,
+    RuleConfig.built_in(name="planned-maintenance", value="medium", weight=4.0,
                pattern=r"\b(for maintenance|planned maintenance|scheduled maintenance|as announced|wegen wartung|"
                        r"geplante[rn]? wartung|wie angekündigt|pour maintenance|maintenance prévue|comme annoncé|"
                        r"(as agreed|as discussed|as planned|wie besprochen|wie vereinbart|wie geplant|comme convenu|"
@@ -616,7 +618,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(abschalten|herunterfahren|ausschalten|stilllegen)|außer betrieb nehmen|(merci d'|"
                        r"pouvez-vous |pourriez-vous |veuillez )(éteindre|arrêter|couper|désactiver)|décommissionner)"),
     # A drill or a course about ransomware, phishing or breaches is planned, not an incident.
-    RuleConfig(name="exercise", value="medium", weight=4.0,
+    RuleConfig.built_in(name="exercise", value="medium", weight=4.0,
                pattern=r"(exercise|drill|tabletop|awareness (course|session|training)|training (on|session)|"
                        r"session on|workshop on|webinar|übung zu|schulung zu|schulung zum thema|"
                        r"(phishing|sicherheits|datenschutz)-?schulung|schulung (über|für)|sensibilisierung|"
@@ -639,7 +641,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"e-?learning) (besuchen|machen|absolvieren)|(für|zur) (die |eine )?(schulung|"
                        r"kurs) anmelden)" + _END),
     # An outage that is over: asked about afterwards, not an emergency now (see still-broken).
-    RuleConfig(name="over-now", value="medium", weight=4.0,
+    RuleConfig.built_in(name="over-now", value="medium", weight=4.0,
                pattern=r"(nothing is (broken|down|lost)|nothing's (broken|lost)|es ist nichts kaputt|"
                        r"rien n'est (cassé|en panne|"
                        r"bloqué)|nothing has happened|aucune donnée (n'est )?perdue|nichts (ist )?verloren|"
@@ -689,7 +691,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"störungsbericht|incident report|rapport d'incident)"),
     # "Not sure if this is planned maintenance I didn't hear about": a guess, no announcement. Weight 0: it
     # only cancels planned-maintenance (decide.py).
-    RuleConfig(name="unsure-if-planned", value="medium", weight=0.0,
+    RuleConfig.built_in(name="unsure-if-planned", value="medium", weight=0.0,
                pattern=r"\b((not sure|no idea|don't know|do not know|wondering) (if|whether)[^.!?\n]{0,60}\b(planned|"
                        r"scheduled|maintenance)|(maintenance|wartung)\b[^.!?\n]{0,30}\b(i|we) (didn't|did not|"
                        r"haven't|have "
@@ -699,7 +701,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"pas)"),
     # "...but it's down again now": a current outage, even in a mail that tells of an earlier one. Weight 0:
     # it only cancels over-now (decide.py), and adds nothing to any priority.
-    RuleConfig(name="still-broken", value="medium", weight=0.0,
+    RuleConfig.built_in(name="still-broken", value="medium", weight=0.0,
                # "still" alone was too wide ("I still need the report"): it must say what is still wrong.
                pattern=r"\b(still (down|offline|not|no|broken|dead|unavailable|unreachable|can't|cannot|failing|"
                        r"crashing|out|frozen|stuck)|is down again|down again now|went down again|dropped again|"
@@ -724,7 +726,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"behoben|gelöst|repariert|réglée?|résolue?|corrigée?|réparée?))" + _END),
     # One person's trouble said outright: "only me", "alle anderen schon", "les collègues n'ont pas le souci".
     # "It's not just me" (not-only-me) cancels it (decide.py).
-    RuleConfig(name="only-me", value="medium", weight=4.0,
+    RuleConfig.built_in(name="only-me", value="medium", weight=4.0,
                pattern=rf"{_START}(only (for )?me|(no one|nobody) else( here)? (has|is having|sees|gets|got|"
                        r"received) (the|"
                        r"this|that|it)|"
@@ -756,12 +758,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"firmen)?"
                        r"(handy|telefon|smartphone|tablet) (kommen|kommt|geht|gehen)\b)"
                        + _END),
-    RuleConfig(name="not-only-me", value="medium", weight=0.0,
+    RuleConfig.built_in(name="not-only-me", value="medium", weight=0.0,
                pattern=r"\b(not (just|only) (me|mine|my)|isn't just me|nicht nur (bei )?(mir|ich|mein\w{0,2})|pas (que|"
                        r"seulement|uniquement) (moi|chez moi|mon)|not the only one|nicht (der|die) einzige|pas (le|la) "
                        r"seule?)" + _END),
     # Not the company's outage: a competitor's site, one's own internet at home, "nothing for you to do".
-    RuleConfig(name="not-ours", value="low", weight=4.0,
+    RuleConfig.built_in(name="not-ours", value="low", weight=4.0,
                pattern=r"\b(not our problem|nothing for you to do|no action needed|nicht unser problem|ihr müsst "
                        r"nichts tun|kein handlungsbedarf|pas notre problème|rien à faire de votre côté|aucune action|"
                        r"(vous ne pouvez|you can't|you cannot|ihr könnt|sie können) (rien|nothing|"
@@ -812,12 +814,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # someone else's system down: a supplier's portal, a courier's tracking, the neighbours' wifi
                        rf"{_ELSEWHERE}[^.!?\n]{{0,40}}{_START}{_TROUBLE}{_END})"),
     # "This is not a drill": cancels exercise (decide.py), adds nothing of its own.
-    RuleConfig(name="not-a-drill", value="medium", weight=0.0,
+    RuleConfig.built_in(name="not-a-drill", value="medium", weight=0.0,
                pattern=r"\b(not a drill|no drill|keine übung|kein test|ce n'est pas un exercice|pas un exercice)"
                        + _END),
     # A suspicious mail reported and not acted on: "Nobody clicked it. Should we delete it?", "Habe NICHT
     # geklickt", "Je n'ai pas cliqué". Its "hacked?" or "Nobody" is a question, not a breach (see CANCELS).
-    RuleConfig(name="not-clicked", value="medium", weight=4.0,
+    RuleConfig.built_in(name="not-clicked", value="medium", weight=4.0,
                # Clicking only, or opening what a phishing mail brings: "I haven't replied to the customers yet",
                # "ich habe die Bestellungen nicht eingegeben" or "I haven't opened anything else" say nothing of it.
                pattern=r"(^|[.!?]\s{1,4})(didn't|did not|haven't|have not) (open|opened|click|clicked) (it|them|"
@@ -843,14 +845,14 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"been) (paid|transferred)|(keine überweisung|nichts) (wurde )?(getätigt|ausgeführt|überwiesen))"
                        + _END),
     # Nothing exposed: the stolen laptop was encrypted, the mail to every customer went out in Bcc.
-    RuleConfig(name="not-exposed", value="medium", weight=4.0,
+    RuleConfig.built_in(name="not-exposed", value="medium", weight=4.0,
                pattern=r"\b((laptop|notebook|stick|ordinateur|portable|clé|pc|rechner|gerät|appareil|disque|festplatte|"
                        rf"hard drive|phone|handy|téléphone){_gap(30)}(est|était|is|was|ist|war) (fully |voll |"
                        r"entièrement |komplett )?(chiffrée?|encrypted|verschlüsselt)|(il|"
                        r"elle) est (entièrement )?chiffrée?|"
                        r"(immerhin|zum glück|heureusement|luckily|fortunately|at least)[^.!?\n]{0,20}\b(bcc|cci))" + _END),
     # Someone else's breach or outage read about: "I saw in the news that StreamBox had a breach".
-    RuleConfig(name="in-the-news", value="low", weight=4.0,
+    RuleConfig.built_in(name="in-the-news", value="low", weight=4.0,
                pattern=rf"{_START}((saw|read|heard) (it )?(in|on) the (\w{{1,20}} )?(news|paper|papers|press|radio)|"
                        r"habt ihr (schon |das )?gelesen,? dass|(kam|lief|hieß es|"
                        r"hörte ich) (\w{1,20} ){0,2}im (radio|fernsehen)|"
@@ -870,7 +872,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"(informations|infos|actualités)|dans le journal)|dans la presse (ce matin|aujourd'hui|que))"
                        + _END),
     # A test, demo or training system that is down is no outage of what the business runs on.
-    RuleConfig(name="not-live", value="low", weight=4.0,
+    RuleConfig.built_in(name="not-live", value="low", weight=4.0,
                pattern=r"\b((test|staging|demo|sandbox|training|qa|dev) (instance|system|server|environment|site|"
                        r"shop|database|copy)|test instance|testsystem|testserver|testumgebung|testinstanz|demosystem|"
                        r"demoserver|schulungs(system|umgebung)|(serveur|environnement|instance|site|base|système|"
@@ -886,7 +888,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"down|offline|"
                        r"ausgefallen|en panne)"),
     # A machine nobody uses, or one to throw away, is no outage ("nobody" alone is everyone-affected).
-    RuleConfig(name="unused", value="low", weight=4.0,
+    RuleConfig.built_in(name="unused", value="low", weight=4.0,
                pattern=r"(nobody uses|no one uses|nobody is using|no one is using|nobody's using|not in use|"
                        r"(nobody|no one) (\w{1,20} )?(needs|uses|used) (it|them|this|that)|not used any ?more|unused|"
                        r"(keiner|niemand) (mehr )?(benutzt|genutzt|nutzt|braucht|gebraucht)|ne s'en sert plus|"
@@ -900,3 +902,5 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"nicht mehr (gebraucht|genutzt|benötigt)|entsorgen|verschrotten|personne ne l'utilise|"
                        r"plus utilisée?|n'est plus utilisée?|recycler|mettre au rebut|éteinte? depuis)"),
 )
+
+compile_built_in(SIGNAL_RULES)
