@@ -175,6 +175,21 @@ def test_a_quoted_fix_under_a_reply_that_tells_of_no_trouble_stays_calm(subject,
     assert priority(subject, body).value == value
 
 
+def test_a_mail_that_quotes_nothing_is_read_by_the_rules_once(monkeypatch):
+    # what the sender wrote is then the whole mail, blank lines and edges apart; a second reading of it
+    # was a third of the priority decision's time on a long mail
+    import gateway.triage.decide as decide
+    read = []
+    evaluate = decide.evaluate
+    monkeypatch.setattr(decide, "evaluate", lambda *a, **k: read.append(k["body"]) or evaluate(*a, **k))
+    body = "\n\n  Hello,\n\n\n\nthe shop has been offline since 9 and nobody can order.\n\nThanks\nAnna\n\n"
+    assert priority("Shop", body).value == "urgent"
+    assert len(read) == 1
+    read.clear()
+    priority("Re: Shop", "Works again, thanks!\n\n> the shop has been offline since 9")
+    assert len(read) == 2  # the reply above the quote, then the mail as it stands
+
+
 TRAFFIC = ("Traffic report", "Our marketing agency says that our website traffic is down 4% this month compared "
                              "to May. Could you send me the analytics login so I can look myself? Thanks")
 
