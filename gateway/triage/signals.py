@@ -110,7 +110,9 @@ _NOBODY = (r"((nobody|no one)( here| else| at all| (in|at|on|from) (the |our )?\
            r"réussit|"
            r"reçoit|voit|a (plus )?(accès|de)|se connecte|"
            r"travaille|passe|sort|entre)|personne (à|au|aux|dans|de|en) [^.!?\n]{0,30}n'(arrive|peut|a)|"
-           r"plus personne|(sur|dans) aucun (poste|ordinateur|pc|terminal|appareil)|"
+           r"plus personne|(sur|dans) aucun (poste|ordinateur|pc|terminal|appareil|magasin|site|bureau|centre|"
+           r"entrepôt)|dans aucune (agence|filiale|succursale|usine)|in kein(em|er) (standort|filiale|lager|büro)|"
+           r"in none of (the|our) (stores|shops|branches|sites|offices|warehouses)|"
            r"kommt niemand (\w{1,20} ){0,3}(mehr )?"
            r"(an|auf|in|rein)\b|plus aucune? ((de (nos|mes) )?(collègue|utilisateur|client|poste|salarié|employé|agent|"
            r"caisse|terminal|terminaux|ordinateur|pc|centre|site|agence|magasin|bureau|service)s? )?(ne|n')|"
@@ -139,7 +141,7 @@ _ALL = (r"(for (everyone|everybody|every user|all users|every customer|each cust
         r"tous les (utilisateurs|collègues|salariés|employés|postes|agents|conseillers)|pour tout le monde|"
         r"toute la ligne|tous nos magasins|(for|für|pour) (all of us|us all|uns alle|nous tous)|bei allen (ist|sind|"
         r"geht|zeigt|kommt|"
-        r"nur|seit|das|die|der)|"
+        r"nur|seit|das|die|der|im|in der)|"
         r"(all|both|the (two|three|four|five)|alle[n]?|beiden|den (zwei|drei|vier|"
         r"fünf)|les (deux|trois|quatre|cinq)|tous les|toutes les)( (two|three|four|five|six|drei|vier|fünf|sechs|deux|"
         r"trois|quatre|cinq|six|\d{1,2}))? (floors|buildings|sites|branches|locations|sessions|clinics|shops|stores|"
@@ -159,7 +161,8 @@ _TROUBLE = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|not|no|none|
             r"crash\w{0,3}|idle|waiting|sitting|kein\w{0,2}|nicht|nichts|ohne|weg|(ist|sind) aus|gesperrt|verschwunden|"
             r"getrennt|fehler\w{0,12}|kaputt|empty|leer|vide|warten|sitzen|ne|n'\w{1,20}|pas|plus|impossible|sans|"
             r"aucune?|"
-            r"erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|disparue?s?|coupée?s?|attendent|hs)")
+            r"erreurs?|panne|bloqué\w{0,2}|inaccessible|introuvable|disparue?s?|coupée?s?|attendent|hs|"
+            r"access denied|zugriff verweigert|accès refusé)")
 # ...and the trouble words that tell it before the group ("Impossible d'imprimer pour tous les utilisateurs"):
 # no bare "not", "ne", "pas", "kein": a gap counted from every such word costs the screen's DFA dearly.
 _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no longer|lost|locked|stuck|broken|"
@@ -169,6 +172,17 @@ _TROUBLE_FIRST = (rf"({_DOWN}|{_SERVER_ERROR}|can't|cannot|can not|unable|no lon
                   r"leer|vide|"
                   r"plus de|pas de|(plus|pas) d'accès|refuse l'accès|accès refusé|access denied|zugriff verweigert|"
                   r"kein(e|en)? (netz|internet|strom|zugriff))")
+
+# The power gone (power-failure): now, not "will be off".
+_POWER_GONE = (r"(power (failure|outage|cut|loss)|power (is|has gone|went|has been) (out|off|down)|no power|lost power|"
+               r"blackout|stromausfall|kein strom|strom (ist )?(weg|ausgefallen)|coupure de courant|panne de courant|"
+               r"panne électrique|plus de courant|plus d'électricité)")
+# ...where it stops the company's servers or a whole site.
+_POWER_WHERE = (r"(server ?room|data ?cent(er|re)|comms room|serverraum|rechenzentrum|serverschrank|"
+                r"salle (des )?serveurs?|salle informatique|whole (building|office|site|store|warehouse)|"
+                r"entire (building|office|site)|"
+                r"(ganzen?|gesamten?) (gebäude|büro|standort|lager|filiale)|tout le (bâtiment|site|bureau|magasin|"
+                r"entrepôt))")
 
 # A password given: "typed in my email password", "j'ai tapé mon identifiant" (credentials-given-away).
 _GAVE_MY_PASSWORD = (r"(entered|typed|gave|submitted|put in) (in )?(their|his|her|my|our) (email |e-mail |work |windows |"
@@ -534,6 +548,9 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"halted) (completely|entirely)|completely "
                        r"(stopped|halted)|zum erliegen|stillstand|steht (alles|komplett) still|lahmgelegt|"
                        r"paralysiert|paralysée?s?|complètement (arrêtée?s?|bloquée?s?)|tout est (arrêté|bloqué)|"
+                       # "Im Lager steht alles" (a place, so that "im Handbuch steht alles" is no standstill)
+                       r"(im|in der|in unserem|in unserer) (lager|werk|produktion|halle|fertigung|versand|logistik|"
+                       r"filiale|laden|markt|küche|praxis)\w{0,4} steht alles|"
                        r"nothing can (leave|"
                        r"ship|go out|be shipped)|(can't|cannot|can not) (pick|ship|book in|sell|deliver|"
                        r"produce) anything|"
@@ -555,6 +572,12 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        r"depuis\b[^.!?\n]{0,30}\b(plus )?aucune? (\w{1,20} )"
                        r"{1,2}n'(est|a|arrive|passe|sort))"
                        + _END),
+    # The power gone where the servers are, or for a whole site: "Power failure in the server room", "Stromausfall
+    # im ganzen Gebäude", "coupure de courant dans la salle serveur". One's own home and a cut announced for a
+    # day are other rules' (not-ours, planned-maintenance).
+    RuleConfig.built_in(name="power-failure", value="urgent", weight=3.0,
+               pattern=rf"{_START}{_POWER_GONE}{_gap(60)}{_POWER_WHERE}{_END}|"
+                       rf"{_START}{_POWER_WHERE}{_gap(60)}{_POWER_GONE}{_END}"),
     RuleConfig.built_in(name="data-unreachable", value="urgent", weight=3.0,
                pattern=r"\b((cannot|can't|can not|unable to) (open|reach|access|get to)\b.{0,30}\b(drive|share|"
                        r"files|folders?|server)|kommt nicht (an|auf)\b.{0,20}\b(laufwerk|dateien|ordner|server)|"
@@ -754,7 +777,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
                        # one person's phone: "my work phone hasn't received any new emails"
                        r"(my|mon|mein) (work |business |dienst)?(phone|mobile|handy|téléphone|"
                        r"portable)( professionnel)? "
-                       r"(hasn't|has not|doesn't|does not|won't|isn't|ne |n'|bekommt|empfängt)|auf meinem (dienst|"
+                       r"(hasn't|has not|doesn't|does not|won't|isn't|ne|n|bekommt|empfängt)|auf meinem (dienst|"
                        r"firmen)?"
                        r"(handy|telefon|smartphone|tablet) (kommen|kommt|geht|gehen)\b)"
                        + _END),

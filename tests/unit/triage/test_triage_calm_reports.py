@@ -49,6 +49,18 @@ def test_named_but_not_happening_is_not_urgent(subject, body):
     assert priority(subject, body) != "urgent"
 
 
+@pytest.mark.parametrize("body", [
+    "My work phone hasn't received emails since Monday.",
+    "Mein Diensthandy bekommt seit gestern keine Mails.",
+    # the French negation before a verb: "ne reçoit", "n'affiche" (its word's edge is the next letter, no space)
+    "Mon téléphone professionnel ne reçoit plus aucun nouveau mail depuis hier.",
+    "Mon portable n'affiche plus mes mails.",
+])
+def test_ones_own_phone_is_one_persons_trouble(body):
+    # said by the rule itself: the model alone kept the French rows calm, while the rule never matched them
+    assert "only-me" in {hit.rule for hit in prioritise_mail("Mails", body, config=PriorityConfig(), model_dir=None)[1]}
+
+
 @pytest.mark.parametrize("subject, body", [
     ("Hotline", "Unsere Hotline ist seit 8 Uhr nicht erreichbar. 20 Leute im Service haben nichts zu tun."),
     ("URGENT - PLUS AUCUNE CAISSE", "Magasin de Lyon. Rappelez-moi vite."),
