@@ -594,7 +594,7 @@ SIGNAL_RULES: tuple[RuleConfig, ...] = (
     RuleConfig.built_in(name="not-urgent", value="low", weight=4.0,
                pattern=r"\b(not urgent|no rush|no hurry|not important|low priority|no deadline|not a big deal|"
                        r"nothing urgent|whenever you (have|get) (the )?time|when you're free|nicht dringend|"
-                       r"no drama|kein drama|pas de drame|"
+                       r"no drama|kein drama|pas de drame|no stress|kein stress|pas de stress|"
                        r"keine eile|eilt nicht|hat keine eile|niedrige priorität|wenn mal zeit ist|pas urgent|"
                        r"rien ne presse|pas pressé|rien de pressé|sans urgence|pas prioritaire|quand vous aurez "
                        r"le temps|no urgency|it can wait|can wait until|whenever you get a chance|when you get a "

@@ -86,7 +86,7 @@ def test_the_shipped_emergency_model_reads_the_kinds():
     model = load("emergency", None)[0]
     assert any(block.field == "concepts" for block in model.blocks)
     # an emergency in words no signal lists: the model finds it, and says why in kinds
-    said = model.explain("Update", "After the patch the booking tool shows an empty page for every agent.", "1")
+    said = model.explain("Update", "After the patch the booking tool shows an empty page for every agent.", "1", top=5)
     assert any("+" in word for word in said)
 
 

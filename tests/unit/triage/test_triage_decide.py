@@ -57,6 +57,9 @@ def test_emergencies_in_other_words_are_urgent(subject, body):
     ("Laptop", "Nicht dringend: mein Laptop ist etwas langsam."),
     ("Souris", "Pas urgent, la molette de la souris accroche."),
     ("Urgent?", "Not urgent at all, but the shop banner has a typo."),
+    ("Headset", "No stress, but my headset crackles a little on calls."),
+    ("Schulung", "Kein Stress: wann ist eigentlich die nächste Excel-Schulung?"),
+    ("Badge", "Pas de stress, mon badge s'use un peu, il faudra le changer un jour."),
 ])
 def test_negation_lowers(subject, body):
     decision = priority(subject, body)
