@@ -122,6 +122,11 @@ def test_a_calm_word_after_but_still_calms_the_outage_it_turns_from(subject, bod
     ("Sauvegarde", "Si le serveur plantait, perdrait-on des données ?"),
     ("Question", "Que se passe-t-il si la messagerie est en panne pour tout le monde ?"),
     ("What if the ERP is down for everyone?", "For our continuity plan."),
+    # something asked for in case it happens
+    ("UPS", "Could we get a second UPS for the server room in case of a power failure?"),
+    ("USV", "Können wir eine zweite USV bestellen, für den Fall, dass es einen Stromausfall im Serverraum gibt?"),
+    ("Onduleur", "Pourrait-on avoir un second onduleur au cas où il y aurait une coupure de courant dans la salle "
+                 "serveur ?"),
 ])
 def test_what_if_questions_are_no_outage(subject, body):
     assert priority(subject, body) != "urgent"
@@ -133,6 +138,7 @@ def test_what_if_questions_are_no_outage(subject, body):
                "wir heimgehen?"),
     ("Serveur", "Le serveur de fichiers est en panne pour tout le monde. Si ça dure, faut-il prévenir les clients ?"),
     ("Not sure", "Not sure if the server crashed, but the website is not loading for anyone."),
+    ("Mail", "The mail server is down for everyone. Can you call me in case it takes longer?"),
 ])
 def test_a_what_if_next_to_an_outage_leaves_the_outage_urgent(subject, body):
     assert priority(subject, body) == "urgent"
