@@ -37,12 +37,12 @@ TRIAGE_DATA = REPO / "tests" / "data" / "triage"
 HELDOUT2 = TRIAGE_DATA / "helpdesk_heldout2.csv"
 HELDOUT3 = TRIAGE_DATA / "helpdesk_heldout3.csv"
 # The blind emergency sets of tests/data/triage, oldest first (blind1 to blind5 are splits of the seed's set).
-BLINDS = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in range(6, 25))
+BLINDS = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in range(6, 27))
 # Never read by --skip-blind (not even opened): the measure of work not tuned on them (blind15 on).
 BLIND_SETS = (*reversed(BLINDS[15 - 6:]), HELDOUT2, HELDOUT3)
 # Of those, the ones whose rows nobody has read yet: only their scores may be looked at (scripts/priority_diff.py
 # leaves them out unless asked, since it prints the rows whose decision moved).
-UNREAD = (TRIAGE_DATA / "emergencies_blind23.csv", TRIAGE_DATA / "emergencies_blind24.csv")
+UNREAD = tuple(TRIAGE_DATA / f"emergencies_blind{n}.csv" for n in (23, 24, 25, 26))
 
 
 def helpdesk(figures: dict, skip: tuple[Path, ...] = ()) -> None:
@@ -101,7 +101,10 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         found = sum(s for s, e in zip(said, part) if e.label == "1")
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
-        what = {"blind24": "blind24, tests/data (a fresh writer told only the definition, who read nothing of ours; "
+        what = {"blind26": "blind26, tests/data (as blind25, by another writer; never read)",
+                "blind25": "blind25, tests/data (a fresh writer told only the definition and the forms to vary, who "
+                           "read nothing of ours; committed on 2026-12-08 before anything scored it; never read)",
+                "blind24": "blind24, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 50/60, 8/60 false with the code of "
                            "2026-12-07's evening (blind22 unread), 50/60, 7/60 with blind22's changes, "
                            "55/60, 5/60 with shipped-12, "
