@@ -102,18 +102,19 @@ def emergencies(figures: dict, skip: tuple[Path, ...] = (), dev: tuple[Path, ...
         false = sum(s for s, e in zip(said, part) if e.label == "0")
         real, harmless = sum(e.label == "1" for e in part), sum(e.label == "0" for e in part)
         what = {"blind26": "blind26, tests/data (as blind25, by another writer: at first sight 59/60, 1/60 false; "
-                           "54/60, 2/60 with the code of that morning; never read)",
+                           "54/60, 2/60 with the code of that morning; 60/60, 1/60 with shipped-13; never read)",
                 "blind25": "blind25, tests/data (a fresh writer told only the definition and the forms to vary, who "
                            "read nothing of ours; committed on 2026-12-08 before anything scored it: at first sight "
                            "54/60, 5/60 false with shipped-12 and that day's rules, 50/60, 4/60 with the code of "
-                           "that morning (shipped-10); never read)",
+                           "that morning (shipped-10); 55/60, 4/60 with shipped-13; never read)",
                 "blind24": "blind24, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 50/60, 8/60 false with the code of "
                            "2026-12-07's evening (blind22 unread), 50/60, 7/60 with blind22's changes, "
                            "55/60, 5/60 with shipped-12, "
-                           "trained on the read sets; never read)",
+                           "trained on the read sets, 56/60, 4/60 with shipped-13; never read)",
                 "blind23": "blind23, tests/data (as blind24, by another writer: at first sight 55/60, 8/60 false, "
-                           "55/60, 8/60 with blind22's changes, 56/60, 8/60 with shipped-12; never read)",
+                           "55/60, 8/60 with blind22's changes, 56/60, 8/60 with shipped-12, 58/60, 9/60 with shipped-13; "
+                           "never read)",
                 "blind22": "blind22, tests/data (a fresh writer told only the definition, who read nothing of ours; "
                            "committed before anything scored it: at first sight 49/60, 9/60 false with the code of "
                            "the morning, 49/60, 6/60 with blind16's changes, 50/60, 6/60 with blind17's and with "

@@ -5,7 +5,7 @@
 category: the seed set's train split plus the NLBSE'24 train split (GitHub issues), each NLBSE row
 weighing NLBSE_WEIGHT of a seed mail so that help-desk mail still decides help-desk mail.
 emergency: the seed emergencies' train and blind4 splits (gateway.triage.seed.EMERGENCY_SETS: emergencies.csv,
-emergencies_more.csv, emergencies_look_alikes.csv, emergencies_emdata1.csv, emergencies_emdata2.csv) plus the
+emergencies_more.csv, emergencies_look_alikes.csv, emergencies_emdata1.csv to emergencies_emdata4.csv) plus the
 seed mails' train split, plus tests/data/triage's emergency sets whose rows were read to write the signals
 (READ_SETS: blind6 to blind22 and the two dev sets). A set whose rows somebody read is no measure of the rules
 any more; it still says what mail looks like, so it is training data now (see gateway/triage/seed/README.md).
@@ -23,7 +23,7 @@ from gateway.triage.train import NLBSE_WEIGHT, fit
 
 REPO = Path(__file__).resolve().parents[1]
 NLBSE = REPO.parent / "shared" / "data" / "nlbse24"
-VERSION = "shipped-12"  # shipped-11 was a candidate trained on the read sets when they were fewer; not shipped
+VERSION = "shipped-13"  # shipped-11 was a candidate trained on the read sets when they were fewer; not shipped
 # Blind splits that were used to change the signals are trained on; the others stay unseen.
 USED_EMERGENCY_SPLITS = ("train", "blind4")
 # tests/data/triage's emergency sets whose rows were read (their misses and false alarms led to signals). Named

@@ -11,7 +11,7 @@ SEED_DIR = Path(__file__).with_name("seed")
 CATEGORIES = ("bug", "change", "misc")
 # The seed's emergency sets, each described in seed/README.md.
 EMERGENCY_SETS = ("emergencies.csv", "emergencies_more.csv", "emergencies_look_alikes.csv", "emergencies_emdata1.csv",
-                  "emergencies_emdata2.csv")
+                  "emergencies_emdata2.csv", "emergencies_emdata3.csv", "emergencies_emdata4.csv")
 
 
 @dataclass(frozen=True)
