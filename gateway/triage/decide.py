@@ -183,8 +183,11 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
 
 
 # The built-in signals whose words have everyday senses ("traffic is down", "I work offline on the
-# train"): the only ones the model may doubt. A leak, a fraud or a standstill is never argued away.
-DOUBTED = frozenset({"service-down", "service-down-any-language"})
+# train", "the breach at the retailer in the news", "what counts as a data leak?"): the only ones the
+# model may doubt. A fraud, a standstill or many people stuck is never argued away. The leak signals joined
+# with shipped-13: left out one at a time, the read blind sets kept all 916 of their 936 emergencies found
+# and lost 2 of 17 false alarms; the four unread sets 2 of 18, none found lost.
+DOUBTED = frozenset({"service-down", "service-down-any-language", "data-leak", "data-leak-any-language"})
 # The calm words that say nothing of the situation: about the pace ("no rush", "rien d'urgent"). "I didn't
 # click it" is not one of them: beside a reported phishing mail the model is often sure of an emergency
 # (0.90 to 0.97 on blind9, blind10, blind14 to blind16), and what clicking does not explain (files held

@@ -210,13 +210,30 @@ def test_an_outage_signal_the_model_reads_as_calm_in_its_mail_is_high_not_urgent
     # One line gives the model little to read: its probability stays near its prior (under 0.1), but its
     # words do not pull to calm, so the signal stands.
     ("Shop", "Our shop is down since this morning."),
-    # A leak is never doubted, even in words the model reads as calm ("download the invoices").
+    # Data shown to the wrong people is never doubted, even in words the model reads as calm ("download the
+    # invoices").
     ("Portail", "Sur le portail on peut télécharger les factures d'autres clients."),
+    # A leak told as it happens stands: its words do not pull to calm.
+    ("Mistake", "I just sent our customer list with everyone's address and phone number to the whole newsletter "
+                "list by mistake."),
     # Nor an outage with another signal beside it.
     ("Website", "Our website is down for everyone, customers cannot order since 9."),
 ])
 def test_real_emergencies_are_not_doubted(subject, body):
     assert priority(subject, body).value == "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Training", "For the data protection training next month: could you prepare a slide on what a data leak is "
+                 "and whom to tell?"),
+    ("Article", "Interesting article about the data breach at a big retailer. Should we review our own password "
+                "policy some time?"),
+])
+def test_a_leak_signal_the_model_reads_as_calm_in_its_mail_is_high_not_urgent(subject, body):
+    assert priority(subject, body, model_may_doubt=False).value == "urgent"
+    decision = priority(subject, body)
+    assert (decision.value, decision.stage) == ("high", "rules")
+    assert decision.why[-1].startswith("not urgent: the model reads the whole mail as calm")
 
 
 def test_an_operators_own_urgent_rule_is_never_doubted():
