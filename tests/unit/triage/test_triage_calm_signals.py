@@ -133,6 +133,16 @@ def test_what_if_questions_are_no_outage(subject, body):
 
 
 @pytest.mark.parametrize("subject, body", [
+    ("Kurze Frage", "Was passiert eigentlich, wenn der Kassenserver für alle ausgefallen ist?"),
+    ("Kurze Frage", "Falls der Server im Lager ausfällt, wie lange dauert die Wiederherstellung?"),
+])
+def test_a_mail_that_only_asks_what_if_is_not_raised_for_its_subject(subject, body):
+    # the what-if set aside, the model would read the subject alone, and understated emergencies in its
+    # training mail open with "Kurze Frage" (0.81 for that subject alone with shipped-13)
+    assert priority(subject, body) != "urgent"
+
+
+@pytest.mark.parametrize("subject, body", [
     ("Shop", "The shop is offline since 9 and nobody can order. If it stays like this, should we call the host?"),
     ("Server", "Der Dateiserver ist abgestürzt, niemand kommt an die Laufwerke. Falls das länger dauert, sollen "
                "wir heimgehen?"),
