@@ -31,6 +31,7 @@ from gateway.triage.metrics import score  # noqa: E402
 from gateway.triage.seed import (CATEGORIES, EMERGENCY_SETS, SEED_DIR, Example, read_csv, read_nlbse,  # noqa: E402
                                  seed_mails)
 from gateway.triage.store import load  # noqa: E402
+from scripts.train_shipped_models import READ_SETS  # noqa: E402
 
 NLBSE = REPO.parent / "shared" / "data" / "nlbse24"
 TRIAGE_DATA = REPO / "tests" / "data" / "triage"
@@ -74,8 +75,8 @@ def helpdesk(figures: dict, skip: tuple[Path, ...] = ()) -> None:
             f"{score([e.label for e in held2], decided2, CATEGORIES).accuracy:.3f} of {len(held2)} ({by_language})")
 
 
-# tests/data's blind sets the shipped emergency model is trained on (scripts/train_shipped_models.py READ_SETS)
-TRAINED_ON = frozenset(f"blind{n}" for n in range(6, 23))
+# The splits of tests/data's sets the shipped emergency model is trained on ("blind6", ...).
+TRAINED_ON = frozenset(name.removeprefix("emergencies_").removesuffix(".csv") for name in READ_SETS)
 # What became of blind9 to blind12: their misses and false alarms were read to write the changes the README names.
 READ_FOR_COURTESY = ("; seen since their misses and false alarms were read for the courtesy, quoted-fix, "
                      "server-error and calm-word changes")

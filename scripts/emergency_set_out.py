@@ -18,13 +18,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "scripts"))
 
 from gateway.config import PriorityConfig  # noqa: E402
 from gateway.triage.decide import prioritise  # noqa: E402
 from gateway.triage.seed import read_csv, seed_emergencies  # noqa: E402
 from gateway.triage.train import fit  # noqa: E402
-from train_shipped_models import READ_SETS, USED_EMERGENCY_SPLITS  # noqa: E402
+from scripts.train_shipped_models import READ_SETS, USED_EMERGENCY_SPLITS  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "triage"
 
