@@ -118,14 +118,12 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
         rules = rules + SIGNAL_RULES
     body = body[:RULE_TEXT]
     asked: list[Hit] = []
-    only_asked = False  # the body was nothing but what-if questions
     if config.use_model:
         body = unsigned(body)  # a signature's titles ("Data Breach Officer") are no news
         subject, said_subject = without_what_ifs(subject)
         body, said_body = without_what_ifs(body)
         if said_subject or said_body:
             asked.append(Hit(rule="what-if", value="medium", weight=0.0, detail=(said_subject or said_body)[:80]))
-        only_asked = bool(said_body) and not body.strip()
     said = new_text(body)  # what the sender just wrote, above a quote ("> ...", "-----Original Message-----")
     # new_text folds blank lines and strips: only a cut (a quote, a reply header, a signature) is worth a
     # second reading, which is a third of this function's time on a long mail
@@ -170,10 +168,11 @@ def prioritise(subject: str, body: str, *, config: PriorityConfig, model: Linear
     # What the other calm words say (over, planned, a drill, someone else's, one person's, a suspicious mail
     # nobody clicked) it cannot judge.
     courtesy = bool(calm) and calm <= COURTESY and config.emergency_despite_calm_at < 1
-    # A mail that only asks what if leaves the model its subject alone, and a subject such as "Kurze Frage",
-    # which writers of understated emergencies favour, is no emergency by itself.
+    # A mail with no body to read (none written, or only what-if questions) leaves the model its subject alone,
+    # and a subject such as "Kurze Frage", which writers of understated emergencies favour, is no emergency by
+    # itself; the rules still read the subject.
     if (value != "urgent" and model is not None and config.use_model and (not calm or courtesy) and not doubt
-            and not only_asked):
+            and body.strip()):
         guess = model.predict(*read, explain=0)  # words only for an emergency, below
         emergency = guess.probabilities.get("1", 0.0)
         if emergency >= (config.emergency_despite_calm_at if calm else config.emergency_at):
