@@ -35,6 +35,7 @@ _TURN = linear.compile(
 # the sentence, or follow "what happens", "was passiert", "que se passe-t-il" and the like.
 # "In case" ("für den Fall", "au cas où") may stand anywhere in a question: something is asked for in case
 # the outage comes ("Could we get a second UPS in case of a power failure?").
+_SENTENCE = 200  # how long a what-if question may run from its if-word, and how far back its start is looked for
 _WHAT_IF = linear.compile(
     r"(^|[.!?;:]\s+)((what( happens| would happen| do we do| should we do| would we do)?|was (passiert|machen wir|"
     r"tun wir|geschieht|wäre)( eigentlich| dann)?|was (würden|sollten|müssten|könnten) (wir|man|ihr)( eigentlich| dann)? "
@@ -46,13 +47,13 @@ _WHAT_IF = linear.compile(
     r"können) wir|que (deviennent|devient|deviendraient|deviendrait)|comment (ferait-on|ferions-nous|fait-on))"
     r"[^.!?\n]{0,60})[,:]?\s+)?"
     r"(if|in case|suppose|supposing|hypothetically|falls|wenn|angenommen|im fall|si|s'il|au cas où|en cas de|"
-    r"imaginons|supposons)[\s,][^.!?\n]{0,200}\?",
+    rf"imaginons|supposons)[\s,][^.!?\n]{{0,{_SENTENCE}}}\?",
     linear.IGNORECASE | linear.MULTILINE, name="triage.clauses.WHAT_IF")
 # ...and "in case" inside a question, up to its question mark; the question is set aside from its start, found
 # by looking back (a pattern that began at the sentence's start cost every mail ten times the what-if search).
-_IN_CASE = linear.compile(r"[\s,](in case|für den fall|im falle?|au cas où|en cas de)[\s,][^.!?\n]{0,200}\?",
-                          linear.IGNORECASE, name="triage.clauses.IN_CASE")
-_SENTENCE = 200  # how far back a question's start is looked for (the what-if's own bound)
+_IN_CASE = linear.compile(
+    rf"[\s,](in case|für den fall|im falle?|au cas où|en cas de)[\s,][^.!?\n]{{0,{_SENTENCE}}}\?",
+    linear.IGNORECASE, name="triage.clauses.IN_CASE")
 
 
 def stretches(body: str) -> list[str]:

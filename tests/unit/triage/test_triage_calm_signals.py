@@ -139,8 +139,8 @@ def test_what_if_questions_are_no_outage(subject, body):
 ])
 def test_a_mail_with_no_body_to_read_is_not_raised_for_its_subject(subject, body):
     # with nothing of the body left (a what-if set aside, or none written) the model would read the subject
-    # alone, and understated emergencies in its
-    # training mail open with "Kurze Frage" (0.81 for that subject alone with shipped-13)
+    # alone, and understated emergencies in its training mail open with "Kurze Frage" (0.81 for that subject
+    # alone with shipped-13)
     assert priority(subject, body) != "urgent"
 
 
